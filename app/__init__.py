@@ -1,0 +1,79 @@
+"""The Flask host: builds the application and loads the enabled plugins in order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, g, request, session
+from flask_login import current_user
+
+from app.audit import install_audit_listener
+from app.config import INSTANCE_DIR, PROJECT_ROOT, database_url, from_environment
+from app.core import CORE
+from app.extensions import babel, csrf, db, login_manager, migrate
+from app.hooks import create_plugin_manager
+from app.plugins import Plugin, discover, install_plugins, resolve_order, translation_directories
+from app.security import check_every_endpoint_guarded, role_permissions
+
+
+def enabled_plugins(config: dict[str, Any]) -> list[Plugin]:
+    """The configured plugins in dependency order (PluginError names what is wrong)."""
+    available = discover()
+    wanted = config.get("PLUGINS") or sorted(available)
+    disabled = set(config.get("DISABLED_PLUGINS") or ())
+    return resolve_order(available, [name for name in wanted if name not in disabled])
+
+
+def select_locale() -> str:
+    languages = g.get("languages", ("de", "en"))
+    chosen = session.get("language")
+    if chosen in languages:
+        return chosen
+    if current_user and current_user.is_authenticated and current_user.language in languages:
+        return current_user.language
+    return "de"
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_path=str(INSTANCE_DIR))
+    app.config.update(from_environment())
+    if config:
+        app.config.update(config)
+    app.config["SQLALCHEMY_DATABASE_URI"] = database_url(app.config["SQLALCHEMY_DATABASE_URI"])
+
+    plugins = enabled_plugins(app.config)
+    declarations = [CORE, *plugins]
+    app.extensions["winet.plugins"] = plugins
+    app.extensions["winet.declarations"] = declarations
+    app.extensions["winet.plugin_manager"] = create_plugin_manager()
+    app.extensions["winet.role_permissions"] = role_permissions(
+        permission for declaration in declarations for permission in declaration.permissions
+    )
+    app.extensions["winet.tariff_keys"] = {
+        key.key: key for declaration in declarations for key in declaration.tariffs
+    }
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(
+        [str(PROJECT_ROOT / "app" / "translations"), *translation_directories(plugins)]
+    )
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+
+    from app import errors, web
+
+    install_plugins(app, declarations)
+    install_audit_listener()
+    errors.register(app)
+    web.register(app)
+    check_every_endpoint_guarded(app)
+
+    @app.before_request
+    def _languages() -> None:
+        g.languages = app.config["LANGUAGES"]
+        if request.args.get("lang") in app.config["LANGUAGES"]:
+            session["language"] = request.args["lang"]
+
+    return app

@@ -1,0 +1,175 @@
+"""The JSON API toolkit: bearer-token auth, typed operations and the OpenAPI registry.
+
+An operation declares its permission and its pydantic input/output models in one
+decorator; the same declaration validates requests, serialises answers and is what
+the OpenAPI document at /api/openapi.json is generated from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, current_app, g, jsonify, request
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import select
+
+from app.database import db
+from app.errors import ApiError
+from app.extensions import csrf
+from app.models import ApiToken, User
+from app.models.users import hash_token
+from app.security import PERMISSION_ATTRIBUTE, PUBLIC_ATTRIBUTE, has_permission
+
+API_PREFIX = "/api/v1"
+OPERATION_ATTRIBUTE = "__api_operation__"
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    rule: str
+    permission: str | None
+    summary: str
+    tags: tuple[str, ...]
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    many: bool = False
+    status: int = 200
+    errors: tuple[int, ...] = field(default=(400, 401, 403, 404, 422))
+
+
+def api_blueprint(name: str, url_prefix: str = "") -> Blueprint:
+    """A blueprint under /api/v1 whose POSTs are not CSRF-checked: no cookies are used."""
+    blueprint = Blueprint(name, __name__, url_prefix=API_PREFIX + url_prefix)
+    csrf.exempt(blueprint)
+    return blueprint
+
+
+def _bearer_user() -> User:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(401, "unauthorized", "send an API token as 'Authorization: Bearer <token>'")
+    row = db.session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == hash_token(token.strip()))
+    )
+    if row is None or row.revoked_at is not None or not row.user.active:
+        raise ApiError(401, "unauthorized", "the API token is unknown or revoked")
+    # Coarse last-use stamp (once a minute) so that reads do not write on every call.
+    now = datetime.now(UTC)
+    if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:
+        row.last_used_at = now
+        db.session.commit()
+    return row.user
+
+
+def _validation_details(error: ValidationError) -> list[dict[str, Any]]:
+    return [
+        {"field": ".".join(str(part) for part in item["loc"]), "message": item["msg"]}
+        for item in error.errors(include_url=False, include_context=False, include_input=False)
+    ]
+
+
+def parse_body(model: type[BaseModel]) -> BaseModel:
+    if not request.is_json:
+        raise ApiError(415, "unsupported_media_type", "send the body as application/json")
+    payload = request.get_json(silent=True)
+    if payload is None:
+        raise ApiError(400, "invalid_json", "the request body is not valid JSON")
+    if not isinstance(payload, dict):
+        raise ApiError(422, "validation_failed", "the body must be a JSON object")
+    try:
+        return model.model_validate(payload)
+    except ValidationError as error:
+        raise ApiError(
+            422, "validation_failed", "the body has invalid fields", _validation_details(error)
+        ) from error
+
+
+def parse_query(model: type[BaseModel]) -> BaseModel:
+    try:
+        return model.model_validate(request.args.to_dict())
+    except ValidationError as error:
+        raise ApiError(
+            400, "invalid_query", "the query parameters are invalid", _validation_details(error)
+        ) from error
+
+
+def serialise(model: type[BaseModel], value: Any, many: bool) -> Any:
+    if many:
+        return [model.model_validate(item).model_dump(mode="json") for item in value]
+    return model.model_validate(value).model_dump(mode="json")
+
+
+def operation(
+    blueprint: Blueprint,
+    method: str,
+    rule: str,
+    *,
+    permission: str | None,
+    summary: str,
+    tags: tuple[str, ...] | str,
+    body: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
+    response: type[BaseModel] | None = None,
+    many: bool = False,
+    status: int = 200,
+    public_reason: str | None = None,
+) -> Callable:
+    """Declare an API endpoint; the view gets `body=`/`query=` models and returns data.
+
+    The view returns model instances (or a list when many=True), a (data, status) pair,
+    or a ready Flask response.
+    """
+    tags = (tags,) if isinstance(tags, str) else tags
+    spec = Operation(method, rule, permission, summary, tags, body, query, response, many, status)
+
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def endpoint(**kwargs: Any) -> Any:
+            g.api_request = True
+            if permission is not None:
+                user = _bearer_user()
+                g._login_user = user  # what flask_login.current_user reads
+                if not has_permission(user, permission):
+                    raise ApiError(403, "forbidden", f"your role lacks the right {permission}")
+            if body is not None:
+                kwargs["body"] = parse_body(body)
+            if query is not None:
+                kwargs["query"] = parse_query(query)
+            result = view(**kwargs)
+            if not isinstance(result, tuple) and hasattr(result, "status_code"):
+                return result
+            code = status
+            if isinstance(result, tuple):
+                result, code = result
+            if response is not None and result is not None:
+                result = serialise(response, result, many)
+            return jsonify(result) if result is not None else ("", 204)
+
+        setattr(endpoint, OPERATION_ATTRIBUTE, spec)
+        if permission is not None:
+            setattr(endpoint, PERMISSION_ATTRIBUTE, permission)
+        else:
+            setattr(endpoint, PUBLIC_ATTRIBUTE, public_reason or "public API operation")
+        blueprint.add_url_rule(rule, view.__name__, endpoint, methods=[method])
+        return endpoint
+
+    return decorate
+
+
+def operations(app=None) -> list[tuple[str, Operation]]:
+    """(path, operation) for every API endpoint the app serves, in URL order."""
+    app = app or current_app
+    found = []
+    for url_rule in app.url_map.iter_rules():
+        view = app.view_functions.get(url_rule.endpoint)
+        spec = getattr(view, OPERATION_ATTRIBUTE, None)
+        if spec is not None:
+            found.append((url_rule.rule, spec))
+    return sorted(found, key=lambda item: (item[0], item[1].method))

@@ -1,0 +1,137 @@
+"""Writes an audit entry for every insert, update and delete of an audited model.
+
+Models opt in with `__audited__ = True`; secrets listed in `__audit_redact__` are
+recorded as changed without their value. Entries are written in the same transaction
+as the change, so a rolled-back change leaves no trail and a committed one always does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from contextvars import ContextVar
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from flask import has_request_context
+from sqlalchemy import event, insert, inspect
+from sqlalchemy.orm import Session
+
+from app.database import utcnow
+
+_actor_override: ContextVar[tuple[int | None, str] | None] = ContextVar("audit_actor", default=None)
+REDACTED = "***"
+
+
+@contextlib.contextmanager
+def acting_as(label: str, user_id: int | None = None):
+    """Attribute changes made outside a web request (CLI, jobs, webhooks) to `label`."""
+    token = _actor_override.set((user_id, label))
+    try:
+        yield
+    finally:
+        _actor_override.reset(token)
+
+
+def current_actor() -> tuple[int | None, str]:
+    override = _actor_override.get()
+    if override is not None:
+        return override
+    if has_request_context():
+        from flask_login import current_user
+
+        if current_user and current_user.is_authenticated:
+            return current_user.id, f"{current_user.email} ({current_user.role})"
+        return None, "anonymous"
+    return None, "system"
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+def _column_changes(obj: Any, action: str) -> dict[str, Any]:
+    state = inspect(obj)
+    redact = getattr(obj, "__audit_redact__", frozenset())
+    changes: dict[str, Any] = {}
+    for attr in state.mapper.column_attrs:
+        history = state.attrs[attr.key].history
+        if action == "insert":
+            new = state.attrs[attr.key].value
+            if new is None:
+                continue
+            changes[attr.key] = [None, REDACTED if attr.key in redact else _plain(new)]
+        elif action == "delete":
+            old = state.attrs[attr.key].value
+            changes[attr.key] = [REDACTED if attr.key in redact else _plain(old), None]
+        elif history.has_changes():
+            old = history.deleted[0] if history.deleted else None
+            new = history.added[0] if history.added else None
+            if old == new:
+                continue
+            if attr.key in redact:
+                changes[attr.key] = [REDACTED, REDACTED]
+            else:
+                changes[attr.key] = [_plain(old), _plain(new)]
+    for ignored in ("created_at", "updated_at"):
+        changes.pop(ignored, None)
+    return changes
+
+
+def _row_id(obj: Any) -> str:
+    identity = inspect(obj).identity
+    return "/".join(str(part) for part in identity) if identity else "?"
+
+
+def _collect(session: Session) -> list[dict[str, Any]]:
+    user_id, actor = current_actor()
+    at = utcnow()
+    rows = []
+    for action, objects in (
+        ("insert", session.new),
+        ("update", session.dirty),
+        ("delete", session.deleted),
+    ):
+        for obj in objects:
+            if not getattr(obj, "__audited__", False):
+                continue
+            if action == "update" and not session.is_modified(obj, include_collections=False):
+                continue
+            changes = _column_changes(obj, action)
+            if action == "update" and not changes:
+                continue
+            rows.append(
+                {
+                    "at": at,
+                    "user_id": user_id,
+                    "actor": actor,
+                    "action": action,
+                    "table_name": obj.__tablename__,
+                    "row_id": _row_id(obj),
+                    "changes": changes,
+                }
+            )
+    return rows
+
+
+def _write_audit_entries(session: Session, flush_context) -> None:
+    # After the flush new rows have their ids, while new/dirty/deleted and the
+    # attribute histories still describe what this flush changed.
+    from app.models import AuditEntry
+
+    rows = _collect(session)
+    if rows:
+        session.connection().execute(insert(AuditEntry.__table__), rows)
+
+
+def install_audit_listener() -> None:
+    """Listen on every ORM session; safe to call once per app (tests build many)."""
+    if not event.contains(Session, "after_flush", _write_audit_entries):
+        event.listen(Session, "after_flush", _write_audit_entries)

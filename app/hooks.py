@@ -1,0 +1,157 @@
+"""Typed hook specifications through which plugins cooperate without importing each other."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+import pluggy
+from flask import Flask, current_app
+
+PROJECT = "winet"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+# --- payloads -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TierInForce:
+    """The CLA tier a site had at one instant (answered by contracts)."""
+
+    contract_id: int
+    customer_id: int
+    site_id: int
+    tier_code: str
+    since: date
+
+
+@dataclass(frozen=True)
+class TierSpan:
+    """A run of consecutive days, both ends inclusive, on which a site had one tier."""
+
+    contract_id: int
+    customer_id: int
+    site_id: int
+    tier_code: str
+    first_day: date
+    last_day: date
+
+    @property
+    def days(self) -> int:
+        return (self.last_day - self.first_day).days + 1
+
+
+@dataclass(frozen=True)
+class ChargeQuery:
+    """Which billable charges invoicing asks for: a service period, optionally narrowed."""
+
+    period_start: date
+    period_end: date  # inclusive
+    customer_id: int | None = None
+    site_ids: Collection[int] | None = None
+
+
+@dataclass(frozen=True)
+class BillableCharge:
+    """One line a plugin wants billed; `reference` is unique per source, forever.
+
+    Invoicing bills each (source, reference) at most once, which is what makes repeated
+    and concurrent runs safe. A zero-rated charge has amount 0.00 and says why.
+    """
+
+    source: str
+    reference: str
+    customer_id: int
+    site_id: int
+    service_date: date
+    description: str
+    quantity: Decimal
+    unit: str
+    unit_price: Decimal
+    amount: Decimal
+    zero_rated_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class ChargesBilled:
+    """Invoicing's notice that charges were put on an issued or drafted invoice."""
+
+    source: str
+    references: tuple[str, ...]
+    invoice_id: int
+
+
+@dataclass(frozen=True)
+class UpgradeSigned:
+    """Contracts' announcement that a customer signed a higher tier for a site."""
+
+    customer_id: int
+    site_id: int
+    contract_id: int
+    signed_at: datetime
+    old_tier_code: str | None
+    new_tier_code: str
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A block of HTML a plugin adds to a host page (e.g. the contracts of a site)."""
+
+    title: str
+    html: str
+    order: int = 100
+
+
+# --- specifications -------------------------------------------------------------------
+
+
+class HookSpecs:
+    @hookspec(firstresult=True)
+    def tier_in_force(self, site_id: int, at: datetime) -> TierInForce | None:
+        """The tier in force at a site at instant `at`, or None without a contract."""
+
+    @hookspec(firstresult=True)
+    def tier_spans(
+        self, first_day: date, last_day: date, site_ids: Collection[int] | None
+    ) -> list[TierSpan] | None:
+        """For each site (all sites when None), the tier on each day of the range."""
+
+    @hookspec
+    def billable_charges(self, query: ChargeQuery) -> list[BillableCharge]:
+        """Charges that belong to the period; each plugin answers for its own."""
+
+    @hookspec
+    def charges_billed(self, event: ChargesBilled) -> None:
+        """Tells the source plugin which of its charges are now on an invoice."""
+
+    @hookspec
+    def detail_panels(self, kind: str, record_id: int) -> list[Panel]:
+        """Panels for the detail page of a "customer" or "site" (already access-checked)."""
+
+    @hookspec
+    def upgrade_signed(self, event: UpgradeSigned) -> None:
+        """A CLA upgrade was signed (Fast Lane fees of the 14 days before are credited)."""
+
+
+def create_plugin_manager() -> pluggy.PluginManager:
+    manager = pluggy.PluginManager(PROJECT)
+    manager.add_hookspecs(HookSpecs)
+    return manager
+
+
+def plugin_manager(app: Flask) -> pluggy.PluginManager:
+    return app.extensions["winet.plugin_manager"]
+
+
+def hooks():
+    """The hook caller of the current app: `hooks().tier_in_force(site_id=..., at=...)`."""
+    return plugin_manager(current_app).hook
+
+
+def flatten(results: list[list]) -> list:
+    """pluggy returns one list per implementation; callers want one list."""
+    return [item for result in results if result for item in result]

@@ -1,0 +1,19 @@
+"""Core records owned by the host: every plugin builds on customers, sites and the catalog."""
+
+from app.models.audit import AuditEntry
+from app.models.catalog import Tariff, Tier, TierVersion
+from app.models.customers import Contact, Customer, Site
+from app.models.users import ROLES, ApiToken, User
+
+__all__ = [
+    "ROLES",
+    "ApiToken",
+    "AuditEntry",
+    "Contact",
+    "Customer",
+    "Site",
+    "Tariff",
+    "Tier",
+    "TierVersion",
+    "User",
+]

@@ -1,0 +1,96 @@
+"""The winCall tier catalog and the tariff table, both versioned by a valid-from date.
+
+A price or rule change is a new version row; history is never rewritten, so every
+past day can be priced with the version that was valid on it.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.database import IdMixin, TimestampMixin, db
+
+REACTION_KINDS = ("hours", "next_business_day", "best_effort")
+
+
+class Tier(IdMixin, db.Model):
+    __tablename__ = "core_tier"
+    __audited__ = True
+
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    # Higher rank = more service; "upgrade" and "downgrade" are defined by it.
+    rank: Mapped[int] = mapped_column(unique=True)
+
+    versions: Mapped[list[TierVersion]] = relationship(
+        back_populates="tier", order_by="TierVersion.valid_from"
+    )
+
+    def version_on(self, day: date) -> TierVersion | None:
+        valid = [v for v in self.versions if v.valid_from <= day]
+        return valid[-1] if valid else None
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class TierVersion(IdMixin, TimestampMixin, db.Model):
+    __tablename__ = "core_tier_version"
+    __audited__ = True
+    __table_args__ = (
+        UniqueConstraint("tier_id", "valid_from"),
+        CheckConstraint(
+            "reaction_kind in ('hours', 'next_business_day', 'best_effort')", name="reaction_kind"
+        ),
+        CheckConstraint(
+            "(reaction_kind = 'hours') = (reaction_hours IS NOT NULL)", name="reaction_hours"
+        ),
+        CheckConstraint("monthly_price >= 0", name="price_not_negative"),
+        CheckConstraint("free_service_units >= 0", name="units_not_negative"),
+    )
+
+    tier_id: Mapped[int] = mapped_column(ForeignKey("core_tier.id"), index=True)
+    valid_from: Mapped[date]
+    name: Mapped[str] = mapped_column(String(70))
+    monthly_price: Mapped[Decimal]
+    # [{"days": [0..6], "start": "HH:MM", "end": "HH:MM"}], Monday = 0, Europe/Zurich.
+    service_windows: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    service_hours_label: Mapped[str] = mapped_column(String(70))
+    holidays_closed: Mapped[bool] = mapped_column(default=True)
+    reaction_kind: Mapped[str] = mapped_column(String(20))
+    reaction_hours: Mapped[int | None]
+    free_service_units: Mapped[int] = mapped_column(default=0)
+
+    tier: Mapped[Tier] = relationship(back_populates="versions")
+
+    @property
+    def code(self) -> str:
+        return self.tier.code
+
+
+class Tariff(IdMixin, TimestampMixin, db.Model):
+    """One effective-dated value of a tariff key declared by the host or a plugin."""
+
+    __tablename__ = "core_tariff"
+    __audited__ = True
+    __table_args__ = (UniqueConstraint("key", "valid_from"),)
+
+    key: Mapped[str] = mapped_column(String(80), index=True)
+    valid_from: Mapped[date]
+    # Stored as JSON text exactly as entered: decimals as strings, never floats.
+    value: Mapped[Any] = mapped_column(JSON)
+
+
+def tier_versions_on(day: date) -> dict[str, TierVersion]:
+    """The catalog as it was on `day`: tier code -> version valid that day."""
+    tiers = db.session.scalars(select(Tier).order_by(Tier.rank)).all()
+    catalog = {}
+    for tier in tiers:
+        version = tier.version_on(day)
+        if version is not None:
+            catalog[tier.code] = version
+    return catalog

@@ -1,0 +1,120 @@
+"""Customers, their sites (Standorte) and contacts (the people allowed to call the desk)."""
+
+from __future__ import annotations
+
+from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.database import IdMixin, TimestampMixin, db
+
+LANGUAGES = ("de", "en")
+INVOICE_MODES = ("per_site", "consolidated")
+CANTONS = [
+    "AG",
+    "AI",
+    "AR",
+    "BE",
+    "BL",
+    "BS",
+    "FR",
+    "GE",
+    "GL",
+    "GR",
+    "JU",
+    "LU",
+    "NE",
+    "NW",
+    "OW",
+    "SG",
+    "SH",
+    "SO",
+    "SZ",
+    "TG",
+    "TI",
+    "UR",
+    "VD",
+    "VS",
+    "ZG",
+    "ZH",
+]
+
+
+class AddressMixin:
+    """A structured Swiss postal address, as QR-bill version 2.3 requires."""
+
+    street: Mapped[str] = mapped_column(String(70))
+    house_number: Mapped[str] = mapped_column(String(16), default="")
+    postal_code: Mapped[str] = mapped_column(String(16))
+    town: Mapped[str] = mapped_column(String(35))
+    country: Mapped[str] = mapped_column(String(2), default="CH")
+
+
+class Customer(IdMixin, TimestampMixin, AddressMixin, db.Model):
+    __tablename__ = "core_customer"
+    __audited__ = True
+    __table_args__ = (
+        CheckConstraint("language in ('de', 'en')", name="language"),
+        CheckConstraint("invoice_mode in ('per_site', 'consolidated')", name="invoice_mode"),
+    )
+
+    number: Mapped[str | None] = mapped_column(String(20), unique=True)
+    legal_name: Mapped[str] = mapped_column(String(70))
+    billing_email: Mapped[str] = mapped_column(String(254))
+    phone: Mapped[str] = mapped_column(String(32), default="")
+    language: Mapped[str] = mapped_column(String(2), default="de")
+    invoice_mode: Mapped[str] = mapped_column(String(16), default="per_site")
+    active: Mapped[bool] = mapped_column(default=True)
+
+    sites: Mapped[list[Site]] = relationship(
+        back_populates="customer", order_by="Site.name", cascade="all, delete-orphan"
+    )
+    contacts: Mapped[list[Contact]] = relationship(
+        back_populates="customer", order_by="Contact.name", cascade="all, delete-orphan"
+    )
+
+    def __str__(self) -> str:
+        return self.legal_name
+
+
+class Site(IdMixin, TimestampMixin, AddressMixin, db.Model):
+    __tablename__ = "core_site"
+    __audited__ = True
+
+    customer_id: Mapped[int] = mapped_column(ForeignKey("core_customer.id"), index=True)
+    name: Mapped[str] = mapped_column(String(70))
+    canton: Mapped[str] = mapped_column(String(2), default="AG")
+    phone: Mapped[str] = mapped_column(String(32), default="")
+    active: Mapped[bool] = mapped_column(default=True)
+
+    customer: Mapped[Customer] = relationship(back_populates="sites")
+
+    def __str__(self) -> str:
+        return f"{self.customer.legal_name}, {self.name}" if self.customer else self.name
+
+
+class Contact(IdMixin, TimestampMixin, db.Model):
+    __tablename__ = "core_contact"
+    __audited__ = True
+    __audit_redact__ = frozenset({"pin_hash"})
+
+    customer_id: Mapped[int] = mapped_column(ForeignKey("core_customer.id"), index=True)
+    name: Mapped[str] = mapped_column(String(70))
+    email: Mapped[str] = mapped_column(String(254), default="")
+    phone: Mapped[str] = mapped_column(String(32), default="")
+    authorised_caller: Mapped[bool] = mapped_column(default=False)
+    pin_hash: Mapped[str | None] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+
+    customer: Mapped[Customer] = relationship(back_populates="contacts")
+
+    def set_pin(self, pin: str) -> None:
+        if not (pin.isdigit() and 4 <= len(pin) <= 8):
+            raise ValueError("the PIN must be 4 to 8 digits")
+        self.pin_hash = generate_password_hash(pin)
+
+    def check_pin(self, pin: str) -> bool:
+        return bool(self.pin_hash) and check_password_hash(self.pin_hash, pin)
+
+    def __str__(self) -> str:
+        return self.name

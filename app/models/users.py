@@ -1,0 +1,94 @@
+"""Users with one role each, and their personal API tokens (stored hashed)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.database import IdMixin, TimestampMixin, db, utcnow
+from app.models.customers import Customer
+
+# SPEC section 6. The order is the one the UI lists them in.
+ROLES = ("admin", "finance", "account_manager", "service_desk", "technician", "chief", "customer")
+
+
+class User(IdMixin, TimestampMixin, UserMixin, db.Model):
+    __tablename__ = "core_user"
+    __audited__ = True
+    __audit_redact__ = frozenset({"password_hash"})
+    __table_args__ = (
+        CheckConstraint(
+            "role in ('admin', 'finance', 'account_manager', 'service_desk', 'technician', "
+            "'chief', 'customer')",
+            name="role",
+        ),
+        # A customer user always belongs to exactly one company; staff belong to none.
+        CheckConstraint(
+            "(role = 'customer') = (customer_id IS NOT NULL)", name="customer_user_has_company"
+        ),
+    )
+
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(70))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("core_customer.id"), index=True)
+    language: Mapped[str] = mapped_column(String(2), default="de")
+    phone: Mapped[str] = mapped_column(String(32), default="")
+    active: Mapped[bool] = mapped_column(default=True)
+    last_login_at: Mapped[datetime | None]
+
+    customer: Mapped[Customer | None] = relationship()
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users at login and load
+        return self.active
+
+    @property
+    def is_customer(self) -> bool:
+        return self.role == "customer"
+
+    def set_password(self, password: str) -> None:
+        if len(password) < 8:
+            raise ValueError("the password must have at least 8 characters")
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def hash_token(token: str) -> str:
+    # Tokens are 256 random bits, so a fast digest is enough: nothing to brute-force.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class ApiToken(IdMixin, db.Model):
+    __tablename__ = "core_api_token"
+    __audited__ = True
+    __audit_redact__ = frozenset({"token_hash"})
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("core_user.id"), index=True)
+    name: Mapped[str] = mapped_column(String(70))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+
+    @classmethod
+    def issue(cls, user: User, name: str) -> tuple[ApiToken, str]:
+        """A new token row and the clear token, which is shown once and never stored."""
+        clear = "wct_" + secrets.token_urlsafe(32)
+        token = cls(user=user, name=name, token_hash=hash_token(clear), prefix=clear[:12])
+        return token, clear

@@ -1,0 +1,304 @@
+"""Pages for the core records: customers, sites, contacts, users, catalog, tariffs, audit."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from app.database import db
+from app.forms import (
+    ContactForm,
+    CustomerForm,
+    SiteForm,
+    TariffForm,
+    UserForm,
+    apply_rule_violation,
+    validate_into,
+)
+from app.models import AuditEntry, Contact, Customer, Site, Tariff, User
+from app.models.catalog import Tier
+from app.schemas import ContactIn, ContactPatch, CustomerIn, SiteIn, UserIn, UserPatch
+from app.security import get_visible_or_404, requires, scope_to_customer, visible_customer_id
+from app.services import (
+    RuleViolation,
+    create_contact,
+    create_customer,
+    create_site,
+    create_user,
+    find_customers,
+    update_contact,
+    update_customer,
+    update_site,
+    update_user,
+)
+from app.tariffs import TariffError, declared_keys, parse_value, set_tariff, storable
+from app.timeutil import today
+
+bp = Blueprint("core", __name__)
+PAGE_SIZE = 50
+
+
+def _own_customer(customer_id: int) -> Customer:
+    return get_visible_or_404(Customer, customer_id, customer_id_of=lambda c: c.id)
+
+
+def _save(form, schema, action, success_message: str, **extra):
+    """Validate a submitted form through `schema`, run the service, commit or keep the form."""
+    data = validate_into(form, schema, **extra)
+    if data is None:
+        return None
+    try:
+        record = action(data)
+        db.session.commit()
+    except (RuleViolation, ValueError) as error:
+        db.session.rollback()
+        if isinstance(error, RuleViolation):
+            apply_rule_violation(form, error)
+        else:
+            form.form_errors.append(str(error))
+        return None
+    flash(success_message, "success")
+    return record
+
+
+@bp.get("/")
+@requires("core.dashboard")
+def index():
+    own = visible_customer_id()
+    if own is not None:
+        return redirect(url_for("core.customer", customer_id=own))
+    return render_template("core/index.html")
+
+
+# --- customers ------------------------------------------------------------------------
+
+
+@bp.get("/customers")
+@requires("core.customers.read")
+def customers():
+    query = request.args.get("q", "").strip()[:100]
+    page = max(request.args.get("page", 1, type=int), 1)
+    statement = scope_to_customer(find_customers(query), Customer.id)
+    rows = db.session.scalars(statement.limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).all()
+    return render_template(
+        "core/customers.html",
+        customers=rows[:PAGE_SIZE],
+        query=query,
+        page=page,
+        has_next=len(rows) > PAGE_SIZE,
+    )
+
+
+@bp.get("/customers/<int:customer_id>")
+@requires("core.customers.read")
+def customer(customer_id: int):
+    return render_template("core/customer.html", customer=_own_customer(customer_id))
+
+
+@bp.route("/customers/new", methods=["GET", "POST"])
+@requires("core.customers.write")
+def customer_new():
+    form = CustomerForm()
+    if form.validate_on_submit():
+        record = _save(form, CustomerIn, create_customer, _("Customer created."))
+        if record:
+            return redirect(url_for("core.customer", customer_id=record.id))
+    return render_template("core/form.html", form=form, title=_("New customer"))
+
+
+@bp.route("/customers/<int:customer_id>/edit", methods=["GET", "POST"])
+@requires("core.customers.write")
+def customer_edit(customer_id: int):
+    record = _own_customer(customer_id)
+    form = CustomerForm(obj=record)
+    if form.validate_on_submit():
+        if _save(form, CustomerIn, lambda data: update_customer(record, data), _("Saved.")):
+            return redirect(url_for("core.customer", customer_id=record.id))
+    return render_template("core/form.html", form=form, title=record.legal_name)
+
+
+# --- sites ----------------------------------------------------------------------------
+
+
+@bp.get("/sites/<int:site_id>")
+@requires("core.sites.read")
+def site(site_id: int):
+    return render_template("core/site.html", site=get_visible_or_404(Site, site_id))
+
+
+@bp.route("/customers/<int:customer_id>/sites/new", methods=["GET", "POST"])
+@requires("core.sites.write")
+def site_new(customer_id: int):
+    owner = _own_customer(customer_id)
+    form = SiteForm()
+    if request.method == "GET":
+        form.street.data, form.postal_code.data, form.town.data = "", "", ""
+    if form.validate_on_submit():
+        record = _save(form, SiteIn, lambda data: create_site(owner, data), _("Site created."))
+        if record:
+            return redirect(url_for("core.site", site_id=record.id))
+    return render_template(
+        "core/form.html", form=form, title=_("New site of %(name)s", name=owner.legal_name)
+    )
+
+
+@bp.route("/sites/<int:site_id>/edit", methods=["GET", "POST"])
+@requires("core.sites.write")
+def site_edit(site_id: int):
+    record = get_visible_or_404(Site, site_id)
+    form = SiteForm(obj=record)
+    if form.validate_on_submit():
+        if _save(form, SiteIn, lambda data: update_site(record, data), _("Saved.")):
+            return redirect(url_for("core.site", site_id=record.id))
+    return render_template("core/form.html", form=form, title=str(record))
+
+
+# --- contacts -------------------------------------------------------------------------
+
+
+@bp.route("/customers/<int:customer_id>/contacts/new", methods=["GET", "POST"])
+@requires("core.contacts.write")
+def contact_new(customer_id: int):
+    owner = _own_customer(customer_id)
+    form = ContactForm()
+    if form.validate_on_submit():
+        record = _save(
+            form, ContactIn, lambda data: create_contact(owner, data), _("Contact created.")
+        )
+        if record:
+            return redirect(url_for("core.customer", customer_id=owner.id))
+    return render_template(
+        "core/form.html", form=form, title=_("New contact of %(name)s", name=owner.legal_name)
+    )
+
+
+@bp.route("/contacts/<int:contact_id>/edit", methods=["GET", "POST"])
+@requires("core.contacts.write")
+def contact_edit(contact_id: int):
+    record = get_visible_or_404(Contact, contact_id)
+    form = ContactForm(obj=record)
+    if form.validate_on_submit():
+        if _save(form, ContactPatch, lambda data: update_contact(record, data), _("Saved.")):
+            return redirect(url_for("core.customer", customer_id=record.customer_id))
+    return render_template("core/form.html", form=form, title=record.name)
+
+
+# --- users ----------------------------------------------------------------------------
+
+
+def _user_form(record: User | None = None) -> UserForm:
+    form = UserForm(obj=record)
+    customers = db.session.execute(
+        select(Customer.id, Customer.legal_name).order_by(Customer.legal_name)
+    )
+    form.customer_id.choices = [("", "—")] + [(str(cid), name) for cid, name in customers]
+    if record is not None and request.method == "GET":
+        form.customer_id.data = str(record.customer_id or "")
+    return form
+
+
+def _customer_choice(form: UserForm) -> int | None:
+    return int(form.customer_id.data) if (form.customer_id.data or "").isdigit() else None
+
+
+@bp.get("/users")
+@requires("core.users.manage")
+def users():
+    rows = db.session.scalars(select(User).order_by(User.role, User.email)).all()
+    return render_template("core/users.html", users=rows)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@requires("core.users.manage")
+def user_new():
+    form = _user_form()
+    if form.validate_on_submit():
+        if not form.password.data:
+            form.password.errors = [_("A new user needs a password.")]
+        elif _save(
+            form, UserIn, create_user, _("User created."), customer_id=_customer_choice(form)
+        ):
+            return redirect(url_for("core.users"))
+    return render_template("core/form.html", form=form, title=_("New user"))
+
+
+@bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
+@requires("core.users.manage")
+def user_edit(user_id: int):
+    record = db.session.get(User, user_id) or abort(404)
+    form = _user_form(record)
+    if form.validate_on_submit():
+        extra = {"customer_id": _customer_choice(form)}
+        if _save(form, UserPatch, lambda data: update_user(record, data), _("Saved."), **extra):
+            return redirect(url_for("core.users"))
+    return render_template("core/form.html", form=form, title=record.email)
+
+
+# --- catalog, tariffs, audit ----------------------------------------------------------
+
+
+@bp.get("/catalog")
+@requires("core.catalog.read")
+def catalog():
+    tiers = db.session.scalars(select(Tier).order_by(Tier.rank.desc())).all()
+    return render_template("core/catalog.html", tiers=tiers, day=today())
+
+
+@bp.get("/tariffs")
+@requires("core.tariffs.read")
+def tariffs():
+    rows = db.session.scalars(select(Tariff).order_by(Tariff.key, Tariff.valid_from)).all()
+    by_key: dict[str, list[Tariff]] = {}
+    for row in rows:
+        by_key.setdefault(row.key, []).append(row)
+    return render_template("core/tariffs.html", keys=declared_keys(), versions=by_key, day=today())
+
+
+@bp.route("/tariffs/<key>", methods=["GET", "POST"])
+@requires("core.tariffs.write")
+def tariff_edit(key: str):
+    declaration = declared_keys().get(key) or abort(404)
+    form = TariffForm()
+    if request.method == "GET":
+        form.valid_from.data = today()
+    if form.validate_on_submit():
+        valid_from: date = form.valid_from.data
+        try:
+            set_tariff(key, valid_from, form.value.data)
+            db.session.commit()
+        except (ValueError, TariffError) as error:
+            db.session.rollback()
+            form.value.errors = [str(error)]
+        else:
+            flash(_("The new value applies from %(day)s.", day=valid_from.isoformat()), "success")
+            return redirect(url_for("core.tariffs"))
+    versions = db.session.scalars(
+        select(Tariff).where(Tariff.key == key).order_by(Tariff.valid_from)
+    ).all()
+    shown = [
+        (v.valid_from, storable(declaration, parse_value(declaration, v.value))) for v in versions
+    ]
+    return render_template(
+        "core/tariff_edit.html", form=form, declaration=declaration, versions=shown
+    )
+
+
+@bp.get("/audit")
+@requires("core.audit.read")
+def audit():
+    table = request.args.get("table", "").strip()[:80]
+    statement = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(200)
+    if table:
+        statement = statement.where(AuditEntry.table_name == table)
+    return render_template(
+        "core/audit.html", entries=db.session.scalars(statement).all(), table=table
+    )
+
+
+@bp.app_context_processor
+def _current_customer():
+    return {"own_customer_id": visible_customer_id() if current_user.is_authenticated else None}

@@ -1,0 +1,160 @@
+"""Swiss QR-bill payment part (receipt + payment part) of an invoice, as SVG, via `qrbill`.
+
+The SVG is 210 mm x 106 mm: qrbill draws the standard 105 mm high slip plus 1 mm above it
+so that the scissors symbol on the top separation line is not clipped. Place it flush with
+the bottom and the left edge of the A4 sheet (not 105 mm from the top of a box); the
+separation line then lies 105 mm above the bottom edge as the standard requires. The XML
+declaration is stripped so the string can be inlined in the invoice's HTML for WeasyPrint.
+
+Only structured addresses (type "S") are produced: QR-bill version 2.3 no longer accepts
+combined address lines, so the dataclasses below have no free-form address lines at all.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from decimal import Decimal
+
+from qrbill import QRBill
+from stdnum import iban
+from stdnum.ch import esr
+from stdnum.exceptions import ValidationError
+
+from app.money import require_cents
+
+__all__ = [
+    "PAYMENT_PART_HEIGHT_MM",
+    "PAYMENT_PART_WIDTH_MM",
+    "Creditor",
+    "PostalAddress",
+    "payment_part_svg",
+]
+
+PAYMENT_PART_WIDTH_MM = 210
+PAYMENT_PART_HEIGHT_MM = 106  # 105 mm slip + 1 mm for the scissors above the top line
+
+# Amount limits of the QR-bill standard (field "Amt": 0.01 to 999'999'999.99).
+_MAX_AMOUNT = Decimal("999999999.99")
+
+# QR-IBANs are recognised by the institution id (IBAN positions 5-9) in this range.
+_QR_IID_RANGE = range(30000, 32000)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PostalAddress:
+    """A structured postal address as the QR-bill encodes it (the debtor's, for one)."""
+
+    name: str
+    street: str
+    house_number: str
+    postal_code: str
+    town: str
+    country: str = "CH"  # ISO 3166-1 alpha-2
+
+    def as_qrbill_kwargs(self) -> dict[str, str]:
+        return {
+            "name": self.name,
+            "street": self.street,
+            "house_num": self.house_number,
+            "pcode": self.postal_code,
+            "city": self.town,
+            "country": self.country,
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class Creditor(PostalAddress):
+    """The payee: its structured address and the QR-IBAN payments with a QR reference go to."""
+
+    account: str  # a QR-IBAN
+
+
+class _WinetQRBill(QRBill):
+    # The SPEC asks for Liberation Sans/Arial; both are among the four fonts the QR-bill
+    # style guide permits, Liberation Sans is the one Linux servers ship (metric-compatible
+    # with Arial). The generic fallback keeps a missing font from turning into a serif.
+    font_family = "Liberation Sans,Arial,Helvetica,sans-serif"
+
+
+def _require_qr_iban(account: str) -> str:
+    try:
+        compact = iban.validate(account)
+    except ValidationError as error:
+        raise ValueError(f"creditor account {account!r} is not a valid IBAN: {error}") from error
+    if compact[:2] not in ("CH", "LI") or int(compact[4:9]) not in _QR_IID_RANGE:
+        # qrbill would say "A QRR reference number is only allowed for a QR-IBAN"; name the
+        # cause directly, because this is the usual mistake (the bank account's normal IBAN).
+        raise ValueError(
+            f"creditor account {iban.format(compact)} is not a QR-IBAN (a CH/LI IBAN whose "
+            "institution id, digits 5-9, lies in 30000-31999); a payment part with a QR "
+            "reference needs the QR-IBAN the bank issued for it"
+        )
+    return compact
+
+
+def _require_qr_reference(reference: str) -> str:
+    try:
+        return esr.validate(reference).zfill(27)
+    except ValidationError as error:
+        raise ValueError(f"{reference!r} is not a valid QR reference: {error}") from error
+
+
+def payment_part_svg(
+    *,
+    creditor: Creditor,
+    debtor: PostalAddress,
+    amount: Decimal,
+    reference: str,
+    additional_information: str = "",
+    language: str = "de",
+    perforated_paper: bool = False,
+) -> str:
+    """Render the QR-bill receipt and payment part for an amount in CHF as an SVG string.
+
+    `amount` is the payable total (already rounded to 0.05 CHF on an invoice) and must be
+    positive: nothing is to be paid on a zero or negative total, and such a document gets
+    no payment part. `reference` is a QR reference (27 digits, spaces allowed).
+    `language` is "de", "en", "fr" or "it". With `perforated_paper` the dashed separation
+    lines and scissors are left out, as the style guide requires for pre-perforated paper;
+    by default they are drawn because a PDF is printed on plain paper and cut by hand.
+
+    Raises ValueError with a readable message for data the QR-bill standard rejects.
+    """
+    amount = require_cents(amount)
+    if not Decimal("0.01") <= amount <= _MAX_AMOUNT:
+        raise ValueError(
+            f"a QR-bill amount must be between 0.01 and 999'999'999.99 CHF, got {amount}"
+        )
+    account = _require_qr_iban(creditor.account)
+    reference = _require_qr_reference(reference)
+
+    try:
+        bill = _WinetQRBill(
+            account=account,
+            creditor=creditor.as_qrbill_kwargs(),
+            debtor=debtor.as_qrbill_kwargs(),
+            amount=str(amount),
+            currency="CHF",
+            reference_number=reference,
+            additional_information=additional_information,
+            language=language,
+            # Both lines carry the scissors symbol; qrbill draws them together or not at all.
+            top_line=not perforated_paper,
+            payment_line=not perforated_paper,
+            # qrbill's default sizes (values at 8 pt, headings 6.4-7.2 pt, title 9.6 pt) stay
+            # within the style guide's 6-10 pt and fit its fixed 3.5 mm line spacing; a larger
+            # factor makes "Währung"/"Betrag" and long address lines collide.
+            font_factor=1,
+        )
+    except ValueError as error:
+        raise ValueError(f"the QR-bill payment part cannot be created: {error}") from error
+
+    buffer = io.StringIO()
+    bill.as_svg(buffer)  # full_page=False: the slip only, A4 wide
+    svg = buffer.getvalue()
+    # An XML declaration in the middle of an HTML document is at best ignored; drop it so
+    # the markup can be inlined as is.
+    if svg.startswith("<?xml"):
+        svg = svg[svg.index("?>") + 2 :].lstrip()
+    return svg
