@@ -1,0 +1,58 @@
+"""PDF rendering with WeasyPrint for quotes and invoices, sharing one letterhead.
+
+The URL fetcher serves only the app's own static files and inline data: a template
+can never make the server read a local file or call out to the network.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import current_app, render_template
+from weasyprint import HTML, default_url_fetcher
+
+STATIC_PREFIX = "static:"
+
+# The provider's letterhead (SPEC section 5); configurable for a sister company.
+LETTERHEAD = {
+    "name": "Winet Voicetec Solutions AG",
+    "street": "Täfernstrasse",
+    "house_number": "31",
+    "postal_code": "5405",
+    "town": "Baden-Dättwil",
+    "country": "CH",
+    "phone": "+41 56 520 20 00",
+    "email": "customer.service@winet.ch",
+    "vat_number": "CHE-000.000.000 MWST",
+}
+
+
+class RefusedResource(ValueError):
+    pass
+
+
+def safe_url_fetcher(url: str, *args: Any, **kwargs: Any) -> dict:
+    if url.startswith("data:"):
+        return default_url_fetcher(url, *args, **kwargs)
+    if url.startswith(STATIC_PREFIX):
+        static_root = Path(current_app.static_folder).resolve()
+        path = (static_root / url[len(STATIC_PREFIX) :]).resolve()
+        if static_root not in path.parents or not path.is_file():
+            raise RefusedResource(f"no such static file: {url}")
+        return {"string": path.read_bytes(), "filename": path.name}
+    raise RefusedResource(f"refused to fetch {url!r} while rendering a PDF")
+
+
+def letterhead() -> dict[str, str]:
+    return {**LETTERHEAD, **current_app.config.get("LETTERHEAD", {})}
+
+
+def render_pdf_html(html: str) -> bytes:
+    return HTML(string=html, base_url=STATIC_PREFIX, url_fetcher=safe_url_fetcher).write_pdf()
+
+
+def render_pdf(template: str, **context: Any) -> bytes:
+    """Render a Jinja template that extends "pdf/document.html" into PDF bytes."""
+    html = render_template(template, letterhead=letterhead(), **context)
+    return render_pdf_html(html)
