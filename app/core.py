@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 
-from app.plugins import MenuEntry, Permission, Plugin
+from app.plugins import MenuEntry, Permission, Plugin, TariffKey
 
 STAFF = ("finance", "account_manager", "service_desk", "technician", "chief")
 
@@ -42,6 +42,15 @@ CORE = Plugin(
         MenuEntry("core.tariffs", _l("Tariffs"), "core.tariffs.read", order=85),
         MenuEntry("core.users", _l("Users"), "core.users.manage", order=90),
         MenuEntry("core.audit", _l("Audit trail"), "core.audit.read", order=95),
+    ),
+    tariffs=(
+        # Quotes and invoices both need it; by date of service (SPEC section 5).
+        TariffKey(
+            "core.vat_standard_percent",
+            "decimal",
+            "Swiss standard VAT rate (%), by date of service",
+            (("2011-01-01", "8.00"), ("2018-01-01", "7.70"), ("2024-01-01", "8.10")),
+        ),
     ),
     models="app.models",
     blueprints=("app.views.auth:bp", "app.views.core:bp", "app.api.core:bp", "app.api.docs:bp"),

@@ -14,12 +14,6 @@ PLUGIN = Plugin(
     ),
     tariffs=(
         TariffKey(
-            "invoicing.vat_standard_percent",
-            "decimal",
-            "Swiss standard VAT rate (%), by date of service",
-            (("2011-01-01", "8.00"), ("2018-01-01", "7.70"), ("2024-01-01", "8.10")),
-        ),
-        TariffKey(
             "invoicing.payment_terms_days",
             "integer",
             "Payment terms, days net",
