@@ -57,7 +57,7 @@ CUSTOMERS = [
                 house_number=no,
                 postal_code=plz,
                 town=town,
-                canton="AG" if plz != "8957" else "AG",
+                canton="AG",
             )
             for name, street, no, plz, town in BANK_BRANCHES
         ],
