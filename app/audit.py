@@ -1,7 +1,7 @@
 """Writes an audit entry for every insert, update and delete of an audited model.
 
 Models opt in with `__audited__ = True`; secrets listed in `__audit_redact__` are
-recorded as changed without their value. Entries are written in the same transaction
+recorded as changed without their value, and stamps in `__audit_ignore__` not at all. Entries are written in the same transaction
 as the change, so a rolled-back change leaves no trail and a committed one always does.
 """
 
@@ -80,7 +80,8 @@ def _column_changes(obj: Any, action: str) -> dict[str, Any]:
                 changes[attr.key] = [REDACTED, REDACTED]
             else:
                 changes[attr.key] = [_plain(old), _plain(new)]
-    for ignored in ("created_at", "updated_at"):
+    # Bookkeeping stamps are not changes anyone needs to answer for.
+    for ignored in ("created_at", "updated_at", *getattr(obj, "__audit_ignore__", ())):
         changes.pop(ignored, None)
     return changes
 

@@ -22,6 +22,7 @@ class User(IdMixin, TimestampMixin, UserMixin, db.Model):
     __tablename__ = "core_user"
     __audited__ = True
     __audit_redact__ = frozenset({"password_hash"})
+    __audit_ignore__ = frozenset({"last_login_at"})
     __table_args__ = (
         CheckConstraint(
             "role in ('admin', 'finance', 'account_manager', 'service_desk', 'technician', "
@@ -75,6 +76,7 @@ class ApiToken(IdMixin, db.Model):
     __tablename__ = "core_api_token"
     __audited__ = True
     __audit_redact__ = frozenset({"token_hash"})
+    __audit_ignore__ = frozenset({"last_used_at"})
 
     user_id: Mapped[int] = mapped_column(ForeignKey("core_user.id"), index=True)
     name: Mapped[str] = mapped_column(String(70))
