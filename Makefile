@@ -35,7 +35,7 @@ system-packages:
 
 translations: $(VENV)/.installed
 	@for dir in app/translations $(PLUGIN_TRANSLATIONS); do \
-		$(BIN)/pybabel compile -q -f -d $$dir || exit 1; done
+		$(BIN)/pybabel -q compile -f -d $$dir || exit 1; done
 
 lint:
 	$(BIN)/ruff check .

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Flask, g, request, session
 from flask_login import current_user
 
+from app import jobs
 from app.audit import install_audit_listener
 from app.config import INSTANCE_DIR, PROJECT_ROOT, database_url, from_environment
 from app.core import CORE
@@ -35,7 +36,10 @@ def select_locale() -> str:
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
+    from app import errors, web
+
     app = Flask(__name__, instance_path=str(INSTANCE_DIR))
+    app.url_map.converters["int"] = web.IdConverter  # before any rule is added
     app.config.update(from_environment())
     if config:
         app.config.update(config)
@@ -62,13 +66,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
 
-    from app import errors, web
-
     install_plugins(app, declarations)
     install_audit_listener()
     errors.register(app)
     web.register(app)
     check_every_endpoint_guarded(app)
+    jobs.init_app(app)
 
     @app.before_request
     def _languages() -> None:

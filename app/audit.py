@@ -87,8 +87,10 @@ def _column_changes(obj: Any, action: str) -> dict[str, Any]:
 
 
 def _row_id(obj: Any) -> str:
-    identity = inspect(obj).identity
-    return "/".join(str(part) for part in identity) if identity else "?"
+    # In after_flush a new row has its primary key but not yet its identity key.
+    state = inspect(obj)
+    key = state.identity or state.mapper.primary_key_from_instance(obj)
+    return "/".join(str(part) for part in key) if key else "?"
 
 
 def _collect(session: Session) -> list[dict[str, Any]]:

@@ -115,6 +115,11 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     cursor.close()
 
 
+# Primary keys are INTEGER columns: the largest id both SQLite and PostgreSQL can hold.
+# Larger numbers in URLs and bodies are refused before they reach the database.
+MAX_ID = 2**31 - 1
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

@@ -10,7 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app, render_template
-from weasyprint import HTML, default_url_fetcher
+from weasyprint import HTML
+
+try:  # WeasyPrint < 68: a URL fetcher is a function returning a dict
+    from weasyprint import default_url_fetcher
+except ImportError:  # WeasyPrint >= 68: a URLFetcher subclass returning URLFetcherResponse
+    default_url_fetcher = None
 
 STATIC_PREFIX = "static:"
 
@@ -48,8 +53,24 @@ def letterhead() -> dict[str, str]:
     return {**LETTERHEAD, **current_app.config.get("LETTERHEAD", {})}
 
 
+def _url_fetcher() -> Any:
+    """safe_url_fetcher in the form the installed WeasyPrint expects."""
+    if default_url_fetcher is not None:
+        return safe_url_fetcher
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    class SafeURLFetcher(URLFetcher):
+        def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+            if url.startswith("data:"):
+                return super().fetch(url, headers)
+            found = safe_url_fetcher(url)
+            return URLFetcherResponse(url, found["string"])
+
+    return SafeURLFetcher()
+
+
 def render_pdf_html(html: str) -> bytes:
-    return HTML(string=html, base_url=STATIC_PREFIX, url_fetcher=safe_url_fetcher).write_pdf()
+    return HTML(string=html, base_url=STATIC_PREFIX, url_fetcher=_url_fetcher()).write_pdf()
 
 
 def render_pdf(template: str, **context: Any) -> bytes:

@@ -52,6 +52,15 @@ class TariffKey:
 
 
 @dataclass(frozen=True)
+class PeriodicTask:
+    """A job the plugin wants run on a fixed interval (Celery beat, or in-process)."""
+
+    name: str  # unique, starts with the plugin's name: "servicedesk.sweep"
+    function: str  # import string "module:function", called in an app context
+    every_seconds: int = 60
+
+
+@dataclass(frozen=True)
 class Plugin:
     """The one declaration a plugin makes in its package `__init__`, as `PLUGIN`.
 
@@ -71,6 +80,7 @@ class Plugin:
     hooks: str | None = None
     seed: str | None = None
     demo: str | None = None
+    periodic: tuple[PeriodicTask, ...] = ()
     package_path: Path | None = field(default=None, compare=False)
 
     @property

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
 
+from app.database import MAX_ID
 from app.models.customers import CANTONS
 
 Text70 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=70)]
@@ -25,6 +26,7 @@ Country = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-
 Phone = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=32, pattern=r"^[0-9+ ()/-]*$")
 ]
+RecordId = Annotated[int, Field(ge=1, le=MAX_ID)]
 Language = Literal["de", "en"]
 Role = Literal[
     "admin", "finance", "account_manager", "service_desk", "technician", "chief", "customer"
@@ -170,7 +172,7 @@ class UserIn(Strict):
     email: EmailStr
     name: Text70
     role: Role
-    customer_id: int | None = None
+    customer_id: RecordId | None = None
     language: Language = "de"
     phone: Phone = ""
     password: Password
@@ -181,7 +183,7 @@ class UserPatch(Strict):
     email: EmailStr | None = None
     name: Text70 | None = None
     role: Role | None = None
-    customer_id: int | None = None
+    customer_id: RecordId | None = None
     language: Language | None = None
     phone: Phone | None = None
     password: Password | None = None
@@ -225,7 +227,7 @@ class Page(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
     limit: int = Field(default=50, ge=1, le=500)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=MAX_ID)
     q: Annotated[str, StringConstraints(max_length=100)] | None = None
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from flask import Flask, current_app
-from flask_babel import format_date, format_datetime
+from flask import Flask, abort, current_app, request
+from flask_babel import format_date, format_datetime, gettext
 from flask_login import current_user
+from werkzeug.routing import IntegerConverter
 
-from app.database import db
+from app.database import MAX_ID, db
 from app.extensions import login_manager
 from app.models import User
 from app.security import has_permission
@@ -43,8 +44,45 @@ def chf(amount: Decimal | None) -> str:
     return f"{sign}{chr(39).join(groups)}.{cents}"
 
 
+class IdConverter(IntegerConverter):
+    """`<int:...>` matches only numbers an INTEGER column holds; a larger one is a 404."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False):
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+def has_nul(value) -> bool:
+    """Whether text somewhere in `value` holds a NUL character (PostgreSQL refuses it)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(has_nul(k) or has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(has_nul(item) for item in value)
+    return False
+
+
+def _refuse_nul_characters() -> None:
+    # No text of ours may contain NUL; refusing it here keeps it out of every query.
+    texts = [value for values in request.args.listvalues() for value in values]
+    texts += [v for v in (request.view_args or {}).values() if isinstance(v, str)]
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        texts += [value for values in request.form.listvalues() for value in values]
+    if has_nul(texts):
+        abort(400, description="Text must not contain NUL characters.")
+
+
+def N_(message: str) -> str:
+    """Marks a message for extraction; it is translated where it is shown."""
+    return message
+
+
 def register(app: Flask) -> None:
     login_manager.login_view = "core_auth.login"
+    # Flask-Login flashes this when a page needs a login; flashed text must be plain
+    # (the session stores it), so it is translated by the callback, not lazily.
+    login_manager.login_message = N_("Please log in to open this page.")
+    login_manager.localize_callback = gettext
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
 
@@ -53,6 +91,7 @@ def register(app: Flask) -> None:
         user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
         return user if user is not None and user.active else None
 
+    app.before_request(_refuse_nul_characters)
     app.jinja_env.filters["chf"] = chf
     app.jinja_env.filters["local_datetime"] = lambda value, fmt="short": (
         format_datetime(local(value), fmt) if isinstance(value, datetime) else ""

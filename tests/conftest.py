@@ -83,6 +83,8 @@ def test_config(database_url: str, **overrides) -> dict:
         "SECRET_KEY": "test-" + secrets.token_hex(8),
         "WTF_CSRF_ENABLED": False,
         "MAIL_BACKEND": "memory",
+        # Cheap hashing: scrypt would spend minutes on the suite's many users and logins.
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "SERVER_NAME": None,
         "DISABLED_PLUGINS": sorted(disabled_plugins()),
         "PUBLIC_BASE_URL": "http://testserver",
@@ -161,3 +163,65 @@ def factories(app, db) -> Factories:
 @pytest.fixture
 def outbox(app) -> list:
     return app.extensions.setdefault("winet.outbox", [])
+
+
+# --- live server and browser (shared; used by @pytest.mark.browser tests) -------------------
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def live_server(app):
+    """The test app served over HTTP by a thread; yields the base URL (no trailing slash).
+
+    Override `app_config` (e.g. {"WTF_CSRF_ENABLED": True}) to serve it as in production.
+    """
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def _chromium():
+    """One headless Chromium per run; missing Chromium skips locally and fails under CI."""
+    if not Path(CHROMIUM).exists():
+        message = f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browser_page(_chromium):
+    """A fresh Playwright page (own cookies) in the shared headless Chromium."""
+    context = _chromium.new_context(locale="de-CH", timezone_id="Europe/Zurich")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        yield page
+    finally:
+        context.close()

@@ -16,6 +16,7 @@ from typing import Any
 from flask import Blueprint, current_app, g, jsonify, request
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
 
 from app.database import db
 from app.errors import ApiError
@@ -23,6 +24,7 @@ from app.extensions import csrf
 from app.models import ApiToken, User
 from app.models.users import hash_token
 from app.security import PERMISSION_ATTRIBUTE, PUBLIC_ATTRIBUTE, has_permission
+from app.web import has_nul
 
 API_PREFIX = "/api/v1"
 OPERATION_ATTRIBUTE = "__api_operation__"
@@ -60,6 +62,7 @@ def _bearer_user() -> User:
     )
     if row is None or row.revoked_at is not None or not row.user.active:
         raise ApiError(401, "unauthorized", "the API token is unknown or revoked")
+    g._login_user = row.user  # what flask_login.current_user (and the audit trail) reads
     # Coarse last-use stamp (once a minute) so that reads do not write on every call.
     now = datetime.now(UTC)
     if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:
@@ -83,6 +86,8 @@ def parse_body(model: type[BaseModel]) -> BaseModel:
         raise ApiError(400, "invalid_json", "the request body is not valid JSON")
     if not isinstance(payload, dict):
         raise ApiError(422, "validation_failed", "the body must be a JSON object")
+    if has_nul(payload):
+        raise ApiError(422, "validation_failed", "text must not contain NUL characters")
     try:
         return model.model_validate(payload)
     except ValidationError as error:
@@ -98,6 +103,39 @@ def parse_query(model: type[BaseModel]) -> BaseModel:
         raise ApiError(
             400, "invalid_query", "the query parameters are invalid", _validation_details(error)
         ) from error
+
+
+class _InvalidBody:
+    """Stands in for a body that failed validation; touching it answers the 422."""
+
+    def __init__(self, error: ApiError):
+        self._error = error
+
+    def __getattr__(self, name: str) -> Any:
+        raise self._error
+
+
+def _answer_invalid_body(view: Callable, kwargs: dict[str, Any], error: ApiError) -> None:
+    """Raise the 422 of an invalid body, unless the view refuses the request first.
+
+    The view's own checks (its caller: 401/403; an unknown id or another customer's
+    record: 404) come before the body's, so an invalid body cannot tell a customer that
+    someone else's id exists. The view's uncommitted work is rolled back; views commit
+    only after using the body, so nothing of it is kept.
+    """
+    try:
+        view(**kwargs)
+    except HTTPException:
+        db.session.rollback()
+        raise
+    except ApiError as refused:
+        if refused is not error and refused.status in (401, 403, 404):
+            db.session.rollback()
+            raise
+    except Exception:
+        pass  # the 422 below is the answer either way
+    db.session.rollback()
+    raise error
 
 
 def serialise(model: type[BaseModel], value: Any, many: bool) -> Any:
@@ -135,13 +173,21 @@ def operation(
             g.api_request = True
             if permission is not None:
                 user = _bearer_user()
-                g._login_user = user  # what flask_login.current_user reads
                 if not has_permission(user, permission):
                     raise ApiError(403, "forbidden", f"your role lacks the right {permission}")
+            invalid_body = None
             if body is not None:
-                kwargs["body"] = parse_body(body)
+                try:
+                    kwargs["body"] = parse_body(body)
+                except ApiError as error:
+                    if error.status != 422:
+                        raise
+                    invalid_body = error
+                    kwargs["body"] = _InvalidBody(error)
             if query is not None:
                 kwargs["query"] = parse_query(query)
+            if invalid_body is not None:
+                _answer_invalid_body(view, kwargs, invalid_body)
             result = view(**kwargs)
             if not isinstance(result, tuple) and hasattr(result, "status_code"):
                 return result
@@ -150,7 +196,7 @@ def operation(
                 result, code = result
             if response is not None and result is not None:
                 result = serialise(response, result, many)
-            return jsonify(result) if result is not None else ("", 204)
+            return (jsonify(result), code) if result is not None else ("", 204)
 
         setattr(endpoint, OPERATION_ATTRIBUTE, spec)
         if permission is not None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.database import IdMixin, TimestampMixin, db
+from app.passwords import check_secret, hash_secret
 
 LANGUAGES = ("de", "en")
 INVOICE_MODES = ("per_site", "consolidated")
@@ -111,10 +111,10 @@ class Contact(IdMixin, TimestampMixin, db.Model):
     def set_pin(self, pin: str) -> None:
         if not (pin.isdigit() and 4 <= len(pin) <= 8):
             raise ValueError("the PIN must be 4 to 8 digits")
-        self.pin_hash = generate_password_hash(pin)
+        self.pin_hash = hash_secret(pin)
 
     def check_pin(self, pin: str) -> bool:
-        return bool(self.pin_hash) and check_password_hash(self.pin_hash, pin)
+        return check_secret(self.pin_hash, pin)
 
     def __str__(self) -> str:
         return self.name

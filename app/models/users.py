@@ -9,10 +9,10 @@ from datetime import datetime
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.database import IdMixin, TimestampMixin, db, utcnow
 from app.models.customers import Customer
+from app.passwords import check_secret, hash_secret
 
 # SPEC section 6. The order is the one the UI lists them in.
 ROLES = ("admin", "finance", "account_manager", "service_desk", "technician", "chief", "customer")
@@ -58,10 +58,10 @@ class User(IdMixin, TimestampMixin, UserMixin, db.Model):
     def set_password(self, password: str) -> None:
         if len(password) < 8:
             raise ValueError("the password must have at least 8 characters")
-        self.password_hash = generate_password_hash(password)
+        self.password_hash = hash_secret(password)
 
     def check_password(self, password: str) -> bool:
-        return check_password_hash(self.password_hash, password)
+        return check_secret(self.password_hash, password)
 
     def __str__(self) -> str:
         return self.name

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
@@ -19,9 +21,14 @@ bp = Blueprint("core_auth", __name__)
 
 def _safe_next(target: str | None) -> str | None:
     # Only same-site paths: an open redirect would let a phishing link borrow our login.
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return None
+    # Browsers read "/\\host" like "//host", so backslashes and control characters are
+    # refused as well.
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ord(char) < 32 for char in target):
+        return None
+    parts = urlsplit(target)
+    return target if not (parts.scheme or parts.netloc) else None
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -2,11 +2,11 @@
 
 from flask_babel import lazy_gettext as _l
 
-from app.plugins import MenuEntry, Permission, Plugin, TariffKey
+from app.plugins import MenuEntry, PeriodicTask, Permission, Plugin, TariffKey
 
 PLUGIN = Plugin(
     name="contracts",
-    version="0.1.0",
+    version="0.2.0",
     depends=(),
     permissions=(
         Permission(
@@ -17,8 +17,28 @@ PLUGIN = Plugin(
         Permission(
             "contracts.write", "Start, change and cancel contracts", ("finance", "account_manager")
         ),
+        Permission(
+            "contracts.quotes.read",
+            "See quotes (customers: their own)",
+            ("finance", "account_manager", "customer"),
+        ),
+        Permission("contracts.quotes.write", "Build and send quotes", ("account_manager",)),
+        Permission(
+            "contracts.quotes.approve",
+            "Approve manual quote discounts above the account manager's limit",
+            ("finance",),
+        ),
+        Permission(
+            "contracts.quotes.accept", "Accept or decline own quotes in the portal", ("customer",)
+        ),
+        Permission("contracts.shop", "Order a CLA for an own site in the web shop", ("customer",)),
     ),
-    menu=(MenuEntry("contracts.index", _l("Contracts"), "contracts.read", order=20),),
+    menu=(
+        MenuEntry("contracts.index", _l("Contracts"), "contracts.read", order=20),
+        MenuEntry("contracts.quotes", _l("Quotes"), "contracts.quotes.read", order=25),
+        MenuEntry("contracts.approvals", _l("Approvals"), "contracts.quotes.approve", order=26),
+        MenuEntry("contracts.shop", _l("Web shop"), "contracts.shop", order=27),
+    ),
     tariffs=(
         TariffKey(
             "contracts.volume_discount",
@@ -40,6 +60,12 @@ PLUGIN = Plugin(
     ),
     models="plugins.contracts.models",
     hooks="plugins.contracts.hooks",
-    blueprints=("plugins.contracts.views:bp",),
+    blueprints=("plugins.contracts.views:bp", "plugins.contracts.api:bp"),
+    cli=("plugins.contracts.cli:contracts_cli",),
     demo="plugins.contracts.demo:load_demo",
+    # Hourly, so that a contract ends and a quote expires soon after midnight in Zurich.
+    periodic=(
+        PeriodicTask("contracts.end_due", "plugins.contracts.jobs:run_end_due", 3600),
+        PeriodicTask("contracts.expire_quotes", "plugins.contracts.jobs:run_expire_quotes", 3600),
+    ),
 )

@@ -1,7 +1,18 @@
-"""What contracts answers through the host's hooks."""
+"""What contracts answers through the host's hooks: tiers for other plugins, panels for pages."""
 
-from app.hooks import hookimpl
+from __future__ import annotations
+
+from flask import render_template
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from app.database import db
+from app.hooks import Panel, hookimpl
+from app.security import has_permission
 from plugins.contracts import queries
+from plugins.contracts.models import Contract
 
 
 @hookimpl
@@ -12,3 +23,27 @@ def tier_in_force(site_id, at):
 @hookimpl
 def tier_spans(first_day, last_day, site_ids):
     return queries.tier_spans(first_day, last_day, site_ids)
+
+
+@hookimpl
+def detail_panels(kind, record_id):
+    """The contracts of a site or a customer, on the host's detail pages."""
+    if kind not in ("site", "customer") or not has_permission(current_user, "contracts.read"):
+        return []
+    column = Contract.site_id if kind == "site" else Contract.customer_id
+    contracts = db.session.scalars(
+        select(Contract)
+        .options(selectinload(Contract.periods), selectinload(Contract.site))
+        .where(column == record_id)
+        .order_by(Contract.start_date.desc(), Contract.id.desc())
+    ).all()
+    from plugins.contracts.services import current_tier
+
+    html = render_template(
+        "contracts/_panel.html",
+        contracts=contracts,
+        kind=kind,
+        record_id=record_id,
+        current_tier=current_tier,
+    )
+    return [Panel(title=_("Contracts"), html=html, order=20)]

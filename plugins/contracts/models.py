@@ -3,16 +3,31 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    event,
+    inspect,
+    text,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from app.database import IdMixin, TimestampMixin, db
-from app.models import Customer, Site, Tier
+from app.database import IdMixin, Percent, TimestampMixin, db
+from app.models import Customer, Site, Tier, User
 
 CONTRACT_STATES = ("draft", "active", "cancelled", "ended")
 # States in which a contract is "in force" (cancelled = notice given, still running).
 IN_FORCE_STATES = ("active", "cancelled")
+CONTRACT_ORIGINS = ("manual", "quote", "shop")
+
+QUOTE_STATES = ("draft", "sent", "accepted", "declined", "expired")
+# not_needed: manual discount within the account manager's limit.
+APPROVAL_STATES = ("not_needed", "pending", "approved", "rejected")
 
 
 class Contract(IdMixin, TimestampMixin, db.Model):
@@ -21,6 +36,11 @@ class Contract(IdMixin, TimestampMixin, db.Model):
     __table_args__ = (
         CheckConstraint("state in ('draft', 'active', 'cancelled', 'ended')", name="state"),
         CheckConstraint("end_date IS NULL OR end_date >= start_date", name="end_after_start"),
+        # A notice date without an end date (or the reverse) would be a half-given notice.
+        CheckConstraint(
+            "(notice_received_on IS NULL) = (end_date IS NULL) OR state = 'ended'",
+            name="notice_has_end",
+        ),
         # One contract in force per site: enforced by the database, not only by code.
         Index(
             "uq_contracts_contract_site_in_force",
@@ -39,6 +59,8 @@ class Contract(IdMixin, TimestampMixin, db.Model):
     notice_received_on: Mapped[date | None]
     signed_at: Mapped[datetime | None]
     origin: Mapped[str] = mapped_column(String(20), default="manual")  # manual, quote, shop
+    # Discount agreed in an accepted quote (volume + manual), in percent of the list price.
+    discount_percent: Mapped[Decimal] = mapped_column(Percent(), default=Decimal("0"))
 
     customer: Mapped[Customer] = relationship()
     site: Mapped[Site] = relationship()
@@ -47,6 +69,10 @@ class Contract(IdMixin, TimestampMixin, db.Model):
         order_by="ContractTierPeriod.first_day",
         cascade="all, delete-orphan",
     )
+
+    @property
+    def in_force(self) -> bool:
+        return self.state in IN_FORCE_STATES
 
 
 class ContractTierPeriod(IdMixin, TimestampMixin, db.Model):
@@ -68,3 +94,105 @@ class ContractTierPeriod(IdMixin, TimestampMixin, db.Model):
 
     contract: Mapped[Contract] = relationship(back_populates="periods")
     tier: Mapped[Tier] = relationship()
+
+
+class Quote(IdMixin, TimestampMixin, db.Model):
+    """An offer of CLAs for several sites of one customer (branch package, portfolio)."""
+
+    __tablename__ = "contracts_quote"
+    __audited__ = True
+    __table_args__ = (
+        CheckConstraint(
+            "state in ('draft', 'sent', 'accepted', 'declined', 'expired')", name="state"
+        ),
+        CheckConstraint(
+            "approval in ('not_needed', 'pending', 'approved', 'rejected')", name="approval"
+        ),
+        # Only the sign: on SQLite the value is stored scaled (ExactDecimal), so an upper
+        # bound in SQL would differ per database; the service checks 0..100 %.
+        CheckConstraint("manual_discount_percent >= 0", name="manual_discount_not_negative"),
+    )
+
+    number: Mapped[str | None] = mapped_column(String(20), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("core_customer.id"), index=True)
+    account_manager_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"))
+    state: Mapped[str] = mapped_column(String(12), default="draft", index=True)
+    start_date: Mapped[date]
+    valid_until: Mapped[date]
+    manual_discount_percent: Mapped[Decimal] = mapped_column(Percent(), default=Decimal("0"))
+    approval: Mapped[str] = mapped_column(String(12), default="not_needed", index=True)
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"))
+    approved_at: Mapped[datetime | None]
+    note: Mapped[str] = mapped_column(String(500), default="")
+    sent_at: Mapped[datetime | None]
+    accepted_at: Mapped[datetime | None]
+    accepted_by: Mapped[str | None] = mapped_column(String(120))
+    declined_at: Mapped[datetime | None]
+    declined_by: Mapped[str | None] = mapped_column(String(120))
+
+    customer: Mapped[Customer] = relationship()
+    account_manager: Mapped[User | None] = relationship(foreign_keys=[account_manager_id])
+    approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
+    lines: Mapped[list[QuoteLine]] = relationship(
+        back_populates="quote", order_by="QuoteLine.id", cascade="all, delete-orphan"
+    )
+
+
+class QuoteLine(IdMixin, db.Model):
+    """One site of a quote with its tier: an existing site, or a new one described here."""
+
+    __tablename__ = "contracts_quote_line"
+    __audited__ = True
+    __table_args__ = (
+        CheckConstraint(
+            "(site_id IS NOT NULL) OR (new_site_name IS NOT NULL)", name="site_or_new_site"
+        ),
+    )
+
+    quote_id: Mapped[int] = mapped_column(ForeignKey("contracts_quote.id"), index=True)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("core_site.id"))
+    tier_id: Mapped[int] = mapped_column(ForeignKey("core_tier.id"))
+    new_site_name: Mapped[str | None] = mapped_column(String(70))
+    new_site_street: Mapped[str | None] = mapped_column(String(70))
+    new_site_house_number: Mapped[str | None] = mapped_column(String(16))
+    new_site_postal_code: Mapped[str | None] = mapped_column(String(16))
+    new_site_town: Mapped[str | None] = mapped_column(String(35))
+    new_site_canton: Mapped[str | None] = mapped_column(String(2))
+    # Frozen when the quote is sent; until then the catalog on the start date applies.
+    list_price: Mapped[Decimal | None]
+    contract_id: Mapped[int | None] = mapped_column(ForeignKey("contracts_contract.id"))
+
+    quote: Mapped[Quote] = relationship(back_populates="lines")
+    site: Mapped[Site | None] = relationship()
+    tier: Mapped[Tier] = relationship()
+
+    @property
+    def site_label(self) -> str:
+        if self.site is not None:
+            return self.site.name
+        return f"{self.new_site_name} ({self.new_site_postal_code} {self.new_site_town})"
+
+
+class EndedContractIsReadOnly(RuntimeError):
+    """A change to an ended contract or its tier history reached the database layer."""
+
+
+def _was_ended(contract: Contract | None) -> bool:
+    if contract is None:
+        return False
+    history = inspect(contract).attrs.state.history
+    committed = history.deleted[0] if history.deleted else contract.state
+    return inspect(contract).persistent and committed == "ended"
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_changes_to_ended_contracts(session, flush_context, instances) -> None:
+    # The services refuse such changes with a message; this guard catches any code path
+    # that bypasses them, so an ended contract's billed history stays as it was.
+    for obj in (*session.dirty, *session.deleted, *session.new):
+        if isinstance(obj, Contract) and session.is_modified(obj) and _was_ended(obj):
+            raise EndedContractIsReadOnly(f"contract {obj.id} has ended and is read-only")
+        if isinstance(obj, ContractTierPeriod) and _was_ended(obj.contract):
+            raise EndedContractIsReadOnly(
+                f"contract {obj.contract_id} has ended; its tier history is read-only"
+            )

@@ -1,15 +1,51 @@
-"""Contract rules: starting a contract (the lifecycle grows here)."""
+"""Contract lifecycle rules: start, tier changes, notice, withdrawal and the end of a contract.
+
+The tier history is a list of dated periods per contract. Every change takes effect on
+or after today, so a day that may already be billed is never given another tier.
+"""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from calendar import monthrange
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from app.database import db
+from app.hooks import UpgradeSigned, hooks
 from app.models import Site, Tier
 from app.services import RuleViolation
+from app.timeutil import now, today
 from plugins.contracts.models import IN_FORCE_STATES, Contract, ContractTierPeriod
+
+# --- calendar rules -------------------------------------------------------------------
+
+
+def last_day_of_month(day: date) -> date:
+    return date(day.year, day.month, monthrange(day.year, day.month)[1])
+
+
+def first_day_of_next_month(day: date) -> date:
+    return last_day_of_month(day) + timedelta(days=1)
+
+
+def notice_end_date(notice_received_on: date) -> date:
+    """The end of the month following the month of notice (SPEC 3).
+
+    2026-11-24 -> 2026-12-31; 2026-12-31 -> 2027-01-31; 2027-01-01 -> 2027-02-28.
+    """
+    return last_day_of_month(first_day_of_next_month(notice_received_on))
+
+
+def downgrade_effective_date(requested_on: date) -> date:
+    """A downgrade takes effect on the first day of the month after the request."""
+    return first_day_of_next_month(requested_on)
+
+
+# --- lookups --------------------------------------------------------------------------
 
 
 def tier_by_code(code: str) -> Tier:
@@ -25,6 +61,73 @@ def contract_in_force(site: Site) -> Contract | None:
     )
 
 
+def period_on(contract: Contract, day: date) -> ContractTierPeriod | None:
+    """The (possibly planned) tier period of a contract covering `day`."""
+    for period in contract.periods:
+        if period.first_day <= day and (period.last_day is None or period.last_day >= day):
+            return period
+    return None
+
+
+def current_tier(contract: Contract, day: date | None = None) -> Tier | None:
+    """The tier on `day` (today by default); before the start, the tier it starts with."""
+    day = day or today()
+    period = period_on(contract, max(day, contract.start_date))
+    return period.tier if period is not None else None
+
+
+def _require_in_force(contract: Contract) -> None:
+    if contract.state == "ended":
+        raise RuleViolation("an ended contract is read-only", "contract")
+    if contract.state not in IN_FORCE_STATES:
+        raise RuleViolation(f"a {contract.state} contract cannot be changed this way", "contract")
+
+
+def _check_catalog(tier: Tier, day: date) -> None:
+    if tier.version_on(day) is None:
+        raise RuleViolation(f"tier {tier.code} is not in the catalog on {day}", "tier")
+
+
+# --- starting -------------------------------------------------------------------------
+
+
+def create_draft(
+    site: Site, tier_code: str, start_date: date, *, origin: str = "manual"
+) -> Contract:
+    """A contract being prepared: not in force, not billed, not unique per site yet."""
+    tier = tier_by_code(tier_code)
+    _check_catalog(tier, start_date)
+    contract = Contract(
+        customer_id=site.customer_id, site=site, state="draft", start_date=start_date, origin=origin
+    )
+    contract.periods.append(ContractTierPeriod(tier=tier, first_day=start_date, change="start"))
+    db.session.add(contract)
+    db.session.flush()
+    return contract
+
+
+def activate(contract: Contract, signed_at: datetime | None = None) -> Contract:
+    """Put a draft in force; the database refuses a second contract in force per site."""
+    if contract.state != "draft":
+        raise RuleViolation(f"only a draft can be activated, this one is {contract.state}")
+    if contract.start_date < today():
+        raise RuleViolation("a contract cannot start in the past", "start_date")
+    if contract_in_force(contract.site) is not None:
+        raise RuleViolation(f"site {contract.site.name} already has a contract in force", "site")
+    contract.state = "active"
+    contract.signed_at = signed_at or now()
+    contract.periods[0].signed_at = contract.signed_at
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError as error:
+        # Another transaction put a contract in force for this site meanwhile.
+        raise RuleViolation(
+            f"site {contract.site.name} already has a contract in force", "site"
+        ) from error
+    return contract
+
+
 def start_contract(
     site: Site,
     tier_code: str,
@@ -32,11 +135,11 @@ def start_contract(
     *,
     origin: str = "manual",
     signed_at: datetime | None = None,
+    discount_percent: Decimal = Decimal("0"),
 ) -> Contract:
     """An active contract for a site from start_date on the given tier."""
     tier = tier_by_code(tier_code)
-    if tier.version_on(start_date) is None:
-        raise RuleViolation(f"tier {tier_code} is not in the catalog on {start_date}", "tier")
+    _check_catalog(tier, start_date)
     if contract_in_force(site) is not None:
         raise RuleViolation(f"site {site.name} already has a contract in force", "site")
     contract = Contract(
@@ -46,10 +149,242 @@ def start_contract(
         start_date=start_date,
         origin=origin,
         signed_at=signed_at,
+        discount_percent=discount_percent,
     )
     contract.periods.append(
         ContractTierPeriod(tier=tier, first_day=start_date, change="start", signed_at=signed_at)
     )
-    db.session.add(contract)
+    try:
+        with db.session.begin_nested():
+            db.session.add(contract)
+            db.session.flush()
+    except IntegrityError as error:
+        raise RuleViolation(f"site {site.name} already has a contract in force", "site") from error
+    return contract
+
+
+# --- tier changes ---------------------------------------------------------------------
+
+
+def _drop_periods_after(contract: Contract, day: date) -> None:
+    """Call off tier changes planned after `day`; the period covering it runs on openly."""
+    for period in [p for p in contract.periods if p.first_day > day]:
+        contract.periods.remove(period)
+    db.session.flush()
+    contract.periods[-1].last_day = None
+    db.session.flush()
+
+
+def _replan_from(
+    contract: Contract, tier: Tier, effective: date, change: str, signed_at: datetime
+) -> None:
+    """Give the contract `tier` from `effective` on, superseding changes planned after it.
+
+    Callers guarantee effective >= today, so only days not yet served are touched.
+    """
+    if effective < today():
+        raise RuleViolation("a tier change cannot take effect in the past", "effective_on")
+    _drop_periods_after(contract, effective)
+    covering = period_on(contract, effective)
+    if covering is None:
+        raise RuleViolation("the contract has not started on that day", "effective_on")
+    if covering.first_day == effective:
+        covering.tier = tier
+        covering.change = change
+        covering.signed_at = signed_at
+    else:
+        covering.last_day = effective - timedelta(days=1)
+        contract.periods.append(
+            ContractTierPeriod(tier=tier, first_day=effective, change=change, signed_at=signed_at)
+        )
+    db.session.flush()
+
+
+def _check_within_term(contract: Contract, effective: date) -> None:
+    if effective < contract.start_date:
+        raise RuleViolation("the change would take effect before the contract starts")
+    if contract.end_date is not None and effective > contract.end_date:
+        raise RuleViolation(
+            f"the contract ends on {contract.end_date.isoformat()}, before the change",
+            "effective_on",
+        )
+
+
+def upgrade(
+    contract: Contract,
+    tier_code: str,
+    effective_on: date | None = None,
+    *,
+    signed_at: datetime | None = None,
+) -> Contract:
+    """A higher tier from the chosen date (at the earliest today); announces the signature."""
+    _require_in_force(contract)
+    effective = effective_on or max(today(), contract.start_date)
+    if effective < today():
+        raise RuleViolation("an upgrade takes effect today at the earliest", "effective_on")
+    _check_within_term(contract, effective)
+    tier = tier_by_code(tier_code)
+    _check_catalog(tier, effective)
+    old = period_on(contract, effective).tier
+    if tier.rank <= old.rank:
+        raise RuleViolation(f"{tier.code} is not higher than {old.code}", "tier")
+    signed_at = signed_at or now()
+    _replan_from(contract, tier, effective, "upgrade", signed_at)
+    hooks().upgrade_signed(
+        event=UpgradeSigned(
+            customer_id=contract.customer_id,
+            site_id=contract.site_id,
+            contract_id=contract.id,
+            signed_at=signed_at,
+            old_tier_code=old.code,
+            new_tier_code=tier.code,
+        )
+    )
+    return contract
+
+
+def downgrade(contract: Contract, tier_code: str, *, signed_at: datetime | None = None) -> Contract:
+    """A lower tier from the first day of next month."""
+    _require_in_force(contract)
+    effective = max(downgrade_effective_date(today()), contract.start_date)
+    _check_within_term(contract, effective)
+    tier = tier_by_code(tier_code)
+    _check_catalog(tier, effective)
+    old = period_on(contract, effective).tier
+    if tier.rank >= old.rank:
+        raise RuleViolation(f"{tier.code} is not lower than {old.code}", "tier")
+    _replan_from(contract, tier, effective, "downgrade", signed_at or now())
+    return contract
+
+
+def change_tier(
+    contract: Contract,
+    tier_code: str,
+    effective_on: date | None = None,
+    *,
+    signed_at: datetime | None = None,
+) -> Contract:
+    """Upgrade or downgrade, whichever the new tier is compared with the planned one."""
+    _require_in_force(contract)
+    tier = tier_by_code(tier_code)
+    planned = period_on(contract, effective_on or max(today(), contract.start_date))
+    if planned is not None and tier.rank < planned.tier.rank:
+        return downgrade(contract, tier_code, signed_at=signed_at)
+    return upgrade(contract, tier_code, effective_on, signed_at=signed_at)
+
+
+def order_tier(
+    site: Site,
+    tier_code: str,
+    *,
+    origin: str,
+    start_date: date | None = None,
+    signed_at: datetime | None = None,
+    discount_percent: Decimal = Decimal("0"),
+) -> Contract:
+    """What a signed order means for a site: a new contract, or a change of the one in force."""
+    start = max(start_date or today(), today())
+    signed_at = signed_at or now()
+    contract = contract_in_force(site)
+    if contract is None:
+        return start_contract(
+            site,
+            tier_code,
+            start,
+            origin=origin,
+            signed_at=signed_at,
+            discount_percent=discount_percent,
+        )
+    planned = period_on(contract, max(start, contract.start_date))
+    if planned is not None and planned.tier.code == tier_code:
+        # Ordering the tier the site has keeps it: a change planned later is called off.
+        _require_in_force(contract)
+        _drop_periods_after(contract, planned.first_day)
+        return contract
+    return change_tier(contract, tier_code, start, signed_at=signed_at)
+
+
+# --- notice and end -------------------------------------------------------------------
+
+
+def give_notice(contract: Contract, received_on: date | None = None) -> Contract:
+    """Record a notice: the contract runs to the end of the following month, then ends."""
+    _require_in_force(contract)
+    if contract.state == "cancelled":
+        raise RuleViolation("notice has already been given for this contract", "contract")
+    received_on = received_on or today()
+    if received_on > today():
+        raise RuleViolation("a notice cannot be received in the future", "received_on")
+    end = notice_end_date(received_on)
+    if end < today():
+        raise RuleViolation(
+            f"a notice received on {received_on.isoformat()} would end the contract in the past",
+            "received_on",
+        )
+    if end < contract.start_date:
+        raise RuleViolation(
+            "the contract has not started yet; the notice would end it before its start",
+            "received_on",
+        )
+    _drop_periods_after(contract, end)  # changes planned after the end would never be served
+    contract.state = "cancelled"
+    contract.notice_received_on = received_on
+    contract.end_date = end
     db.session.flush()
     return contract
+
+
+def withdraw_notice(contract: Contract) -> Contract:
+    """Take a notice back, possible until (and on) the end date; the contract runs on."""
+    if contract.state != "cancelled":
+        raise RuleViolation("only a cancelled contract has a notice to withdraw", "contract")
+    if today() > contract.end_date:
+        raise RuleViolation("the end date has passed; the notice can no longer be withdrawn")
+    contract.state = "active"
+    contract.notice_received_on = None
+    contract.end_date = None
+    db.session.flush()
+    return contract
+
+
+def end_due_contracts(on: date | None = None) -> list[Contract]:
+    """End every cancelled contract whose end date lies before `on`; safe to repeat."""
+    day = on or today()
+    due = db.session.scalars(
+        select(Contract)
+        .where(Contract.state == "cancelled", Contract.end_date < day)
+        .order_by(Contract.id)
+    ).all()
+    for contract in due:
+        # Close the history first: once "ended" is flushed, the contract is read-only.
+        last = contract.periods[-1]
+        if last.last_day is None or last.last_day > contract.end_date:
+            last.last_day = contract.end_date
+        contract.state = "ended"
+    db.session.flush()
+    return list(due)
+
+
+# --- history (finance, CLI) -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    first_day: date
+    last_day: date | None
+    tier_code: str
+    change: str
+    signed_at: datetime | None
+
+
+def contract_history(contract: Contract) -> list[HistoryLine]:
+    """The tier periods of a contract as finance reads them, clipped to the end date."""
+    lines = []
+    for period in contract.periods:
+        last = period.last_day
+        if contract.end_date is not None and (last is None or last > contract.end_date):
+            last = contract.end_date
+        lines.append(
+            HistoryLine(period.first_day, last, period.tier.code, period.change, period.signed_at)
+        )
+    return lines

@@ -1,16 +1,85 @@
-"""Contract pages."""
+"""Contract, quote and web-shop pages; every rule they apply lives in the services."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from collections.abc import Callable
+from dataclasses import asdict
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.database import db
-from app.security import requires, scope_to_customer
-from plugins.contracts.models import Contract
+from app.models import Customer, Site
+from app.models.catalog import tier_versions_on
+from app.security import (
+    get_visible_or_404,
+    public,
+    requires,
+    scope_to_customer,
+    visible_customer_id,
+)
+from app.services import RuleViolation
+from app.tariffs import tariff
+from app.timeutil import today
+from plugins.contracts import quotes as quote_rules
+from plugins.contracts import services, shop
+from plugins.contracts.models import Contract, Quote
 
 bp = Blueprint("contracts", __name__, url_prefix="/contracts", template_folder="templates")
+
+
+def _attempt(action: Callable[[], Any], success: str) -> Any | None:
+    """Run a rule and commit, or roll back and show why it was refused."""
+    try:
+        result = action()
+        db.session.commit()
+    except RuleViolation as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return None
+    flash(success, "success")
+    return result
+
+
+def _form_date(name: str, default: date | None = None) -> date | None:
+    raw = (request.form.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        return date.fromisoformat(raw)
+    except ValueError as error:
+        raise RuleViolation(_("Please enter a date as YYYY-MM-DD."), name) from error
+
+
+def _form_percent(name: str) -> Decimal:
+    raw = (request.form.get(name) or "0").strip().replace(",", ".") or "0"
+    try:
+        return Decimal(raw)
+    except InvalidOperation as error:
+        raise RuleViolation(_("Please enter a percentage such as 2.5."), name) from error
+
+
+def _tier_choices() -> list:
+    return list(tier_versions_on(today()).values())[::-1]
+
+
+# --- contracts ------------------------------------------------------------------------
 
 
 @bp.get("/")
@@ -23,7 +92,402 @@ def index():
             selectinload(Contract.site),
             selectinload(Contract.customer),
         )
-        .order_by(Contract.customer_id, Contract.site_id),
+        .order_by(Contract.customer_id, Contract.site_id, Contract.start_date),
         Contract.customer_id,
     )
-    return render_template("contracts/index.html", contracts=db.session.scalars(statement).all())
+    state = request.args.get("state")
+    if state in ("draft", "active", "cancelled", "ended"):
+        statement = statement.where(Contract.state == state)
+    contracts = db.session.scalars(statement).all()
+    return render_template(
+        "contracts/index.html",
+        contracts=contracts,
+        current_tier=services.current_tier,
+        state=state,
+    )
+
+
+@bp.get("/<int:contract_id>")
+@requires("contracts.read")
+def detail(contract_id: int):
+    contract = get_visible_or_404(Contract, contract_id)
+    tier = services.current_tier(contract)
+    return render_template(
+        "contracts/detail.html",
+        contract=contract,
+        tier=tier,
+        history=services.contract_history(contract),
+        tiers=_tier_choices(),
+        today=today(),
+        downgrade_on=services.downgrade_effective_date(today()),
+        notice_end=services.notice_end_date(today()),
+    )
+
+
+@bp.post("/<int:contract_id>/tier")
+@requires("contracts.write")
+def change_tier(contract_id: int):
+    contract = get_visible_or_404(Contract, contract_id)
+    _attempt(
+        lambda: services.change_tier(
+            contract, request.form.get("tier_code", ""), _form_date("effective_on")
+        ),
+        _("The tier change is recorded."),
+    )
+    return redirect(url_for("contracts.detail", contract_id=contract.id))
+
+
+@bp.post("/<int:contract_id>/notice")
+@requires("contracts.write")
+def give_notice(contract_id: int):
+    contract = get_visible_or_404(Contract, contract_id)
+    _attempt(
+        lambda: services.give_notice(contract, _form_date("received_on")),
+        _("The notice is recorded."),
+    )
+    return redirect(url_for("contracts.detail", contract_id=contract.id))
+
+
+@bp.post("/<int:contract_id>/notice/withdraw")
+@requires("contracts.write")
+def withdraw_notice(contract_id: int):
+    contract = get_visible_or_404(Contract, contract_id)
+    _attempt(lambda: services.withdraw_notice(contract), _("The notice is withdrawn."))
+    return redirect(url_for("contracts.detail", contract_id=contract.id))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@requires("contracts.write")
+def new():
+    site = get_visible_or_404(Site, request.values.get("site_id", type=int) or 0)
+    if request.method == "POST":
+
+        def start():
+            start_date = _form_date("start_date", today())
+            if start_date < today():
+                raise RuleViolation(_("A contract cannot start in the past."), "start_date")
+            return services.start_contract(site, request.form.get("tier_code", ""), start_date)
+
+        contract = _attempt(start, _("The contract is active."))
+        if contract is not None:
+            return redirect(url_for("contracts.detail", contract_id=contract.id))
+    return render_template("contracts/new.html", site=site, tiers=_tier_choices(), today=today())
+
+
+# --- quotes ---------------------------------------------------------------------------
+
+
+def _visible_quote(quote_id: int) -> Quote:
+    quote = get_visible_or_404(Quote, quote_id)
+    if visible_customer_id() is not None and quote.state == "draft":
+        abort(404)  # a customer sees a quote once it is sent to them
+    return quote
+
+
+@bp.get("/quotes")
+@requires("contracts.quotes.read")
+def quotes():
+    statement = scope_to_customer(
+        select(Quote).options(selectinload(Quote.customer)).order_by(Quote.id.desc()),
+        Quote.customer_id,
+    )
+    if visible_customer_id() is not None:
+        statement = statement.where(Quote.state != "draft")
+    return render_template("contracts/quotes.html", quotes=db.session.scalars(statement).all())
+
+
+@bp.route("/quotes/new", methods=["GET", "POST"])
+@requires("contracts.quotes.write")
+def quote_new():
+    customers = db.session.scalars(
+        select(Customer).where(Customer.active.is_(True)).order_by(Customer.legal_name)
+    ).all()
+    if request.method == "POST":
+        customer = get_visible_or_404(
+            Customer, request.form.get("customer_id", type=int) or 0, customer_id_of=lambda c: c.id
+        )
+        quote = _attempt(
+            lambda: quote_rules.create_quote(
+                customer,
+                current_user,
+                start_date=_form_date("start_date", services.first_day_of_next_month(today())),
+                valid_until=_form_date("valid_until", today() + timedelta(days=30)),
+                manual_discount_percent=_form_percent("manual_discount_percent"),
+                note=(request.form.get("note") or "")[:500],
+            ),
+            _("Quote created. Now add the sites."),
+        )
+        if quote is not None:
+            return redirect(url_for("contracts.quote", quote_id=quote.id))
+    return render_template(
+        "contracts/quote_new.html",
+        customers=customers,
+        selected=request.args.get("customer_id", type=int),
+        start_date=services.first_day_of_next_month(today()),
+        valid_until=today() + timedelta(days=30),
+    )
+
+
+@bp.get("/quotes/<int:quote_id>")
+@requires("contracts.quotes.read")
+def quote(quote_id: int):
+    record = _visible_quote(quote_id)
+    return render_template(
+        "contracts/quote.html",
+        quote=record,
+        totals=quote_rules.quote_totals(record),
+        needs_approval=quote_rules.needs_approval(record),
+        limit=quote_rules.manual_discount_limit(record.start_date),
+        tiers=_tier_choices(),
+        free_sites=[
+            site
+            for site in record.customer.sites
+            if site.active and all(line.site_id != site.id for line in record.lines)
+        ],
+        list_price=quote_rules.line_list_price,
+    )
+
+
+@bp.post("/quotes/<int:quote_id>/update")
+@requires("contracts.quotes.write")
+def quote_update(quote_id: int):
+    record = _visible_quote(quote_id)
+
+    def update():
+        quote_rules.update_quote(
+            record,
+            start_date=_form_date("start_date"),
+            valid_until=_form_date("valid_until"),
+            note=(request.form.get("note") or "")[:500],
+        )
+        quote_rules.set_manual_discount(record, _form_percent("manual_discount_percent"))
+
+    _attempt(update, _("Saved."))
+    return redirect(url_for("contracts.quote", quote_id=record.id))
+
+
+@bp.post("/quotes/<int:quote_id>/lines")
+@requires("contracts.quotes.write")
+def quote_line_add(quote_id: int):
+    record = _visible_quote(quote_id)
+    tier_code = request.form.get("tier_code", "")
+
+    def add():
+        site_id = request.form.get("site_id", type=int)
+        if site_id:
+            site = db.session.get(Site, site_id)
+            if site is None:
+                raise RuleViolation(_("No such site."), "site")
+            return quote_rules.add_line(record, tier_code, site=site)
+        name = (request.form.get("new_site_name") or "").strip()
+        if not name:
+            raise RuleViolation(_("Choose a site or describe a new one."), "site")
+        try:
+            new_site = quote_rules.NewSite(
+                name=name,
+                street=(request.form.get("new_site_street") or "").strip(),
+                house_number=(request.form.get("new_site_house_number") or "").strip(),
+                postal_code=(request.form.get("new_site_postal_code") or "").strip(),
+                town=(request.form.get("new_site_town") or "").strip(),
+                canton=(request.form.get("new_site_canton") or "AG").strip(),
+            )
+            return quote_rules.add_line(record, tier_code, new_site=new_site)
+        except ValueError as error:
+            if isinstance(error, RuleViolation):
+                raise
+            raise RuleViolation(_("The new site's address is incomplete.")) from error
+
+    _attempt(add, _("Site added."))
+    return redirect(url_for("contracts.quote", quote_id=record.id))
+
+
+@bp.post("/quotes/<int:quote_id>/lines/<int:line_id>/remove")
+@requires("contracts.quotes.write")
+def quote_line_remove(quote_id: int, line_id: int):
+    record = _visible_quote(quote_id)
+    _attempt(lambda: quote_rules.remove_line(record, line_id), _("Site removed."))
+    return redirect(url_for("contracts.quote", quote_id=record.id))
+
+
+@bp.post("/quotes/<int:quote_id>/totals")
+@requires("contracts.quotes.write")
+def quote_totals_preview(quote_id: int):
+    """Live totals while the account manager edits the discount (nothing is saved)."""
+    record = _visible_quote(quote_id)
+    payload = request.get_json(silent=True) or {}
+    try:
+        manual = Decimal(str(payload.get("manual_discount_percent", "0")).replace(",", "."))
+    except InvalidOperation:
+        return jsonify({"error": _("Please enter a percentage such as 2.5.")}), 400
+    if not Decimal("0") <= manual <= Decimal("100"):
+        return jsonify({"error": _("The manual discount must be between 0 and 100 %.")}), 400
+    prices = [quote_rules.line_list_price(line) for line in record.lines]
+    totals = quote_rules.compute_totals(
+        prices,
+        quote_rules.volume_discount_percent(len(prices), on=record.start_date),
+        manual,
+        tariff("core.vat_standard_percent", on=record.start_date),
+    )
+    limit = quote_rules.manual_discount_limit(record.start_date)
+    return jsonify(
+        {name: str(value) for name, value in asdict(totals).items()}
+        | {"needs_approval": manual > limit}
+    )
+
+
+@bp.post("/quotes/<int:quote_id>/approval-request")
+@requires("contracts.quotes.write")
+def quote_request_approval(quote_id: int):
+    record = _visible_quote(quote_id)
+    _attempt(lambda: quote_rules.request_approval(record), _("Finance is asked to approve."))
+    return redirect(url_for("contracts.quote", quote_id=record.id))
+
+
+@bp.post("/quotes/<int:quote_id>/send")
+@requires("contracts.quotes.write")
+def quote_send(quote_id: int):
+    record = _visible_quote(quote_id)
+    _attempt(lambda: quote_rules.send_quote(record), _("The quote is sent to the customer."))
+    return redirect(url_for("contracts.quote", quote_id=record.id))
+
+
+@bp.get("/quotes/<int:quote_id>/pdf")
+@requires("contracts.quotes.read")
+def quote_pdf(quote_id: int):
+    record = _visible_quote(quote_id)
+    return Response(
+        quote_rules.quote_pdf(record),
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{record.number}.pdf"'},
+    )
+
+
+@bp.get("/approvals")
+@requires("contracts.quotes.approve")
+def approvals():
+    pending = db.session.scalars(quote_rules.pending_approvals().order_by(Quote.id)).all()
+    return render_template(
+        "contracts/approvals.html",
+        quotes=[(quote, quote_rules.quote_totals(quote)) for quote in pending],
+    )
+
+
+@bp.post("/quotes/<int:quote_id>/approval")
+@requires("contracts.quotes.approve")
+def quote_decide(quote_id: int):
+    record = _visible_quote(quote_id)
+    approve = request.form.get("decision") == "approve"
+    _attempt(
+        lambda: quote_rules.decide_approval(record, current_user, approve),
+        _("The discount is approved.") if approve else _("The discount is rejected."),
+    )
+    return redirect(url_for("contracts.approvals"))
+
+
+@bp.post("/quotes/<int:quote_id>/accept")
+@requires("contracts.quotes.accept")
+def quote_accept(quote_id: int):
+    record = _visible_quote(quote_id)
+    result = _attempt(
+        lambda: quote_rules.accept_quote(record.id, f"{current_user.email} (portal)"),
+        _("Thank you. The quote is accepted and your contracts are active."),
+    )
+    if result is not None and not result[1]:
+        flash(_("This quote had already been accepted."), "info")
+    return redirect(url_for("contracts.quote", quote_id=record.id))
+
+
+@bp.post("/quotes/<int:quote_id>/decline")
+@requires("contracts.quotes.accept")
+def quote_decline(quote_id: int):
+    record = _visible_quote(quote_id)
+    _attempt(
+        lambda: quote_rules.decline_quote(record, current_user.email), _("The quote is declined.")
+    )
+    return redirect(url_for("contracts.quote", quote_id=record.id))
+
+
+# --- the signed accept link (no login) ------------------------------------------------
+
+
+def _quote_for_link(token: str) -> Quote:
+    try:
+        return quote_rules.quote_for_token(token)
+    except RuleViolation:
+        abort(404)
+
+
+@bp.get("/q/<token>")
+@public("the signed, expiring quote link is the customer's authorisation")
+def quote_link(token: str):
+    record = _quote_for_link(token)
+    return render_template(
+        "contracts/quote_link.html",
+        quote=record,
+        token=token,
+        totals=quote_rules.quote_totals(record),
+        list_price=quote_rules.line_list_price,
+        expired=record.valid_until < today(),
+    )
+
+
+@bp.post("/q/<token>/accept")
+@public("the signed, expiring quote link is the customer's authorisation")
+def quote_link_accept(token: str):
+    record = _quote_for_link(token)
+    result = _attempt(
+        lambda: quote_rules.accept_quote(record.id, "signed link"),
+        _("Thank you. The quote is accepted and your contracts are active."),
+    )
+    if result is not None and not result[1]:
+        flash(_("This quote had already been accepted."), "info")
+    return redirect(url_for("contracts.quote_link", token=token))
+
+
+@bp.post("/q/<token>/decline")
+@public("the signed, expiring quote link is the customer's authorisation")
+def quote_link_decline(token: str):
+    record = _quote_for_link(token)
+    _attempt(lambda: quote_rules.decline_quote(record, "signed link"), _("The quote is declined."))
+    return redirect(url_for("contracts.quote_link", token=token))
+
+
+# --- web shop -------------------------------------------------------------------------
+
+
+@bp.route("/shop", methods=["GET", "POST"], endpoint="shop")
+@requires("contracts.shop")
+def shop_page():
+    own = current_user.customer_id
+    sites = db.session.scalars(
+        select(Site).where(Site.customer_id == own, Site.active.is_(True)).order_by(Site.name)
+    ).all()
+    if request.method == "POST":
+        site_id = request.form.get("site_id", type=int) or 0
+        try:
+            contract = _attempt(
+                lambda: shop.order_in_shop(
+                    current_user, site_id, request.form.get("tier_code", "")
+                ),
+                _("Thank you for your order. Your CLA is active."),
+            )
+        except LookupError:
+            db.session.rollback()
+            abort(404)
+        if contract is not None:
+            return redirect(url_for("contracts.detail", contract_id=contract.id))
+    in_force = {
+        contract.site_id: services.current_tier(contract)
+        for contract in db.session.scalars(
+            select(Contract).where(
+                Contract.customer_id == own, Contract.state.in_(("active", "cancelled"))
+            )
+        )
+    }
+    return render_template(
+        "contracts/shop.html",
+        sites=sites,
+        offers=shop.shop_offers(),
+        in_force=in_force,
+        selected_site=request.args.get("site_id", type=int),
+    )

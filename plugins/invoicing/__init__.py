@@ -1,6 +1,8 @@
 """invoicing: monthly per-site invoice run, Swiss VAT, QR-bill PDFs, payments, reminders."""
 
-from app.plugins import Permission, Plugin, TariffKey
+from flask_babel import lazy_gettext as _l
+
+from app.plugins import MenuEntry, PeriodicTask, Permission, Plugin, TariffKey
 
 PLUGIN = Plugin(
     name="invoicing",
@@ -11,6 +13,15 @@ PLUGIN = Plugin(
             "invoicing.read", "See invoices (customers: their own)", ("finance", "customer")
         ),
         Permission("invoicing.run", "Run the monthly invoicing and issue invoices", ("finance",)),
+        Permission("invoicing.credit", "Create credit notes", ("finance",)),
+        Permission("invoicing.payments", "Record payments and send reminders", ("finance",)),
+        Permission("invoicing.export", "Export a period's invoices as CSV", ("finance",)),
+        Permission("invoicing.pay", "Pay an invoice online", ("customer", "finance")),
+    ),
+    menu=(
+        MenuEntry("invoicing.index", _l("Invoices"), "invoicing.read", order=40),
+        MenuEntry("invoicing.run_page", _l("Invoice run"), "invoicing.run", order=41),
+        MenuEntry("invoicing.payments", _l("Payments"), "invoicing.payments", order=42),
     ),
     tariffs=(
         TariffKey(
@@ -31,4 +42,9 @@ PLUGIN = Plugin(
             ),
         ),
     ),
+    models="plugins.invoicing.models",
+    hooks="plugins.invoicing.hooks",
+    blueprints=("plugins.invoicing.views:bp", "plugins.invoicing.api:bp"),
+    cli=("plugins.invoicing.cli:cli",),
+    periodic=(PeriodicTask("invoicing.monthly_run", "plugins.invoicing.jobs:monthly_run", 3600),),
 )

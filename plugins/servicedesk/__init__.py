@@ -1,6 +1,8 @@
 """servicedesk: 24x7 call intake, Fast Lane, FirstReaction monitoring, tickets, charges."""
 
-from app.plugins import Permission, Plugin, TariffKey
+from flask_babel import lazy_gettext as _l
+
+from app.plugins import MenuEntry, PeriodicTask, Permission, Plugin, TariffKey
 
 PLUGIN = Plugin(
     name="servicedesk",
@@ -15,6 +17,25 @@ PLUGIN = Plugin(
         Permission(
             "servicedesk.work", "Work tickets: reaction, time, material", ("technician", "chief")
         ),
+        Permission(
+            "servicedesk.read",
+            "See tickets (customers: their own) and the free service units",
+            ("service_desk", "technician", "chief", "customer"),
+        ),
+        Permission("servicedesk.portal", "Open tickets in the customer portal", ("customer",)),
+        Permission("servicedesk.roster", "Keep the on-call roster", ("chief",)),
+        Permission(
+            "servicedesk.reports",
+            "FirstReaction compliance and free units reports",
+            ("chief", "finance"),
+        ),
+    ),
+    menu=(
+        MenuEntry("servicedesk.desk", _l("Service desk"), "servicedesk.intake", order=30),
+        MenuEntry("servicedesk.tickets", _l("Tickets"), "servicedesk.read", order=31),
+        MenuEntry("servicedesk.portal_new", _l("Report a fault"), "servicedesk.portal", order=32),
+        MenuEntry("servicedesk.roster", _l("On-call roster"), "servicedesk.roster", order=33),
+        MenuEntry("servicedesk.reports_page", _l("SLA reports"), "servicedesk.reports", order=34),
     ),
     tariffs=(
         TariffKey(
@@ -65,5 +86,47 @@ PLUGIN = Plugin(
             "Fast Lane fees of this many days before an upgrade signature are credited",
             (("2000-01-01", 14),),
         ),
+        TariffKey(
+            "servicedesk.closing_days",
+            "json",
+            'Company closing days added to the Aargau holidays: ["YYYY-MM-DD", ...]',
+            (("2000-01-01", "[]"),),
+        ),
+        TariffKey(
+            "servicedesk.holidays_excluded",
+            "json",
+            'Public holidays of the library that are working days here: ["YYYY-MM-DD", ...]',
+            (("2000-01-01", "[]"),),
+        ),
+        TariffKey(
+            "servicedesk.pin_max_failures",
+            "integer",
+            "Failed PIN attempts after which a contact is locked",
+            (("2000-01-01", 3),),
+        ),
+        TariffKey(
+            "servicedesk.pin_lockout_minutes",
+            "integer",
+            "Minutes failed PIN attempts count and a lock lasts",
+            (("2000-01-01", 15),),
+        ),
+        TariffKey(
+            "servicedesk.dispatch_ack_minutes",
+            "integer",
+            "Re-notify the technician when a dispatch is not acknowledged after (minutes)",
+            (("2000-01-01", 15),),
+        ),
+        TariffKey(
+            "servicedesk.dispatch_renotify_max",
+            "integer",
+            "How many times an unacknowledged dispatch is re-notified",
+            (("2000-01-01", 3),),
+        ),
     ),
+    models="plugins.servicedesk.models",
+    hooks="plugins.servicedesk.hooks",
+    blueprints=("plugins.servicedesk.views:bp", "plugins.servicedesk.api:bp"),
+    cli=("plugins.servicedesk.cli:cli",),
+    demo="plugins.servicedesk.demo:load_demo",
+    periodic=(PeriodicTask("servicedesk.sweep", "plugins.servicedesk.sweep:run_sweep", 60),),
 )

@@ -1,0 +1,125 @@
+"""Background jobs: Celery on the configured broker, or in-process when there is none.
+
+Plugins declare periodic tasks (`Plugin.periodic`). With CELERY_BROKER_URL set, they are
+Celery tasks scheduled by Celery beat (`celery -A app.celery_app worker` / `beat`).
+Without a broker, tasks run eagerly in the calling process, and with INPROCESS_SCHEDULER
+(what `make run` sets) a daemon thread runs the periodic tasks on their interval.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from celery import Celery, Task
+from flask import Flask, current_app, has_app_context
+
+from app.plugins import PeriodicTask, PluginError, load_object
+
+log = logging.getLogger(__name__)
+EXTENSION = "winet.celery"
+
+
+def periodic_tasks(app: Flask) -> list[PeriodicTask]:
+    tasks = [job for plugin in app.extensions["winet.declarations"] for job in plugin.periodic]
+    for plugin in app.extensions["winet.declarations"]:
+        wrong = [job.name for job in plugin.periodic if not job.name.startswith(plugin.name + ".")]
+        if wrong:
+            raise PluginError(
+                f"plugin {plugin.name}: periodic task names must start with "
+                f"{plugin.name + '.'!r}: {wrong}"
+            )
+    return tasks
+
+
+def _runner(job: PeriodicTask) -> Callable:
+    def run():
+        return load_object(job.function)()
+
+    run.__name__ = job.name.replace(".", "_")
+    return run
+
+
+def create_celery(app: Flask) -> Celery:
+    """A Celery app bound to this Flask app: every task runs inside its app context."""
+
+    class FlaskTask(Task):
+        def __call__(self, *args, **kwargs):
+            if has_app_context() and current_app._get_current_object() is app:
+                return self.run(*args, **kwargs)
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    broker = app.config.get("CELERY_BROKER_URL")
+    jobs = periodic_tasks(app)
+    celery = Celery(app.import_name, task_cls=FlaskTask, set_as_current=False)
+    celery.conf.update(
+        broker_url=broker or "memory://",
+        task_always_eager=not broker,
+        task_eager_propagates=True,
+        task_ignore_result=True,
+        timezone="UTC",
+        beat_schedule={
+            job.name: {"task": job.name, "schedule": float(job.every_seconds)} for job in jobs
+        },
+    )
+    for job in jobs:
+        celery.task(name=job.name, shared=False)(_runner(job))
+    return celery
+
+
+class InProcessScheduler(threading.Thread):
+    """Runs the periodic tasks on their intervals in a daemon thread (no broker needed)."""
+
+    def __init__(self, app: Flask, celery: Celery, jobs: list[PeriodicTask], tick: float = 1.0):
+        super().__init__(name="winet-inprocess-scheduler", daemon=True)
+        self.app = app
+        self.celery = celery
+        self.jobs = jobs
+        self.tick = tick
+        self.stopping = threading.Event()
+        self.next_run: dict[str, float] = {job.name: 0.0 for job in jobs}
+
+    def run_due(self, clock: float) -> list[str]:
+        """Run every job whose time has come; returns the names run."""
+        ran = []
+        for job in self.jobs:
+            if clock < self.next_run[job.name]:
+                continue
+            self.next_run[job.name] = clock + job.every_seconds
+            try:
+                with self.app.app_context():
+                    self.celery.tasks[job.name].apply(throw=True)
+                ran.append(job.name)
+            except Exception:  # a failing job must not stop the scheduler
+                log.exception("periodic task %s failed", job.name)
+        return ran
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            self.run_due(time.monotonic())
+            self.stopping.wait(self.tick)
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+
+def init_app(app: Flask) -> Celery:
+    celery = create_celery(app)
+    app.extensions[EXTENSION] = celery
+    if app.config.get("INPROCESS_SCHEDULER") and not app.config.get("CELERY_BROKER_URL"):
+        scheduler = InProcessScheduler(app, celery, periodic_tasks(app))
+        app.extensions["winet.scheduler"] = scheduler
+        scheduler.start()
+    return celery
+
+
+def celery_of(app: Flask | None = None) -> Celery:
+    return (app or current_app).extensions[EXTENSION]
+
+
+def enqueue(name: str, *args, **kwargs):
+    """Run a task by name: on the broker when there is one, else right here."""
+    return celery_of().tasks[name].delay(*args, **kwargs)

@@ -1,0 +1,420 @@
+"""JSON endpoints for contracts, quotes and the web shop (listed in /api/openapi.json)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from app.api import api_blueprint, operation
+from app.database import db
+from app.errors import ApiError
+from app.models import Customer, Site
+from app.security import get_visible_or_404, scope_to_customer
+from app.services import RuleViolation
+from app.timeutil import today
+from plugins.contracts import quotes as quote_rules
+from plugins.contracts import services, shop
+from plugins.contracts.models import Contract, Quote
+from plugins.contracts.schemas import (
+    AcceptanceOut,
+    ApprovalIn,
+    ContractIn,
+    ContractOut,
+    ContractQuery,
+    NoticeIn,
+    QuoteIn,
+    QuoteOut,
+    ShopOfferOut,
+    ShopOrderIn,
+    TierChangeIn,
+)
+
+bp = api_blueprint("contracts_api")
+
+
+def committed(action):
+    """Run a rule and commit; a refused rule answers 422 and leaves nothing behind."""
+    try:
+        result = action()
+        db.session.commit()
+        return result
+    except RuleViolation as error:
+        db.session.rollback()
+        details = [{"field": error.field, "message": str(error)}] if error.field else None
+        raise ApiError(422, "rule_violation", str(error), details) from error
+    except LookupError as error:
+        db.session.rollback()
+        raise ApiError(404, "not_found", "no such record") from error
+
+
+# --- presenters -----------------------------------------------------------------------
+
+
+def contract_out(contract: Contract) -> dict[str, Any]:
+    tier = services.current_tier(contract)
+    return {
+        "id": contract.id,
+        "customer_id": contract.customer_id,
+        "site_id": contract.site_id,
+        "site_name": contract.site.name,
+        "state": contract.state,
+        "tier_code": tier.code if tier else None,
+        "start_date": contract.start_date,
+        "end_date": contract.end_date,
+        "notice_received_on": contract.notice_received_on,
+        "signed_at": contract.signed_at,
+        "origin": contract.origin,
+        "discount_percent": contract.discount_percent,
+        "periods": [
+            {
+                "tier_code": line.tier_code,
+                "first_day": line.first_day,
+                "last_day": line.last_day,
+                "change": line.change,
+                "signed_at": line.signed_at,
+            }
+            for line in services.contract_history(contract)
+        ],
+    }
+
+
+def quote_out(quote: Quote) -> dict[str, Any]:
+    return {
+        "id": quote.id,
+        "number": quote.number,
+        "customer_id": quote.customer_id,
+        "state": quote.state,
+        "approval": quote.approval,
+        "needs_approval": quote_rules.needs_approval(quote),
+        "start_date": quote.start_date,
+        "valid_until": quote.valid_until,
+        "manual_discount_percent": quote.manual_discount_percent,
+        "sent_at": quote.sent_at,
+        "accepted_at": quote.accepted_at,
+        "lines": [
+            {
+                "id": line.id,
+                "site_id": line.site_id,
+                "site": line.site_label,
+                "tier_code": line.tier.code,
+                "list_price": quote_rules.line_list_price(line),
+                "contract_id": line.contract_id,
+            }
+            for line in quote.lines
+        ],
+        "totals": quote_rules.quote_totals(quote),
+    }
+
+
+def _contract(contract_id: int) -> Contract:
+    return get_visible_or_404(Contract, contract_id)
+
+
+def _quote(quote_id: int) -> Quote:
+    return get_visible_or_404(Quote, quote_id)
+
+
+# --- contracts ------------------------------------------------------------------------
+
+
+@operation(
+    bp,
+    "GET",
+    "/contracts",
+    permission="contracts.read",
+    summary="List contracts (customers: their own)",
+    tags="contracts",
+    query=ContractQuery,
+    response=ContractOut,
+    many=True,
+)
+def list_contracts(query: ContractQuery):
+    statement = scope_to_customer(
+        select(Contract)
+        .options(selectinload(Contract.periods), selectinload(Contract.site))
+        .order_by(Contract.id),
+        Contract.customer_id,
+    )
+    if query.site_id is not None:
+        statement = statement.where(Contract.site_id == query.site_id)
+    if query.customer_id is not None:
+        statement = statement.where(Contract.customer_id == query.customer_id)
+    if query.state is not None:
+        statement = statement.where(Contract.state == query.state)
+    rows = db.session.scalars(statement.limit(query.limit).offset(query.offset)).all()
+    return [contract_out(contract) for contract in rows]
+
+
+@operation(
+    bp,
+    "GET",
+    "/contracts/<int:contract_id>",
+    permission="contracts.read",
+    summary="A contract with its tier history",
+    tags="contracts",
+    response=ContractOut,
+)
+def get_contract(contract_id: int):
+    return contract_out(_contract(contract_id))
+
+
+@operation(
+    bp,
+    "POST",
+    "/contracts",
+    permission="contracts.write",
+    summary="Start an active contract for a site",
+    tags="contracts",
+    body=ContractIn,
+    response=ContractOut,
+    status=201,
+)
+def create_contract(body: ContractIn):
+    site = get_visible_or_404(Site, body.site_id)
+
+    def start():
+        if body.start_date < today():
+            raise RuleViolation("a contract cannot start in the past", "start_date")
+        return services.start_contract(site, body.tier_code, body.start_date)
+
+    return contract_out(committed(start))
+
+
+@operation(
+    bp,
+    "POST",
+    "/contracts/<int:contract_id>/tier-changes",
+    permission="contracts.write",
+    summary="Upgrade (from a chosen day) or downgrade (from next month) a contract",
+    tags="contracts",
+    body=TierChangeIn,
+    response=ContractOut,
+)
+def change_tier(contract_id: int, body: TierChangeIn):
+    contract = _contract(contract_id)
+    committed(lambda: services.change_tier(contract, body.tier_code, body.effective_on))
+    return contract_out(contract)
+
+
+@operation(
+    bp,
+    "POST",
+    "/contracts/<int:contract_id>/notice",
+    permission="contracts.write",
+    summary="Record a notice: the contract ends at the end of the following month",
+    tags="contracts",
+    body=NoticeIn,
+    response=ContractOut,
+)
+def give_notice(contract_id: int, body: NoticeIn):
+    contract = _contract(contract_id)
+    committed(lambda: services.give_notice(contract, body.received_on))
+    return contract_out(contract)
+
+
+@operation(
+    bp,
+    "DELETE",
+    "/contracts/<int:contract_id>/notice",
+    permission="contracts.write",
+    summary="Withdraw a notice before the end date",
+    tags="contracts",
+    response=ContractOut,
+)
+def withdraw_notice(contract_id: int):
+    contract = _contract(contract_id)
+    committed(lambda: services.withdraw_notice(contract))
+    return contract_out(contract)
+
+
+# --- quotes ---------------------------------------------------------------------------
+
+
+@operation(
+    bp,
+    "GET",
+    "/quotes",
+    permission="contracts.quotes.read",
+    summary="List quotes (customers: their own, once sent)",
+    tags="quotes",
+    response=QuoteOut,
+    many=True,
+)
+def list_quotes():
+    statement = scope_to_customer(select(Quote).order_by(Quote.id.desc()), Quote.customer_id)
+    if current_user.role == "customer":
+        statement = statement.where(Quote.state != "draft")
+    return [quote_out(quote) for quote in db.session.scalars(statement.limit(200))]
+
+
+@operation(
+    bp,
+    "GET",
+    "/quotes/<int:quote_id>",
+    permission="contracts.quotes.read",
+    summary="A quote with lines and totals per month",
+    tags="quotes",
+    response=QuoteOut,
+)
+def get_quote(quote_id: int):
+    quote = _quote(quote_id)
+    if current_user.role == "customer" and quote.state == "draft":
+        raise ApiError(404, "not_found", "no such quote")
+    return quote_out(quote)
+
+
+@operation(
+    bp,
+    "POST",
+    "/quotes",
+    permission="contracts.quotes.write",
+    summary="Create a draft quote with its sites and tiers",
+    tags="quotes",
+    body=QuoteIn,
+    response=QuoteOut,
+    status=201,
+)
+def create_quote(body: QuoteIn):
+    customer = get_visible_or_404(Customer, body.customer_id, customer_id_of=lambda c: c.id)
+
+    def build():
+        quote = quote_rules.create_quote(
+            customer,
+            current_user,
+            start_date=body.start_date,
+            valid_until=body.valid_until,
+            manual_discount_percent=body.manual_discount_percent,
+            note=body.note,
+        )
+        for line in body.lines:
+            if line.site_id is not None:
+                site = db.session.get(Site, line.site_id)
+                if site is None:
+                    raise RuleViolation(f"no site {line.site_id}", "lines")
+                quote_rules.add_line(quote, line.tier_code, site=site)
+            else:
+                quote_rules.add_line(
+                    quote,
+                    line.tier_code,
+                    new_site=quote_rules.NewSite(**line.new_site.model_dump()),
+                )
+        return quote
+
+    return quote_out(committed(build))
+
+
+@operation(
+    bp,
+    "POST",
+    "/quotes/<int:quote_id>/approval-request",
+    permission="contracts.quotes.write",
+    summary="Ask finance to approve a manual discount above the limit",
+    tags="quotes",
+    response=QuoteOut,
+)
+def request_approval(quote_id: int):
+    quote = _quote(quote_id)
+    committed(lambda: quote_rules.request_approval(quote))
+    return quote_out(quote)
+
+
+@operation(
+    bp,
+    "POST",
+    "/quotes/<int:quote_id>/approval",
+    permission="contracts.quotes.approve",
+    summary="Approve or reject a quote's manual discount (finance)",
+    tags="quotes",
+    body=ApprovalIn,
+    response=QuoteOut,
+)
+def decide_approval(quote_id: int, body: ApprovalIn):
+    quote = _quote(quote_id)
+    committed(lambda: quote_rules.decide_approval(quote, current_user, body.approve))
+    return quote_out(quote)
+
+
+@operation(
+    bp,
+    "POST",
+    "/quotes/<int:quote_id>/send",
+    permission="contracts.quotes.write",
+    summary="Send the quote with its PDF and accept link to the customer",
+    tags="quotes",
+    response=QuoteOut,
+)
+def send_quote(quote_id: int):
+    quote = _quote(quote_id)
+    committed(lambda: quote_rules.send_quote(quote))
+    return quote_out(quote)
+
+
+@operation(
+    bp,
+    "POST",
+    "/quotes/<int:quote_id>/accept",
+    permission="contracts.quotes.accept",
+    summary="Accept an own sent quote: creates the contracts, exactly once",
+    tags="quotes",
+    response=AcceptanceOut,
+)
+def accept_quote(quote_id: int):
+    quote = _quote(quote_id)
+    actor = f"{current_user.email} (api)"
+    accepted, created = committed(lambda: quote_rules.accept_quote(quote.id, actor))
+    return {
+        "quote": quote_out(accepted),
+        "created": created,
+        "contract_ids": [line.contract_id for line in accepted.lines if line.contract_id],
+    }
+
+
+@operation(
+    bp,
+    "POST",
+    "/quotes/<int:quote_id>/decline",
+    permission="contracts.quotes.accept",
+    summary="Decline an own sent quote",
+    tags="quotes",
+    response=QuoteOut,
+)
+def decline_quote(quote_id: int):
+    quote = _quote(quote_id)
+    committed(lambda: quote_rules.decline_quote(quote, current_user.email))
+    return quote_out(quote)
+
+
+# --- web shop -------------------------------------------------------------------------
+
+
+@operation(
+    bp,
+    "GET",
+    "/shop/offers",
+    permission="contracts.shop",
+    summary="The CLA tiers on sale today with price per month and FirstReaction",
+    tags="shop",
+    response=ShopOfferOut,
+    many=True,
+)
+def shop_offers():
+    return shop.shop_offers()
+
+
+@operation(
+    bp,
+    "POST",
+    "/shop/orders",
+    permission="contracts.shop",
+    summary="Order a tier for an own site: an active contract, or an upgrade",
+    tags="shop",
+    body=ShopOrderIn,
+    response=ContractOut,
+    status=201,
+)
+def order(body: ShopOrderIn):
+    contract = committed(lambda: shop.order_in_shop(current_user, body.site_id, body.tier_code))
+    return contract_out(contract)

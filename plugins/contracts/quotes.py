@@ -1,0 +1,467 @@
+"""Quote rules: lines per site, volume and manual discounts, approval, sending and acceptance.
+
+A quote is priced at the catalog valid on its start date until it is sent; sending
+freezes each line's list price so that the customer accepts what the PDF showed.
+Acceptance is claimed with one conditional UPDATE, which makes a doubly clicked link
+(or two concurrent accepts) create the contracts exactly once.
+"""
+
+from __future__ import annotations
+
+from contextlib import nullcontext
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from flask import current_app, has_request_context
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import select, update
+
+from app.database import db
+from app.mail import Attachment, send_mail
+from app.models import Customer, Site, User
+from app.money import percent_of, round_chf
+from app.pdf import render_pdf
+from app.schemas import SiteIn
+from app.services import RuleViolation, create_site
+from app.tariffs import tariff
+from app.timeutil import now, today
+from plugins.contracts.models import Contract, Quote, QuoteLine
+from plugins.contracts.services import order_tier, tier_by_code
+
+ACCEPT_SALT = "contracts.quote-accept"
+ZERO = Decimal("0.00")
+
+
+# --- discounts and totals -------------------------------------------------------------
+
+
+def volume_discount_percent(site_count: int, on: date | None = None) -> Decimal:
+    """The tariff's volume discount for a number of sites (SPEC 3 [default] 5/8/12 %)."""
+    steps = tariff("contracts.volume_discount", on=on)
+    percent = Decimal("0")
+    for step in sorted(steps, key=lambda s: int(s["min_sites"])):
+        if site_count >= int(step["min_sites"]):
+            percent = Decimal(str(step["percent"]))
+    return percent
+
+
+def manual_discount_limit(on: date | None = None) -> Decimal:
+    return tariff("contracts.manual_discount_limit_percent", on=on)
+
+
+@dataclass(frozen=True)
+class QuoteTotals:
+    """Per month, excl. VAT unless said otherwise; both discounts are % of the list subtotal."""
+
+    site_count: int
+    subtotal: Decimal
+    volume_discount_percent: Decimal
+    volume_discount: Decimal
+    manual_discount_percent: Decimal
+    manual_discount: Decimal
+    net: Decimal
+    vat_percent: Decimal
+    vat: Decimal
+    total: Decimal
+
+
+def compute_totals(
+    list_prices: list[Decimal],
+    volume_percent: Decimal,
+    manual_percent: Decimal,
+    vat_percent: Decimal,
+) -> QuoteTotals:
+    """Totals of a quote from its lines' monthly list prices.
+
+    Both discounts are taken from the list subtotal (5 % volume + 3 % manual = 8 % off,
+    as the account manager says it to the customer); each amount is rounded to 0.01.
+    """
+    subtotal = round_chf(sum(list_prices, ZERO))
+    volume = percent_of(subtotal, volume_percent)
+    manual = percent_of(subtotal, manual_percent)
+    net = subtotal - volume - manual
+    vat = percent_of(net, vat_percent)
+    return QuoteTotals(
+        site_count=len(list_prices),
+        subtotal=subtotal,
+        volume_discount_percent=volume_percent,
+        volume_discount=volume,
+        manual_discount_percent=manual_percent,
+        manual_discount=manual,
+        net=net,
+        vat_percent=vat_percent,
+        vat=vat,
+        total=net + vat,
+    )
+
+
+def line_list_price(line: QuoteLine) -> Decimal:
+    """The frozen price of a sent quote, else the catalog price on the quote's start date."""
+    if line.list_price is not None:
+        return line.list_price
+    version = line.tier.version_on(line.quote.start_date)
+    if version is None:
+        raise RuleViolation(f"tier {line.tier.code} is not in the catalog on the start date")
+    return version.monthly_price
+
+
+def quote_totals(quote: Quote) -> QuoteTotals:
+    prices = [line_list_price(line) for line in quote.lines]
+    return compute_totals(
+        prices,
+        volume_discount_percent(len(prices), on=quote.start_date),
+        quote.manual_discount_percent,
+        tariff("core.vat_standard_percent", on=quote.start_date),
+    )
+
+
+def needs_approval(quote: Quote) -> bool:
+    """A manual discount above the account manager's limit waits for finance."""
+    return quote.manual_discount_percent > manual_discount_limit(on=quote.start_date)
+
+
+# --- building -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewSite:
+    name: str
+    street: str
+    house_number: str
+    postal_code: str
+    town: str
+    canton: str = "AG"
+
+
+def _require_draft(quote: Quote) -> None:
+    if quote.state != "draft":
+        raise RuleViolation(f"a {quote.state} quote cannot be changed", "quote")
+
+
+def _reset_approval(quote: Quote) -> None:
+    # Any change after an approval needs a new look by finance if it still exceeds the limit.
+    quote.approval = "not_needed"
+    quote.approved_by_id = None
+    quote.approved_at = None
+
+
+def create_quote(
+    customer: Customer,
+    account_manager: User | None,
+    *,
+    start_date: date,
+    valid_until: date,
+    manual_discount_percent: Decimal = Decimal("0"),
+    note: str = "",
+) -> Quote:
+    if valid_until < today():
+        raise RuleViolation("the validity date lies in the past", "valid_until")
+    if start_date < today():
+        raise RuleViolation("the contracts cannot start in the past", "start_date")
+    quote = Quote(
+        customer=customer,
+        account_manager=account_manager,
+        state="draft",
+        approval="not_needed",
+        start_date=start_date,
+        valid_until=valid_until,
+        note=note,
+    )
+    db.session.add(quote)
+    set_manual_discount(quote, manual_discount_percent)
+    db.session.flush()
+    quote.number = f"Q-{today().year}-{quote.id:05d}"
+    db.session.flush()
+    return quote
+
+
+def update_quote(
+    quote: Quote,
+    *,
+    start_date: date | None = None,
+    valid_until: date | None = None,
+    note: str | None = None,
+) -> Quote:
+    _require_draft(quote)
+    if start_date is not None:
+        if start_date < today():
+            raise RuleViolation("the contracts cannot start in the past", "start_date")
+        quote.start_date = start_date
+    if valid_until is not None:
+        if valid_until < today():
+            raise RuleViolation("the validity date lies in the past", "valid_until")
+        quote.valid_until = valid_until
+    if note is not None:
+        quote.note = note
+    _reset_approval(quote)
+    db.session.flush()
+    return quote
+
+
+def set_manual_discount(quote: Quote, percent: Decimal) -> Quote:
+    _require_draft(quote)
+    if isinstance(percent, float):
+        raise TypeError("a discount is a Decimal, never a float")
+    percent = Decimal(percent)
+    if not Decimal("0") <= percent <= Decimal("100"):
+        raise RuleViolation("the manual discount must be between 0 and 100 %", "manual_discount")
+    if percent.quantize(Decimal("0.01")) != percent:
+        raise RuleViolation("the manual discount has at most two decimals", "manual_discount")
+    quote.manual_discount_percent = percent
+    _reset_approval(quote)
+    db.session.flush()
+    return quote
+
+
+def add_line(
+    quote: Quote, tier_code: str, *, site: Site | None = None, new_site: NewSite | None = None
+) -> QuoteLine:
+    """A site of the customer (existing, or new and created on acceptance) with its tier."""
+    _require_draft(quote)
+    if (site is None) == (new_site is None):
+        raise RuleViolation("a line names either an existing site or a new one", "site")
+    tier = tier_by_code(tier_code)
+    if tier.version_on(quote.start_date) is None:
+        raise RuleViolation(f"tier {tier_code} is not in the catalog on the start date", "tier")
+    line = QuoteLine(tier=tier)
+    if site is not None:
+        if site.customer_id != quote.customer_id:
+            raise RuleViolation("the site belongs to another customer", "site")
+        if any(other.site_id == site.id for other in quote.lines):
+            raise RuleViolation(f"site {site.name} is already on this quote", "site")
+        line.site = site
+    else:
+        checked = SiteIn(
+            name=new_site.name,
+            street=new_site.street,
+            house_number=new_site.house_number,
+            postal_code=new_site.postal_code,
+            town=new_site.town,
+            canton=new_site.canton,
+        )
+        line.new_site_name = checked.name
+        line.new_site_street = checked.street
+        line.new_site_house_number = checked.house_number
+        line.new_site_postal_code = checked.postal_code
+        line.new_site_town = checked.town
+        line.new_site_canton = checked.canton
+    quote.lines.append(line)
+    _reset_approval(quote)
+    db.session.flush()
+    return line
+
+
+def remove_line(quote: Quote, line_id: int) -> None:
+    _require_draft(quote)
+    line = next((line for line in quote.lines if line.id == line_id), None)
+    if line is None:
+        raise RuleViolation("no such line on this quote", "line")
+    quote.lines.remove(line)
+    _reset_approval(quote)
+    db.session.flush()
+
+
+# --- approval -------------------------------------------------------------------------
+
+
+def request_approval(quote: Quote) -> Quote:
+    _require_draft(quote)
+    if not needs_approval(quote):
+        raise RuleViolation("the discount is within the limit; no approval is needed")
+    quote.approval = "pending"
+    db.session.flush()
+    return quote
+
+
+def decide_approval(quote: Quote, finance_user: User, approve: bool) -> Quote:
+    _require_draft(quote)
+    if quote.approval != "pending":
+        raise RuleViolation("this quote is not waiting for an approval")
+    quote.approval = "approved" if approve else "rejected"
+    quote.approved_by_id = finance_user.id
+    quote.approved_at = now()
+    db.session.flush()
+    return quote
+
+
+def pending_approvals():
+    return select(Quote).where(Quote.state == "draft", Quote.approval == "pending")
+
+
+# --- sending, the link, the PDF -------------------------------------------------------
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=ACCEPT_SALT)
+
+
+def accept_token(quote: Quote) -> str:
+    # The validity date is signed in: changing it later invalidates links already sent.
+    return _serializer().dumps({"quote": quote.id, "valid_until": quote.valid_until.isoformat()})
+
+
+def quote_for_token(token: str) -> Quote:
+    """The quote a link was signed for; RuleViolation for a forged, stale or expired link."""
+    try:
+        payload = _serializer().loads(token)
+    except BadSignature as error:
+        raise RuleViolation("This link is not valid.") from error
+    quote = db.session.get(Quote, payload.get("quote"))
+    if quote is None or quote.valid_until.isoformat() != payload.get("valid_until"):
+        raise RuleViolation("This link is not valid.")
+    return quote
+
+
+def accept_url(quote: Quote) -> str:
+    """The public link, also when built outside a request (CLI, jobs)."""
+    base = current_app.config.get("PUBLIC_BASE_URL", "").rstrip("/")
+    path = current_app.url_map.bind("localhost").build(
+        "contracts.quote_link", {"token": accept_token(quote)}
+    )
+    return base + path
+
+
+def quote_pdf(quote: Quote) -> bytes:
+    """The quote as PDF, in the customer's language, on the invoices' letterhead."""
+    language = quote.customer.language
+    # Page templates' context processors expect a request; a job or the CLI has none.
+    outside = nullcontext() if has_request_context() else current_app.test_request_context()
+    with outside, force_locale(language):
+        return render_pdf(
+            "contracts/quote_pdf.html",
+            quote=quote,
+            totals=quote_totals(quote),
+            language=language,
+            accept_link=accept_url(quote) if quote.state == "sent" else None,
+        )
+
+
+def send_quote(quote: Quote) -> Quote:
+    """Freeze the prices, mark the quote sent and mail it with its PDF and accept link."""
+    _require_draft(quote)
+    if not quote.lines:
+        raise RuleViolation("a quote needs at least one site", "lines")
+    if quote.valid_until < today():
+        raise RuleViolation("the validity date lies in the past", "valid_until")
+    if needs_approval(quote) and quote.approval != "approved":
+        raise RuleViolation(
+            "the manual discount exceeds the limit: finance must approve the quote first",
+            "manual_discount",
+        )
+    for line in quote.lines:
+        line.list_price = line_list_price(line)
+    quote.state = "sent"
+    quote.sent_at = now()
+    db.session.flush()
+    pdf = quote_pdf(quote)
+    with force_locale(quote.customer.language):
+        subject = _("Your quote %(number)s", number=quote.number)
+        body = _(
+            "Dear customer,\n\nplease find our quote %(number)s attached. It is valid until "
+            "%(valid_until)s. You can accept it online:\n%(link)s\n\n"
+            "Kind regards\nWinet Voicetec Solutions AG",
+            number=quote.number,
+            valid_until=quote.valid_until.strftime("%d.%m.%Y"),
+            link=accept_url(quote),
+        )
+    send_mail(
+        quote.customer.billing_email,
+        subject,
+        body,
+        (Attachment(f"{quote.number}.pdf", pdf),),
+    )
+    return quote
+
+
+# --- the customer's answer ------------------------------------------------------------
+
+
+def accept_quote(quote_id: int, accepted_by: str) -> tuple[Quote, bool]:
+    """Accept a sent quote and create its contracts; (quote, False) if already accepted.
+
+    The conditional UPDATE is the claim: of two concurrent accepts, PostgreSQL lets the
+    second wait for the first and then finds accepted_at set, so it creates nothing.
+    """
+    claimed = db.session.execute(
+        update(Quote)
+        .where(
+            Quote.id == quote_id,
+            Quote.state == "sent",
+            Quote.accepted_at.is_(None),
+            Quote.valid_until >= today(),
+        )
+        .values(accepted_at=now())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    quote = db.session.get(Quote, quote_id)
+    if quote is None:
+        raise RuleViolation("no such quote")
+    db.session.refresh(quote)
+    if claimed != 1:
+        if quote.state == "accepted":
+            return quote, False
+        if quote.state == "sent" and quote.valid_until < today():
+            raise RuleViolation("This quote has expired.")
+        raise RuleViolation("This quote can no longer be accepted.")
+    quote.state = "accepted"
+    quote.accepted_by = accepted_by[:120]
+    _create_contracts(quote)
+    db.session.flush()
+    return quote, True
+
+
+def _create_contracts(quote: Quote) -> list[Contract]:
+    totals = quote_totals(quote)
+    discount = totals.volume_discount_percent + totals.manual_discount_percent
+    contracts = []
+    for line in quote.lines:
+        site = line.site
+        if site is None:
+            site = create_site(
+                quote.customer,
+                SiteIn(
+                    name=line.new_site_name,
+                    street=line.new_site_street,
+                    house_number=line.new_site_house_number or "",
+                    postal_code=line.new_site_postal_code,
+                    town=line.new_site_town,
+                    canton=line.new_site_canton or "AG",
+                ),
+            )
+            line.site = site
+        contract = order_tier(
+            site,
+            line.tier.code,
+            origin="quote",
+            start_date=quote.start_date,
+            signed_at=quote.accepted_at,
+            discount_percent=discount,
+        )
+        line.contract_id = contract.id
+        contracts.append(contract)
+    return contracts
+
+
+def decline_quote(quote: Quote, declined_by: str) -> Quote:
+    if quote.state != "sent":
+        raise RuleViolation("This quote can no longer be declined.")
+    quote.state = "declined"
+    quote.declined_at = now()
+    quote.declined_by = declined_by[:120]
+    db.session.flush()
+    return quote
+
+
+def expire_quotes(on: date | None = None) -> list[Quote]:
+    """Mark sent quotes past their validity date as expired (idempotent)."""
+    day = on or today()
+    due = db.session.scalars(
+        select(Quote).where(Quote.state == "sent", Quote.valid_until < day).order_by(Quote.id)
+    ).all()
+    for quote in due:
+        quote.state = "expired"
+    db.session.flush()
+    return list(due)

@@ -1,0 +1,471 @@
+"""The billing of one month as a pure function: tier spans, catalog prices, charges -> lines.
+
+No database, no request, no clock: everything the rules need is passed in, so the
+worked examples of the specification can be tested with concrete amounts.
+
+In the run for period P:
+- the subscription of P is billed in advance, for the tier spans known at run time;
+- the previous month M is settled: when the spans M really had differ from what was
+  billed in advance for M, the advance is credited and the real spans are billed
+  (a start, an upgrade or an end in the middle of M), pro rata by days;
+- the charges of M (tickets, Fast Lane fees) are billed in arrears.
+Every line is split by the VAT rates in force during its service period.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from app.hooks import BillableCharge, TierSpan
+from app.money import percent_of, pro_rata, require_cents
+from plugins.invoicing.vat import VatRatePeriod, split_by_rate
+
+__all__ = [
+    "ADVANCE",
+    "ADVANCE_CREDIT",
+    "CHARGE",
+    "SETTLEMENT",
+    "BillingLine",
+    "CatalogPrice",
+    "Month",
+    "PricedSegment",
+    "advance_lines",
+    "charge_lines",
+    "plan_month",
+    "price_span",
+    "settlement_lines",
+]
+
+# Line kinds; the ledger keys (contract, month, "advance"/"settlement") follow them.
+ADVANCE = "advance"
+SETTLEMENT = "settlement"
+ADVANCE_CREDIT = "advance_credit"
+CHARGE = "charge"
+
+_PERIOD = re.compile(r"(?P<year>\d{4})-(?P<month>0[1-9]|1[0-2])")
+
+
+@dataclass(frozen=True, order=True)
+class Month:
+    """A billing period: one calendar month."""
+
+    year: int
+    month: int
+
+    @classmethod
+    def parse(cls, text: str) -> Month:
+        match = _PERIOD.fullmatch(text.strip())
+        if match is None:
+            raise ValueError(f"a period is written YYYY-MM, got {text!r}")
+        return cls(int(match["year"]), int(match["month"]))
+
+    @classmethod
+    def of(cls, day: dt.date) -> Month:
+        return cls(day.year, day.month)
+
+    @property
+    def label(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+    @property
+    def days(self) -> int:
+        return calendar.monthrange(self.year, self.month)[1]
+
+    @property
+    def first_day(self) -> dt.date:
+        return dt.date(self.year, self.month, 1)
+
+    @property
+    def last_day(self) -> dt.date:
+        return dt.date(self.year, self.month, self.days)
+
+    def previous(self) -> Month:
+        return Month(self.year - 1, 12) if self.month == 1 else Month(self.year, self.month - 1)
+
+    def next(self) -> Month:
+        return Month(self.year + 1, 1) if self.month == 12 else Month(self.year, self.month + 1)
+
+    def __str__(self) -> str:
+        return self.label
+
+
+@dataclass(frozen=True)
+class CatalogPrice:
+    """One catalog version of a tier: its monthly price from `valid_from` on."""
+
+    valid_from: dt.date
+    monthly_price: Decimal
+    name: str
+
+
+@dataclass(frozen=True)
+class PricedSegment:
+    """Days of one month on one tier at one catalog price, and what they cost."""
+
+    contract_id: int
+    customer_id: int
+    site_id: int
+    tier_code: str
+    tier_name: str
+    first_day: dt.date
+    last_day: dt.date
+    days_in_month: int
+    monthly_price: Decimal
+    amount: Decimal
+    discount_percent: Decimal = Decimal("0")  # agreed off the list price (e.g. a quote)
+
+    @property
+    def days(self) -> int:
+        return (self.last_day - self.first_day).days + 1
+
+    @property
+    def full_month(self) -> bool:
+        return self.days == self.days_in_month
+
+    def key(self) -> tuple:
+        """What makes two segments bill the same: settlement compares these."""
+        return (self.tier_code, self.first_day, self.last_day, self.amount, self.discount_percent)
+
+    def as_record(self) -> dict:
+        """The JSON form kept in the ledger of what was billed."""
+        return {
+            "tier_code": self.tier_code,
+            "tier_name": self.tier_name,
+            "first_day": self.first_day.isoformat(),
+            "last_day": self.last_day.isoformat(),
+            "days_in_month": self.days_in_month,
+            "monthly_price": str(self.monthly_price),
+            "amount": str(self.amount),
+            "discount_percent": str(self.discount_percent),
+        }
+
+    @classmethod
+    def from_record(
+        cls, record: Mapping, contract_id: int, customer_id: int, site_id: int
+    ) -> PricedSegment:
+        return cls(
+            contract_id=contract_id,
+            customer_id=customer_id,
+            site_id=site_id,
+            tier_code=record["tier_code"],
+            tier_name=record["tier_name"],
+            first_day=dt.date.fromisoformat(record["first_day"]),
+            last_day=dt.date.fromisoformat(record["last_day"]),
+            days_in_month=int(record["days_in_month"]),
+            monthly_price=Decimal(record["monthly_price"]),
+            amount=Decimal(record["amount"]),
+            discount_percent=Decimal(record.get("discount_percent", "0")),
+        )
+
+
+@dataclass(frozen=True)
+class BillingLine:
+    """One invoice line under one VAT rate, before it is stored."""
+
+    kind: str
+    customer_id: int
+    site_id: int | None
+    description: str
+    service_start: dt.date
+    service_end: dt.date
+    quantity: Decimal
+    unit: str
+    unit_price: Decimal
+    amount: Decimal
+    vat_rate: Decimal
+    contract_id: int | None = None
+    tier_code: str | None = None
+    days: int | None = None
+    days_in_month: int | None = None
+    source: str | None = None
+    reference: str | None = None
+    zero_rated_reason: str | None = None
+
+
+# --- pricing --------------------------------------------------------------------------
+
+
+def _versions(prices: Mapping[str, Sequence[CatalogPrice]], tier_code: str) -> list[CatalogPrice]:
+    versions = sorted(prices.get(tier_code, ()), key=lambda version: version.valid_from)
+    if not versions:
+        raise ValueError(f"tier {tier_code!r} is not in the catalog")
+    return versions
+
+
+def price_span(
+    span: TierSpan,
+    prices: Mapping[str, Sequence[CatalogPrice]],
+    discount_percent: Decimal = Decimal("0"),
+) -> list[PricedSegment]:
+    """Price the days of a span that lie in one month, split where the catalog price changes.
+
+    Pro rata = monthly price x days / days in that month, rounded to 0.01 half up per
+    segment; a whole month costs exactly the monthly price.
+    """
+    if Month.of(span.first_day) != Month.of(span.last_day):
+        raise ValueError(f"a span to price must lie within one month: {span}")
+    if span.last_day < span.first_day:
+        raise ValueError(f"the span ends before it starts: {span}")
+    month = Month.of(span.first_day)
+    versions = _versions(prices, span.tier_code)
+    if versions[0].valid_from > span.first_day:
+        raise ValueError(
+            f"tier {span.tier_code!r} has no catalog price on {span.first_day.isoformat()}"
+        )
+    segments = []
+    for index, version in enumerate(versions):
+        until = (
+            versions[index + 1].valid_from - dt.timedelta(days=1)
+            if index + 1 < len(versions)
+            else dt.date.max
+        )
+        first, last = max(version.valid_from, span.first_day), min(until, span.last_day)
+        if first > last:
+            continue
+        days = (last - first).days + 1
+        segments.append(
+            PricedSegment(
+                contract_id=span.contract_id,
+                customer_id=span.customer_id,
+                site_id=span.site_id,
+                tier_code=span.tier_code,
+                tier_name=version.name,
+                first_day=first,
+                last_day=last,
+                days_in_month=month.days,
+                monthly_price=version.monthly_price,
+                amount=pro_rata(version.monthly_price, days, month.days),
+                discount_percent=discount_percent,
+            )
+        )
+    return segments
+
+
+def price_spans(
+    spans: Iterable[TierSpan],
+    prices: Mapping[str, Sequence[CatalogPrice]],
+    discounts: Mapping[int, Decimal] | None = None,
+) -> list[PricedSegment]:
+    discounts = discounts or {}
+    return [
+        segment
+        for span in spans
+        for segment in price_span(span, prices, discounts.get(span.contract_id, Decimal("0")))
+    ]
+
+
+def _clip(spans: Iterable[TierSpan], month: Month) -> list[TierSpan]:
+    clipped = []
+    for span in spans:
+        first, last = max(span.first_day, month.first_day), min(span.last_day, month.last_day)
+        if first <= last:
+            clipped.append(
+                TierSpan(
+                    span.contract_id, span.customer_id, span.site_id, span.tier_code, first, last
+                )
+            )
+    return clipped
+
+
+# --- lines ----------------------------------------------------------------------------
+
+
+def _segment_lines(
+    kind: str, segment: PricedSegment, vat_table: Sequence[VatRatePeriod], sign: int = 1
+) -> list[BillingLine]:
+    amount = segment.amount * sign
+    lines = []
+    for part in split_by_rate(amount, segment.first_day, segment.last_day, vat_table):
+        full = part.days == segment.days_in_month
+        lines.append(
+            BillingLine(
+                kind=kind,
+                customer_id=segment.customer_id,
+                site_id=segment.site_id,
+                description=segment.tier_name,
+                service_start=part.period_start,
+                service_end=part.period_end,
+                quantity=Decimal(sign) if full else Decimal(part.days * sign),
+                unit="month" if full else "days",
+                unit_price=segment.monthly_price,
+                amount=part.net,
+                vat_rate=part.rate,
+                contract_id=segment.contract_id,
+                tier_code=segment.tier_code,
+                days=part.days,
+                days_in_month=segment.days_in_month,
+            )
+        )
+        if segment.discount_percent:
+            # The agreed discount as its own line under the list price, same VAT rate.
+            lines.append(
+                BillingLine(
+                    kind=kind,
+                    customer_id=segment.customer_id,
+                    site_id=segment.site_id,
+                    description=segment.tier_name,
+                    service_start=part.period_start,
+                    service_end=part.period_end,
+                    quantity=segment.discount_percent,
+                    unit="discount",
+                    unit_price=part.net,
+                    amount=-percent_of(part.net, segment.discount_percent),
+                    vat_rate=part.rate,
+                    contract_id=segment.contract_id,
+                    tier_code=segment.tier_code,
+                )
+            )
+    return lines
+
+
+def advance_lines(
+    segments: Iterable[PricedSegment], vat_table: Sequence[VatRatePeriod]
+) -> list[BillingLine]:
+    """The subscription of the period, billed in advance (free tiers give no line)."""
+    return [
+        line
+        for segment in segments
+        if segment.amount != 0
+        for line in _segment_lines(ADVANCE, segment, vat_table)
+    ]
+
+
+def settlement_lines(
+    actual: Sequence[PricedSegment],
+    billed_in_advance: Sequence[PricedSegment],
+    vat_table: Sequence[VatRatePeriod],
+) -> list[BillingLine]:
+    """Settle one contract's month: nothing if the advance was right, else credit and rebill.
+
+    Crediting the advance line by line and billing the real days keeps every line
+    readable on its own ("pro 1-15 Nov", "premium 16-30 Nov") instead of one opaque
+    difference, and the sum is the same.
+    """
+    if sorted(s.key() for s in actual) == sorted(s.key() for s in billed_in_advance):
+        return []
+    lines = [
+        line
+        for segment in billed_in_advance
+        if segment.amount != 0
+        for line in _segment_lines(ADVANCE_CREDIT, segment, vat_table, sign=-1)
+    ]
+    lines += [
+        line
+        for segment in actual
+        if segment.amount != 0
+        for line in _segment_lines(SETTLEMENT, segment, vat_table)
+    ]
+    return lines
+
+
+def charge_lines(
+    charges: Iterable[BillableCharge], vat_table: Sequence[VatRatePeriod]
+) -> list[BillingLine]:
+    """Charges of the previous month, billed in arrears at the rate of their service day."""
+    lines = []
+    for charge in charges:
+        amount = require_cents(charge.amount, f"charge {charge.source}/{charge.reference}")
+        (part,) = split_by_rate(amount, charge.service_date, charge.service_date, vat_table)
+        lines.append(
+            BillingLine(
+                kind=CHARGE,
+                customer_id=charge.customer_id,
+                site_id=charge.site_id,
+                description=charge.description,
+                service_start=charge.service_date,
+                service_end=charge.service_date,
+                quantity=charge.quantity,
+                unit=charge.unit,
+                unit_price=charge.unit_price,
+                amount=amount,
+                vat_rate=part.rate,
+                source=charge.source,
+                reference=charge.reference,
+                zero_rated_reason=charge.zero_rated_reason,
+            )
+        )
+    return lines
+
+
+@dataclass(frozen=True)
+class ContractMonth:
+    """What the run bills for one contract: its advance and/or its settlement."""
+
+    contract_id: int
+    customer_id: int
+    site_id: int
+    advance: tuple[PricedSegment, ...] | None  # None: not billed in this run
+    settlement: tuple[BillingLine, ...] | None  # None: nothing to settle
+    advance_lines: tuple[BillingLine, ...] = ()
+
+    @property
+    def lines(self) -> list[BillingLine]:
+        return [*(self.settlement or ()), *self.advance_lines]
+
+
+def plan_month(
+    period: Month,
+    spans_in_period: Iterable[TierSpan],
+    spans_in_previous: Iterable[TierSpan],
+    billed_in_advance_previous: Mapping[int, Sequence[PricedSegment]],
+    prices: Mapping[str, Sequence[CatalogPrice]],
+    vat_table: Sequence[VatRatePeriod],
+    *,
+    skip_advance: Iterable[int] = (),
+    skip_settlement: Iterable[int] = (),
+    sites_of: Mapping[int, tuple[int, int]] | None = None,
+    discounts: Mapping[int, Decimal] | None = None,
+) -> list[ContractMonth]:
+    """Per contract, the advance of `period` and the settlement of the month before.
+
+    `billed_in_advance_previous` maps contract id -> the segments billed in advance for
+    the previous month (empty when its advance was never billed, e.g. a contract started
+    after that run). `skip_*` name contracts whose advance/settlement is already billed.
+    `sites_of` gives (customer id, site id) of contracts that only appear in the ledger;
+    `discounts` the percent off the list price agreed per contract.
+    """
+    previous = period.previous()
+    skip_advance, skip_settlement = set(skip_advance), set(skip_settlement)
+    by_contract_now: dict[int, list[TierSpan]] = {}
+    for span in _clip(spans_in_period, period):
+        by_contract_now.setdefault(span.contract_id, []).append(span)
+    by_contract_before: dict[int, list[TierSpan]] = {}
+    for span in _clip(spans_in_previous, previous):
+        by_contract_before.setdefault(span.contract_id, []).append(span)
+
+    owners: dict[int, tuple[int, int]] = dict(sites_of or {})
+    for spans in (*by_contract_now.values(), *by_contract_before.values()):
+        for span in spans:
+            owners[span.contract_id] = (span.customer_id, span.site_id)
+    for contract_id, segments in billed_in_advance_previous.items():
+        if segments and contract_id not in owners:
+            owners[contract_id] = (segments[0].customer_id, segments[0].site_id)
+
+    contracts = sorted(
+        set(by_contract_now) | set(by_contract_before) | set(billed_in_advance_previous)
+    )
+    planned = []
+    for contract_id in contracts:
+        customer_id, site_id = owners[contract_id]
+        advance = None
+        lines_now: tuple[BillingLine, ...] = ()
+        if contract_id in by_contract_now and contract_id not in skip_advance:
+            advance = tuple(price_spans(by_contract_now[contract_id], prices, discounts))
+            lines_now = tuple(advance_lines(advance, vat_table))
+        settlement = None
+        if contract_id not in skip_settlement:
+            actual = price_spans(by_contract_before.get(contract_id, ()), prices, discounts)
+            billed = billed_in_advance_previous.get(contract_id, ())
+            found = settlement_lines(actual, billed, vat_table)
+            settlement = tuple(found) if found else None
+        if advance is None and settlement is None:
+            continue
+        planned.append(
+            ContractMonth(contract_id, customer_id, site_id, advance, settlement, lines_now)
+        )
+    return planned

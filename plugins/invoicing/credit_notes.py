@@ -1,0 +1,121 @@
+"""Credit notes: the only way to correct an issued invoice, in full or in part, with a reason."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+
+from sqlalchemy import func, select, update
+
+from app.database import db
+from app.money import require_cents
+from app.services import RuleViolation
+from plugins.invoicing.issuing import issue_invoice
+from plugins.invoicing.models import Invoice, InvoiceLine
+from plugins.invoicing.payments import settle_status
+from plugins.invoicing.run import _fill_bill_to, set_totals
+
+
+def credited_so_far(invoice: Invoice) -> dict[int, Decimal]:
+    """Per line of the invoice, what earlier credit notes took back (a positive amount)."""
+    rows = db.session.execute(
+        select(InvoiceLine.credited_line_id, func.sum(InvoiceLine.amount))
+        .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+        .where(Invoice.credited_invoice_id == invoice.id, Invoice.status != "draft")
+        .group_by(InvoiceLine.credited_line_id)
+    ).all()
+    return {line_id: -Decimal(total) for line_id, total in rows if line_id is not None}
+
+
+def create_credit_note(
+    invoice_id: int,
+    reason: str,
+    amounts: Mapping[int, Decimal] | None = None,
+    *,
+    actor: str = "system",
+) -> Invoice:
+    """Issue a credit note for an invoice (flushes; the caller commits and renders its PDF).
+
+    Without `amounts` everything not yet credited is credited; otherwise `amounts` maps
+    line ids to the (positive) amount to take back from each.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise RuleViolation("a credit note needs a reason", "reason")
+    invoice = db.session.scalar(select(Invoice).where(Invoice.id == invoice_id).with_for_update())
+    if invoice is None or invoice.is_credit_note or invoice.status == "draft":
+        raise RuleViolation("only an issued invoice can be credited")
+    already = credited_so_far(invoice)
+    by_id = {line.id: line for line in invoice.lines}
+    wanted = dict(amounts) if amounts is not None else None
+    if wanted is not None:
+        unknown = set(wanted) - set(by_id)
+        if unknown:
+            raise RuleViolation(f"lines {sorted(unknown)} are not on invoice {invoice.number}")
+    credit_lines = []
+    for line in invoice.lines:
+        remaining = line.amount - already.get(line.id, Decimal("0.00"))
+        if wanted is None:
+            amount = remaining
+        elif line.id in wanted:
+            amount = require_cents(wanted[line.id], "amount")
+            if amount < 0 or amount > remaining:
+                raise RuleViolation(
+                    f"line {line.position}: at most {remaining} can still be credited", "amounts"
+                )
+        else:
+            continue
+        if amount <= 0:
+            continue
+        full = amount == line.amount
+        credit_lines.append(
+            InvoiceLine(
+                position=len(credit_lines) + 1,
+                kind="credit",
+                site_id=line.site_id,
+                site_name=line.site_name,
+                contract_id=line.contract_id,
+                tier_code=line.tier_code,
+                description=line.description,
+                service_start=line.service_start,
+                service_end=line.service_end,
+                quantity=-line.quantity if full else Decimal("-1"),
+                unit=line.unit if full else "lump",
+                unit_price=line.unit_price if full else amount,
+                days=line.days if full else None,
+                days_in_month=line.days_in_month if full else None,
+                amount=-amount,
+                vat_rate=line.vat_rate,
+                source=line.source,
+                reference=line.reference,
+                credited_line_id=line.id,
+            )
+        )
+    if not credit_lines:
+        raise RuleViolation("nothing is left to credit on this invoice")
+    note = Invoice(
+        kind="credit_note",
+        status="draft",
+        customer_id=invoice.customer_id,
+        site_id=invoice.site_id,
+        period=invoice.period,
+        consolidated=invoice.consolidated,
+        credited_invoice_id=invoice.id,
+        reason=reason[:2000],
+    )
+    _fill_bill_to(note, invoice.customer)
+    note.lines = credit_lines
+    set_totals(note, credit_lines)
+    db.session.add(note)
+    db.session.flush()
+    issue_invoice(note.id, actor=actor)
+    db.session.execute(
+        update(Invoice)
+        .where(Invoice.id == invoice.id)
+        .values(amount_credited=Invoice.amount_credited - note.payable)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(invoice)
+    settle_status(invoice)
+    db.session.flush()
+    return note

@@ -1,0 +1,96 @@
+"""The wording of invoice documents (PDF, e-mail) in the customer's language.
+
+Documents follow the customer's language, not the language of whoever clicks "issue",
+so their texts are fixed here per language rather than taken from the UI catalogs.
+"""
+
+from __future__ import annotations
+
+TEXTS: dict[str, dict[str, str]] = {
+    "de": {
+        "invoice": "Rechnung",
+        "credit_note": "Gutschrift",
+        "number": "Nummer",
+        "date": "Datum",
+        "due": "Zahlbar bis",
+        "period": "Periode",
+        "customer_number": "Kundennummer",
+        "credits_invoice": "Gutschrift zur Rechnung",
+        "reason": "Grund",
+        "site": "Standort",
+        "description": "Beschreibung",
+        "service": "Leistungszeitraum",
+        "quantity": "Menge",
+        "price": "Preis",
+        "vat": "MWST",
+        "amount": "Betrag CHF",
+        "month": "Monat",
+        "days": "Tage",
+        "advance": "Abonnement im Voraus",
+        "settlement": "Abrechnung Vormonat",
+        "advance_credit": "Gutschrift Vorauszahlung",
+        "charge": "Leistung",
+        "credit": "Gutschrift",
+        "net": "Total netto",
+        "vat_table": "MWST-Satz",
+        "vat_base": "Basis",
+        "vat_amount": "MWST",
+        "gross": "Total inkl. MWST",
+        "rounding": "Rundungsdifferenz",
+        "payable": "Zahlbetrag CHF",
+        "terms": "Zahlbar innert {days} Tagen netto, bis {due}.",
+        "pay_online": "Online bezahlen (Karte, TWINT):",
+        "no_payment": "Dieser Betrag wird verrechnet oder zurückerstattet.",
+        "zero_rated": "kostenlos",
+        "discount": "Rabatt",
+        "payment_part": "Zahlteil",
+    },
+    "en": {
+        "invoice": "Invoice",
+        "credit_note": "Credit note",
+        "number": "Number",
+        "date": "Date",
+        "due": "Due date",
+        "period": "Period",
+        "customer_number": "Customer number",
+        "credits_invoice": "Credit note for invoice",
+        "reason": "Reason",
+        "site": "Site",
+        "description": "Description",
+        "service": "Service period",
+        "quantity": "Quantity",
+        "price": "Price",
+        "vat": "VAT",
+        "amount": "Amount CHF",
+        "month": "month",
+        "days": "days",
+        "advance": "Subscription in advance",
+        "settlement": "Settlement of the previous month",
+        "advance_credit": "Credit of the advance",
+        "charge": "Service",
+        "credit": "Credit",
+        "net": "Total net",
+        "vat_table": "VAT rate",
+        "vat_base": "Base",
+        "vat_amount": "VAT",
+        "gross": "Total incl. VAT",
+        "rounding": "Rounding difference",
+        "payable": "Amount payable CHF",
+        "terms": "Payable within {days} days net, by {due}.",
+        "pay_online": "Pay online (card, TWINT):",
+        "no_payment": "This amount will be offset or refunded.",
+        "zero_rated": "free of charge",
+        "discount": "Discount",
+        "payment_part": "Payment part",
+    },
+}
+
+
+def texts(language: str) -> dict[str, str]:
+    return TEXTS.get(language, TEXTS["de"])
+
+
+def format_date(day, language: str) -> str:
+    if day is None:
+        return ""
+    return day.strftime("%d.%m.%Y") if language == "de" else day.isoformat()

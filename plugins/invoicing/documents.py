@@ -1,0 +1,101 @@
+"""The invoice and credit note PDF: HTML from the stored invoice, rendered by WeasyPrint.
+
+An issued document is rendered once, right after its number is assigned, and the bytes
+are stored with it: showing it again never re-renders, so a later template or letterhead
+change cannot alter what the customer received.
+"""
+
+from __future__ import annotations
+
+from contextlib import nullcontext
+from decimal import Decimal
+
+from flask import current_app, has_request_context, render_template
+
+from app.pdf import letterhead, render_pdf_html
+from plugins.invoicing.document_text import format_date, texts
+from plugins.invoicing.models import Invoice
+from plugins.invoicing.paylinks import pay_url
+from plugins.invoicing.payment_part import Creditor, PostalAddress, payment_part_svg
+from plugins.invoicing.qr_reference import format_qr_reference
+from plugins.invoicing.sources import tariff_on
+
+DEFAULT_CREDITOR_IBAN = "CH44 3199 9123 0008 8901 2"
+
+
+def creditor() -> Creditor:
+    head = letterhead()
+    return Creditor(
+        name=head["name"],
+        street=head["street"],
+        house_number=head["house_number"],
+        postal_code=head["postal_code"],
+        town=head["town"],
+        country=head["country"],
+        account=current_app.config.get("INVOICE_CREDITOR_IBAN") or DEFAULT_CREDITOR_IBAN,
+    )
+
+
+def debtor_of(invoice: Invoice) -> PostalAddress:
+    return PostalAddress(
+        name=invoice.bill_to_name,
+        street=invoice.bill_to_street,
+        house_number=invoice.bill_to_house_number,
+        postal_code=invoice.bill_to_postal_code,
+        town=invoice.bill_to_town,
+        country=invoice.bill_to_country,
+    )
+
+
+def invoice_html(invoice: Invoice) -> str:
+    """The document's HTML (a draft renders without number and payment part)."""
+    language = invoice.language if invoice.language in ("de", "en") else "de"
+    text = texts(language)
+    payment_part = None
+    if not invoice.is_credit_note and invoice.number and invoice.payable >= Decimal("0.01"):
+        payment_part = payment_part_svg(
+            creditor=creditor(),
+            debtor=debtor_of(invoice),
+            amount=invoice.payable,
+            reference=invoice.qr_reference,
+            additional_information=f"{text['invoice']} {invoice.number}",
+            language=language,
+        )
+    terms_days = None
+    if invoice.issue_date and invoice.due_date:
+        terms_days = (invoice.due_date - invoice.issue_date).days
+    elif not invoice.is_credit_note:
+        from app.timeutil import today
+
+        terms_days = tariff_on("invoicing.payment_terms_days", today())
+    context = nullcontext() if has_request_context() else _request_context()
+    with context:
+        return _render(invoice, language, text, payment_part, terms_days)
+
+
+def _request_context():
+    # The host's context processors read current_user, which exists only in a request;
+    # a run from the CLI or a job renders inside a bare one.
+    base = current_app.config.get("PUBLIC_BASE_URL") or "http://localhost"
+    return current_app.test_request_context("/", base_url=base)
+
+
+def _render(invoice: Invoice, language: str, text: dict, payment_part, terms_days) -> str:
+    return render_template(
+        "invoicing/pdf/invoice.html",
+        letterhead=letterhead(),
+        invoice=invoice,
+        language=language,
+        t=text,
+        d=lambda day: format_date(day, language),
+        payment_part=payment_part,
+        qr_reference=format_qr_reference(invoice.qr_reference) if invoice.qr_reference else "",
+        pay_link=pay_url(invoice.id) if payment_part else None,
+        terms=text["terms"].format(days=terms_days, due=format_date(invoice.due_date, language))
+        if terms_days is not None and invoice.due_date
+        else "",
+    )
+
+
+def render_invoice_pdf(invoice: Invoice) -> bytes:
+    return render_pdf_html(invoice_html(invoice))

@@ -1,0 +1,339 @@
+"""Invoices, credit notes, their lines, the ledger of what was billed, payments, reminders.
+
+The ledger tables carry the unique constraints that make a run idempotent: a contract's
+advance or settlement of a month, and a charge (source, reference), can be billed once.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+
+from app.database import ExactDecimal, IdMixin, Percent, TimestampMixin, db, utcnow
+from app.models import Customer, Site
+
+INVOICE_KINDS = ("invoice", "credit_note")
+INVOICE_STATES = ("draft", "issued", "paid", "credited")
+# Columns that may still change once a document is issued: its payment state and the
+# PDF, which is rendered right after the number is assigned.
+MUTABLE_AFTER_ISSUE = frozenset(
+    {
+        "status",
+        "amount_paid",
+        "amount_credited",
+        "paid_at",
+        "reminder_level",
+        "pdf",
+        "pdf_rendered_at",
+        "updated_at",
+    }
+)
+
+
+class InvoiceRun(IdMixin, db.Model):
+    """One start of the monthly run, with what it did and who failed why."""
+
+    __tablename__ = "invoicing_run"
+
+    period: Mapped[str] = mapped_column(String(7), index=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    actor: Mapped[str] = mapped_column(String(120), default="system")
+    issue: Mapped[bool] = mapped_column(default=False)
+    invoices_created: Mapped[int] = mapped_column(default=0)
+    failures: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+
+class Invoice(IdMixin, TimestampMixin, db.Model):
+    __tablename__ = "invoicing_invoice"
+    __audited__ = True
+    __audit_redact__ = frozenset({"pdf"})
+    __table_args__ = (
+        CheckConstraint("kind in ('invoice', 'credit_note')", name="kind"),
+        CheckConstraint("status in ('draft', 'issued', 'paid', 'credited')", name="status"),
+        CheckConstraint("(status = 'draft') = (number IS NULL)", name="number_when_issued"),
+        UniqueConstraint("number_series", "number_year", "number_sequence"),
+    )
+
+    kind: Mapped[str] = mapped_column(String(12), default="invoice")
+    status: Mapped[str] = mapped_column(String(12), default="draft", index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("core_customer.id"), index=True)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("core_site.id"), index=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("invoicing_run.id"))
+    period: Mapped[str | None] = mapped_column(String(7), index=True)
+    consolidated: Mapped[bool] = mapped_column(default=False)
+
+    number: Mapped[str | None] = mapped_column(String(20), unique=True)
+    number_series: Mapped[str | None] = mapped_column(String(4))
+    number_year: Mapped[int | None]
+    number_sequence: Mapped[int | None]
+    qr_reference: Mapped[str | None] = mapped_column(String(27))
+    issue_date: Mapped[date | None]
+    due_date: Mapped[date | None] = mapped_column(index=True)
+    issued_at: Mapped[datetime | None]
+    issued_by: Mapped[str | None] = mapped_column(String(120))
+
+    language: Mapped[str] = mapped_column(String(2), default="de")
+    bill_to_name: Mapped[str] = mapped_column(String(70))
+    bill_to_street: Mapped[str] = mapped_column(String(70))
+    bill_to_house_number: Mapped[str] = mapped_column(String(16), default="")
+    bill_to_postal_code: Mapped[str] = mapped_column(String(16))
+    bill_to_town: Mapped[str] = mapped_column(String(35))
+    bill_to_country: Mapped[str] = mapped_column(String(2), default="CH")
+    bill_to_email: Mapped[str] = mapped_column(String(254))
+
+    total_net: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
+    total_vat: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
+    total_gross: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
+    rounding_difference: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
+    payable: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
+    amount_paid: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
+    amount_credited: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
+    paid_at: Mapped[datetime | None]
+    reminder_level: Mapped[int] = mapped_column(default=0)
+
+    credited_invoice_id: Mapped[int | None] = mapped_column(
+        ForeignKey("invoicing_invoice.id"), index=True
+    )
+    reason: Mapped[str | None] = mapped_column(Text)
+
+    pdf: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
+    pdf_rendered_at: Mapped[datetime | None]
+
+    customer: Mapped[Customer] = relationship()
+    site: Mapped[Site | None] = relationship()
+    lines: Mapped[list[InvoiceLine]] = relationship(
+        back_populates="invoice", order_by="InvoiceLine.position", cascade="all, delete-orphan"
+    )
+    payments: Mapped[list[Payment]] = relationship(
+        back_populates="invoice", order_by="Payment.id", cascade="all, delete-orphan"
+    )
+    credited_invoice: Mapped[Invoice | None] = relationship(
+        remote_side="Invoice.id", foreign_keys=[credited_invoice_id]
+    )
+
+    @property
+    def is_credit_note(self) -> bool:
+        return self.kind == "credit_note"
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == "draft"
+
+    @property
+    def open_amount(self) -> Decimal:
+        if self.is_credit_note or self.is_draft:
+            return Decimal("0.00")
+        return max(self.payable - self.amount_paid - self.amount_credited, Decimal("0.00"))
+
+    @property
+    def title(self) -> str:
+        return self.number or f"draft {self.id}"
+
+    def sections(self) -> list[tuple[str, list[InvoiceLine]]]:
+        """Lines grouped per site, in order of first appearance."""
+        grouped: dict[str, list[InvoiceLine]] = {}
+        for line in self.lines:
+            grouped.setdefault(line.site_name or "", []).append(line)
+        return list(grouped.items())
+
+    def vat_rows(self):
+        from plugins.invoicing.vat import vat_summary
+
+        return vat_summary((line.vat_rate, line.amount) for line in self.lines).rows
+
+
+class InvoiceLine(IdMixin, db.Model):
+    __tablename__ = "invoicing_invoice_line"
+    __audited__ = True
+
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoicing_invoice.id"), index=True)
+    position: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(16))
+    site_id: Mapped[int | None]  # no FK: a line outlives changes to the site
+    site_name: Mapped[str | None] = mapped_column(String(70))
+    contract_id: Mapped[int | None] = mapped_column(index=True)
+    tier_code: Mapped[str | None] = mapped_column(String(20))
+    description: Mapped[str] = mapped_column(String(200))
+    service_start: Mapped[date]
+    service_end: Mapped[date]
+    quantity: Mapped[Decimal] = mapped_column(ExactDecimal(12, 3))
+    unit: Mapped[str] = mapped_column(String(20))
+    unit_price: Mapped[Decimal]
+    days: Mapped[int | None]
+    days_in_month: Mapped[int | None]
+    amount: Mapped[Decimal]
+    vat_rate: Mapped[Decimal] = mapped_column(Percent())
+    source: Mapped[str | None] = mapped_column(String(40))
+    reference: Mapped[str | None] = mapped_column(String(80))
+    zero_rated_reason: Mapped[str | None] = mapped_column(String(200))
+    credited_line_id: Mapped[int | None] = mapped_column(ForeignKey("invoicing_invoice_line.id"))
+
+    invoice: Mapped[Invoice] = relationship(back_populates="lines")
+
+
+class BilledSubscription(IdMixin, db.Model):
+    """Ledger: a contract's advance or settlement of one month is on an invoice (once)."""
+
+    __tablename__ = "invoicing_billed_subscription"
+    __table_args__ = (
+        UniqueConstraint("contract_id", "period", "kind"),
+        CheckConstraint("kind in ('advance', 'settlement')", name="kind"),
+    )
+
+    contract_id: Mapped[int]
+    period: Mapped[str] = mapped_column(String(7), index=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    customer_id: Mapped[int]
+    site_id: Mapped[int]
+    # NULL when nothing was to be paid (a free tier): billed, but no invoice was needed.
+    invoice_id: Mapped[int | None] = mapped_column(
+        ForeignKey("invoicing_invoice.id", ondelete="CASCADE"), index=True
+    )
+    segments: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BilledCharge(IdMixin, db.Model):
+    """Ledger: a charge of another plugin is on an invoice (once per source and reference)."""
+
+    __tablename__ = "invoicing_billed_charge"
+    __table_args__ = (UniqueConstraint("source", "reference"),)
+
+    source: Mapped[str] = mapped_column(String(40))
+    reference: Mapped[str] = mapped_column(String(80))
+    invoice_id: Mapped[int] = mapped_column(
+        ForeignKey("invoicing_invoice.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class NumberSequence(db.Model):
+    """The last number given in a series and year; incremented in the issuing transaction."""
+
+    __tablename__ = "invoicing_number_sequence"
+
+    series: Mapped[str] = mapped_column(String(4), primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last_number: Mapped[int] = mapped_column(default=0)
+
+
+class Payment(IdMixin, db.Model):
+    __tablename__ = "invoicing_payment"
+    __audited__ = True
+    __table_args__ = (
+        # A Stripe session (or a bank reference) pays once, however often it is reported.
+        UniqueConstraint("method", "external_reference"),
+        CheckConstraint("amount > 0", name="positive"),
+    )
+
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoicing_invoice.id"), index=True)
+    amount: Mapped[Decimal]
+    received_on: Mapped[date]
+    method: Mapped[str] = mapped_column(String(12))  # bank, stripe
+    external_reference: Mapped[str | None] = mapped_column(String(120))
+    note: Mapped[str] = mapped_column(String(200), default="")
+    recorded_by: Mapped[str] = mapped_column(String(120), default="system")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    invoice: Mapped[Invoice] = relationship(back_populates="payments")
+
+
+class CheckoutSession(IdMixin, db.Model):
+    """A Stripe Checkout session opened for an invoice's open amount."""
+
+    __tablename__ = "invoicing_checkout_session"
+
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoicing_invoice.id"), index=True)
+    session_id: Mapped[str] = mapped_column(String(255), unique=True)
+    amount: Mapped[Decimal]
+    url: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Reminder(IdMixin, db.Model):
+    __tablename__ = "invoicing_reminder"
+    __audited__ = True
+    __table_args__ = (UniqueConstraint("invoice_id", "level"),)
+
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoicing_invoice.id"), index=True)
+    level: Mapped[int]
+    fee: Mapped[Decimal]
+    open_amount: Mapped[Decimal]
+    sent_on: Mapped[date]
+    sent_to: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    invoice: Mapped[Invoice] = relationship()
+
+
+# --- immutability ---------------------------------------------------------------------
+
+
+class ImmutableInvoice(RuntimeError):
+    """An issued invoice or credit note cannot change; corrections are credit notes."""
+
+
+def _committed_status(invoice: Invoice) -> str | None:
+    from sqlalchemy import inspect
+
+    state = inspect(invoice)
+    if state.transient or state.pending:
+        return None
+    history = state.attrs.status.history
+    if history.deleted:
+        return history.deleted[0]
+    return invoice.status
+
+
+def _guard_issued(session, flush_context, instances) -> None:
+    from sqlalchemy import inspect
+
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, Invoice):
+            status = _committed_status(obj)
+            if status in (None, "draft"):
+                continue
+            if obj in session.deleted:
+                raise ImmutableInvoice(f"invoice {obj.number} is issued and cannot be deleted")
+            state = inspect(obj)
+            changed = {
+                attr.key
+                for attr in state.mapper.column_attrs
+                if state.attrs[attr.key].history.has_changes()
+            }
+            frozen = changed - MUTABLE_AFTER_ISSUE
+            if frozen:
+                raise ImmutableInvoice(
+                    f"invoice {obj.number} is issued; cannot change {', '.join(sorted(frozen))}"
+                )
+    for obj in list(session.new) + list(session.dirty) + list(session.deleted):
+        if isinstance(obj, InvoiceLine):
+            invoice = obj.invoice
+            if invoice is None and obj.invoice_id is not None:
+                invoice = session.get(Invoice, obj.invoice_id)
+            if invoice is not None and _committed_status(invoice) not in (None, "draft"):
+                raise ImmutableInvoice(f"the lines of invoice {invoice.number} cannot change")
+
+
+def install_guard() -> None:
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    if not event.contains(Session, "before_flush", _guard_issued):
+        event.listen(Session, "before_flush", _guard_issued)
+
+
+install_guard()

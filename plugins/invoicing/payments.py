@@ -1,0 +1,87 @@
+"""Payments against an invoice: bank payments by hand (partial allowed) and Stripe's."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select, update
+
+from app.database import db
+from app.money import require_cents
+from app.services import RuleViolation
+from app.timeutil import now
+from plugins.invoicing.models import Invoice, Payment
+
+
+def _locked_invoice(invoice_id: int) -> Invoice:
+    invoice = db.session.scalar(
+        select(Invoice)
+        .where(Invoice.id == invoice_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if invoice is None:
+        raise RuleViolation(f"invoice {invoice_id} does not exist")
+    return invoice
+
+
+def settle_status(invoice: Invoice) -> None:
+    """Paid when nothing is open; credited when credit notes cleared it without payment."""
+    if invoice.status == "draft" or invoice.is_credit_note:
+        return
+    if invoice.open_amount > 0:
+        invoice.status = "issued"
+        invoice.paid_at = None
+    elif invoice.amount_paid > 0:
+        if invoice.status != "paid":
+            invoice.status = "paid"
+            invoice.paid_at = now()
+    else:
+        invoice.status = "credited"
+
+
+def record_payment(
+    invoice_id: int,
+    amount: Decimal,
+    received_on: date,
+    *,
+    method: str = "bank",
+    external_reference: str | None = None,
+    note: str = "",
+    actor: str = "system",
+) -> Payment:
+    """Book a payment (flushes; the caller commits).
+
+    The invoice row is locked first, so concurrent payments add up instead of
+    overwriting each other; a repeated (method, external reference) raises
+    IntegrityError, which is how a replayed Stripe event is recognised.
+    """
+    amount = require_cents(amount)
+    if amount <= 0:
+        raise RuleViolation("a payment must be a positive amount", "amount")
+    invoice = _locked_invoice(invoice_id)
+    if invoice.status == "draft" or invoice.is_credit_note:
+        raise RuleViolation("payments are recorded against issued invoices only")
+    payment = Payment(
+        invoice_id=invoice.id,
+        amount=amount,
+        received_on=received_on,
+        method=method,
+        external_reference=external_reference,
+        note=note[:200],
+        recorded_by=actor[:120],
+        created_at=now(),
+    )
+    db.session.add(payment)
+    db.session.flush()
+    db.session.execute(
+        update(Invoice)
+        .where(Invoice.id == invoice.id)
+        .values(amount_paid=Invoice.amount_paid + amount)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(invoice)
+    settle_status(invoice)
+    db.session.flush()
+    return payment

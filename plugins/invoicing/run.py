@@ -1,0 +1,554 @@
+"""The monthly run: plan what a period bills, then write one draft invoice per transaction.
+
+Idempotence does not rest on the plan being right: every billed item has a row in the
+ledger (BilledSubscription, BilledCharge) with a unique key, written in the same
+transaction as its invoice. A repeated run finds the keys and skips them; a concurrent
+run that bills the same item first makes our insert fail, the transaction rolls back and
+the group is planned again without it; a run killed halfway committed whole invoices only.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.exc import IntegrityError
+
+from app.audit import acting_as
+from app.database import db
+from app.hooks import BillableCharge, ChargeQuery, ChargesBilled, TierSpan, flatten, hooks
+from app.models import Customer, Site
+from app.timeutil import now
+from plugins.invoicing.billing import (
+    ADVANCE_CREDIT,
+    CHARGE,
+    SETTLEMENT,
+    BillingLine,
+    ContractMonth,
+    Month,
+    PricedSegment,
+    charge_lines,
+    plan_month,
+)
+from plugins.invoicing.models import (
+    BilledCharge,
+    BilledSubscription,
+    Invoice,
+    InvoiceLine,
+    InvoiceRun,
+)
+from plugins.invoicing.sources import catalog_prices, first_billed_period, vat_table
+from plugins.invoicing.vat import vat_summary
+
+log = logging.getLogger(__name__)
+_CHUNK = 500
+# Within a site: last month's corrections, then this month's subscription, then charges.
+_KIND_ORDER = {ADVANCE_CREDIT: 0, SETTLEMENT: 1, "advance": 2, CHARGE: 3}
+
+
+@dataclass
+class InvoicePlan:
+    """What one invoice will hold: a customer, a site (None = consolidated) and its items."""
+
+    customer_id: int
+    site_id: int | None
+    contracts: list[ContractMonth] = field(default_factory=list)
+    charges: list[BillableCharge] = field(default_factory=list)
+    charge_lines: list[BillingLine] = field(default_factory=list)
+
+    @property
+    def lines(self) -> list[BillingLine]:
+        found = [line for contract in self.contracts for line in contract.lines]
+        return found + self.charge_lines
+
+    @property
+    def total_net(self) -> Decimal:
+        return sum((line.amount for line in self.lines), Decimal("0.00"))
+
+
+@dataclass(frozen=True)
+class RunFailure:
+    customer_id: int
+    customer_name: str
+    reason: str
+
+
+@dataclass
+class RunResult:
+    period: str
+    run_id: int | None = None
+    invoice_ids: list[int] = field(default_factory=list)
+    failures: list[RunFailure] = field(default_factory=list)
+    conflicts: int = 0  # groups another run billed first
+    issued_numbers: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class BillTo:
+    """What an invoice needs of its customer, read once for the whole run."""
+
+    id: int
+    number: str | None
+    legal_name: str
+    street: str
+    house_number: str
+    postal_code: str
+    town: str
+    country: str
+    billing_email: str
+    language: str
+    invoice_mode: str
+
+
+@dataclass
+class PeriodPlan:
+    period: Month
+    invoices: list[InvoicePlan]
+    failures: list[RunFailure]
+    customers: dict[int, BillTo]
+    site_names: dict[int, str]
+
+
+def _chunks(values: Sequence, size: int = _CHUNK) -> Iterable[Sequence]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _load_customers(ids: Iterable[int]) -> dict[int, BillTo]:
+    # Plain values, not ORM objects: they outlive the per-invoice commits without being
+    # expired and reloaded, and keep the session small over a run of thousands.
+    ids = sorted(set(ids))
+    columns = [getattr(Customer, name) for name in BillTo.__dataclass_fields__]
+    found: dict[int, BillTo] = {}
+    for chunk in _chunks(ids):
+        for row in db.session.execute(select(*columns).where(Customer.id.in_(chunk))):
+            found[row.id] = BillTo(*row)
+    return found
+
+
+def _load_site_names(ids: Iterable[int]) -> dict[int, str]:
+    ids = sorted(set(ids))
+    names: dict[int, str] = {}
+    for chunk in _chunks(ids):
+        names.update(db.session.execute(select(Site.id, Site.name).where(Site.id.in_(chunk))).all())
+    return names
+
+
+def _ledger(month: Month, previous: Month, contract_ids: Iterable[int] | None = None):
+    """(advance billed now, settlement billed before, advances billed for the month before)."""
+    statement = select(BilledSubscription).where(
+        BilledSubscription.period.in_([month.label, previous.label])
+    )
+    rows: list[BilledSubscription] = []
+    if contract_ids is None:
+        rows = list(db.session.scalars(statement))
+    else:
+        for chunk in _chunks(sorted(set(contract_ids))):
+            rows += db.session.scalars(
+                statement.where(BilledSubscription.contract_id.in_(chunk))
+            ).all()
+    advanced_now = {r.contract_id for r in rows if r.period == month.label and r.kind == "advance"}
+    settled_before = {
+        r.contract_id for r in rows if r.period == previous.label and r.kind == "settlement"
+    }
+    advances_before = {
+        r.contract_id: [
+            PricedSegment.from_record(s, r.contract_id, r.customer_id, r.site_id)
+            for s in r.segments
+        ]
+        for r in rows
+        if r.period == previous.label and r.kind == "advance"
+    }
+    return advanced_now, settled_before, advances_before
+
+
+def _unbilled_charges(charges: list[BillableCharge]) -> list[BillableCharge]:
+    if not charges:
+        return []
+    keys = [(c.source, c.reference) for c in charges]
+    billed: set[tuple[str, str]] = set()
+    for chunk in _chunks(keys):
+        billed.update(
+            db.session.execute(
+                select(BilledCharge.source, BilledCharge.reference).where(
+                    tuple_(BilledCharge.source, BilledCharge.reference).in_(chunk)
+                )
+            ).all()
+        )
+    return [c for c in charges if (c.source, c.reference) not in billed]
+
+
+def plan_period(
+    period: Month | str,
+    *,
+    customer_ids: Iterable[int] | None = None,
+    settle_previous: bool | None = None,
+) -> PeriodPlan:
+    """Everything the run for `period` would bill now, grouped into invoices; writes nothing."""
+    month = Month.parse(period) if isinstance(period, str) else period
+    previous = month.previous()
+    if settle_previous is None:
+        first = first_billed_period()
+        settle_previous = first is None or previous >= Month.parse(first)
+    only = set(customer_ids) if customer_ids is not None else None
+    vat = vat_table()
+    prices = catalog_prices()
+
+    def spans(of: Month) -> list[TierSpan]:
+        found = hooks().tier_spans(first_day=of.first_day, last_day=of.last_day, site_ids=None)
+        return [s for s in found or () if only is None or s.customer_id in only]
+
+    spans_now = spans(month)
+    spans_before = spans(previous) if settle_previous else []
+    contract_ids = {s.contract_id for s in spans_now} | {s.contract_id for s in spans_before}
+    discounts = (
+        hooks().contract_discounts(contract_ids=sorted(contract_ids)) if contract_ids else None
+    ) or {}
+    advanced_now, settled_before, advances_before = _ledger(
+        month, previous, None if only is None else contract_ids
+    )
+    if not settle_previous:
+        advances_before, settled_before = {}, set(advances_before) | settled_before
+    if only is not None:
+        advances_before = {
+            cid: segs
+            for cid, segs in advances_before.items()
+            if segs and segs[0].customer_id in only
+        }
+    charges: list[BillableCharge] = []
+    if settle_previous:
+        query = ChargeQuery(period_start=previous.first_day, period_end=previous.last_day)
+        charges = [
+            c
+            for c in flatten(hooks().billable_charges(query=query))
+            if only is None or c.customer_id in only
+        ]
+        charges = _unbilled_charges(charges)
+
+    by_customer: dict[int, dict[str, list]] = {}
+    for span in spans_now:
+        by_customer.setdefault(span.customer_id, {"now": [], "before": [], "adv": {}})[
+            "now"
+        ].append(span)
+    for span in spans_before:
+        by_customer.setdefault(span.customer_id, {"now": [], "before": [], "adv": {}})[
+            "before"
+        ].append(span)
+    for contract_id, segments in advances_before.items():
+        if segments:
+            entry = by_customer.setdefault(
+                segments[0].customer_id, {"now": [], "before": [], "adv": {}}
+            )
+            entry["adv"][contract_id] = segments
+    charges_by_customer: dict[int, list[BillableCharge]] = {}
+    for charge in charges:
+        charges_by_customer.setdefault(charge.customer_id, []).append(charge)
+        by_customer.setdefault(charge.customer_id, {"now": [], "before": [], "adv": {}})
+
+    customers = _load_customers(by_customer)
+    invoices: list[InvoicePlan] = []
+    failures: list[RunFailure] = []
+    site_ids: set[int] = set()
+    for customer_id in sorted(by_customer):
+        entry = by_customer[customer_id]
+        customer = customers.get(customer_id)
+        name = customer.legal_name if customer else f"customer {customer_id}"
+        try:
+            if customer is None:
+                raise LookupError("the customer does not exist")
+            contracts = plan_month(
+                month,
+                entry["now"],
+                entry["before"],
+                entry["adv"],
+                prices,
+                vat,
+                skip_advance=advanced_now,
+                skip_settlement=settled_before,
+                discounts=discounts,
+            )
+            own_charges = charges_by_customer.get(customer_id, [])
+            lines_of_charges = charge_lines(own_charges, vat)
+        except Exception as error:  # one customer's bad data must not stop the run
+            failures.append(RunFailure(customer_id, name, f"{type(error).__name__}: {error}"))
+            continue
+        consolidated = customer.invoice_mode == "consolidated"
+        groups: dict[int | None, InvoicePlan] = {}
+
+        def group(site_id: int | None, customer_id=customer_id, groups=groups, c=consolidated):
+            key = None if c else site_id
+            if key not in groups:
+                groups[key] = InvoicePlan(customer_id, key)
+            return groups[key]
+
+        for contract in contracts:
+            group(contract.site_id).contracts.append(contract)
+            site_ids.add(contract.site_id)
+        for charge, line in zip(own_charges, lines_of_charges, strict=True):
+            plan = group(charge.site_id)
+            plan.charges.append(charge)
+            plan.charge_lines.append(line)
+            site_ids.add(charge.site_id)
+        invoices.extend(groups[key] for key in sorted(groups, key=lambda k: (k is None, k or 0)))
+    return PeriodPlan(month, invoices, failures, customers, _load_site_names(site_ids))
+
+
+# --- writing --------------------------------------------------------------------------
+
+
+def _ordered_lines(plan: InvoicePlan, site_names: dict[int, str]) -> list[BillingLine]:
+    return sorted(
+        plan.lines,
+        key=lambda line: (
+            site_names.get(line.site_id, "") if line.site_id else "",
+            line.site_id or 0,
+            _KIND_ORDER.get(line.kind, 9),
+            line.service_start,
+            line.contract_id or 0,
+        ),
+    )
+
+
+def _fill_bill_to(invoice: Invoice, customer: Customer | BillTo) -> None:
+    invoice.language = customer.language
+    invoice.bill_to_name = customer.legal_name
+    invoice.bill_to_street = customer.street
+    invoice.bill_to_house_number = customer.house_number or ""
+    invoice.bill_to_postal_code = customer.postal_code
+    invoice.bill_to_town = customer.town
+    invoice.bill_to_country = customer.country
+    invoice.bill_to_email = customer.billing_email
+
+
+def set_totals(invoice: Invoice, lines: Iterable[InvoiceLine]) -> None:
+    summary = vat_summary((line.vat_rate, line.amount) for line in lines)
+    invoice.total_net = summary.total_net
+    invoice.total_vat = summary.total_vat
+    invoice.total_gross = summary.total_gross
+    invoice.rounding_difference = summary.rounding_difference
+    invoice.payable = summary.payable
+
+
+def _write_plan(
+    plan: InvoicePlan, period: PeriodPlan, run_id: int | None
+) -> tuple[Invoice | None, list[InvoiceLine]]:
+    """Add the invoice, its lines and the ledger rows to the session (no commit)."""
+    month, previous = period.period, period.period.previous()
+    customer = period.customers[plan.customer_id]
+    lines = _ordered_lines(plan, period.site_names)
+    invoice = None
+    rows: list[InvoiceLine] = []
+    if lines:
+        invoice = Invoice(
+            kind="invoice",
+            status="draft",
+            customer_id=customer.id,
+            site_id=plan.site_id,
+            run_id=run_id,
+            period=month.label,
+            consolidated=plan.site_id is None,
+        )
+        _fill_bill_to(invoice, customer)
+        for position, line in enumerate(lines, start=1):
+            rows.append(
+                InvoiceLine(
+                    position=position,
+                    kind=line.kind,
+                    site_id=line.site_id,
+                    site_name=period.site_names.get(line.site_id) if line.site_id else None,
+                    contract_id=line.contract_id,
+                    tier_code=line.tier_code,
+                    description=line.description[:200],
+                    service_start=line.service_start,
+                    service_end=line.service_end,
+                    quantity=line.quantity,
+                    unit=line.unit,
+                    unit_price=line.unit_price,
+                    days=line.days,
+                    days_in_month=line.days_in_month,
+                    amount=line.amount,
+                    vat_rate=line.vat_rate,
+                    source=line.source,
+                    reference=line.reference,
+                    zero_rated_reason=line.zero_rated_reason,
+                )
+            )
+        invoice.lines = rows
+        set_totals(invoice, rows)
+        db.session.add(invoice)
+        db.session.flush()
+    invoice_id = invoice.id if invoice else None
+    ledger: list[dict] = []
+    for contract in plan.contracts:
+        base = {
+            "contract_id": contract.contract_id,
+            "customer_id": contract.customer_id,
+            "site_id": contract.site_id,
+            "invoice_id": invoice_id,
+            "created_at": now(),
+        }
+        if contract.advance is not None:
+            ledger.append(
+                {
+                    **base,
+                    "period": month.label,
+                    "kind": "advance",
+                    "segments": [s.as_record() for s in contract.advance],
+                }
+            )
+        if contract.settlement is not None:
+            ledger.append(
+                {
+                    **base,
+                    "period": previous.label,
+                    "kind": "settlement",
+                    "segments": [
+                        {"kind": line.kind, "amount": str(line.amount)}
+                        for line in contract.settlement
+                    ],
+                }
+            )
+    if ledger:
+        db.session.execute(BilledSubscription.__table__.insert(), ledger)
+    if plan.charges:
+        db.session.execute(
+            BilledCharge.__table__.insert(),
+            [
+                {
+                    "source": c.source,
+                    "reference": c.reference,
+                    "invoice_id": invoice_id,
+                    "created_at": now(),
+                }
+                for c in plan.charges
+            ],
+        )
+    return invoice, rows
+
+
+def _drop_billed(plan: InvoicePlan, month: Month) -> InvoicePlan:
+    """The plan without what another run billed meanwhile (read after a conflict)."""
+    previous = month.previous()
+    advanced, settled, _ = _ledger(month, previous, [c.contract_id for c in plan.contracts])
+    contracts = []
+    for contract in plan.contracts:
+        advance = None if contract.contract_id in advanced else contract.advance
+        settlement = None if contract.contract_id in settled else contract.settlement
+        if advance is None and settlement is None:
+            continue
+        contracts.append(
+            ContractMonth(
+                contract.contract_id,
+                contract.customer_id,
+                contract.site_id,
+                advance,
+                settlement,
+                contract.advance_lines if advance is not None else (),
+            )
+        )
+    remaining = set(_key(c) for c in _unbilled_charges(plan.charges))
+    pairs = [(c, line) for c, line in zip(plan.charges, plan.charge_lines, strict=True)]
+    kept = [(c, line) for c, line in pairs if _key(c) in remaining]
+    return InvoicePlan(
+        plan.customer_id,
+        plan.site_id,
+        contracts,
+        [c for c, _ in kept],
+        [line for _, line in kept],
+    )
+
+
+def _key(charge: BillableCharge) -> tuple[str, str]:
+    return charge.source, charge.reference
+
+
+def _announce_charges(plan: InvoicePlan, invoice_id: int) -> None:
+    by_source: dict[str, list[str]] = {}
+    for charge in plan.charges:
+        by_source.setdefault(charge.source, []).append(charge.reference)
+    for source, references in by_source.items():
+        try:
+            hooks().charges_billed(
+                event=ChargesBilled(
+                    source=source, references=tuple(references), invoice_id=invoice_id
+                )
+            )
+        except Exception:  # the invoice stands; the source can re-sync from the ledger
+            log.exception("charges_billed hook failed for %s", source)
+
+
+def bill_plan(plan: InvoicePlan, period: PeriodPlan, run_id: int | None) -> tuple[str, int | None]:
+    """Write one invoice in its own transaction: ("created"|"nothing"|"conflict", id)."""
+    for _attempt in range(3):
+        if not plan.contracts and not plan.charges:
+            return "conflict", None
+        try:
+            invoice, _ = _write_plan(plan, period, run_id)
+            invoice_id = invoice.id if invoice else None
+            db.session.commit()
+            if invoice is not None:
+                db.session.expunge(invoice)  # with its lines: the session stays small
+        except IntegrityError:
+            # Another run billed some of these items first: plan without them and retry.
+            db.session.rollback()
+            plan = _drop_billed(plan, period.period)
+            continue
+        if invoice_id is not None and plan.charges:
+            _announce_charges(plan, invoice_id)
+        return ("created" if invoice_id else "nothing"), invoice_id
+    return "conflict", None
+
+
+def run_period(
+    period: Month | str,
+    *,
+    issue: bool = False,
+    actor: str = "system",
+    customer_ids: Iterable[int] | None = None,
+) -> RunResult:
+    """The monthly run: draft invoices for everything unbilled of `period`; optionally issue."""
+    month = Month.parse(period) if isinstance(period, str) else period
+    with acting_as(actor):
+        record = InvoiceRun(period=month.label, actor=actor, issue=issue, started_at=now())
+        db.session.add(record)
+        db.session.commit()
+        run_id = record.id
+        result = RunResult(period=month.label, run_id=run_id)
+        plan = plan_period(month, customer_ids=customer_ids)
+        result.failures.extend(plan.failures)
+        for invoice_plan in plan.invoices:
+            try:
+                outcome, invoice_id = bill_plan(invoice_plan, plan, run_id)
+            except Exception as error:  # report and go on with the next customer
+                db.session.rollback()
+                customer = plan.customers.get(invoice_plan.customer_id)
+                result.failures.append(
+                    RunFailure(
+                        invoice_plan.customer_id,
+                        customer.legal_name if customer else "?",
+                        f"{type(error).__name__}: {error}",
+                    )
+                )
+                continue
+            if outcome == "created":
+                result.invoice_ids.append(invoice_id)
+            elif outcome == "conflict":
+                result.conflicts += 1
+        if issue and result.invoice_ids:
+            from plugins.invoicing.issuing import issue_invoices
+
+            issued = issue_invoices(result.invoice_ids, actor=actor)
+            result.issued_numbers = [number for number in issued.numbers]
+            result.failures.extend(issued.failures)
+        record = db.session.get(InvoiceRun, run_id)
+        record.finished_at = now()
+        record.invoices_created = len(result.invoice_ids)
+        record.failures = [
+            {"customer_id": f.customer_id, "customer": f.customer_name, "reason": f.reason}
+            for f in result.failures
+        ]
+        db.session.commit()
+    return result

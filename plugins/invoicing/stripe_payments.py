@@ -1,0 +1,179 @@
+"""Online payment with Stripe Checkout: open a session for the open amount, book the webhook.
+
+The webhook is the only thing that marks an invoice paid. Stripe may deliver an event
+several times, concurrently and out of order; the payment row's unique key (method
+"stripe", the Checkout session id) lets exactly one delivery book it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from decimal import Decimal
+
+import stripe
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.audit import acting_as
+from app.database import db
+from app.services import RuleViolation
+from app.timeutil import now, today
+from plugins.invoicing.models import CheckoutSession, Invoice
+from plugins.invoicing.payments import record_payment
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PAYMENT_METHODS = ("card", "twint")
+PAID_EVENTS = ("checkout.session.completed", "checkout.session.async_payment_succeeded")
+# Known, but nothing to book: the customer left, or an asynchronous payment failed.
+QUIET_EVENTS = ("checkout.session.expired", "checkout.session.async_payment_failed")
+SIGNATURE_TOLERANCE_SECONDS = 300
+
+
+class StripeNotConfigured(RuntimeError):
+    pass
+
+
+class WebhookRefused(ValueError):
+    """The event is not signed by Stripe, too old, or unknown: answer 400, change nothing."""
+
+
+def to_rappen(amount: Decimal) -> int:
+    return int((amount * 100).to_integral_value())
+
+
+def stripe_client() -> stripe.StripeClient:
+    config = current_app.config
+    if not config.get("STRIPE_SECRET_KEY"):
+        raise StripeNotConfigured("STRIPE_SECRET_KEY is not set")
+    base = config.get("STRIPE_API_BASE")
+    return stripe.StripeClient(
+        config["STRIPE_SECRET_KEY"],
+        base_addresses={"api": base} if base else None,
+        max_network_retries=2,
+    )
+
+
+def open_checkout(invoice: Invoice, success_url: str, cancel_url: str) -> CheckoutSession:
+    """A Checkout session in CHF for the invoice's open amount (commits the record).
+
+    The idempotency key names the invoice and the amount: a double click, or a retry
+    after a network error, gets the same session instead of a second one.
+    """
+    if invoice.is_credit_note or invoice.status == "draft":
+        raise RuleViolation("only an issued invoice can be paid online")
+    amount = invoice.open_amount
+    if amount <= 0:
+        raise RuleViolation("this invoice has nothing left to pay")
+    rappen = to_rappen(amount)
+    methods = list(
+        current_app.config.get("INVOICING_STRIPE_PAYMENT_METHODS") or DEFAULT_PAYMENT_METHODS
+    )
+    metadata = {"invoice_id": str(invoice.id), "invoice_number": invoice.number}
+    params = {
+        "mode": "payment",  # TWINT needs payment mode and CHF
+        "payment_method_types": methods,
+        "line_items": [
+            {
+                "quantity": 1,
+                "price_data": {
+                    "currency": "chf",
+                    "unit_amount": rappen,
+                    "product_data": {"name": f"Winet {invoice.number}"},
+                },
+            }
+        ],
+        "client_reference_id": invoice.number,
+        "customer_email": invoice.bill_to_email,
+        "metadata": metadata,
+        "payment_intent_data": {"metadata": metadata},
+        "success_url": success_url,
+        "cancel_url": cancel_url,
+    }
+    key = f"invoicing-{invoice.id}-checkout-{rappen}"
+    session = stripe_client().v1.checkout.sessions.create(
+        params=params, options={"idempotency_key": key}
+    )
+    record = db.session.scalar(
+        select(CheckoutSession).where(CheckoutSession.session_id == session.id)
+    )
+    if record is None:
+        record = CheckoutSession(
+            invoice_id=invoice.id,
+            session_id=session.id,
+            amount=amount,
+            url=session.url,
+            created_at=now(),
+        )
+        db.session.add(record)
+        try:
+            db.session.commit()
+        except IntegrityError:  # the same session recorded by a concurrent click
+            db.session.rollback()
+            record = db.session.scalar(
+                select(CheckoutSession).where(CheckoutSession.session_id == session.id)
+            )
+    return record
+
+
+@dataclass(frozen=True)
+class WebhookOutcome:
+    status: str  # "paid", "duplicate", "ignored"
+    invoice_id: int | None = None
+
+
+def verify_event(payload: bytes, signature_header: str | None) -> stripe.Event:
+    secret = current_app.config.get("STRIPE_WEBHOOK_SECRET")
+    if not secret:
+        raise StripeNotConfigured("STRIPE_WEBHOOK_SECRET is not set")
+    if not signature_header:
+        raise WebhookRefused("missing Stripe-Signature header")
+    try:
+        return stripe.Webhook.construct_event(
+            payload, signature_header, secret, tolerance=SIGNATURE_TOLERANCE_SECONDS
+        )
+    except stripe.SignatureVerificationError as error:
+        raise WebhookRefused(f"signature refused: {error}") from error
+    except ValueError as error:
+        raise WebhookRefused(f"invalid payload: {error}") from error
+
+
+def handle_webhook(payload: bytes, signature_header: str | None) -> WebhookOutcome:
+    """Verify and apply one delivery; raises WebhookRefused for what must answer 400."""
+    event = verify_event(payload, signature_header)
+    if event.type in QUIET_EVENTS:
+        return WebhookOutcome("ignored")
+    if event.type not in PAID_EVENTS:
+        raise WebhookRefused(f"unknown event type {event.type!r}")
+    session = event.data.object.to_dict()
+    record = db.session.scalar(
+        select(CheckoutSession).where(CheckoutSession.session_id == session.get("id"))
+    )
+    metadata = session.get("metadata") or {}
+    if record is None or str(record.invoice_id) != str(metadata.get("invoice_id")):
+        raise WebhookRefused("the event names no Checkout session opened here")
+    if (session.get("currency") or "").lower() != "chf":
+        raise WebhookRefused("the session is not in CHF")
+    if session.get("payment_status") != "paid":
+        return WebhookOutcome("ignored", record.invoice_id)  # e.g. TWINT still pending
+    amount = Decimal(int(session.get("amount_total") or 0)) / 100
+    if amount <= 0:
+        raise WebhookRefused("the session has no amount")
+    try:
+        with acting_as("stripe:webhook"):
+            record_payment(
+                record.invoice_id,
+                amount.quantize(Decimal("0.01")),
+                today(),
+                method="stripe",
+                external_reference=record.session_id,
+                note=f"Stripe Checkout {session.get('payment_intent') or ''}".strip(),
+                actor="stripe:webhook",
+            )
+            db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return WebhookOutcome("duplicate", record.invoice_id)
+    return WebhookOutcome("paid", record.invoice_id)

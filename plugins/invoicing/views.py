@@ -1,0 +1,485 @@
+"""Invoicing pages: the run for finance, drafts, invoices, credit notes, payments, the portal."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from app.audit import current_actor
+from app.database import db
+from app.extensions import csrf
+from app.models import Customer
+from app.money import parse_money
+from app.security import get_visible_or_404, public, requires, scope_to_customer
+from app.services import RuleViolation
+from app.timeutil import today
+from plugins.invoicing.billing import Month
+from plugins.invoicing.models import INVOICE_STATES, Invoice, InvoiceRun, Payment
+from plugins.invoicing.paylinks import invoice_id_of
+
+bp = Blueprint("invoicing", __name__, url_prefix="/invoicing", template_folder="templates")
+PAGE_SIZE = 50
+
+
+def _actor() -> str:
+    return current_actor()[1]
+
+
+def _visible_invoice(invoice_id: int) -> Invoice:
+    """An invoice the current user may see: customers only their own, never drafts."""
+    invoice = get_visible_or_404(Invoice, invoice_id)
+    if invoice.status == "draft" and current_user.role == "customer":
+        abort(404)
+    return invoice
+
+
+def _filtered_invoices(args) -> tuple:
+    statement = scope_to_customer(
+        select(Invoice).options(selectinload(Invoice.customer)), Invoice.customer_id
+    )
+    if current_user.role == "customer":
+        statement = statement.where(Invoice.status != "draft")
+    filters = {
+        "period": (args.get("period") or "").strip()[:7],
+        "customer": (args.get("customer") or "").strip()[:100],
+        "status": (args.get("status") or "").strip(),
+        "kind": (args.get("kind") or "").strip(),
+    }
+    if filters["period"]:
+        statement = statement.where(Invoice.period == filters["period"])
+    if filters["customer"]:
+        like = f"%{filters['customer'].lower()}%"
+        statement = statement.where(
+            Invoice.customer_id.in_(
+                select(Customer.id).where(
+                    func.lower(Customer.legal_name).like(like)
+                    | func.lower(Customer.number).like(like)
+                )
+            )
+        )
+    if filters["status"] in INVOICE_STATES:
+        statement = statement.where(Invoice.status == filters["status"])
+    elif not filters["status"] and current_user.role != "customer":
+        statement = statement.where(Invoice.status != "draft")
+    if filters["kind"] in ("invoice", "credit_note"):
+        statement = statement.where(Invoice.kind == filters["kind"])
+    return statement, filters
+
+
+@bp.get("/")
+@requires("invoicing.read")
+def index():
+    statement, filters = _filtered_invoices(request.args)
+    page = max(request.args.get("page", 1, type=int), 1)
+    rows = db.session.scalars(
+        statement.order_by(Invoice.issue_date.desc().nulls_last(), Invoice.id.desc())
+        .limit(PAGE_SIZE + 1)
+        .offset((page - 1) * PAGE_SIZE)
+    ).all()
+    return render_template(
+        "invoicing/index.html",
+        invoices=rows[:PAGE_SIZE],
+        filters=filters,
+        states=INVOICE_STATES,
+        page=page,
+        has_next=len(rows) > PAGE_SIZE,
+    )
+
+
+@bp.get("/export.csv")
+@requires("invoicing.export")
+def export_csv():
+    period = (request.args.get("period") or "").strip()
+    try:
+        Month.parse(period)
+    except ValueError:
+        abort(400, _("Give a period as YYYY-MM."))
+    invoices = db.session.scalars(
+        select(Invoice)
+        .options(selectinload(Invoice.customer))
+        .where(Invoice.period == period, Invoice.status != "draft")
+        .order_by(Invoice.number)
+    ).all()
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";")
+    writer.writerow(
+        [
+            "number",
+            "kind",
+            "status",
+            "issue_date",
+            "due_date",
+            "customer_number",
+            "customer",
+            "period",
+            "net",
+            "vat",
+            "gross",
+            "rounding",
+            "payable",
+            "paid",
+            "credited",
+            "open",
+        ]
+    )
+    for invoice in invoices:
+        writer.writerow(
+            [
+                invoice.number,
+                invoice.kind,
+                invoice.status,
+                invoice.issue_date.isoformat() if invoice.issue_date else "",
+                invoice.due_date.isoformat() if invoice.due_date else "",
+                invoice.customer.number,
+                invoice.bill_to_name,
+                invoice.period,
+                invoice.total_net,
+                invoice.total_vat,
+                invoice.total_gross,
+                invoice.rounding_difference,
+                invoice.payable,
+                invoice.amount_paid,
+                invoice.amount_credited,
+                invoice.open_amount,
+            ]
+        )
+    return Response(
+        buffer.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="invoices-{period}.csv"'},
+    )
+
+
+# --- the run and drafts ---------------------------------------------------------------
+
+
+def _default_period() -> str:
+    return Month.of(today()).label
+
+
+@bp.get("/run")
+@requires("invoicing.run")
+def run_page():
+    from plugins.invoicing.run import plan_period
+
+    period = (request.args.get("period") or _default_period()).strip()
+    preview = None
+    error = None
+    try:
+        month = Month.parse(period)
+        if request.args.get("preview"):
+            preview = plan_period(month)
+    except ValueError as exc:
+        error = str(exc)
+    runs = db.session.scalars(select(InvoiceRun).order_by(InvoiceRun.id.desc()).limit(10)).all()
+    drafts = db.session.scalar(select(func.count()).where(Invoice.status == "draft"))
+    return render_template(
+        "invoicing/run.html", period=period, preview=preview, error=error, runs=runs, drafts=drafts
+    )
+
+
+@bp.post("/run")
+@requires("invoicing.run")
+def run_start():
+    from plugins.invoicing.run import run_period
+
+    period = (request.form.get("period") or "").strip()
+    try:
+        Month.parse(period)
+    except ValueError as error:
+        flash(str(error), "error")
+        return redirect(url_for("invoicing.run_page"))
+    result = run_period(period, issue=bool(request.form.get("issue")), actor=_actor())
+    flash(
+        _(
+            "Run %(period)s: %(count)d invoice(s) created, %(failed)d customer(s) failed.",
+            period=period,
+            count=len(result.invoice_ids),
+            failed=len(result.failures),
+        ),
+        "success" if not result.failures else "error",
+    )
+    for failure in result.failures:
+        flash(f"{failure.customer_name}: {failure.reason}", "error")
+    return redirect(url_for("invoicing.drafts", period=period))
+
+
+@bp.get("/drafts")
+@requires("invoicing.run")
+def drafts():
+    statement = select(Invoice).where(Invoice.status == "draft").order_by(Invoice.id)
+    period = (request.args.get("period") or "").strip()
+    if period:
+        statement = statement.where(Invoice.period == period)
+    invoices = db.session.scalars(statement.options(selectinload(Invoice.customer))).all()
+    return render_template("invoicing/drafts.html", invoices=invoices, period=period)
+
+
+@bp.post("/drafts/issue")
+@requires("invoicing.run")
+def issue_drafts():
+    from plugins.invoicing.issuing import issue_invoices
+
+    ids = [int(value) for value in request.form.getlist("invoice_id") if value.isdigit()]
+    if not ids:
+        statement = select(Invoice.id).where(Invoice.status == "draft").order_by(Invoice.id)
+        period = (request.form.get("period") or "").strip()
+        if period:
+            statement = statement.where(Invoice.period == period)
+        ids = list(db.session.scalars(statement))
+    result = issue_invoices(ids, actor=_actor())
+    _mail_issued(result.invoice_ids)
+    flash(_("%(count)d invoice(s) issued.", count=len(result.numbers)), "success")
+    for failure in result.failures:
+        flash(failure.reason, "error")
+    return redirect(url_for("invoicing.index"))
+
+
+def _mail_issued(invoice_ids) -> None:
+    from plugins.invoicing.mailing import mail_document
+
+    if not current_app.config.get("INVOICING_MAIL_ON_ISSUE", True):
+        return
+    for invoice_id in invoice_ids:
+        try:
+            mail_document(db.session.get(Invoice, invoice_id))
+        except Exception as error:  # the invoice is issued; mailing can be repeated
+            current_app.logger.exception("mailing invoice %s failed", invoice_id)
+            flash(str(error), "error")
+
+
+@bp.post("/invoices/<int:invoice_id>/issue")
+@requires("invoicing.run")
+def issue_one(invoice_id: int):
+    from plugins.invoicing.issuing import issue_invoices
+
+    result = issue_invoices([invoice_id], actor=_actor())
+    if result.failures:
+        flash(result.failures[0].reason, "error")
+    else:
+        _mail_issued(result.invoice_ids)
+        flash(_("Invoice %(number)s issued.", number=result.numbers[0]), "success")
+    return redirect(url_for("invoicing.detail", invoice_id=invoice_id))
+
+
+@bp.post("/invoices/<int:invoice_id>/discard")
+@requires("invoicing.run")
+def discard(invoice_id: int):
+    from plugins.invoicing.issuing import discard_draft
+
+    try:
+        discard_draft(invoice_id)
+        db.session.commit()
+        flash(_("Draft discarded; the next run bills its items again."), "success")
+    except RuleViolation as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    return redirect(url_for("invoicing.drafts"))
+
+
+# --- one invoice ----------------------------------------------------------------------
+
+
+@bp.get("/invoices/<int:invoice_id>")
+@requires("invoicing.read")
+def detail(invoice_id: int):
+    invoice = _visible_invoice(invoice_id)
+    credit_notes = db.session.scalars(
+        select(Invoice).where(Invoice.credited_invoice_id == invoice.id).order_by(Invoice.id)
+    ).all()
+    return render_template(
+        "invoicing/detail.html", invoice=invoice, credit_notes=credit_notes, today=today()
+    )
+
+
+@bp.get("/invoices/<int:invoice_id>/pdf")
+@requires("invoicing.read")
+def pdf(invoice_id: int):
+    from plugins.invoicing.documents import render_invoice_pdf
+
+    invoice = _visible_invoice(invoice_id)
+    content = invoice.pdf
+    if content is None:
+        # A draft's preview, or an issued document whose PDF is still being rendered.
+        content = render_invoice_pdf(invoice)
+    name = invoice.number or f"draft-{invoice.id}"
+    return Response(
+        content,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{name}.pdf"'},
+    )
+
+
+def _start_checkout(invoice: Invoice):
+    from plugins.invoicing.stripe_payments import StripeNotConfigured, open_checkout
+
+    base = current_app.config.get("PUBLIC_BASE_URL", "").rstrip("/")
+    try:
+        session = open_checkout(
+            invoice,
+            success_url=f"{base}/invoicing/invoices/{invoice.id}?paid=1",
+            cancel_url=f"{base}/invoicing/invoices/{invoice.id}",
+        )
+    except (RuleViolation, StripeNotConfigured) as error:
+        flash(str(error), "error")
+        return None
+    return redirect(session.url, code=303)
+
+
+@bp.post("/invoices/<int:invoice_id>/pay")
+@requires("invoicing.pay")
+def pay(invoice_id: int):
+    invoice = _visible_invoice(invoice_id)
+    return _start_checkout(invoice) or redirect(url_for("invoicing.detail", invoice_id=invoice.id))
+
+
+@bp.route("/pay/<token>", methods=["GET", "POST"])
+@public("signed pay link from the invoice PDF or e-mail; shows only that invoice's amount")
+def pay_link(token: str):
+    invoice_id = invoice_id_of(token)
+    invoice = db.session.get(Invoice, invoice_id) if invoice_id else None
+    if invoice is None or invoice.status == "draft" or invoice.is_credit_note:
+        abort(404)
+    if request.method == "POST":
+        response = _start_checkout(invoice)
+        if response is not None:
+            return response
+    return render_template("invoicing/pay.html", invoice=invoice, token=token)
+
+
+@bp.post("/invoices/<int:invoice_id>/payments")
+@requires("invoicing.payments")
+def record_payment_view(invoice_id: int):
+    from plugins.invoicing.payments import record_payment
+
+    invoice = get_visible_or_404(Invoice, invoice_id)
+    try:
+        amount = parse_money(request.form.get("amount", ""))
+        received_on = date.fromisoformat(request.form.get("received_on") or today().isoformat())
+        record_payment(
+            invoice.id,
+            amount,
+            received_on,
+            method="bank",
+            note=request.form.get("note", ""),
+            actor=_actor(),
+        )
+        db.session.commit()
+        flash(_("Payment recorded."), "success")
+    except (ValueError, RuleViolation) as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    return redirect(url_for("invoicing.detail", invoice_id=invoice_id))
+
+
+@bp.route("/invoices/<int:invoice_id>/credit-note", methods=["GET", "POST"])
+@requires("invoicing.credit")
+def credit_note(invoice_id: int):
+    from plugins.invoicing.credit_notes import create_credit_note, credited_so_far
+    from plugins.invoicing.issuing import render_and_store
+
+    invoice = get_visible_or_404(Invoice, invoice_id)
+    if request.method == "POST":
+        try:
+            amounts = None
+            if request.form.get("mode") == "partial":
+                amounts = {}
+                for line in invoice.lines:
+                    raw = (request.form.get(f"line_{line.id}") or "").strip()
+                    if raw:
+                        amounts[line.id] = parse_money(raw)
+            note = create_credit_note(
+                invoice.id, request.form.get("reason", ""), amounts, actor=_actor()
+            )
+            note_id = note.id
+            db.session.commit()
+            render_and_store([note_id])
+            flash(_("Credit note %(number)s issued.", number=note.number), "success")
+            return redirect(url_for("invoicing.detail", invoice_id=note_id))
+        except (ValueError, RuleViolation) as error:
+            db.session.rollback()
+            flash(str(error), "error")
+    return render_template(
+        "invoicing/credit_note.html", invoice=invoice, credited=credited_so_far(invoice)
+    )
+
+
+# --- payments and reminders -----------------------------------------------------------
+
+
+@bp.get("/payments")
+@requires("invoicing.payments")
+def payments():
+    from plugins.invoicing.reminders import due_reminders
+
+    recent = db.session.scalars(
+        select(Payment)
+        .options(selectinload(Payment.invoice))
+        .order_by(Payment.id.desc())
+        .limit(100)
+    ).all()
+    open_invoices = db.session.scalars(
+        select(Invoice)
+        .where(Invoice.kind == "invoice", Invoice.status == "issued")
+        .order_by(Invoice.due_date, Invoice.id)
+        .limit(200)
+    ).all()
+    return render_template(
+        "invoicing/payments.html",
+        payments=recent,
+        open_invoices=open_invoices,
+        due=due_reminders(),
+        today=today(),
+    )
+
+
+@bp.post("/reminders/send")
+@requires("invoicing.payments")
+def send_reminders_view():
+    from plugins.invoicing.reminders import send_reminders
+
+    sent = send_reminders(actor=_actor())
+    flash(_("%(count)d reminder(s) sent.", count=len(sent)), "success")
+    return redirect(url_for("invoicing.payments"))
+
+
+# --- Stripe ---------------------------------------------------------------------------
+
+
+@bp.post("/stripe/webhook")
+@public("Stripe webhook: every request is verified against Stripe's signature")
+def stripe_webhook():
+    from plugins.invoicing.stripe_payments import (
+        StripeNotConfigured,
+        WebhookRefused,
+        handle_webhook,
+    )
+
+    try:
+        outcome = handle_webhook(request.get_data(), request.headers.get("Stripe-Signature"))
+    except WebhookRefused as error:
+        db.session.rollback()
+        return {"error": "refused", "message": str(error)}, 400
+    except StripeNotConfigured as error:
+        return {"error": "not_configured", "message": str(error)}, 503
+    return {"status": outcome.status}, 200
+
+
+csrf.exempt(stripe_webhook)

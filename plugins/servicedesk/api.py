@@ -1,0 +1,354 @@
+"""Ticket API and the Alertmanager webhook, declared for the OpenAPI document."""
+
+from __future__ import annotations
+
+import hmac
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from flask import current_app, request
+from flask_login import current_user
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from app.api import api_blueprint, operation
+from app.database import db
+from app.errors import ApiError
+from app.models import Contact, Site
+from app.security import get_visible_or_404, scope_to_customer, visible_customer_id
+from app.services import RuleViolation
+from plugins.servicedesk import alerts, intake, work
+from plugins.servicedesk.models import OPEN_STATES, Ticket
+
+bp = api_blueprint("servicedesk_api", "/servicedesk")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TicketOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    number: str
+    customer_id: int
+    site_id: int
+    channel: str
+    state: str
+    summary: str
+    reported_at: datetime
+    tier_code: str | None
+    inside_service_hours: bool | None
+    fast_lane: bool
+    fast_lane_fee: Decimal | None = Field(description="the only price the desk sees")
+    fast_lane_answer: str | None
+    first_reaction_due_at: datetime | None
+    first_reaction_at: datetime | None
+    reaction_kind: str | None
+    technician_id: int | None
+    fault_origin: str | None
+    severity: str | None
+    resolved_at: datetime | None
+
+
+class EventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    at: datetime
+    kind: str
+    from_state: str | None
+    to_state: str | None
+    actor: str
+    note: str
+
+
+class TicketDetailOut(TicketOut):
+    events: list[EventOut] = Field(description="the log the SLA figures are derived from")
+
+
+class TimeEntryIn(Strict):
+    kind: Literal["remote", "on_site", "travel"]
+    minutes: int = Field(gt=0, le=1440)
+    note: str = ""
+
+
+class MaterialIn(Strict):
+    description: str = Field(min_length=1, max_length=200)
+    quantity: Decimal = Field(gt=0, max_digits=12, decimal_places=3)
+    unit_price: Decimal = Field(ge=0, max_digits=14, decimal_places=2)
+
+
+class TicketQuery(Strict):
+    state: Literal["open", "all"] = "open"
+    limit: int = Field(50, ge=1, le=200)
+    offset: int = Field(0, ge=0)
+
+
+class TicketIn(Strict):
+    site_id: int
+    summary: str = Field(min_length=1, max_length=200)
+    description: str = ""
+    contact_id: int | None = Field(None, description="staff: the caller (verified by the PIN)")
+    pin: str | None = None
+
+
+class FastLaneAnswer(Strict):
+    confirm: bool
+
+
+class ReactionIn(Strict):
+    note: str = ""
+
+
+class ResolutionIn(Strict):
+    fault_origin: Literal["base_system", "customer_environment"]
+    severity: Literal["critical", "major", "minor"]
+    resolution: str = ""
+
+
+class Alert(BaseModel):
+    status: str = "firing"
+    labels: dict[str, str] = {}
+    annotations: dict[str, str] = {}
+    startsAt: str = ""  # noqa: N815 - Alertmanager's field names
+    endsAt: str = ""  # noqa: N815
+    generatorURL: str = ""  # noqa: N815
+    fingerprint: str = ""
+
+
+class AlertmanagerPayload(BaseModel):
+    """The Prometheus Alertmanager webhook body (version 4)."""
+
+    version: str = "4"
+    groupKey: str  # noqa: N815
+    truncatedAlerts: int = 0  # noqa: N815
+    status: Literal["firing", "resolved"]
+    receiver: str = ""
+    groupLabels: dict[str, str] = {}  # noqa: N815
+    commonLabels: dict[str, str] = {}  # noqa: N815
+    commonAnnotations: dict[str, str] = {}  # noqa: N815
+    externalURL: str = ""  # noqa: N815
+    alerts: list[Alert] = []
+
+
+class AlertOut(BaseModel):
+    ticket_id: int | None
+    created: bool
+    status: str
+    fingerprint: str
+
+
+def committed(action) -> Any:
+    try:
+        result = action()
+        db.session.commit()
+        return result
+    except RuleViolation as error:
+        db.session.rollback()
+        details = [{"field": error.field, "message": str(error)}] if error.field else None
+        raise ApiError(422, "rule_violation", str(error), details) from error
+
+
+@operation(
+    bp,
+    "GET",
+    "/tickets",
+    permission="servicedesk.read",
+    summary="List tickets (customers: their own)",
+    tags="servicedesk",
+    query=TicketQuery,
+    response=TicketOut,
+    many=True,
+)
+def list_tickets(query: TicketQuery):
+    statement = scope_to_customer(select(Ticket), Ticket.customer_id)
+    if query.state == "open":
+        statement = statement.where(Ticket.state.in_(OPEN_STATES))
+    statement = statement.order_by(Ticket.id.desc()).limit(query.limit).offset(query.offset)
+    return db.session.scalars(statement).all()
+
+
+@operation(
+    bp,
+    "GET",
+    "/tickets/<int:ticket_id>",
+    permission="servicedesk.read",
+    summary="Get a ticket with its event log",
+    tags="servicedesk",
+    response=TicketDetailOut,
+)
+def get_ticket(ticket_id: int):
+    return get_visible_or_404(Ticket, ticket_id)
+
+
+@operation(
+    bp,
+    "POST",
+    "/tickets",
+    permission="servicedesk.read",
+    summary="Open a ticket: a customer for its own site, the desk for a verified caller",
+    tags="servicedesk",
+    body=TicketIn,
+    response=TicketOut,
+    status=201,
+)
+def post_ticket(body: TicketIn):
+    site = get_visible_or_404(Site, body.site_id)
+    if visible_customer_id() is not None:
+        return committed(
+            lambda: intake.portal_ticket(site, body.summary, body.description, current_user)
+        ), 201
+    from app.security import has_permission
+
+    if not has_permission(current_user, "servicedesk.intake"):
+        raise ApiError(403, "forbidden", "your role lacks the right servicedesk.intake")
+    contact = db.session.get(Contact, body.contact_id or 0)
+
+    def take_call():
+        ticket = intake.open_ticket(
+            site, body.summary, "phone", current_user, contact, body.description
+        )
+        result = intake.verify(ticket, contact, body.pin or "", current_user)
+        return ticket, result
+
+    ticket, result = committed(take_call)
+    if not result.verified:
+        raise ApiError(
+            403, "caller_not_verified", f"caller not verified ({result.outcome}); attempt recorded"
+        )
+    return ticket, 201
+
+
+@operation(
+    bp,
+    "POST",
+    "/tickets/<int:ticket_id>/fast-lane",
+    permission="servicedesk.read",
+    summary="Record the caller's answer to the Fast Lane offer",
+    tags="servicedesk",
+    body=FastLaneAnswer,
+    response=TicketOut,
+)
+def post_fast_lane(ticket_id: int, body: FastLaneAnswer):
+    from app.security import has_permission
+
+    ticket = get_visible_or_404(Ticket, ticket_id)
+    if not (
+        has_permission(current_user, "servicedesk.intake")
+        or has_permission(current_user, "servicedesk.portal")
+    ):
+        raise ApiError(403, "forbidden", "only the desk or the customer answers the offer")
+    return committed(lambda: intake.answer_fast_lane(ticket, body.confirm, current_user))
+
+
+@operation(
+    bp,
+    "POST",
+    "/tickets/<int:ticket_id>/first-reaction",
+    permission="servicedesk.work",
+    summary="Record the FirstReaction",
+    tags="servicedesk",
+    body=ReactionIn,
+    response=TicketOut,
+)
+def post_first_reaction(ticket_id: int, body: ReactionIn):
+    ticket = get_visible_or_404(Ticket, ticket_id)
+    return committed(lambda: work.record_first_reaction(ticket, current_user, body.note))
+
+
+@operation(
+    bp,
+    "POST",
+    "/tickets/<int:ticket_id>/resolution",
+    permission="servicedesk.work",
+    summary="Resolve with a fault origin and a severity (creates the charges)",
+    tags="servicedesk",
+    body=ResolutionIn,
+    response=TicketOut,
+)
+def post_resolution(ticket_id: int, body: ResolutionIn):
+    ticket = get_visible_or_404(Ticket, ticket_id)
+    return committed(
+        lambda: work.resolve(
+            ticket, current_user, body.fault_origin, body.severity, body.resolution
+        )
+    )
+
+
+@operation(
+    bp,
+    "POST",
+    "/tickets/<int:ticket_id>/time-entries",
+    permission="servicedesk.work",
+    summary="Log time: remote, on-site or travel (one travel entry = one on-site visit)",
+    tags="servicedesk",
+    body=TimeEntryIn,
+    response=TicketOut,
+    status=201,
+)
+def post_time_entry(ticket_id: int, body: TimeEntryIn):
+    ticket = get_visible_or_404(Ticket, ticket_id)
+    committed(lambda: work.add_time(ticket, current_user, body.kind, body.minutes, note=body.note))
+    return ticket, 201
+
+
+@operation(
+    bp,
+    "POST",
+    "/tickets/<int:ticket_id>/materials",
+    permission="servicedesk.work",
+    summary="Add material used, at its price",
+    tags="servicedesk",
+    body=MaterialIn,
+    response=TicketOut,
+    status=201,
+)
+def post_material(ticket_id: int, body: MaterialIn):
+    ticket = get_visible_or_404(Ticket, ticket_id)
+    committed(
+        lambda: work.add_material(
+            ticket, current_user, body.description, body.quantity, body.unit_price
+        )
+    )
+    return ticket, 201
+
+
+@bp.before_request
+def _authenticate_alerts() -> None:
+    # Before the body is parsed: an unauthenticated caller learns nothing, not even 422.
+    if request.endpoint == "servicedesk_api.post_alerts" and not _secret_ok():
+        raise ApiError(401, "unauthorized", "send the shared secret as a bearer token")
+
+
+def _secret_ok() -> bool:
+    secret = current_app.config.get("SERVICEDESK_ALERT_SECRET")
+    if not secret:
+        return False
+    header = request.headers.get("Authorization", "")
+    scheme, _, given = header.partition(" ")
+    if scheme.lower() != "bearer":
+        return False
+    return hmac.compare_digest(given.strip().encode(), secret.encode())
+
+
+@operation(
+    bp,
+    "POST",
+    "/alerts",
+    permission=None,
+    public_reason="Alertmanager webhook, authenticated by the shared secret "
+    "SERVICEDESK_ALERT_SECRET as a bearer token",
+    summary="Alertmanager webhook: one ticket per firing alert group",
+    tags="servicedesk",
+    body=AlertmanagerPayload,
+    response=AlertOut,
+)
+def post_alerts(body: AlertmanagerPayload):
+    try:
+        outcome = alerts.receive(body.model_dump(mode="json"))
+    except RuleViolation as error:
+        db.session.rollback()
+        raise ApiError(422, "rule_violation", str(error)) from error
+    return outcome.__dict__, (201 if outcome.created else 200)

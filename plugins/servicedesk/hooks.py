@@ -1,0 +1,20 @@
+"""What servicedesk answers through the host's hooks: charges, billed notices, upgrade credits."""
+
+from app.hooks import hookimpl
+from plugins.servicedesk import costs
+
+
+@hookimpl
+def billable_charges(query):
+    return costs.billable(query)
+
+
+@hookimpl
+def charges_billed(event):
+    if event.source == costs.SOURCE:
+        costs.mark_billed(tuple(event.references), event.invoice_id)
+
+
+@hookimpl
+def upgrade_signed(event):
+    costs.credit_fast_lane_fees(event)

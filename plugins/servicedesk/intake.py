@@ -1,0 +1,278 @@
+"""Call intake: who calls, which CLA is in force now, what it costs; Fast Lane offer and answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import func, or_, select
+
+from app.database import db
+from app.hooks import TierInForce, hooks
+from app.models import Contact, Customer, Site, User
+from app.services import RuleViolation, find_customers
+from app.tariffs import tariff
+from app.timeutil import ZURICH, local, now
+from plugins.servicedesk import costs, tickets
+from plugins.servicedesk.due import ReactionRule, reaction_rule, reminder_time
+from plugins.servicedesk.i18n import _
+from plugins.servicedesk.models import Ticket, VerificationAttempt
+from plugins.servicedesk.verification import VerificationResult, verify_caller
+
+
+def find_callers(query: str):
+    """select() of customers by name, number, site, town, contact, or any phone number."""
+    text = (query or "").strip()
+    if not text:
+        return find_customers(text)
+    like = f"%{text.lower()}%"
+    matches = [
+        Customer.id.in_(find_customers(text).with_only_columns(Customer.id).order_by(None)),
+        Customer.id.in_(select(Contact.customer_id).where(func.lower(Contact.name).like(like))),
+    ]
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if len(digits) >= 4:
+        # Callers read numbers without spaces; stored numbers have them: match the digits.
+        pattern = "%" + "%".join(digits[-9:]) + "%"
+        matches += [
+            Customer.phone.like(pattern),
+            Customer.id.in_(select(Site.customer_id).where(Site.phone.like(pattern))),
+            Customer.id.in_(select(Contact.customer_id).where(Contact.phone.like(pattern))),
+        ]
+    return select(Customer).where(or_(*matches)).order_by(Customer.legal_name)
+
+
+@dataclass(frozen=True)
+class CallSituation:
+    """What the desk tells the caller: the CLA in force now, service hours, cost consequence."""
+
+    site: Site
+    at: datetime
+    tier: TierInForce | None
+    rule: ReactionRule | None
+    inside_service_hours: bool
+    fast_lane_fee: Decimal
+    due_if_now: datetime | None
+    free_units: costs.FreeUnits | None
+
+    @property
+    def has_cla(self) -> bool:
+        return self.tier is not None and self.rule is not None
+
+    @property
+    def reaction_text(self) -> str:
+        if self.rule is None:
+            return ""
+        if self.rule.reaction_kind == "hours":
+            return _("within %(hours)s hour(s)", hours=self.rule.reaction_hours)
+        if self.rule.reaction_kind == "next_business_day":
+            return _("by the end of the next business day")
+        return _("best effort")
+
+    @property
+    def consequence(self) -> str:
+        """The cost consequence in plain words, for someone without technical knowledge."""
+        if not self.has_cla:
+            return _(
+                "This site has no CLA in force. No technician can be sent; please refer "
+                "the caller to their account manager."
+            )
+        name, hours = self.rule.tier_name, self.rule.service_hours_label
+        if self.inside_service_hours:
+            return _(
+                "Now is inside the service hours of %(name)s (%(hours)s). Sending the "
+                "technician is covered by the CLA: the call itself costs nothing. The "
+                "first reaction comes %(reaction)s. If the fault lies in the customer's own "
+                "environment, the work is billed after the free service units.",
+                name=name,
+                hours=hours,
+                reaction=self.reaction_text,
+            )
+        return _(
+            "Now is outside the service hours of %(name)s (%(hours)s). A technician can "
+            "only come now as a Fast Lane ticket, which costs CHF %(fee)s (free of charge if "
+            "the fault lies in a Winet base-system service). With Fast Lane the first "
+            "reaction comes %(reaction)s from the confirmation. If the caller withdraws, "
+            "nothing is charged and the caller can call again during service hours.",
+            name=name,
+            hours=hours,
+            fee=f"{self.fast_lane_fee:.2f}",
+            reaction=self.reaction_text,
+        )
+
+
+def situation(site: Site, at: datetime | None = None) -> CallSituation:
+    at = at or now()
+    tier = hooks().tier_in_force(site_id=site.id, at=at)
+    rule = reaction_rule(tier.tier_code, at) if tier is not None else None
+    inside = bool(rule and rule.inside_service_hours(at))
+    fee = tariff("servicedesk.fast_lane_fee", at.astimezone(ZURICH).date())
+    due = None
+    if rule is not None:
+        due = rule.due(at) if inside else rule.due(at, fast_lane_confirmed_at=at)
+    units = costs.free_units(site, at) if tier is not None else None
+    return CallSituation(site, at, tier, rule, inside, fee, due, units)
+
+
+def open_ticket(
+    site: Site,
+    summary: str,
+    channel: str,
+    by: User | None,
+    contact: Contact | None = None,
+    description: str = "",
+    at: datetime | None = None,
+) -> Ticket:
+    """A new ticket at the instant of the call, with the CLA in force at that instant."""
+    at = at or now()
+    summary = (summary or "").strip()
+    if not summary:
+        raise RuleViolation(_("Say in a few words what does not work."), "summary")
+    found = situation(site, at)
+    if not found.has_cla:
+        raise RuleViolation(found.consequence, "site_id")
+    ticket = Ticket(
+        customer_id=site.customer_id,
+        site_id=site.id,
+        site=site,
+        contact_id=contact.id if contact else None,
+        channel=channel,
+        state="new",
+        summary=summary[:200],
+        description=description or "",
+        reported_at=at,
+        opened_by_id=by.id if by else None,
+        contract_id=found.tier.contract_id,
+        tier_code=found.tier.tier_code,
+        reaction_kind=found.rule.reaction_kind,
+        inside_service_hours=found.inside_service_hours,
+    )
+    db.session.add(ticket)
+    db.session.flush()
+    where = _("inside") if found.inside_service_hours else _("outside")
+    tickets.log(
+        ticket,
+        "opened",
+        by,
+        note=f"{channel}; CLA {found.tier.tier_code}; {where} service hours",
+        at=at,
+        to_state="new",
+    )
+    db.session.flush()
+    return ticket
+
+
+def rule_of(ticket: Ticket) -> ReactionRule:
+    rule = reaction_rule(ticket.tier_code, ticket.reported_at)
+    if rule is None:
+        raise RuleViolation(f"tier {ticket.tier_code} is not in the catalog")
+    return rule
+
+
+def _set_due(ticket: Ticket, confirmed_at: datetime | None = None) -> None:
+    rule = rule_of(ticket)
+    ticket.first_reaction_due_at = rule.due(ticket.reported_at, confirmed_at)
+    start = confirmed_at or ticket.reported_at
+    percent = tariff("servicedesk.reminder_at_percent", start.astimezone(ZURICH).date())
+    wall_clock = confirmed_at is not None and rule.reaction_kind == "hours"
+    ticket.reminder_at = reminder_time(
+        rule, start, ticket.first_reaction_due_at, percent, wall_clock
+    )
+
+
+def _after_verification(ticket: Ticket, by: User | None, note: str) -> None:
+    tickets.move(ticket, "verified", by, note=note)
+    if ticket.inside_service_hours:
+        _set_due(ticket)
+    else:
+        ticket.fast_lane_offered_at = now()
+        ticket.fast_lane_fee = tariff(
+            "servicedesk.fast_lane_fee", ticket.reported_at.astimezone(ZURICH).date()
+        )
+        tickets.log(ticket, "fast_lane_offered", by, note=f"CHF {ticket.fast_lane_fee:.2f}")
+    db.session.flush()
+
+
+def verify(ticket: Ticket, contact: Contact | None, pin: str, agent: User) -> VerificationResult:
+    """The desk checks the caller; only a verified ticket can ever be dispatched."""
+    if ticket.state != "new":
+        raise RuleViolation(_("The caller of this ticket is already verified."))
+    result = verify_caller(contact, pin, agent, ticket=ticket)
+    if result.verified:
+        ticket.contact_id = contact.id
+        ticket.contact = contact
+        _after_verification(ticket, agent, note=f"caller {contact.name} (PIN)")
+    else:
+        tickets.log(ticket, "verification_failed", agent, note=result.outcome)
+        db.session.flush()
+    return result
+
+
+def verify_trusted(ticket: Ticket, by: User | None, method: str, contact: Contact | None = None):
+    """A caller known otherwise: a logged-in customer user, or the authenticated monitoring."""
+    db.session.add(
+        VerificationAttempt(
+            at=now(),
+            customer_id=ticket.customer_id,
+            contact_id=contact.id if contact else None,
+            ticket_id=ticket.id,
+            agent_id=by.id if by else None,
+            method=method,
+            outcome="verified",
+        )
+    )
+    _after_verification(ticket, by, note=method)
+
+
+def answer_fast_lane(ticket: Ticket, confirmed: bool, by: User | None) -> Ticket:
+    """The caller confirms (the ticket is dispatched) or withdraws (it costs nothing)."""
+    from plugins.servicedesk.dispatch import dispatch
+
+    if ticket.state != "verified" or ticket.fast_lane_offered_at is None:
+        raise RuleViolation(_("No Fast Lane offer is waiting for an answer on this ticket."))
+    if ticket.fast_lane_answer is not None:
+        raise RuleViolation(_("The caller has already answered the Fast Lane offer."))
+    at = now()
+    ticket.fast_lane_answer = "confirmed" if confirmed else "withdrawn"
+    ticket.fast_lane_answered_at = at
+    ticket.fast_lane_answered_by_id = by.id if by else None
+    if not confirmed:
+        ticket.fast_lane_fee = None
+        tickets.log(ticket, "fast_lane_withdrawn", by, at=at)
+        tickets.move(ticket, "withdrawn", by, note="Fast Lane withdrawn: no charge", at=at)
+        return ticket
+    ticket.fast_lane = True
+    tickets.log(ticket, "fast_lane_confirmed", by, note=f"CHF {ticket.fast_lane_fee:.2f}", at=at)
+    _set_due(ticket, confirmed_at=at)
+    db.session.flush()
+    dispatch(ticket, by, at)
+    return ticket
+
+
+def withdraw(ticket: Ticket, by: User | None, note: str = "") -> Ticket:
+    """The caller withdraws before dispatch (also an unverified call that is given up)."""
+    if ticket.fast_lane_offered_at is not None and ticket.fast_lane_answer is None:
+        return answer_fast_lane(ticket, False, by)
+    tickets.move(ticket, "withdrawn", by, note=note)
+    return ticket
+
+
+def portal_ticket(site: Site, summary: str, description: str, user: User) -> Ticket:
+    """A customer opens a ticket in the portal: the same rules as a call, login verifies."""
+    if user.customer_id != site.customer_id:
+        raise RuleViolation(_("This site does not belong to your company."), "site_id")
+    from plugins.servicedesk.dispatch import dispatch
+
+    ticket = open_ticket(site, summary, "portal", user, description=description)
+    verify_trusted(ticket, user, "portal_login")
+    if ticket.inside_service_hours:
+        dispatch(ticket, user)
+    return ticket
+
+
+def due_text(ticket: Ticket) -> str:
+    due = local(ticket.first_reaction_due_at)
+    if ticket.reaction_kind == "best_effort" and ticket.state not in ("new", "withdrawn"):
+        return _("best effort")
+    return f"{due:%d.%m.%Y %H:%M}" if due else ""

@@ -1,0 +1,300 @@
+"""Service desk records: tickets and their event log, caller checks, roster, work, charges."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.database import ExactDecimal, IdMixin, TimestampMixin, db, utcnow
+from app.models import Contact, Customer, Site, User
+
+TICKET_STATES = (
+    "new",
+    "verified",
+    "withdrawn",
+    "dispatched",
+    "reacted",  # first reaction given
+    "in_progress",
+    "escalated",  # 3rd level: chief technician / chief developer joined
+    "resolved",
+    "closed",
+)
+OPEN_STATES = ("new", "verified", "dispatched", "reacted", "in_progress", "escalated")
+CHANNELS = ("phone", "portal", "alert")
+FAULT_ORIGINS = ("base_system", "customer_environment")
+SEVERITIES = ("critical", "major", "minor")
+TIME_KINDS = ("remote", "on_site", "travel")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} in ({', '.join(repr(v) for v in values)})"
+
+
+class Ticket(IdMixin, TimestampMixin, db.Model):
+    __tablename__ = "servicedesk_ticket"
+    __audited__ = True
+    __table_args__ = (
+        CheckConstraint(_in("state", TICKET_STATES), name="state"),
+        CheckConstraint(_in("channel", CHANNELS), name="channel"),
+        CheckConstraint(
+            "fault_origin IS NULL OR " + _in("fault_origin", FAULT_ORIGINS), name="fault_origin"
+        ),
+        CheckConstraint("severity IS NULL OR " + _in("severity", SEVERITIES), name="severity"),
+    )
+
+    customer_id: Mapped[int] = mapped_column(ForeignKey("core_customer.id"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("core_site.id"), index=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("core_contact.id"))
+    channel: Mapped[str] = mapped_column(String(10))
+    state: Mapped[str] = mapped_column(String(20), default="new", index=True)
+    summary: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    reported_at: Mapped[datetime] = mapped_column(index=True)
+    opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"))
+
+    # The CLA in force at the report (contracts answers through the tier_in_force hook).
+    contract_id: Mapped[int | None]
+    tier_code: Mapped[str | None] = mapped_column(String(20))
+    reaction_kind: Mapped[str | None] = mapped_column(String(20))
+    inside_service_hours: Mapped[bool | None]
+
+    fast_lane: Mapped[bool] = mapped_column(default=False)
+    fast_lane_fee: Mapped[Decimal | None]
+    fast_lane_offered_at: Mapped[datetime | None]
+    fast_lane_answer: Mapped[str | None] = mapped_column(String(10))  # confirmed / withdrawn
+    fast_lane_answered_at: Mapped[datetime | None]
+    fast_lane_answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"))
+
+    first_reaction_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    reminder_at: Mapped[datetime | None]
+    first_reaction_at: Mapped[datetime | None]
+    first_reaction_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"))
+    first_reaction_note: Mapped[str] = mapped_column(Text, default="")
+
+    technician_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"), index=True)
+    dispatched_at: Mapped[datetime | None]
+    acknowledged_at: Mapped[datetime | None]
+
+    fault_origin: Mapped[str | None] = mapped_column(String(24))
+    severity: Mapped[str | None] = mapped_column(String(10))
+    resolution: Mapped[str] = mapped_column(Text, default="")
+    resolved_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+
+    alert_fingerprint: Mapped[str | None] = mapped_column(String(200), unique=True)
+    alert_resolved_at: Mapped[datetime | None]
+
+    customer: Mapped[Customer] = relationship()
+    site: Mapped[Site] = relationship()
+    contact: Mapped[Contact | None] = relationship()
+    technician: Mapped[User | None] = relationship(foreign_keys=[technician_id])
+    events: Mapped[list[TicketEvent]] = relationship(
+        back_populates="ticket", order_by="TicketEvent.id", cascade="all, delete-orphan"
+    )
+    time_entries: Mapped[list[TimeEntry]] = relationship(
+        back_populates="ticket", order_by="TimeEntry.id", cascade="all, delete-orphan"
+    )
+    materials: Mapped[list[MaterialUse]] = relationship(
+        back_populates="ticket", order_by="MaterialUse.id", cascade="all, delete-orphan"
+    )
+    escalations: Mapped[list[Escalation]] = relationship(
+        back_populates="ticket", order_by="Escalation.id", cascade="all, delete-orphan"
+    )
+    charges: Mapped[list[Charge]] = relationship(
+        back_populates="ticket", order_by="Charge.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+    @property
+    def number(self) -> str:
+        return f"T-{self.id:06d}"
+
+
+class TicketEvent(IdMixin, db.Model):
+    """One entry of a ticket's log; the SLA figures are derived from these."""
+
+    __tablename__ = "servicedesk_ticket_event"
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("servicedesk_ticket.id"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    kind: Mapped[str] = mapped_column(String(40))
+    from_state: Mapped[str | None] = mapped_column(String(20))
+    to_state: Mapped[str | None] = mapped_column(String(20))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"))
+    actor: Mapped[str] = mapped_column(String(120), default="system")
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    ticket: Mapped[Ticket] = relationship(back_populates="events")
+
+
+class VerificationAttempt(IdMixin, db.Model):
+    """Every attempt to verify a caller, successful or not (SPEC 4.1)."""
+
+    __tablename__ = "servicedesk_verification_attempt"
+    __table_args__ = (
+        CheckConstraint(
+            _in("outcome", ("verified", "wrong_pin", "locked", "not_authorised")), name="outcome"
+        ),
+    )
+
+    at: Mapped[datetime] = mapped_column(index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("core_customer.id"), index=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("core_contact.id"), index=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("servicedesk_ticket.id"))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"))
+    method: Mapped[str] = mapped_column(String(20), default="pin")
+    outcome: Mapped[str] = mapped_column(String(20))
+
+
+class OnCallShift(IdMixin, TimestampMixin, db.Model):
+    """Who is on duty when; a fallback row (no times) answers when no shift covers."""
+
+    __tablename__ = "servicedesk_oncall_shift"
+    __audited__ = True
+    __table_args__ = (
+        CheckConstraint(_in("duty", ("technician", "chief")), name="duty"),
+        CheckConstraint(
+            "(fallback AND starts_at IS NULL AND ends_at IS NULL) OR "
+            "(NOT fallback AND starts_at IS NOT NULL AND ends_at > starts_at)",
+            name="times",
+        ),
+    )
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("core_user.id"), index=True)
+    duty: Mapped[str] = mapped_column(String(12))
+    starts_at: Mapped[datetime | None]
+    ends_at: Mapped[datetime | None]
+    fallback: Mapped[bool] = mapped_column(default=False)
+
+    user: Mapped[User] = relationship()
+
+
+class TimeEntry(IdMixin, TimestampMixin, db.Model):
+    __tablename__ = "servicedesk_time_entry"
+    __audited__ = True
+    __table_args__ = (
+        CheckConstraint(_in("kind", TIME_KINDS), name="kind"),
+        CheckConstraint("minutes > 0", name="minutes_positive"),
+    )
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("servicedesk_ticket.id"), index=True)
+    technician_id: Mapped[int] = mapped_column(ForeignKey("core_user.id"))
+    kind: Mapped[str] = mapped_column(String(10))
+    work_date: Mapped[date]
+    minutes: Mapped[int]
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    ticket: Mapped[Ticket] = relationship(back_populates="time_entries")
+    technician: Mapped[User] = relationship()
+
+
+class MaterialUse(IdMixin, TimestampMixin, db.Model):
+    __tablename__ = "servicedesk_material"
+    __audited__ = True
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("servicedesk_ticket.id"), index=True)
+    added_by_id: Mapped[int] = mapped_column(ForeignKey("core_user.id"))
+    description: Mapped[str] = mapped_column(String(200))
+    quantity: Mapped[Decimal] = mapped_column(ExactDecimal(12, 3))
+    unit_price: Mapped[Decimal]
+
+    ticket: Mapped[Ticket] = relationship(back_populates="materials")
+
+
+class Escalation(IdMixin, db.Model):
+    """An escalation with time and person: a breach or a chief joining at 3rd level."""
+
+    __tablename__ = "servicedesk_escalation"
+    __audited__ = True
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("servicedesk_ticket.id"), index=True)
+    at: Mapped[datetime]
+    level: Mapped[int]  # 2 = technician, 3 = chief technician / chief developer
+    reason: Mapped[str] = mapped_column(String(20))  # breach, third_level
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"))
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    ticket: Mapped[Ticket] = relationship(back_populates="escalations")
+    person: Mapped[User | None] = relationship(foreign_keys=[person_id])
+
+
+class Notification(IdMixin, db.Model):
+    """A notification sent for one event; the unique key makes every sweep send it once."""
+
+    __tablename__ = "servicedesk_notification"
+    __table_args__ = (UniqueConstraint("ticket_id", "kind", "level"),)
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("servicedesk_ticket.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    level: Mapped[int] = mapped_column(default=1)
+    recipient: Mapped[str] = mapped_column(String(254))
+    claimed_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+
+class UnitUsage(IdMixin, db.Model):
+    """Free service units a resolved ticket used, counted per contract year."""
+
+    __tablename__ = "servicedesk_unit_usage"
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("servicedesk_ticket.id"), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("core_customer.id"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("core_site.id"), index=True)
+    contract_id: Mapped[int] = mapped_column(index=True)
+    contract_year_start: Mapped[date]
+    units: Mapped[int]
+    at: Mapped[datetime]
+
+
+class Charge(IdMixin, db.Model):
+    """A line offered to invoicing through billable_charges; the reference is forever unique."""
+
+    __tablename__ = "servicedesk_charge"
+    __audited__ = True
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("servicedesk_ticket.id"), index=True)
+    reference: Mapped[str] = mapped_column(String(80), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("core_customer.id"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("core_site.id"), index=True)
+    service_date: Mapped[date] = mapped_column(index=True)
+    description: Mapped[str] = mapped_column(String(300))
+    quantity: Mapped[Decimal] = mapped_column(ExactDecimal(12, 3))
+    unit: Mapped[str] = mapped_column(String(10))
+    unit_price: Mapped[Decimal]
+    amount: Mapped[Decimal]
+    zero_rated_reason: Mapped[str | None] = mapped_column(String(200))
+    invoice_id: Mapped[int | None]  # set by the charges_billed hook
+
+    ticket: Mapped[Ticket] = relationship(back_populates="charges")
+
+
+class FastLaneCredit(IdMixin, db.Model):
+    """A Fast Lane fee credited against a signed upgrade: once per ticket, ever."""
+
+    __tablename__ = "servicedesk_fast_lane_credit"
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("servicedesk_ticket.id"), unique=True)
+    contract_id: Mapped[int]
+    signed_at: Mapped[datetime]
+    recorded_at: Mapped[datetime]
+
+
+class AlertEvent(IdMixin, db.Model):
+    """Raw Alertmanager notifications as received, for the record."""
+
+    __tablename__ = "servicedesk_alert_event"
+
+    received_at: Mapped[datetime]
+    fingerprint: Mapped[str] = mapped_column(String(200), index=True)
+    status: Mapped[str] = mapped_column(String(10))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("servicedesk_ticket.id"))
+    payload: Mapped[dict] = mapped_column(JSON)

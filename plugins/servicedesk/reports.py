@@ -1,0 +1,123 @@
+"""Reports: FirstReaction compliance per month, tier and customer; free units per contract year."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from app.database import db
+from app.models import Customer, Site
+from app.timeutil import ZURICH, now
+from plugins.servicedesk.models import Ticket, UnitUsage
+
+OUTCOMES = ("met", "breached", "best_effort", "pending")
+
+
+def reaction_given_at(ticket: Ticket) -> datetime | None:
+    """The FirstReaction instant as the event log records it (the SLA's source of truth)."""
+    return next((e.at for e in ticket.events if e.kind == "reacted"), None)
+
+
+def first_reaction_outcome(ticket: Ticket, at: datetime) -> str | None:
+    """met, breached, best_effort, pending; None for a ticket that never got a due time."""
+    if ticket.state in ("new", "withdrawn"):
+        return None
+    if ticket.reaction_kind == "best_effort":
+        return "best_effort"
+    due = ticket.first_reaction_due_at
+    if due is None:
+        return None
+    reacted = reaction_given_at(ticket)
+    if reacted is not None:
+        return "met" if reacted <= due else "breached"
+    return "breached" if at >= due else "pending"
+
+
+@dataclass
+class ComplianceRow:
+    label: str
+    tickets: dict[str, list[Ticket]] = field(default_factory=lambda: {o: [] for o in OUTCOMES})
+
+    def count(self, outcome: str) -> int:
+        return len(self.tickets[outcome])
+
+    @property
+    def rate(self) -> str:
+        judged = self.count("met") + self.count("breached")
+        return f"{100 * self.count('met') / judged:.0f} %" if judged else "–"
+
+
+def month_bounds(year: int, month: int) -> tuple[datetime, datetime]:
+    first = date(year, month, 1)
+    following = (first + timedelta(days=32)).replace(day=1)
+    return (
+        datetime.combine(first, time(), tzinfo=ZURICH),
+        datetime.combine(following, time(), tzinfo=ZURICH),
+    )
+
+
+def compliance(
+    year: int, month: int, by: str = "tier", customer_id: int | None = None
+) -> tuple[ComplianceRow, list[ComplianceRow]]:
+    """The month's total and its rows by "tier" or "customer", each with its tickets."""
+    start, end = month_bounds(year, month)
+    statement = (
+        select(Ticket)
+        .options(
+            selectinload(Ticket.customer), selectinload(Ticket.site), selectinload(Ticket.events)
+        )
+        .where(Ticket.reported_at >= start, Ticket.reported_at < end)
+        .order_by(Ticket.reported_at)
+    )
+    if customer_id is not None:
+        statement = statement.where(Ticket.customer_id == customer_id)
+    at = now()
+    total = ComplianceRow("total")
+    rows: dict[str, ComplianceRow] = {}
+    for ticket in db.session.scalars(statement):
+        outcome = first_reaction_outcome(ticket, at)
+        if outcome is None:
+            continue
+        label = ticket.tier_code if by == "tier" else ticket.customer.legal_name
+        rows.setdefault(label, ComplianceRow(label)).tickets[outcome].append(ticket)
+        total.tickets[outcome].append(ticket)
+    return total, sorted(rows.values(), key=lambda r: r.label)
+
+
+@dataclass(frozen=True)
+class UnitsRow:
+    customer: Customer
+    site: Site
+    contract_id: int
+    year_start: date
+    units: int
+    ticket_ids: tuple[int, ...]
+
+
+def free_units_used(customer_id: int | None = None) -> list[UnitsRow]:
+    statement = select(UnitUsage).order_by(
+        UnitUsage.customer_id, UnitUsage.site_id, UnitUsage.contract_year_start
+    )
+    if customer_id is not None:
+        statement = statement.where(UnitUsage.customer_id == customer_id)
+    grouped: dict[tuple[int, int, date], list[UnitUsage]] = defaultdict(list)
+    for usage in db.session.scalars(statement):
+        grouped[(usage.site_id, usage.contract_id, usage.contract_year_start)].append(usage)
+    rows = []
+    for (site_id, contract_id, year_start), usages in grouped.items():
+        site = db.session.get(Site, site_id)
+        rows.append(
+            UnitsRow(
+                site.customer,
+                site,
+                contract_id,
+                year_start,
+                sum(u.units for u in usages),
+                tuple(u.ticket_id for u in usages),
+            )
+        )
+    return rows

@@ -1,0 +1,78 @@
+"""Caller verification: an authorised contact with the right PIN; every attempt recorded."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from app.database import db
+from app.models import Contact, User
+from app.tariffs import tariff
+from app.timeutil import now
+from plugins.servicedesk.models import Ticket, VerificationAttempt
+
+
+@dataclass(frozen=True)
+class VerificationResult:
+    verified: bool
+    outcome: str  # verified, wrong_pin, locked, not_authorised
+    failures_left: int
+
+
+def recent_failures(contact: Contact) -> int:
+    """Failed PIN attempts of a contact within the lockout window (the rate limit)."""
+    window = timedelta(minutes=tariff("servicedesk.pin_lockout_minutes"))
+    return db.session.scalar(
+        select(func.count(VerificationAttempt.id)).where(
+            VerificationAttempt.contact_id == contact.id,
+            VerificationAttempt.outcome.in_(("wrong_pin", "locked")),
+            VerificationAttempt.at > now() - window,
+        )
+    )
+
+
+def is_locked(contact: Contact) -> bool:
+    return recent_failures(contact) >= tariff("servicedesk.pin_max_failures")
+
+
+def verify_caller(
+    contact: Contact | None,
+    pin: str,
+    agent: User | None,
+    ticket: Ticket | None = None,
+    customer_id: int | None = None,
+) -> VerificationResult:
+    """Check a caller and record the attempt. A locked contact is refused even with the
+    right PIN, so guessing stays slow whatever the desk agent does."""
+    limit = tariff("servicedesk.pin_max_failures")
+    customer_id = customer_id or (contact.customer_id if contact else None)
+    if ticket is not None:
+        customer_id = ticket.customer_id
+    if (
+        contact is None
+        or not contact.active
+        or not contact.authorised_caller
+        or contact.customer_id != customer_id
+    ):
+        outcome = "not_authorised"
+    elif is_locked(contact):
+        outcome = "locked"
+    elif contact.check_pin((pin or "").strip()):
+        outcome = "verified"
+    else:
+        outcome = "wrong_pin"
+    db.session.add(
+        VerificationAttempt(
+            at=now(),
+            customer_id=customer_id,
+            contact_id=contact.id if contact is not None else None,
+            ticket_id=ticket.id if ticket is not None else None,
+            agent_id=agent.id if agent is not None else None,
+            outcome=outcome,
+        )
+    )
+    db.session.flush()
+    left = max(limit - recent_failures(contact), 0) if contact is not None else 0
+    return VerificationResult(outcome == "verified", outcome, left)

@@ -1,0 +1,125 @@
+"""Working a ticket: first reaction, time and material, 3rd level, resolution, closing."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from app.database import db
+from app.models import User
+from app.services import RuleViolation
+from app.timeutil import now, today
+from plugins.servicedesk import costs, tickets
+from plugins.servicedesk.i18n import _
+from plugins.servicedesk.models import (
+    FAULT_ORIGINS,
+    SEVERITIES,
+    TIME_KINDS,
+    Escalation,
+    MaterialUse,
+    Ticket,
+    TimeEntry,
+)
+
+WORKING_STATES = ("dispatched", "reacted", "in_progress", "escalated")
+
+
+def record_first_reaction(ticket: Ticket, user: User, note: str = "") -> Ticket:
+    at = now()
+    tickets.move(ticket, "reacted", user, note=note, at=at)
+    ticket.first_reaction_at = at
+    ticket.first_reaction_by_id = user.id
+    ticket.first_reaction_note = note
+    if ticket.acknowledged_at is None:
+        ticket.acknowledged_at = at  # reacting is the strongest acknowledgement
+    db.session.flush()
+    return ticket
+
+
+def start_work(ticket: Ticket, user: User) -> Ticket:
+    tickets.move(ticket, "in_progress", user)
+    return ticket
+
+
+def add_time(
+    ticket: Ticket, user: User, kind: str, minutes: int, work_date: date | None = None, note=""
+) -> TimeEntry:
+    if ticket.state not in WORKING_STATES:
+        raise RuleViolation(_("Time can only be logged on a ticket that is being worked."))
+    if kind not in TIME_KINDS:
+        raise RuleViolation(_("Choose remote, on-site or travel."), "kind")
+    if not isinstance(minutes, int) or minutes <= 0 or minutes > 24 * 60:
+        raise RuleViolation(_("Minutes must be between 1 and 1440."), "minutes")
+    entry = TimeEntry(
+        technician_id=user.id, kind=kind, minutes=minutes, work_date=work_date or today(), note=note
+    )
+    ticket.time_entries.append(entry)
+    tickets.log(ticket, "time_entry", user, note=f"{kind} {minutes} min")
+    db.session.flush()
+    return entry
+
+
+def add_material(
+    ticket: Ticket, user: User, description: str, quantity: Decimal, unit_price: Decimal
+) -> MaterialUse:
+    if ticket.state not in WORKING_STATES:
+        raise RuleViolation(_("Material can only be added to a ticket that is being worked."))
+    if not isinstance(quantity, Decimal) or not isinstance(unit_price, Decimal):
+        raise TypeError("quantity and price are Decimal")
+    if quantity <= 0:
+        raise RuleViolation(_("The quantity must be positive."), "quantity")
+    if unit_price < 0:
+        raise RuleViolation(_("The price cannot be negative."), "unit_price")
+    item = MaterialUse(
+        added_by_id=user.id,
+        description=description.strip()[:200],
+        quantity=quantity,
+        unit_price=unit_price,
+    )
+    ticket.materials.append(item)
+    tickets.log(ticket, "material", user, note=f"{quantity} x {description}")
+    db.session.flush()
+    return item
+
+
+def escalate_third_level(ticket: Ticket, by: User, person: User, note: str = "") -> Escalation:
+    """A chief technician or chief developer joins the ticket (3rd level)."""
+    if person.role != "chief":
+        raise RuleViolation(_("Only a chief can join at 3rd level."), "person_id")
+    at = now()
+    if ticket.state != "escalated":
+        tickets.move(ticket, "escalated", by, note=f"{person.name} joins: {note}", at=at)
+    else:
+        tickets.log(ticket, "chief_joined", by, note=f"{person.name}: {note}", at=at)
+    escalation = Escalation(
+        at=at, level=3, reason="third_level", person_id=person.id, recorded_by_id=by.id, note=note
+    )
+    ticket.escalations.append(escalation)
+    db.session.flush()
+    return escalation
+
+
+def resolve(
+    ticket: Ticket, by: User, fault_origin: str, severity: str, resolution: str = ""
+) -> Ticket:
+    """Resolution needs a fault origin and a severity; the charges follow from them."""
+    if fault_origin not in FAULT_ORIGINS:
+        raise RuleViolation(_("Choose the fault origin."), "fault_origin")
+    if severity not in SEVERITIES:
+        raise RuleViolation(_("Choose the severity."), "severity")
+    at = now()
+    tickets.move(ticket, "resolved", by, note=f"{fault_origin}, {severity}", at=at)
+    ticket.fault_origin = fault_origin
+    ticket.severity = severity
+    ticket.resolution = resolution
+    ticket.resolved_at = at
+    db.session.flush()
+    costs.allocate(ticket, at)
+    return ticket
+
+
+def close(ticket: Ticket, by: User) -> Ticket:
+    tickets.move(ticket, "closed", by)
+    ticket.closed_at = now()
+    db.session.flush()
+    return ticket

@@ -1,0 +1,547 @@
+"""Quotes for branch packages: discounts, approval, PDF, the signed link, exactly-once acceptance."""
+
+from __future__ import annotations
+
+import io
+import re
+import threading
+import time
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import func, select
+
+from app.services import RuleViolation
+from app.tariffs import set_tariff
+from plugins.contracts.models import Contract, Quote
+from plugins.contracts.quotes import (
+    NewSite,
+    accept_quote,
+    accept_token,
+    add_line,
+    compute_totals,
+    create_quote,
+    decide_approval,
+    decline_quote,
+    expire_quotes,
+    pending_approvals,
+    quote_pdf,
+    quote_totals,
+    remove_line,
+    request_approval,
+    send_quote,
+    set_manual_discount,
+    update_quote,
+    volume_discount_percent,
+)
+from plugins.contracts.services import give_notice, start_contract
+from tests.contracts.test_pricing import add_catalog_version
+from tests.factories import login
+
+D = Decimal
+
+
+def build_quote(
+    db,
+    factories,
+    customer,
+    tiers=("premium", "premium", "pro", "pro", "pro", "pro"),
+    manual="3.00",
+    **terms,
+):
+    manager = factories.user("account_manager")
+    quote = create_quote(
+        customer,
+        manager,
+        start_date=terms.get("start_date", date(2026, 12, 1)),
+        valid_until=terms.get("valid_until", date(2026, 12, 15)),
+        manual_discount_percent=D(manual),
+    )
+    for n, code in enumerate(tiers, start=1):
+        add_line(quote, code, site=factories.site(customer, f"Filiale {n:02d}"))
+    db.session.commit()
+    return quote
+
+
+def contract_count(db) -> int:
+    return db.session.scalar(select(func.count()).select_from(Contract))
+
+
+def pdf_text(data: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+# --- discounts and totals -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sites", "percent"),
+    [
+        (1, "0"),
+        (4, "0"),
+        (5, "5.00"),
+        (9, "5.00"),
+        (10, "8.00"),
+        (24, "8.00"),
+        (25, "12.00"),
+        (80, "12.00"),
+    ],
+)
+def test_volume_discount_by_number_of_sites_from_the_tariff_table(app, sites, percent):
+    assert volume_discount_percent(sites) == D(percent)
+
+
+def test_volume_discount_is_the_tariff_valid_on_the_start_date(db):
+    set_tariff(
+        "contracts.volume_discount", date(2027, 1, 1), '[{"min_sites": 3, "percent": "2.50"}]'
+    )
+    db.session.commit()
+    assert volume_discount_percent(3, on=date(2026, 12, 31)) == D("0")
+    assert volume_discount_percent(3, on=date(2027, 1, 1)) == D("2.50")
+
+
+def test_quote_totals_for_a_branch_package_of_six_sites(db, factories, customer):
+    quote = build_quote(db, factories, customer)
+    totals = quote_totals(quote)
+    # 2 x 600.00 + 4 x 129.00 = 1716.00; 5 % volume = 85.80; 3 % manual = 51.48
+    assert totals.subtotal == D("1716.00")
+    assert (totals.volume_discount_percent, totals.volume_discount) == (D("5.00"), D("85.80"))
+    assert (totals.manual_discount_percent, totals.manual_discount) == (D("3.0000"), D("51.48"))
+    assert totals.net == D("1578.72")
+    # VAT 8.1 % of 1578.72 = 127.876 -> 127.88
+    assert (totals.vat_percent, totals.vat, totals.total) == (D("8.10"), D("127.88"), D("1706.60"))
+
+
+def test_totals_of_a_portfolio_of_25_sites_get_12_percent():
+    totals = compute_totals([D("129.00")] * 25, D("12.00"), D("0"), D("8.10"))
+    # 3225.00 - 387.00 = 2838.00; VAT 229.878 -> 229.88
+    assert (totals.subtotal, totals.volume_discount, totals.net) == (
+        D("3225.00"),
+        D("387.00"),
+        D("2838.00"),
+    )
+    assert (totals.vat, totals.total) == (D("229.88"), D("3067.88"))
+
+
+def test_a_basic_only_quote_costs_nothing(db, factories, customer):
+    quote = build_quote(db, factories, customer, tiers=("basic",), manual="0")
+    totals = quote_totals(quote)
+    assert (totals.net, totals.vat, totals.total) == (D("0.00"), D("0.00"), D("0.00"))
+
+
+def test_a_site_appears_once_per_quote_and_must_belong_to_the_customer(db, factories, customer):
+    quote = build_quote(db, factories, customer, tiers=("pro",))
+    with pytest.raises(RuleViolation, match="already on this quote"):
+        add_line(quote, "premium", site=quote.lines[0].site)
+    stranger = factories.site(factories.customer("Andere AG"))
+    with pytest.raises(RuleViolation, match="another customer"):
+        add_line(quote, "pro", site=stranger)
+
+
+def test_quote_dates_cannot_lie_in_the_past(db, factories, customer):
+    with pytest.raises(RuleViolation, match="validity"):
+        create_quote(customer, None, start_date=date(2026, 12, 1), valid_until=date(2026, 11, 23))
+    with pytest.raises(RuleViolation, match="start in the past"):
+        create_quote(customer, None, start_date=date(2026, 11, 23), valid_until=date(2026, 12, 1))
+
+
+# --- approval -------------------------------------------------------------------------
+
+
+def test_manual_discount_up_to_the_limit_needs_no_approval(db, factories, customer, outbox):
+    quote = build_quote(db, factories, customer, manual="10.00")
+    send_quote(quote)
+    assert quote.state == "sent" and quote.approval == "not_needed"
+
+
+def test_manual_discount_above_the_limit_waits_for_finance(db, factories, customer, outbox):
+    quote = build_quote(db, factories, customer, manual="10.50")
+    with pytest.raises(RuleViolation, match="finance must approve"):
+        send_quote(quote)
+    request_approval(quote)
+    db.session.commit()
+    assert db.session.scalars(pending_approvals()).all() == [quote]
+    decide_approval(quote, factories.user("finance"), approve=True)
+    send_quote(quote)
+    assert quote.state == "sent"
+    assert db.session.scalars(pending_approvals()).all() == []
+
+
+def test_a_rejected_discount_cannot_be_sent(db, factories, customer):
+    quote = build_quote(db, factories, customer, manual="15.00")
+    request_approval(quote)
+    decide_approval(quote, factories.user("finance"), approve=False)
+    with pytest.raises(RuleViolation, match="finance must approve"):
+        send_quote(quote)
+
+
+def test_a_change_after_approval_needs_a_new_approval(db, factories, customer):
+    quote = build_quote(db, factories, customer, manual="15.00")
+    request_approval(quote)
+    decide_approval(quote, factories.user("finance"), approve=True)
+    set_manual_discount(quote, D("20.00"))
+    assert quote.approval == "not_needed"
+    with pytest.raises(RuleViolation, match="finance must approve"):
+        send_quote(quote)
+
+
+def test_no_approval_is_requested_within_the_limit(db, factories, customer):
+    quote = build_quote(db, factories, customer, manual="2.00")
+    with pytest.raises(RuleViolation, match="no approval is needed"):
+        request_approval(quote)
+
+
+# --- sending and the PDF --------------------------------------------------------------
+
+
+def test_sending_mails_the_pdf_and_the_accept_link_to_the_customer(db, factories, outbox):
+    customer = factories.customer(
+        "Alpine Precision Ltd", language="en", billing_email="ap@example.ch"
+    )
+    quote = build_quote(db, factories, customer)
+    send_quote(quote)
+    db.session.commit()
+    [mail] = outbox
+    assert mail.to == ("ap@example.ch",)
+    assert quote.number in mail.subject
+    link = re.search(r"http://testserver/contracts/q/\S+", mail.body).group(0)
+    assert link.endswith(accept_token(quote))
+    text = pdf_text(mail.attachments[0].content)
+    assert mail.attachments[0].filename == f"{quote.number}.pdf"
+    for expected in (
+        f"Quote {quote.number}",
+        "Winet Voicetec Solutions AG",
+        "Täfernstrasse 31",
+        "Alpine Precision Ltd",
+        "Filiale 01",
+        "winCall premium 7x24h",
+        "winCall pro 5x12h",
+        "1'716.00",
+        "Volume discount 5 % (6 sites)",
+        "-85.80",
+        "-51.48",
+        "Total per month excl. VAT 1'578.72",
+        "VAT 8.1 % 127.88",
+        "Total per month incl. VAT 1'706.60",
+        "Dec 15, 2026",
+    ):
+        assert expected in text, expected
+
+
+def test_the_pdf_speaks_german_to_a_german_speaking_customer(db, factories, customer):
+    quote = build_quote(db, factories, customer)
+    text = pdf_text(quote_pdf(quote))
+    assert f"Offerte {quote.number}" in text
+    assert "Total pro Monat inkl. MWST 1'706.60" in text
+    assert "Mengenrabatt 5 % (6 Standorte)" in text
+    assert "15.12.2026" in text
+
+
+def test_a_sent_quote_keeps_its_prices_when_the_catalog_changes(db, factories, customer, outbox):
+    quote = build_quote(db, factories, customer)
+    send_quote(quote)
+    db.session.commit()
+    add_catalog_version(db, "premium", date(2026, 12, 1), "650.00")
+    assert quote_totals(quote).subtotal == D("1716.00")
+
+
+def test_a_sent_quote_cannot_be_changed(db, factories, customer, outbox):
+    quote = build_quote(db, factories, customer)
+    send_quote(quote)
+    for change in (
+        lambda: add_line(quote, "pro", new_site=NewSite("Neu", "Weg", "1", "5400", "Baden")),
+        lambda: remove_line(quote, quote.lines[0].id),
+        lambda: set_manual_discount(quote, D("1.00")),
+        lambda: update_quote(quote, note="x"),
+    ):
+        with pytest.raises(RuleViolation, match="sent quote cannot be changed"):
+            change()
+
+
+# --- acceptance -----------------------------------------------------------------------
+
+
+def test_accepting_creates_one_active_contract_per_site_from_the_start_date(
+    db, factories, customer, outbox
+):
+    quote = build_quote(db, factories, customer)
+    send_quote(quote)
+    db.session.commit()
+    accepted, created = accept_quote(quote.id, "test")
+    db.session.commit()
+    assert (accepted.state, created) == ("accepted", True)
+    contracts = db.session.scalars(select(Contract).order_by(Contract.id)).all()
+    assert [(c.site.name, c.periods[0].tier.code) for c in contracts] == [
+        (f"Filiale {n:02d}", code)
+        for n, code in enumerate(("premium", "premium", "pro", "pro", "pro", "pro"), start=1)
+    ]
+    assert {(c.state, c.start_date, c.origin, c.discount_percent) for c in contracts} == {
+        ("active", date(2026, 12, 1), "quote", D("8.0000"))
+    }
+    assert [line.contract_id for line in quote.lines] == [c.id for c in contracts]
+
+
+def test_accepting_twice_creates_the_contracts_once(db, factories, customer, outbox):
+    quote = build_quote(db, factories, customer)
+    send_quote(quote)
+    db.session.commit()
+    accept_quote(quote.id, "first click")
+    db.session.commit()
+    again, created = accept_quote(quote.id, "second click")
+    db.session.commit()
+    assert created is False and again.accepted_by == "first click"
+    assert contract_count(db) == 6
+
+
+def test_accepting_creates_the_new_sites_of_the_quote(db, factories, customer, outbox):
+    quote = create_quote(
+        customer, None, start_date=date(2026, 12, 1), valid_until=date(2026, 12, 15)
+    )
+    add_line(
+        quote,
+        "pro_plus",
+        new_site=NewSite("Filiale Baden Nord", "Mellingerstrasse", "2", "5400", "Baden"),
+    )
+    send_quote(quote)
+    accept_quote(quote.id, "test")
+    db.session.commit()
+    [contract] = db.session.scalars(select(Contract)).all()
+    assert contract.site.name == "Filiale Baden Nord" and contract.site.customer_id == customer.id
+    assert quote.lines[0].site_id == contract.site_id
+
+
+def test_accepting_a_higher_tier_for_a_site_under_contract_is_an_announced_upgrade(
+    db, factories, customer, site, outbox, upgrades
+):
+    existing = start_contract(site, "basic_plus", date(2025, 1, 1))
+    quote = create_quote(
+        customer, None, start_date=date(2026, 12, 1), valid_until=date(2026, 12, 15)
+    )
+    add_line(quote, "premium", site=site)
+    send_quote(quote)
+    accept_quote(quote.id, "test")
+    db.session.commit()
+    assert [(p.tier.code, p.first_day) for p in existing.periods] == [
+        ("basic_plus", date(2025, 1, 1)),
+        ("premium", date(2026, 12, 1)),
+    ]
+    assert [(e.old_tier_code, e.new_tier_code, e.site_id) for e in upgrades] == [
+        ("basic_plus", "premium", site.id)
+    ]
+
+
+def test_acceptance_is_all_or_nothing(db, factories, customer, site, outbox):
+    ending = start_contract(site, "pro", date(2025, 1, 1))
+    give_notice(ending)  # ends 2026-12-31, before the quote's start
+    quote = create_quote(
+        customer, None, start_date=date(2027, 1, 1), valid_until=date(2026, 12, 15)
+    )
+    add_line(quote, "pro", site=factories.site(customer, "Filiale Neu"))
+    add_line(quote, "premium", site=site)
+    send_quote(quote)
+    db.session.commit()
+    with pytest.raises(RuleViolation):
+        accept_quote(quote.id, "test")
+    db.session.rollback()
+    assert db.session.get(Quote, quote.id).state == "sent"
+    assert contract_count(db) == 1
+
+
+def test_an_expired_quote_cannot_be_accepted(db, factories, customer, outbox, travel):
+    quote = build_quote(db, factories, customer)
+    send_quote(quote)
+    db.session.commit()
+    travel(date(2026, 12, 15))
+    assert expire_quotes() == []  # the validity date itself still counts
+    travel(date(2026, 12, 16))
+    with pytest.raises(RuleViolation, match="expired"):
+        accept_quote(quote.id, "late")
+    db.session.rollback()
+    assert expire_quotes() == [quote]
+    assert quote.state == "expired" and contract_count(db) == 0
+
+
+def test_a_declined_quote_cannot_be_accepted(db, factories, customer, outbox):
+    quote = build_quote(db, factories, customer)
+    send_quote(quote)
+    decline_quote(quote, "customer")
+    with pytest.raises(RuleViolation, match="no longer be accepted"):
+        accept_quote(quote.id, "test")
+
+
+def test_a_draft_cannot_be_accepted(db, factories, customer):
+    quote = build_quote(db, factories, customer)
+    with pytest.raises(RuleViolation, match="no longer be accepted"):
+        accept_quote(quote.id, "test")
+
+
+# --- the signed link and the portal ---------------------------------------------------
+
+
+def test_the_signed_link_accepts_once_even_when_clicked_twice(
+    client, db, factories, customer, outbox
+):
+    quote = build_quote(db, factories, customer)
+    send_quote(quote)
+    db.session.commit()
+    url = f"/contracts/q/{accept_token(quote)}"
+    page = client.get(url)
+    assert page.status_code == 200 and "1&#39;706.60" in page.text
+    first = client.post(url + "/accept", follow_redirects=True)
+    second = client.post(url + "/accept", follow_redirects=True)
+    assert first.status_code == second.status_code == 200
+    assert "already been accepted" in second.text
+    assert contract_count(db) == 6
+    assert db.session.get(Quote, quote.id).accepted_by == "signed link"
+
+
+def test_a_forged_or_outdated_link_is_not_found(client, db, factories, customer, outbox):
+    quote = build_quote(db, factories, customer)
+    send_quote(quote)
+    db.session.commit()
+    token = accept_token(quote)
+    assert client.get(f"/contracts/q/{token}x").status_code == 404
+    quote.valid_until = date(2026, 12, 31)  # a new validity date invalidates links already sent
+    db.session.commit()
+    assert client.post(f"/contracts/q/{token}/accept").status_code == 404
+    assert contract_count(db) == 0
+
+
+def test_the_link_after_the_validity_date_shows_the_quote_as_expired(
+    client, db, factories, customer, outbox, travel
+):
+    quote = build_quote(db, factories, customer)
+    send_quote(quote)
+    db.session.commit()
+    travel(date(2026, 12, 16))
+    token = accept_token(quote)
+    assert "has expired" in client.get(f"/contracts/q/{token}").text
+    assert "has expired" in client.post(f"/contracts/q/{token}/accept", follow_redirects=True).text
+    assert contract_count(db) == 0
+
+
+def test_a_customer_user_accepts_an_own_quote_in_the_portal(
+    client, db, factories, customer, outbox
+):
+    quote = build_quote(db, factories, customer)
+    send_quote(quote)
+    db.session.commit()
+    login(client, factories.user("customer", customer))
+    assert client.get("/contracts/quotes").text.count(quote.number) == 1
+    response = client.post(f"/contracts/quotes/{quote.id}/accept", follow_redirects=True)
+    assert "The quote is accepted" in response.text
+    assert contract_count(db) == 6
+
+
+def test_another_companys_user_cannot_see_or_accept_the_quote(
+    client, db, factories, customer, outbox
+):
+    quote = build_quote(db, factories, customer)
+    send_quote(quote)
+    db.session.commit()
+    login(client, factories.user("customer"))
+    assert client.get(f"/contracts/quotes/{quote.id}").status_code == 404
+    assert client.post(f"/contracts/quotes/{quote.id}/accept").status_code == 404
+    assert quote.number not in client.get("/contracts/quotes").text
+    assert contract_count(db) == 0
+
+
+def test_a_customer_does_not_see_draft_quotes(client, db, factories, customer):
+    quote = build_quote(db, factories, customer)
+    login(client, factories.user("customer", customer))
+    assert client.get(f"/contracts/quotes/{quote.id}").status_code == 404
+
+
+def test_expire_quotes_cli(app, db, factories, customer, outbox, travel):
+    quote = build_quote(db, factories, customer)
+    send_quote(quote)
+    db.session.commit()
+    travel(date(2027, 1, 1))
+    result = app.test_cli_runner().invoke(args=["contracts", "expire-quotes"])
+    assert "1 quote(s) expired" in result.output
+    assert db.session.get(Quote, quote.id).state == "expired"
+
+
+# --- concurrency ----------------------------------------------------------------------
+
+
+@pytest.mark.postgres_only
+def test_two_concurrent_accepts_create_the_contracts_exactly_once(
+    app, db, factories, customer, outbox
+):
+    quote = build_quote(db, factories, customer)
+    send_quote(quote)
+    db.session.commit()
+    quote_id = quote.id
+    db.session.remove()
+    first_claimed = threading.Event()
+    results, errors = {}, []
+
+    def accept(name: str, wait_for: threading.Event | None, signal: threading.Event | None):
+        from app.database import db as database
+
+        with app.app_context():
+            try:
+                if wait_for is not None:
+                    wait_for.wait(5)
+                _, created = accept_quote(quote_id, name)
+                if signal is not None:
+                    signal.set()
+                    time.sleep(0.5)  # hold the row lock while the other accept arrives
+                database.session.commit()
+                results[name] = created
+            except Exception as error:  # pragma: no cover - reported below
+                errors.append(error)
+                database.session.rollback()
+            finally:
+                database.session.remove()
+
+    threads = [
+        threading.Thread(target=accept, args=("a", None, first_claimed)),
+        threading.Thread(target=accept, args=("b", first_claimed, None)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(15)
+    assert errors == []
+    assert results == {"a": True, "b": False}
+    assert contract_count(db) == 6
+
+
+@pytest.mark.postgres_only
+def test_concurrent_accepts_started_together_create_the_contracts_once(
+    app, db, factories, customer, outbox
+):
+    quote = build_quote(db, factories, customer)
+    send_quote(quote)
+    db.session.commit()
+    quote_id = quote.id
+    db.session.remove()
+    barrier = threading.Barrier(4)
+    results, errors = [], []
+
+    def accept(name: str):
+        from app.database import db as database
+
+        with app.app_context():
+            try:
+                barrier.wait(5)
+                results.append(accept_quote(quote_id, name)[1])
+                database.session.commit()
+            except Exception as error:  # pragma: no cover
+                errors.append(error)
+                database.session.rollback()
+            finally:
+                database.session.remove()
+
+    threads = [threading.Thread(target=accept, args=(f"t{n}",)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(15)
+    assert errors == []
+    assert sorted(results) == [False, False, False, True]
+    assert contract_count(db) == 6

@@ -1,0 +1,221 @@
+"""Tier history: upgrades on a chosen day, downgrades next month, the past never rewritten."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from app.hooks import TierSpan, hooks
+from app.services import RuleViolation
+from app.timeutil import zurich_instant
+from plugins.contracts.services import (
+    change_tier,
+    contract_history,
+    downgrade,
+    downgrade_effective_date,
+    start_contract,
+    upgrade,
+)
+
+
+def spans(db, first, last, site):
+    return [
+        (s.tier_code, s.first_day, s.last_day)
+        for s in hooks().tier_spans(first_day=first, last_day=last, site_ids=[site.id])
+    ]
+
+
+def test_upgrade_takes_effect_on_the_chosen_day(db, site):
+    contract = start_contract(site, "pro", date(2026, 1, 1))
+    upgrade(contract, "premium", date(2026, 11, 26))
+    db.session.commit()
+    assert spans(db, date(2026, 11, 1), date(2026, 11, 30), site) == [
+        ("pro", date(2026, 11, 1), date(2026, 11, 25)),
+        ("premium", date(2026, 11, 26), date(2026, 11, 30)),
+    ]
+
+
+def test_upgrade_without_a_date_takes_effect_today(db, site):
+    contract = start_contract(site, "basic", date(2026, 1, 1))
+    upgrade(contract, "pro")
+    db.session.commit()
+    assert (
+        hooks().tier_in_force(site_id=site.id, at=zurich_instant(2026, 11, 23, 23, 59)).tier_code
+        == "basic"
+    )
+    assert (
+        hooks().tier_in_force(site_id=site.id, at=zurich_instant(2026, 11, 24, 0, 0)).tier_code
+        == "pro"
+    )
+
+
+def test_upgrade_cannot_take_effect_before_today(db, site):
+    contract = start_contract(site, "pro", date(2026, 1, 1))
+    with pytest.raises(RuleViolation, match="today at the earliest"):
+        upgrade(contract, "premium", date(2026, 11, 23))
+
+
+def test_upgrade_must_be_to_a_higher_tier(db, site):
+    contract = start_contract(site, "pro", date(2026, 1, 1))
+    with pytest.raises(RuleViolation, match="not higher"):
+        upgrade(contract, "basic_plus")
+    with pytest.raises(RuleViolation, match="not higher"):
+        upgrade(contract, "pro")
+
+
+def test_downgrade_takes_effect_on_the_first_day_of_next_month(db, site):
+    contract = start_contract(site, "premium", date(2026, 1, 1))
+    downgrade(contract, "basic_plus")
+    db.session.commit()
+    # Month end in Zurich: 23:59 on the 30th is still premium, midnight is basic+.
+    at_end = hooks().tier_in_force(site_id=site.id, at=zurich_instant(2026, 11, 30, 23, 59))
+    at_start = hooks().tier_in_force(site_id=site.id, at=zurich_instant(2026, 12, 1, 0, 0))
+    assert at_end.tier_code == "premium"
+    assert (at_start.tier_code, at_start.since) == ("basic_plus", date(2026, 12, 1))
+
+
+def test_downgrade_requested_on_new_years_eve_takes_effect_on_the_first_of_january():
+    assert downgrade_effective_date(date(2026, 12, 31)) == date(2027, 1, 1)
+    assert downgrade_effective_date(date(2028, 2, 29)) == date(2028, 3, 1)
+    assert downgrade_effective_date(date(2026, 11, 1)) == date(2026, 12, 1)
+
+
+def test_downgrade_must_be_to_a_lower_tier(db, site):
+    contract = start_contract(site, "basic_plus", date(2026, 1, 1))
+    with pytest.raises(RuleViolation, match="not lower"):
+        downgrade(contract, "pro")
+
+
+def test_upgrade_then_downgrade_in_the_same_month(db, site, travel):
+    travel(date(2026, 11, 5))
+    contract = start_contract(site, "pro", date(2026, 1, 1))
+    upgrade(contract, "premium")
+    travel(date(2026, 11, 20))
+    downgrade(contract, "pro")
+    db.session.commit()
+    assert spans(db, date(2026, 11, 1), date(2026, 12, 31), site) == [
+        ("pro", date(2026, 11, 1), date(2026, 11, 4)),
+        ("premium", date(2026, 11, 5), date(2026, 11, 30)),
+        ("pro", date(2026, 12, 1), date(2026, 12, 31)),
+    ]
+
+
+def test_a_later_upgrade_supersedes_a_downgrade_planned_for_next_month(db, site, travel):
+    travel(date(2026, 11, 10))
+    contract = start_contract(site, "pro_plus", date(2026, 1, 1))
+    downgrade(contract, "basic")
+    travel(date(2026, 11, 20))
+    upgrade(contract, "premium")
+    db.session.commit()
+    assert spans(db, date(2026, 11, 1), date(2026, 12, 31), site) == [
+        ("pro_plus", date(2026, 11, 1), date(2026, 11, 19)),
+        ("premium", date(2026, 11, 20), date(2026, 12, 31)),
+    ]
+
+
+def test_an_upgrade_after_a_planned_downgrade_is_measured_against_the_planned_tier(db, site):
+    contract = start_contract(site, "pro_plus", date(2026, 1, 1))
+    downgrade(contract, "basic")  # from 2026-12-01
+    upgrade(contract, "pro", date(2026, 12, 15))  # basic -> pro is an upgrade
+    db.session.commit()
+    assert spans(db, date(2026, 12, 1), date(2026, 12, 31), site) == [
+        ("basic", date(2026, 12, 1), date(2026, 12, 14)),
+        ("pro", date(2026, 12, 15), date(2026, 12, 31)),
+    ]
+
+
+def test_a_change_never_rewrites_days_already_served(db, site, travel):
+    contract = start_contract(site, "basic", date(2026, 1, 1))
+    upgrade(contract, "pro")  # 2026-11-24
+    travel(date(2026, 11, 26))
+    with pytest.raises(RuleViolation):
+        upgrade(contract, "premium", date(2026, 11, 25))
+    upgrade(contract, "premium")
+    db.session.commit()
+    assert spans(db, date(2026, 11, 1), date(2026, 11, 30), site) == [
+        ("basic", date(2026, 11, 1), date(2026, 11, 23)),
+        ("pro", date(2026, 11, 24), date(2026, 11, 25)),
+        ("premium", date(2026, 11, 26), date(2026, 11, 30)),
+    ]
+
+
+def test_two_upgrades_on_the_same_day_leave_one_period_for_that_day(db, site):
+    contract = start_contract(site, "basic", date(2026, 1, 1))
+    upgrade(contract, "pro")
+    upgrade(contract, "premium")
+    db.session.commit()
+    assert [
+        (h.tier_code, h.first_day, h.last_day, h.change) for h in contract_history(contract)
+    ] == [
+        ("basic", date(2026, 1, 1), date(2026, 11, 23), "start"),
+        ("premium", date(2026, 11, 24), None, "upgrade"),
+    ]
+
+
+def test_change_tier_picks_upgrade_or_downgrade_by_rank(db, site):
+    contract = start_contract(site, "pro", date(2026, 1, 1))
+    change_tier(contract, "basic")
+    assert contract.periods[-1].first_day == date(2026, 12, 1)
+    change_tier(contract, "premium")
+    db.session.commit()
+    assert [(p.tier.code, p.first_day) for p in contract.periods] == [
+        ("pro", date(2026, 1, 1)),
+        ("premium", date(2026, 11, 24)),
+    ]
+
+
+def test_tier_spans_answer_for_every_site_and_leave_sites_without_a_contract_out(
+    db, factories, customer, site
+):
+    other = factories.site(customer, "Filiale Aarau")
+    factories.site(customer, "Filiale ohne CLA")
+    start_contract(site, "pro", date(2026, 11, 10))
+    start_contract(other, "basic_plus", date(2026, 1, 1))
+    db.session.commit()
+    found = hooks().tier_spans(
+        first_day=date(2026, 11, 1), last_day=date(2026, 11, 30), site_ids=None
+    )
+    assert all(isinstance(span, TierSpan) for span in found)
+    assert sorted(
+        (s.site_id, s.customer_id, s.tier_code, s.first_day, s.last_day, s.days) for s in found
+    ) == sorted(
+        [
+            (site.id, customer.id, "pro", date(2026, 11, 10), date(2026, 11, 30), 21),
+            (other.id, customer.id, "basic_plus", date(2026, 11, 1), date(2026, 11, 30), 30),
+        ]
+    )
+
+
+def test_no_tier_in_force_before_the_start_or_without_a_contract(db, site):
+    start_contract(site, "pro", date(2026, 12, 1))
+    db.session.commit()
+    assert hooks().tier_in_force(site_id=site.id, at=zurich_instant(2026, 11, 30, 23, 59)) is None
+    assert (
+        hooks().tier_in_force(site_id=site.id, at=zurich_instant(2026, 12, 1, 0, 0)).tier_code
+        == "pro"
+    )
+    assert hooks().tier_in_force(site_id=site.id + 999, at=zurich_instant(2026, 12, 2)) is None
+
+
+def test_upgrade_announces_the_signature_with_old_and_new_tier(db, site, upgrades):
+    contract = start_contract(site, "basic_plus", date(2026, 1, 1))
+    upgrade(contract, "pro_plus", date(2026, 12, 1))
+    downgrade(contract, "pro")  # from 2026-12-01 too: replaces the planned tier, no announcement
+    assert len(upgrades) == 1
+    event = upgrades[0]
+    assert (event.site_id, event.contract_id, event.customer_id) == (
+        site.id,
+        contract.id,
+        site.customer_id,
+    )
+    assert (event.old_tier_code, event.new_tier_code) == ("basic_plus", "pro_plus")
+    assert event.signed_at == zurich_instant(2026, 11, 24, 10, 0)
+
+
+def test_quote_discount_is_kept_on_the_contract(db, site):
+    contract = start_contract(site, "pro", date(2026, 12, 1), discount_percent=Decimal("8.00"))
+    db.session.commit()
+    db.session.expire_all()
+    assert contract.discount_percent == Decimal("8.0000")

@@ -1,0 +1,221 @@
+"""Logging in, CSRF on forms, scoping of the web pages, prices and the UI language."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.core.isolated import isolated_client
+from tests.factories import PASSWORD, login
+
+
+@pytest.fixture
+def web(app):
+    return isolated_client(app)
+
+
+def csrf_token_of(html: str) -> str:
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    assert match, "the page has no CSRF token"
+    return match.group(1)
+
+
+def test_passwords_are_stored_hashed(db, factories):
+    user = factories.user("finance")
+    assert user.password_hash != PASSWORD and PASSWORD not in user.password_hash
+    assert user.password_hash.startswith(("scrypt:", "pbkdf2:"))
+    assert user.check_password(PASSWORD) and not user.check_password(PASSWORD + "x")
+
+
+def test_wrong_password_flashes_and_stays_on_the_login_page(web, factories):
+    user = factories.user("finance")
+    response = web.post("/login", data={"email": user.email, "password": "falsch-falsch"})
+    assert response.status_code == 200
+    assert "E-Mail oder Passwort ist falsch." in response.get_data(as_text=True)
+    assert web.get("/customers").status_code == 302
+
+
+def test_unknown_or_deactivated_user_cannot_log_in(web, db, factories):
+    user = factories.user("finance")
+    user.active = False
+    db.session.commit()
+    response = web.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert response.status_code == 200
+    response = web.post("/login", data={"email": "niemand@example.ch", "password": PASSWORD})
+    assert response.status_code == 200
+
+
+def test_login_is_case_insensitive_and_redirects_to_a_local_next_only(web, factories):
+    user = factories.user("finance")
+    data = {"email": user.email.upper(), "password": PASSWORD}
+    response = web.post("/login?next=/catalog", data=data)
+    assert response.status_code == 302 and response.location.endswith("/catalog")
+    web.post("/logout")
+    response = web.post("/login?next=//evil.example/x", data=data)
+    assert response.status_code == 302 and "evil" not in response.location
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.example/x",
+        "/\\evil.example/x",
+        "/\\/evil.example",
+        "https://evil.example/",
+        "/%0d%0aSet-Cookie:x",
+        "javascript:alert(1)",
+    ],
+)
+def test_no_open_redirect_after_login_or_language_choice(web, factories, target):
+    user = factories.user("finance")
+    response = web.post(
+        "/login", query_string={"next": target}, data={"email": user.email, "password": PASSWORD}
+    )
+    assert response.status_code == 302
+    assert "evil" not in response.location and "\\" not in response.location
+    assert response.location.startswith("/")
+    response = web.get("/language/en", query_string={"next": target})
+    assert "evil" not in response.location and response.location.startswith("/")
+
+
+def test_logout_ends_the_session(web, factories):
+    login(web, factories.user("finance"))
+    assert web.get("/customers").status_code == 200
+    assert web.post("/logout").status_code == 302
+    assert web.get("/customers").status_code == 302
+
+
+def test_anonymous_pages_redirect_to_login_with_next(web):
+    response = web.get("/customers")
+    assert response.status_code == 302
+    assert "/login" in response.location and "next=" in response.location
+    page = web.get(response.location).get_data(as_text=True)
+    assert "Bitte melden Sie sich an, um diese Seite zu öffnen." in page
+
+
+@pytest.mark.parametrize("app_config", [{"WTF_CSRF_ENABLED": True}])
+def test_forms_need_the_csrf_token(web, db, factories):
+    user = factories.user("finance")
+    # Login itself is a form: without the token it is refused.
+    assert web.post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 400
+    token = csrf_token_of(web.get("/login").get_data(as_text=True))
+    response = web.post(
+        "/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token}
+    )
+    assert response.status_code == 302
+
+    data = {
+        "legal_name": "Ohne Token AG",
+        "street": "Weg",
+        "postal_code": "5400",
+        "town": "Baden",
+        "country": "CH",
+        "billing_email": "a@example.ch",
+        "language": "de",
+        "invoice_mode": "per_site",
+    }
+    refused = web.post("/customers/new", data=data)
+    assert refused.status_code == 400
+    token = csrf_token_of(web.get("/customers/new").get_data(as_text=True))
+    accepted = web.post(
+        "/customers/new", data={**data, "legal_name": "Mit Token AG", "csrf_token": token}
+    )
+    assert accepted.status_code == 302
+    names = web.get("/customers").get_data(as_text=True)
+    assert "Mit Token AG" in names and "Ohne Token AG" not in names
+    # Logging out is a POST form as well.
+    assert web.post("/logout").status_code == 400
+    assert web.post("/logout", data={"csrf_token": token}).status_code == 302
+
+
+def test_customer_user_sees_only_its_own_company(web, factories):
+    own, other = factories.customer("Eigene Firma AG"), factories.customer("Andere Firma AG")
+    factories.site(other, name="Geheimer Standort")
+    login(web, factories.user("customer", customer=own))
+    listing = web.get("/customers").get_data(as_text=True)
+    assert "Eigene Firma AG" in listing and "Andere Firma AG" not in listing
+    search = web.get("/customers?q=Andere").get_data(as_text=True)
+    assert "Andere Firma AG" not in search
+    assert web.get(f"/customers/{own.id}").status_code == 200
+    response = web.get(f"/customers/{other.id}")
+    assert response.status_code == 404 and "Andere Firma" not in response.get_data(as_text=True)
+    for site in other.sites:
+        assert web.get(f"/sites/{site.id}").status_code == 404
+    assert web.get("/").location.endswith(f"/customers/{own.id}")
+
+
+def test_staff_see_every_customer(web, factories):
+    factories.customer("Erste AG")
+    factories.customer("Zweite AG")
+    login(web, factories.user("service_desk"))
+    listing = web.get("/customers").get_data(as_text=True)
+    assert "Erste AG" in listing and "Zweite AG" in listing
+
+
+def test_service_desk_sees_no_prices_in_the_catalog(web, factories):
+    login(web, factories.user("service_desk"))
+    page = web.get("/catalog").get_data(as_text=True)
+    assert "winCall premium 7x24h" in page
+    assert "600.00" not in page and "CHF" not in page
+
+
+def test_finance_sees_prices_in_the_catalog(web, factories):
+    login(web, factories.user("finance"))
+    page = web.get("/catalog").get_data(as_text=True)
+    assert "CHF 600.00" in page and "CHF 228.00" in page
+
+
+def test_ui_is_german_by_default_and_english_on_request(web, factories):
+    page = web.get("/login").get_data(as_text=True)
+    assert "Anmelden" in page and 'lang="de"' in page
+    response = web.get("/language/en?next=/login")
+    assert response.status_code == 302 and response.location.endswith("/login")
+    page = web.get("/login").get_data(as_text=True)
+    assert "Log in" in page and "Anmelden" not in page and 'lang="en"' in page
+    web.get("/language/de")
+    assert "Anmelden" in web.get("/login").get_data(as_text=True)
+
+
+def test_a_users_language_is_remembered(web, db, factories):
+    user = factories.user("finance", language="en")
+    login(web, user)
+    assert "Customers" in web.get("/customers").get_data(as_text=True)
+    web.get("/language/de")
+    db.session.expire_all()
+    assert user.language == "de"
+    assert "Kunden" in web.get("/customers").get_data(as_text=True)
+
+
+def test_german_menu_labels(web, factories):
+    login(web, factories.user("admin"))
+    page = web.get("/customers").get_data(as_text=True)
+    for label in ("Kunden", "Katalog", "Tarife", "Benutzer", "Prüfprotokoll"):
+        assert label in page, label
+
+
+def test_error_pages_are_html_for_people_and_json_for_the_api(web, factories):
+    login(web, factories.user("service_desk"))
+    response = web.get("/users")
+    assert response.status_code == 403 and response.mimetype == "text/html"
+    response = web.get("/does-not-exist")
+    assert response.status_code == 404 and response.mimetype == "text/html"
+    response = web.get("/api/v1/does-not-exist")
+    assert response.status_code == 404 and response.is_json
+
+
+def test_nul_characters_in_forms_are_refused(web, db, factories):
+    login(web, factories.user("account_manager"))
+    response = web.post(
+        "/customers/new",
+        data={
+            "legal_name": "Null\x00Byte AG",
+            "street": "Weg",
+            "postal_code": "5400",
+            "town": "Baden",
+            "country": "CH",
+            "billing_email": "a@example.ch",
+        },
+    )
+    assert response.status_code == 400 and response.mimetype == "text/html"
+    assert web.get("/customers/99999999999999999999").status_code == 404

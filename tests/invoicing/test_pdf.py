@@ -1,0 +1,114 @@
+"""The invoice PDF: rendered once at issue, stored, readable; QR-bill payment part included."""
+
+import io
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from pypdf import PdfReader
+
+from plugins.invoicing.issuing import issue_invoices
+from plugins.invoicing.models import Invoice
+from plugins.invoicing.qr_reference import format_qr_reference, qr_reference_for
+from plugins.invoicing.run import run_period
+
+
+def pdf_pages(content: bytes) -> list[str]:
+    return [page.extract_text() for page in PdfReader(io.BytesIO(content)).pages]
+
+
+def issued(db, setup, language="de", **customer_fields):
+    customer = setup.customer(language=language, legal_name="Muster Treuhand AG", **customer_fields)
+    setup.contract(setup.site(customer, name="Hauptsitz Baden"), "pro", date(2026, 11, 10))
+    (invoice_id,) = run_period("2026-12").invoice_ids
+    issue_invoices([invoice_id], processes=1)
+    return db.session.get(Invoice, invoice_id)
+
+
+@pytest.fixture(autouse=True)
+def _billing_since_november(app):
+    app.config["INVOICING_FIRST_PERIOD"] = "2026-11"
+
+
+def test_pdf_is_rendered_once_at_issue_and_stored(db, setup):
+    invoice = issued(db, setup)
+    assert invoice.pdf.startswith(b"%PDF")
+    assert invoice.pdf_rendered_at is not None
+    stored = invoice.pdf
+    from plugins.invoicing.issuing import render_and_store
+
+    render_and_store([invoice.id])  # a second rendering never replaces the stored one
+    db.session.expire_all()
+    assert db.session.get(Invoice, invoice.id).pdf == stored
+
+
+def test_pdf_text_has_number_totals_lines_per_site_and_qr_reference(db, setup):
+    invoice = issued(db, setup)
+    text = "\n".join(pdf_pages(invoice.pdf))
+
+    assert "Rechnung 2026-000001" in text
+    assert "Muster Treuhand AG" in text
+    assert "Winet Voicetec Solutions AG" in text and "Täfernstrasse 31" in text
+    assert "Standort: Hauptsitz Baden" in text
+    assert "90.30" in text and "129.00" in text  # settlement of November, December advance
+    assert "219.30" in text  # net
+    assert "17.76" in text  # 8.1 % VAT
+    assert "237.06" in text and "-0.01" in text  # gross and the rounding line
+    assert "Rundungsdifferenz" in text
+    assert "237.05" in text  # payable
+    assert "Zahlbar innert 30 Tagen netto, bis 31.12.2026" in text
+    assert "http://testserver/invoicing/pay/" in text
+    assert format_qr_reference(qr_reference_for("2026-000001")) in text
+
+
+def test_last_page_is_the_qr_bill_payment_part(db, setup):
+    invoice = issued(db, setup)
+    last = pdf_pages(invoice.pdf)[-1]
+    assert "Zahlteil" in last and "Empfangsschein" in last
+    assert "CH44 3199 9123 0008 8901 2" in last
+    assert format_qr_reference(invoice.qr_reference) in last
+    assert "237.05" in last
+
+
+def test_creditor_account_comes_from_configuration(app, db, setup):
+    app.config["INVOICE_CREDITOR_IBAN"] = "CH21 3080 8001 2345 6782 7"
+    invoice = issued(db, setup)
+    assert "CH21 3080 8001 2345 6782 7" in pdf_pages(invoice.pdf)[-1]
+
+
+def test_english_customer_gets_an_english_invoice(db, setup):
+    invoice = issued(db, setup, language="en")
+    pages = pdf_pages(invoice.pdf)
+    text = "\n".join(pages)
+    assert "Invoice 2026-000001" in text
+    assert "Rounding difference" in text
+    assert "Payment part" in pages[-1] and "Receipt" in pages[-1]
+
+
+def test_a_draft_renders_a_preview_without_payment_part(db, setup):
+    from plugins.invoicing.documents import render_invoice_pdf
+
+    customer = setup.customer()
+    setup.contract(setup.site(customer), "pro", date(2026, 12, 1))
+    (invoice_id,) = run_period("2026-12").invoice_ids
+    pages = pdf_pages(render_invoice_pdf(db.session.get(Invoice, invoice_id)))
+    assert "Zahlteil" not in pages[-1]
+    assert db.session.get(Invoice, invoice_id).pdf is None
+
+
+def test_total_needing_rounding_down_shows_the_rounding_line(db, setup):
+    invoice = issued(db, setup)
+    assert invoice.total_gross - invoice.payable == Decimal("0.01")
+
+
+def test_issuing_many_renders_their_pdfs_over_worker_processes(db, setup):
+    for _ in range(3):
+        setup.site_with_contract("pro", date(2026, 12, 1))
+    ids = run_period("2026-12").invoice_ids
+    result = issue_invoices(ids, processes=2)
+    assert len(result.numbers) == 3
+    for invoice_id in ids:
+        invoice = db.session.get(Invoice, invoice_id)
+        pages = pdf_pages(invoice.pdf)
+        assert len(pages) == 2  # the invoice page and the payment part page
+        assert invoice.number in pages[0]

@@ -1,0 +1,174 @@
+"""Finance pages, the customer portal, access rules, CSV export and the JSON API."""
+
+import csv
+import io
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from plugins.invoicing.issuing import issue_invoices
+from plugins.invoicing.models import Invoice
+from plugins.invoicing.run import run_period
+from tests.factories import login
+
+D = Decimal
+
+
+@pytest.fixture
+def two_customers(db, setup):
+    """Two customers with one issued December invoice each, plus a draft for the first."""
+    own, own_site, _ = setup.site_with_contract("pro", date(2026, 12, 1), legal_name="Eigene AG")
+    other, _, _ = setup.site_with_contract("premium", date(2026, 12, 1), legal_name="Fremde AG")
+    ids = run_period("2026-12").invoice_ids
+    issue_invoices(ids, processes=1)
+    setup.contract(setup.site(own), "basic_plus", date(2026, 12, 1))
+    (draft_id,) = run_period("2026-12").invoice_ids
+    by_customer = {db.session.get(Invoice, i).customer_id: i for i in ids}
+    return own, other, by_customer[own.id], by_customer[other.id], draft_id
+
+
+def test_finance_runs_the_period_from_the_run_page(client, db, setup, factories):
+    setup.site_with_contract("pro", date(2026, 12, 1), legal_name="Vorschau AG")
+    login(client, factories.user("finance"))
+    preview = client.get("/invoicing/run?period=2026-12&preview=1")
+    assert preview.status_code == 200
+    assert "Vorschau AG" in preview.text and "129.00" in preview.text
+    response = client.post("/invoicing/run", data={"period": "2026-12"})
+    assert response.status_code == 302
+    drafts = client.get("/invoicing/drafts?period=2026-12")
+    assert "Vorschau AG" in drafts.text
+    client.post("/invoicing/drafts/issue", data={"period": "2026-12"})
+    listing = client.get("/invoicing/?period=2026-12")
+    assert "2026-000001" in listing.text
+
+
+def test_finance_filters_issued_invoices_and_exports_csv(client, factories, two_customers):
+    own, other, own_invoice, other_invoice, _ = two_customers
+    login(client, factories.user("finance"))
+    listing = client.get("/invoicing/?customer=Fremde")
+    assert "Fremde AG" in listing.text and "Eigene AG" not in listing.text
+    assert "Eigene AG" in client.get("/invoicing/?status=issued").text
+    export = client.get("/invoicing/export.csv?period=2026-12")
+    assert export.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(export.text), delimiter=";"))
+    assert sorted(row["number"] for row in rows) == ["2026-000001", "2026-000002"]
+    assert {row["payable"] for row in rows} == {"139.45", "648.60"}
+
+
+def test_finance_records_a_payment_and_issues_a_credit_note_from_the_pages(
+    client, db, factories, two_customers
+):
+    _, _, invoice_id, _, _ = two_customers
+    login(client, factories.user("finance"))
+    client.post(
+        f"/invoicing/invoices/{invoice_id}/payments",
+        data={"amount": "39.45", "received_on": "2026-12-10"},
+    )
+    page = client.get(f"/invoicing/invoices/{invoice_id}")
+    assert "100.00" in page.text  # open amount after the partial payment
+    response = client.post(
+        f"/invoicing/invoices/{invoice_id}/credit-note", data={"reason": "Goodwill", "mode": "full"}
+    )
+    assert response.status_code == 302
+    note = db.session.query(Invoice).filter_by(kind="credit_note").one()
+    assert note.number == "GS-2026-000001" and note.pdf.startswith(b"%PDF")
+    assert "Goodwill" in client.get(f"/invoicing/invoices/{note.id}").text
+    assert client.get("/invoicing/payments").status_code == 200
+
+
+def test_customer_sees_only_own_issued_invoices_and_downloads_the_pdf(
+    client, factories, two_customers
+):
+    own, other, own_invoice, other_invoice, draft_id = two_customers
+    login(client, factories.user("customer", customer=own))
+    listing = client.get("/invoicing/")
+    assert "Eigene AG" in listing.text and "Fremde AG" not in listing.text
+    pdf = client.get(f"/invoicing/invoices/{own_invoice}/pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    assert client.get(f"/invoicing/invoices/{other_invoice}").status_code == 404
+    assert client.get(f"/invoicing/invoices/{other_invoice}/pdf").status_code == 404
+    assert client.get(f"/invoicing/invoices/{draft_id}").status_code == 404
+    assert client.get("/invoicing/run").status_code == 403
+    assert client.get("/invoicing/export.csv?period=2026-12").status_code == 403
+
+
+@pytest.mark.parametrize("role", ["service_desk", "technician", "account_manager"])
+def test_staff_outside_finance_never_see_invoices(client, factories, two_customers, role):
+    _, _, own_invoice, _, _ = two_customers
+    login(client, factories.user(role))
+    assert client.get("/invoicing/").status_code == 403
+    assert client.get(f"/invoicing/invoices/{own_invoice}").status_code == 403
+    assert client.get(f"/invoicing/invoices/{own_invoice}/pdf").status_code == 403
+
+
+def test_api_runs_a_period_and_lists_invoices(client, db, setup, factories):
+    setup.site_with_contract("pro", date(2026, 12, 1))
+    token = factories.token(factories.user("finance"))
+    headers = {"Authorization": f"Bearer {token}"}
+    response = client.post("/api/v1/invoicing/runs", json={"period": "2026-12"}, headers=headers)
+    assert response.status_code == 201
+    body = response.json
+    assert body["period"] == "2026-12" and len(body["invoice_ids"]) == 1 and body["failures"] == []
+    again = client.post("/api/v1/invoicing/runs", json={"period": "2026-12"}, headers=headers)
+    assert again.json["invoice_ids"] == []
+    invoice_id = body["invoice_ids"][0]
+    issued = client.post(f"/api/v1/invoicing/invoices/{invoice_id}/issue", headers=headers)
+    assert issued.json["number"] == "2026-000001" and issued.json["payable"] == "139.45"
+    paid = client.post(
+        f"/api/v1/invoicing/invoices/{invoice_id}/payments",
+        json={"amount": "139.45", "received_on": "2026-12-03"},
+        headers=headers,
+    )
+    assert paid.status_code == 201 and paid.json["status"] == "paid"
+    detail = client.get(f"/api/v1/invoicing/invoices/{invoice_id}", headers=headers).json
+    assert detail["lines"][0]["amount"] == "129.00"
+    bad = client.post("/api/v1/invoicing/runs", json={"period": "2026-13"}, headers=headers)
+    assert bad.status_code == 422
+
+
+def test_api_scopes_customers_to_their_own_invoices(client, factories, two_customers):
+    own, other, own_invoice, other_invoice, draft_id = two_customers
+    token = factories.token(factories.user("customer", customer=own))
+    headers = {"Authorization": f"Bearer {token}"}
+    listed = client.get("/api/v1/invoicing/invoices", headers=headers).json
+    assert [item["id"] for item in listed] == [own_invoice]
+    assert (
+        client.get(f"/api/v1/invoicing/invoices/{other_invoice}", headers=headers).status_code
+        == 404
+    )
+    assert client.get(f"/api/v1/invoicing/invoices/{draft_id}", headers=headers).status_code == 404
+    assert (
+        client.post(
+            "/api/v1/invoicing/runs", json={"period": "2026-12"}, headers=headers
+        ).status_code
+        == 403
+    )
+
+
+def test_invoicing_operations_are_in_the_openapi_document(client):
+    paths = client.get("/api/openapi.json").json["paths"]
+    assert "/api/v1/invoicing/runs" in paths
+    assert "/api/v1/invoicing/invoices/{invoice_id}/checkout" in paths
+
+
+def test_cli_runs_a_period(app, db, setup):
+    setup.site_with_contract("pro", date(2026, 12, 1))
+    result = app.test_cli_runner().invoke(args=["invoicing", "run", "--period", "2026-12"])
+    assert result.exit_code == 0, result.output
+    assert "1 invoice(s) created as drafts" in result.output
+    again = app.test_cli_runner().invoke(args=["invoicing", "run", "--period", "2026-12"])
+    assert "0 invoice(s) created" in again.output
+
+
+def test_invoicing_code_never_imports_the_contracts_plugin():
+    import pathlib
+
+    root = pathlib.Path(__file__).resolve().parents[2] / "plugins" / "invoicing"
+    offenders = [
+        path.name
+        for path in root.rglob("*.py")
+        if "plugins.contracts" in path.read_text()
+        or "from plugins import contracts" in path.read_text()
+    ]
+    assert offenders == []

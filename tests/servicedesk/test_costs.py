@@ -1,0 +1,272 @@
+"""Resolution and cost allocation (SPEC 4.7), the billable_charges hook and the Fast Lane credit."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+
+from app.hooks import ChargeQuery, ChargesBilled, UpgradeSigned, flatten, hooks
+from app.services import RuleViolation
+from plugins.servicedesk import costs, intake, work
+from plugins.servicedesk.dispatch import acknowledge, dispatch
+from plugins.servicedesk.models import Charge, FastLaneCredit
+from tests.servicedesk.conftest import zurich
+
+NOVEMBER = ChargeQuery(period_start=date(2026, 11, 1), period_end=date(2026, 11, 30))
+
+
+def _worked_ticket(desk, clock, *, at=None, fast_lane=False, remote=95, travel=True, site=None):
+    """A call taken to 2nd-level work: verified, dispatched, reacted, time and material."""
+    clock(at or zurich(2026, 11, 24, 10, 0))
+    ticket = intake.open_ticket(site or desk.site, "Phones dead", "phone", desk.agent)
+    assert intake.verify(ticket, desk.caller, "4711", desk.agent).verified
+    if fast_lane:
+        intake.answer_fast_lane(ticket, True, desk.agent)
+    else:
+        dispatch(ticket, desk.agent)
+    acknowledge(ticket, desk.technician)
+    work.record_first_reaction(ticket, desk.technician, "Router lost its configuration")
+    work.start_work(ticket, desk.technician)
+    if remote:
+        work.add_time(ticket, desk.technician, "remote", remote)
+    if travel:
+        work.add_time(ticket, desk.technician, "travel", 35)
+    work.add_material(ticket, desk.technician, "Power supply 12 V", Decimal("2"), Decimal("24.50"))
+    return ticket
+
+
+def _charges(query=NOVEMBER):
+    return {c.reference: c for c in flatten(hooks().billable_charges(query=query))}
+
+
+def test_customer_environment_on_pro_uses_free_units_then_bills_the_rest(desk, clock, db):
+    ticket = _worked_ticket(desk, clock)
+    work.resolve(ticket, desk.technician, "customer_environment", "minor", "Reconfigured")
+    db.session.commit()
+    charges = _charges()
+    prefix = f"ticket:{ticket.id}"
+    # 95 min remote -> 105 min billed = 7 units; 4 free -> 3 x 15 min = 45 min at 160.00/h
+    free = charges[f"{prefix}:time:free"]
+    assert (free.quantity, free.amount, free.zero_rated_reason) == (
+        Decimal("1.000"),
+        Decimal("0.00"),
+        "Free service units of the contract year",
+    )
+    paid = charges[f"{prefix}:time"]
+    assert (paid.quantity, paid.unit_price, paid.amount) == (
+        Decimal("0.750"),
+        Decimal("160.00"),
+        Decimal("120.00"),
+    )
+    travel = next(c for r, c in charges.items() if r.startswith(f"{prefix}:travel:"))
+    assert travel.amount == Decimal("80.00")
+    material = next(c for r, c in charges.items() if r.startswith(f"{prefix}:material:"))
+    assert material.amount == Decimal("49.00")
+    assert sum(c.amount for c in charges.values()) == Decimal("249.00")
+    assert all(
+        c.source == "servicedesk" and c.service_date == date(2026, 11, 24) for c in charges.values()
+    )
+    assert costs.free_units(desk.site, zurich(2026, 11, 24, 12, 0)).left == 0
+
+
+def test_base_system_zero_rates_every_charge_with_the_reason_fast_lane_included(desk, clock, db):
+    ticket = _worked_ticket(desk, clock, at=zurich(2026, 11, 24, 20, 0), fast_lane=True)
+    work.resolve(ticket, desk.technician, "base_system", "critical", "SBC failover failed")
+    db.session.commit()
+    charges = _charges()
+    kinds = sorted(c.reference.split(":")[2] for c in charges.values())
+    assert kinds == ["fast_lane", "material", "time", "travel"]
+    for charge in charges.values():
+        assert charge.amount == Decimal("0.00")
+        assert charge.zero_rated_reason == costs.BASE_SYSTEM_REASON
+    # free units are not touched by a base-system fault
+    assert costs.free_units(desk.site, zurich(2026, 11, 24, 21, 0)).left == 4
+
+
+def test_customer_environment_fast_lane_fee_stands(desk, clock, db):
+    ticket = _worked_ticket(
+        desk, clock, at=zurich(2026, 11, 24, 20, 0), fast_lane=True, remote=30, travel=False
+    )
+    work.resolve(ticket, desk.technician, "customer_environment", "major")
+    db.session.commit()
+    charges = _charges()
+    assert charges[f"ticket:{ticket.id}:fast_lane"].amount == Decimal("250.00")
+    # 30 min = 2 units, both free
+    assert f"ticket:{ticket.id}:time" not in charges
+    assert charges[f"ticket:{ticket.id}:time:free"].quantity == Decimal("0.500")
+
+
+def test_free_units_are_used_across_tickets_of_one_contract_year(desk, clock, db):
+    first = _worked_ticket(desk, clock, remote=40, travel=False)  # 45 min = 3 units free
+    work.resolve(first, desk.technician, "customer_environment", "minor")
+    second = _worked_ticket(desk, clock, at=zurich(2026, 11, 25, 10, 0), remote=30, travel=False)
+    work.resolve(second, desk.technician, "customer_environment", "minor")
+    db.session.commit()
+    charges = _charges()
+    # second: 30 min = 2 units, 1 left free -> 15 min free, 15 min at 160.00/h = 40.00
+    assert charges[f"ticket:{second.id}:time:free"].quantity == Decimal("0.250")
+    assert charges[f"ticket:{second.id}:time"].amount == Decimal("40.00")
+
+
+def test_free_units_start_again_with_the_next_contract_year(desk, clock, db):
+    ticket = _worked_ticket(desk, clock, remote=60, travel=False)
+    work.resolve(ticket, desk.technician, "customer_environment", "minor")
+    db.session.commit()
+    assert costs.free_units(desk.site, zurich(2026, 12, 31, 12, 0)).left == 0
+    next_year = costs.free_units(desk.site, zurich(2027, 1, 1, 12, 0))
+    assert (next_year.year_first, next_year.left) == (date(2027, 1, 1), 4)
+
+
+def test_contract_year_runs_from_the_contract_start_date():
+    assert costs.contract_year(date(2025, 3, 15), date(2026, 3, 14)) == (
+        date(2025, 3, 15),
+        date(2026, 3, 14),
+    )
+    assert costs.contract_year(date(2025, 3, 15), date(2026, 3, 15))[0] == date(2026, 3, 15)
+    assert costs.contract_year(date(2024, 2, 29), date(2025, 3, 1))[0] == date(2025, 2, 28)
+
+
+def test_resolving_needs_a_fault_origin_and_a_severity(desk, clock):
+    ticket = _worked_ticket(desk, clock)
+    with pytest.raises(RuleViolation):
+        work.resolve(ticket, desk.technician, "", "minor")
+    with pytest.raises(RuleViolation):
+        work.resolve(ticket, desk.technician, "base_system", "")
+
+
+def test_time_rounds_up_to_the_billing_increment():
+    assert [costs.round_up(m, 15) for m in (1, 15, 16, 95, 0)] == [15, 15, 30, 105, 0]
+
+
+def test_charges_belong_to_the_month_of_the_resolution_and_are_offered_by_period(desk, clock, db):
+    ticket = _worked_ticket(desk, clock, at=zurich(2026, 11, 30, 17, 0))
+    clock(zurich(2026, 12, 1, 9, 0))
+    work.resolve(ticket, desk.technician, "customer_environment", "minor")
+    db.session.commit()
+    assert _charges() == {}
+    december = ChargeQuery(date(2026, 12, 1), date(2026, 12, 31), site_ids=[desk.site.id])
+    assert {c.service_date for c in _charges(december).values()} == {date(2026, 12, 1)}
+    other = ChargeQuery(date(2026, 12, 1), date(2026, 12, 31), customer_id=desk.customer.id + 99)
+    assert _charges(other) == {}
+
+
+def test_charges_billed_marks_the_charges_with_the_invoice(desk, clock, db):
+    ticket = _worked_ticket(desk, clock)
+    work.resolve(ticket, desk.technician, "customer_environment", "minor")
+    db.session.commit()
+    references = tuple(_charges())
+    hooks().charges_billed(
+        event=ChargesBilled(source="servicedesk", references=references, invoice_id=77)
+    )
+    hooks().charges_billed(event=ChargesBilled(source="other", references=references, invoice_id=1))
+    assert {c.invoice_id for c in db.session.query(Charge)} == {77}
+
+
+def _upgrade(desk, signed_at):
+    hooks().upgrade_signed(
+        event=UpgradeSigned(
+            customer_id=desk.customer.id,
+            site_id=desk.site.id,
+            contract_id=1,
+            signed_at=signed_at,
+            old_tier_code="pro",
+            new_tier_code="premium",
+        )
+    )
+
+
+def test_upgrade_credits_fast_lane_fees_of_the_14_days_before_once(desk, clock, db):
+    old = _worked_ticket(desk, clock, at=zurich(2026, 11, 9, 20, 0), fast_lane=True, travel=False)
+    work.resolve(old, desk.technician, "customer_environment", "minor")
+    recent = _worked_ticket(
+        desk, clock, at=zurich(2026, 11, 20, 20, 0), fast_lane=True, travel=False
+    )
+    work.resolve(recent, desk.technician, "customer_environment", "minor")
+    db.session.commit()
+    signed = zurich(2026, 11, 24, 11, 0)
+    clock(signed)
+    _upgrade(desk, signed)
+    _upgrade(desk, signed)  # announced twice: credited once
+    db.session.commit()
+    credits = db.session.query(FastLaneCredit).all()
+    assert [c.ticket_id for c in credits] == [recent.id]
+    charges = _charges()
+    credit = charges[f"ticket:{recent.id}:fast_lane_credit"]
+    assert credit.amount == Decimal("-250.00")
+    assert f"ticket:{recent.id}:fast_lane" in credit.description
+    assert f"ticket:{old.id}:fast_lane_credit" not in charges
+
+
+def test_credit_of_an_unresolved_ticket_follows_its_resolution(desk, clock, db):
+    ticket = _worked_ticket(desk, clock, at=zurich(2026, 11, 20, 20, 0), fast_lane=True)
+    clock(zurich(2026, 11, 24, 11, 0))
+    _upgrade(desk, datetime(2026, 11, 24, 10, 0, tzinfo=UTC))
+    work.resolve(ticket, desk.technician, "customer_environment", "minor")
+    db.session.commit()
+    assert _charges()[f"ticket:{ticket.id}:fast_lane_credit"].amount == Decimal("-250.00")
+
+
+def test_a_zero_rated_fee_is_not_credited_again(desk, clock, db):
+    ticket = _worked_ticket(desk, clock, at=zurich(2026, 11, 20, 20, 0), fast_lane=True)
+    work.resolve(ticket, desk.technician, "base_system", "major")
+    clock(zurich(2026, 11, 24, 11, 0))
+    _upgrade(desk, zurich(2026, 11, 24, 11, 0))
+    db.session.commit()
+    assert f"ticket:{ticket.id}:fast_lane_credit" not in _charges()
+
+
+@pytest.mark.postgres_only
+def test_two_resolutions_at_once_never_spend_more_free_units_than_the_year_has(
+    desk, db, app, clock
+):
+    import threading
+
+    from app.database import db as database
+    from app.models import User
+    from plugins.servicedesk.models import Ticket, UnitUsage
+
+    ids = [_worked_ticket(desk, clock, remote=60, travel=False).id for _ in range(2)]
+    db.session.commit()
+    technician_id = desk.technician.id  # read here: the test's session is not thread-safe
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def resolve(ticket_id):
+        try:
+            with app.app_context():
+                try:
+                    ticket = database.session.get(Ticket, ticket_id)
+                    technician = database.session.get(User, technician_id)
+                    barrier.wait(timeout=30)
+                    work.resolve(ticket, technician, "customer_environment", "minor")
+                    database.session.commit()
+                finally:
+                    database.session.remove()
+        except Exception as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=resolve, args=(i,)) for i in ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    db.session.expire_all()
+    assert sum(u.units for u in db.session.query(UnitUsage)) == 4
+    paid = [c.amount for c in db.session.query(Charge) if c.reference.endswith(":time")]
+    assert paid == [Decimal("160.00")]
+
+
+def test_unused_units_lapse_by_default_and_carry_over_when_finance_says_so(
+    desk, make_site, db, clock
+):
+    from app.tariffs import set_tariff
+
+    site = make_site("pro", start=date(2025, 1, 1), customer=desk.customer)
+    at = zurich(2026, 11, 24, 12, 0)
+    assert (costs.free_units(site, at).allowance, costs.free_units(site, at).left) == (4, 4)
+    set_tariff("servicedesk.free_units_lapse", date(2000, 1, 1), False)
+    db.session.commit()
+    assert (costs.free_units(site, at).allowance, costs.free_units(site, at).left) == (8, 8)

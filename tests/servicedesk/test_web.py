@@ -1,0 +1,215 @@
+"""Pages and API: the desk's call flow, what each role sees, customers see only their own."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from plugins.servicedesk import intake, work
+from plugins.servicedesk.dispatch import dispatch
+from plugins.servicedesk.models import Ticket
+from tests.factories import login
+from tests.servicedesk.conftest import zurich
+
+
+def _resolved_ticket(desk, db):
+    ticket = intake.open_ticket(desk.site, "Phones dead", "phone", desk.agent)
+    intake.verify(ticket, desk.caller, "4711", desk.agent)
+    dispatch(ticket, desk.agent)
+    work.record_first_reaction(ticket, desk.technician)
+    work.add_time(ticket, desk.technician, "remote", 120)
+    work.add_material(ticket, desk.technician, "Headset", Decimal("1"), Decimal("89.90"))
+    work.resolve(ticket, desk.technician, "customer_environment", "minor")
+    db.session.commit()
+    return ticket
+
+
+def test_desk_takes_a_call_inside_hours_and_dispatches(client, desk, db, outbox):
+    login(client, desk.agent)
+    page = client.get("/servicedesk/desk?q=0562223300")
+    assert "Muster Treuhand AG" in page.text
+    call = client.get(f"/servicedesk/desk/sites/{desk.site.id}")
+    assert "inside service hours" in call.text and "covered by the CLA" in call.text
+    response = client.post(
+        f"/servicedesk/desk/sites/{desk.site.id}",
+        data={"contact_id": desk.caller.id, "pin": "4711", "summary": "No dial tone"},
+    )
+    assert response.status_code == 302
+    ticket = db.session.scalar(select(Ticket))
+    assert ticket.state == "verified"
+    client.post(f"/servicedesk/tickets/{ticket.id}/intake/dispatch")
+    db.session.refresh(ticket)
+    assert ticket.state == "dispatched"
+    assert outbox[-1].to == (desk.technician.email,)
+
+
+def test_desk_wrong_pin_keeps_the_ticket_unverified_and_says_so(client, desk, db):
+    login(client, desk.agent)
+    response = client.post(
+        f"/servicedesk/desk/sites/{desk.site.id}",
+        data={"contact_id": desk.caller.id, "pin": "1234", "summary": "No dial tone"},
+        follow_redirects=True,
+    )
+    assert "Wrong PIN" in response.text
+    assert db.session.scalar(select(Ticket)).state == "new"
+
+
+def test_technician_works_the_ticket_through_the_pages(client, desk, db, clock):
+    ticket = intake.open_ticket(desk.site, "Phones dead", "phone", desk.agent)
+    intake.verify(ticket, desk.caller, "4711", desk.agent)
+    dispatch(ticket, desk.agent)
+    db.session.commit()
+    login(client, desk.technician)
+    mine = client.get("/servicedesk/tickets")
+    assert ticket.number in mine.text and "6 h 00 min" in mine.text
+    url = f"/servicedesk/tickets/{ticket.id}/work"
+    client.post(f"{url}/acknowledge")
+    client.post(f"{url}/react", data={"note": "Checked the PBX"})
+    client.post(f"{url}/time", data={"kind": "remote", "minutes": "95"})
+    client.post(
+        f"{url}/material", data={"description": "Cable", "quantity": "1", "unit_price": "9.90"}
+    )
+    client.post(f"{url}/escalate", data={"person_id": desk.chief.id, "note": "SBC"})
+    client.post(f"{url}/resolve", data={"fault_origin": "base_system", "severity": "critical"})
+    db.session.refresh(ticket)
+    assert ticket.state == "resolved"
+    assert {c.amount for c in ticket.charges} == {Decimal("0.00")}
+    page = client.get(f"/servicedesk/tickets/{ticket.id}")
+    assert page.status_code == 200 and "Fault of a Winet base-system service" in page.text
+
+
+def test_service_desk_sees_no_prices_but_the_customer_does(client, desk, db, factories):
+    ticket = _resolved_ticket(desk, db)
+    login(client, desk.agent)
+    desk_page = client.get(f"/servicedesk/tickets/{ticket.id}").text
+    assert "89.90" not in desk_page and "160.00" not in desk_page
+    client.post("/logout")
+    customer_user = factories.user("customer", customer=desk.customer)
+    login(client, customer_user)
+    own_page = client.get(f"/servicedesk/tickets/{ticket.id}").text
+    assert "89.90" in own_page
+
+
+def test_customers_see_only_their_own_tickets(client, desk, db, factories):
+    ticket = _resolved_ticket(desk, db)
+    stranger = factories.user("customer")
+    token = factories.token(stranger)
+    login(client, stranger)
+    assert client.get(f"/servicedesk/tickets/{ticket.id}").status_code == 404
+    assert ticket.number not in client.get("/servicedesk/tickets?scope=all").text
+    api = client.get(
+        "/api/v1/servicedesk/tickets?state=all", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert api.status_code == 200 and api.json == []
+    own = factories.token(factories.user("customer", customer=desk.customer))
+    listed = client.get(
+        "/api/v1/servicedesk/tickets?state=all", headers={"Authorization": f"Bearer {own}"}
+    ).json
+    assert [t["id"] for t in listed] == [ticket.id]
+
+
+def test_customer_opens_a_ticket_in_the_portal_and_confirms_fast_lane(
+    client, desk, db, factories, clock
+):
+    clock(zurich(2026, 11, 24, 22, 0))
+    customer_user = factories.user("customer", customer=desk.customer)
+    login(client, customer_user)
+    page = client.get(f"/servicedesk/portal/new?site_id={desk.site.id}")
+    assert "CHF 250.00" in page.text
+    client.post("/servicedesk/portal/new", data={"site_id": desk.site.id, "summary": "Down"})
+    ticket = db.session.scalar(select(Ticket))
+    assert ticket.state == "verified" and ticket.channel == "portal"
+    client.post(f"/servicedesk/portal/tickets/{ticket.id}/fast-lane", data={"answer": "confirm"})
+    db.session.refresh(ticket)
+    assert ticket.fast_lane and ticket.state == "dispatched"
+
+
+def test_api_desk_opens_a_verified_ticket_and_refuses_a_wrong_pin(client, desk, db, factories):
+    headers = {"Authorization": f"Bearer {factories.token(desk.agent)}"}
+    body = {"site_id": desk.site.id, "summary": "Down", "contact_id": desk.caller.id, "pin": "0000"}
+    refused = client.post("/api/v1/servicedesk/tickets", json=body, headers=headers)
+    assert refused.status_code == 403
+    body["pin"] = "4711"
+    created = client.post("/api/v1/servicedesk/tickets", json=body, headers=headers)
+    assert created.status_code == 201
+    assert created.json["state"] == "verified"
+    assert created.json["first_reaction_due_at"].startswith("2026-11-24T15:00:00")
+
+
+def test_roster_and_reports_pages(client, desk, db, factories):
+    _resolved_ticket(desk, db)
+    login(client, desk.chief)
+    roster = client.get("/servicedesk/roster")
+    assert desk.technician.name in roster.text
+    response = client.post(
+        "/servicedesk/roster",
+        data={
+            "user_id": desk.technician.id,
+            "duty": "technician",
+            "starts_at": "2026-11-24T19:00",
+            "ends_at": "2026-11-25T07:00",
+        },
+    )
+    assert response.status_code == 302
+    report = client.get("/servicedesk/reports?month=2026-11&show=total:met")
+    assert report.status_code == 200
+    assert "T-" in report.text
+
+
+def test_desk_cannot_open_roster_or_reports(client, desk):
+    login(client, desk.agent)
+    assert client.get("/servicedesk/roster").status_code == 403
+    assert client.get("/servicedesk/reports").status_code == 403
+
+
+def test_api_technician_logs_work_and_resolves_and_reads_the_event_log(client, desk, db, factories):
+    ticket = intake.open_ticket(desk.site, "Phones dead", "phone", desk.agent)
+    intake.verify(ticket, desk.caller, "4711", desk.agent)
+    dispatch(ticket, desk.agent)
+    db.session.commit()
+    headers = {"Authorization": f"Bearer {factories.token(desk.technician)}"}
+    base = f"/api/v1/servicedesk/tickets/{ticket.id}"
+    assert (
+        client.post(f"{base}/first-reaction", json={"note": "ok"}, headers=headers).status_code
+        == 200
+    )
+    assert (
+        client.post(
+            f"{base}/time-entries", json={"kind": "remote", "minutes": 95}, headers=headers
+        ).status_code
+        == 201
+    )
+    assert (
+        client.post(
+            f"{base}/time-entries", json={"kind": "travel", "minutes": 30}, headers=headers
+        ).status_code
+        == 201
+    )
+    material = {"description": "Router", "quantity": "1", "unit_price": "120.00"}
+    assert client.post(f"{base}/materials", json=material, headers=headers).status_code == 201
+    resolved = client.post(
+        f"{base}/resolution",
+        headers=headers,
+        json={"fault_origin": "customer_environment", "severity": "major"},
+    )
+    assert resolved.status_code == 200 and resolved.json["state"] == "resolved"
+    again = client.post(
+        f"{base}/resolution",
+        headers=headers,
+        json={"fault_origin": "customer_environment", "severity": "major"},
+    )
+    assert again.status_code == 422
+    detail = client.get(base, headers=headers).json
+    assert [e["kind"] for e in detail["events"]][:3] == ["opened", "verified", "dispatched"]
+    db.session.expire_all()
+    assert sum(c.amount for c in db.session.get(Ticket, ticket.id).charges) == Decimal("320.00")
+
+
+def test_a_german_speaking_desk_agent_gets_the_call_page_in_german(client, desk, factories, clock):
+    clock(zurich(2026, 11, 24, 21, 0))
+    agent = factories.user("service_desk", language="de")
+    login(client, agent)
+    page = client.get(f"/servicedesk/desk/sites/{desk.site.id}").text
+    assert "ausserhalb der Bereitschaftszeit" in page
+    assert "Fast-Lane-Ticket" in page and "CHF 250.00" in page
