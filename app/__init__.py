@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, g, request, session
+from flask import Flask, g, has_request_context, request, session
 from flask_login import current_user
 
 from app import jobs
@@ -26,6 +26,10 @@ def enabled_plugins(config: dict[str, Any]) -> list[Plugin]:
 
 
 def select_locale() -> str:
+    # Outside a request (CLI, jobs) there is no session or user: documents for a
+    # customer are rendered under flask_babel.force_locale(customer.language).
+    if not has_request_context():
+        return "de"
     languages = g.get("languages", ("de", "en"))
     chosen = session.get("language")
     if chosen in languages:

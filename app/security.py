@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, abort, current_app, g, request
+from flask import Flask, abort, current_app, g, has_request_context, request
 from flask_login import current_user
 
 from app.models import ROLES
@@ -112,8 +112,13 @@ def check_every_endpoint_guarded(app: Flask) -> None:
 
 
 def visible_customer_id() -> int | None:
-    """The only customer a customer user may see; None for staff (no restriction)."""
-    if current_user.is_authenticated and current_user.role == "customer":
+    """The only customer a customer user may see; None for staff (no restriction).
+
+    Outside a request (CLI, jobs) nobody is logged in and code acts for the system.
+    """
+    if not has_request_context() and getattr(g, "_login_user", None) is None:
+        return None
+    if current_user and current_user.is_authenticated and current_user.role == "customer":
         return current_user.customer_id
     return None
 

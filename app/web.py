@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from flask import Flask, abort, current_app, request
+from flask import Flask, abort, current_app, has_request_context, request
 from flask_babel import format_date, format_datetime, gettext
 from flask_login import current_user
 from werkzeug.routing import IntegerConverter
@@ -18,7 +18,7 @@ from app.timeutil import local
 
 
 def visible_menu() -> list:
-    if not current_user.is_authenticated:
+    if not has_request_context() or not current_user.is_authenticated:
         return []
     entries = [
         entry
@@ -116,6 +116,8 @@ def register(app: Flask) -> None:
             "get_locale": get_locale,
             "panels": panels,
             "menu": visible_menu(),
-            "can": lambda permission: has_permission(current_user, permission),
+            "can": lambda permission: (
+                has_request_context() and has_permission(current_user, permission)
+            ),
             "languages": app.config["LANGUAGES"],
         }

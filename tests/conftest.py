@@ -110,16 +110,13 @@ def migrated(database_url):
 
 
 def _empty_tables(app) -> None:
+    """Empty every table, children first. DELETE, not TRUNCATE: on PostgreSQL a
+    TRUNCATE of some thirty tables costs ~0.4 s per test, a DELETE of a few rows ~5 ms."""
     from app.database import db
 
-    tables = [t for t in reversed(db.metadata.sorted_tables)]
     with db.engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in tables)
-            connection.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                connection.execute(table.delete())
+        for table in reversed(db.metadata.sorted_tables):
+            connection.execute(table.delete())
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 from sqlalchemy import select
 
 from app.database import db
@@ -301,4 +300,4 @@ def audit():
 
 @bp.app_context_processor
 def _current_customer():
-    return {"own_customer_id": visible_customer_id() if current_user.is_authenticated else None}
+    return {"own_customer_id": visible_customer_id()}

@@ -243,7 +243,7 @@ def issue(invoice_id: int):
 
     get_visible_or_404(Invoice, invoice_id)
     result = issue_invoices([invoice_id], actor=_actor())
-    if result.failures:
+    if not result.numbers:
         raise ApiError(422, "rule_violation", result.failures[0].reason)
     return db.session.get(Invoice, invoice_id)
 

@@ -136,7 +136,27 @@ def issue_invoices(
         if processes is None:
             processes = int(current_app.config.get("INVOICING_PDF_PROCESSES", 1))
         render_and_store(result.invoice_ids, processes=processes)
+        if current_app.config.get("INVOICING_MAIL_ON_ISSUE", True):
+            _mail_issued(result)
     return result
+
+
+def _mail_issued(result: IssueResult) -> None:
+    """E-mail each issued invoice with its PDF; a failed mail is reported, the issue stands."""
+    from plugins.invoicing.mailing import mail_document
+    from plugins.invoicing.run import RunFailure
+
+    for invoice_id in result.invoice_ids:
+        invoice = db.session.get(Invoice, invoice_id)
+        try:
+            mail_document(invoice)
+        except Exception as error:
+            log.exception("mailing invoice %s failed", invoice.number)
+            result.failures.append(
+                RunFailure(
+                    invoice.customer_id, invoice.bill_to_name, f"mail {invoice.number}: {error}"
+                )
+            )
 
 
 def discard_draft(invoice_id: int) -> None:

@@ -18,6 +18,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -36,6 +37,30 @@ from plugins.invoicing.paylinks import invoice_id_of
 
 bp = Blueprint("invoicing", __name__, url_prefix="/invoicing", template_folder="templates")
 PAGE_SIZE = 50
+
+STATUS_LABELS = {
+    "draft": _l("Draft"),
+    "issued": _l("Issued"),
+    "paid": _l("Paid"),
+    "credited": _l("Credited"),
+}
+LINE_KIND_LABELS = {
+    "advance": _l("Subscription in advance"),
+    "settlement": _l("Settlement of the previous month"),
+    "advance_credit": _l("Credit of the advance"),
+    "charge": _l("Service"),
+    "credit": _l("Credit"),
+}
+
+
+@bp.app_template_filter("invoicing_status")
+def status_label(status: str) -> str:
+    return str(STATUS_LABELS.get(status, status))
+
+
+@bp.app_template_filter("invoicing_line_kind")
+def line_kind_label(kind: str) -> str:
+    return str(LINE_KIND_LABELS.get(kind, kind))
 
 
 def _actor() -> str:
@@ -245,24 +270,10 @@ def issue_drafts():
             statement = statement.where(Invoice.period == period)
         ids = list(db.session.scalars(statement))
     result = issue_invoices(ids, actor=_actor())
-    _mail_issued(result.invoice_ids)
     flash(_("%(count)d invoice(s) issued.", count=len(result.numbers)), "success")
     for failure in result.failures:
         flash(failure.reason, "error")
     return redirect(url_for("invoicing.index"))
-
-
-def _mail_issued(invoice_ids) -> None:
-    from plugins.invoicing.mailing import mail_document
-
-    if not current_app.config.get("INVOICING_MAIL_ON_ISSUE", True):
-        return
-    for invoice_id in invoice_ids:
-        try:
-            mail_document(db.session.get(Invoice, invoice_id))
-        except Exception as error:  # the invoice is issued; mailing can be repeated
-            current_app.logger.exception("mailing invoice %s failed", invoice_id)
-            flash(str(error), "error")
 
 
 @bp.post("/invoices/<int:invoice_id>/issue")
@@ -271,11 +282,10 @@ def issue_one(invoice_id: int):
     from plugins.invoicing.issuing import issue_invoices
 
     result = issue_invoices([invoice_id], actor=_actor())
-    if result.failures:
-        flash(result.failures[0].reason, "error")
-    else:
-        _mail_issued(result.invoice_ids)
+    if result.numbers:
         flash(_("Invoice %(number)s issued.", number=result.numbers[0]), "success")
+    for failure in result.failures:
+        flash(failure.reason, "error")
     return redirect(url_for("invoicing.detail", invoice_id=invoice_id))
 
 

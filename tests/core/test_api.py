@@ -431,3 +431,49 @@ def test_nul_characters_and_out_of_range_numbers_are_refused(api, bearer, factor
     }
     result = assert_error(api.post("/api/v1/users", json=body, headers=admin), 422)
     assert result["details"][0]["field"] == "customer_id"
+
+
+def test_openapi_operation_ids_and_schema_names_are_unique(app, api):
+    from app.api import operations
+
+    document = api.get("/api/openapi.json").get_json()
+    ids = [
+        operation["operationId"]
+        for item in document["paths"].values()
+        for method, operation in item.items()
+        if method in HTTP_METHODS
+    ]
+    assert len(ids) == len(set(ids))
+    # Component schemas are named after the pydantic class: two classes of one name
+    # would silently share a schema, documenting one of them wrongly.
+    owners: dict[str, set[str]] = {}
+    for _, spec in operations(app):
+        for model in (spec.body, spec.query, spec.response):
+            if model is not None:
+                owners.setdefault(model.__name__, set()).add(model.__module__)
+    clashes = {name: modules for name, modules in owners.items() if len(modules) > 1}
+    assert not clashes, f"rename one of the same-named API models: {clashes}"
+
+
+def test_every_api_route_is_a_declared_operation(app):
+    """API blueprints skip CSRF because they read only bearer tokens, never the session
+    cookie; a plain view on them would accept a cookie without CSRF protection."""
+    from app.api import OPERATION_ATTRIBUTE
+
+    plain = [
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api/v1/")
+        and getattr(app.view_functions[rule.endpoint], OPERATION_ATTRIBUTE, None) is None
+    ]
+    assert not plain, f"declare these with app.api.operation: {plain}"
+
+
+def test_the_api_ignores_the_session_cookie(app, factories):
+    from tests.factories import login
+
+    client = isolated_client(app)
+    login(client, factories.user("admin"))
+    assert client.get("/customers").status_code == 200
+    assert_error(client.get("/api/v1/customers"), 401)
+    assert_error(client.post("/api/v1/customers", json=CUSTOMER), 401)

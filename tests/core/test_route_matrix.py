@@ -453,3 +453,26 @@ def _replace_argument(url: str, name: str, value: str, converter) -> str:
     from urllib.parse import quote
 
     return re.sub(rf"<(?:[^:<>]+:)?{name}>", quote(value, safe=""), url)
+
+
+# POST endpoints outside /api/ that may skip the CSRF check: they authenticate otherwise.
+CSRF_EXEMPT = {"invoicing.stripe_webhook": "Stripe signs its webhook calls"}
+
+
+@pytest.mark.parametrize(
+    "app_config",
+    [{"WTF_CSRF_ENABLED": True, "STRIPE_SECRET_KEY": "sk_x", "STRIPE_WEBHOOK_SECRET": "whsec_x"}],
+)
+def test_every_web_post_without_csrf_token_is_refused(app, db, world):
+    admin, accepted = world.actors["admin"], []
+    for rule in routes(app):
+        if "POST" not in rule.methods or rule.rule.startswith("/api/"):
+            continue
+        if rule.endpoint in CSRF_EXEMPT:
+            continue
+        call = make_call(app, db, rule, world.customer_a.id)
+        call = Call(call.endpoint, "POST", call.url, False, call.permission, False)
+        status = request(app, admin, call).status_code
+        if status != 400:
+            accepted.append(f"POST {call.url}: {status}")
+    assert not accepted, "POSTs accepted without a CSRF token:\n" + "\n".join(accepted)

@@ -162,3 +162,11 @@ def test_invoice_mail_on_issue_has_pdf_and_pay_link(app, client, db, setup, outb
     assert mail.subject == f"Rechnung {invoice.number}"
     assert "/invoicing/pay/" in mail.body
     assert mail.attachments[0].content.startswith(b"%PDF")
+
+
+def test_a_run_issuing_directly_mails_each_invoice(db, setup, outbox):
+    setup.site_with_contract("pro", date(2026, 12, 1), language="en")
+    result = run_period("2026-12", issue=True)
+    (mail,) = outbox
+    assert mail.subject == f"Invoice {result.issued_numbers[0]}"
+    assert "CHF 139.45" in mail.body and "due on 2026-12-31" in mail.body

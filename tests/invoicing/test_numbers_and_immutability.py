@@ -163,3 +163,19 @@ def test_the_same_draft_issued_by_two_people_at_once_gets_one_number(app, db, se
         db.session.scalar(select(Invoice.number).where(Invoice.id == invoice_id)) == "2026-000001"
     )
     assert next_number("RE", 2026)[0] == 2  # the loser took no number
+
+
+def test_issuing_leaves_an_audit_trail_with_the_actor(db, setup):
+    from app.models import AuditEntry
+
+    (invoice_id,) = drafts_for(setup, 1)
+    issue_invoices([invoice_id], actor="finance@example.ch (finance)", processes=1)
+    entries = db.session.scalars(
+        select(AuditEntry).where(
+            AuditEntry.table_name == "invoicing_invoice", AuditEntry.action == "update"
+        )
+    ).all()
+    issued = [e for e in entries if "number" in e.changes]
+    assert issued and issued[0].actor == "finance@example.ch (finance)"
+    assert issued[0].changes["status"] == ["draft", "issued"]
+    assert all(e.changes.get("pdf", ["***"])[-1] in ("***", None) for e in entries)
