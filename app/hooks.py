@@ -39,6 +39,9 @@ class TierSpan:
     tier_code: str
     first_day: date
     last_day: date
+    # The discount agreed for this contract (a quote's volume + manual discount), in %
+    # of the catalog price; invoicing bills the list price less this.
+    discount_percent: Decimal = Decimal("0")
 
     @property
     def days(self) -> int:

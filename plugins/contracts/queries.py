@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import and_, or_, select
 
@@ -50,6 +51,7 @@ def tier_spans(
             Contract.customer_id,
             Contract.site_id,
             Contract.end_date,
+            Contract.discount_percent,
             Tier.code,
             ContractTierPeriod.first_day,
             ContractTierPeriod.last_day,
@@ -67,11 +69,20 @@ def tier_spans(
     if site_ids is not None:
         statement = statement.where(Contract.site_id.in_(list(site_ids)))
     spans = []
-    for contract_id, customer_id, site_id, end_date, code, start, stop in db.session.execute(
-        statement
-    ):
+    for row in db.session.execute(statement):
+        contract_id, customer_id, site_id, end_date, discount, code, start, stop = row
         span_first = max(start, first_day)
         span_last = min(d for d in (stop, end_date, last_day) if d is not None)
         if span_last >= span_first:
-            spans.append(TierSpan(contract_id, customer_id, site_id, code, span_first, span_last))
+            spans.append(
+                TierSpan(
+                    contract_id,
+                    customer_id,
+                    site_id,
+                    code,
+                    span_first,
+                    span_last,
+                    discount_percent=discount or Decimal("0"),
+                )
+            )
     return spans

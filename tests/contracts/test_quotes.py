@@ -545,3 +545,22 @@ def test_concurrent_accepts_started_together_create_the_contracts_once(
     assert errors == []
     assert sorted(results) == [False, False, False, True]
     assert contract_count(db) == 6
+
+
+def test_the_agreed_discount_of_an_accepted_quote_reaches_invoicing_through_tier_spans(
+    db, factories, customer, outbox
+):
+    from app.hooks import hooks
+
+    quote = build_quote(db, factories, customer)
+    send_quote(quote)
+    db.session.commit()
+    accept_quote(quote.id, "test")
+    db.session.commit()
+    spans = hooks().tier_spans(
+        first_day=date(2026, 12, 1), last_day=date(2026, 12, 31), site_ids=None
+    )
+    assert len(spans) == 6
+    assert {(span.first_day, span.last_day, span.discount_percent) for span in spans} == {
+        (date(2026, 12, 1), date(2026, 12, 31), D("8.0000"))
+    }
