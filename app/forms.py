@@ -16,13 +16,20 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.models.customers import CANTONS
 from app.models.users import ROLES
 from app.services import RuleViolation
 
-LANGUAGE_CHOICES = [("de", "Deutsch"), ("en", "English")]
+
+def choices(pairs) -> list[SelectChoice]:
+    """WTForms 3.3 wants SelectChoice objects; tuples are deprecated."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+LANGUAGE_CHOICES = choices([("de", "Deutsch"), ("en", "English")])
 
 
 def validate_into(form: FlaskForm, schema: type[BaseModel], **extra: Any) -> BaseModel | None:
@@ -83,10 +90,12 @@ class CustomerForm(AddressFields, FlaskForm):
     language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES, default="de")
     invoice_mode = SelectField(
         _l("Invoices"),
-        choices=[
-            ("per_site", _l("One invoice per site")),
-            ("consolidated", _l("One consolidated invoice")),
-        ],
+        choices=choices(
+            [
+                ("per_site", _l("One invoice per site")),
+                ("consolidated", _l("One consolidated invoice")),
+            ]
+        ),
         default="per_site",
     )
     active = BooleanField(_l("Active"), default=True)
@@ -94,7 +103,7 @@ class CustomerForm(AddressFields, FlaskForm):
 
 class SiteForm(AddressFields, FlaskForm):
     name = StringField(_l("Site name"), validators=[DataRequired(), Length(max=70)])
-    canton = SelectField(_l("Canton"), choices=[(c, c) for c in CANTONS], default="AG")
+    canton = SelectField(_l("Canton"), choices=choices((c, c) for c in CANTONS), default="AG")
     phone = StringField(_l("Phone"), validators=[Length(max=32)])
     active = BooleanField(_l("Active"), default=True)
 
@@ -111,7 +120,7 @@ class ContactForm(FlaskForm):
 class UserForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=70)])
-    role = SelectField(_l("Role"), choices=[(r, r) for r in ROLES])
+    role = SelectField(_l("Role"), choices=choices((r, r) for r in ROLES))
     customer_id = SelectField(_l("Customer (for customer users)"), coerce=str, choices=[])
     language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES, default="de")
     phone = StringField(_l("Phone"), validators=[Length(max=32)])

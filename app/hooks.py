@@ -139,14 +139,6 @@ class HookSpecs:
     def upgrade_signed(self, event: UpgradeSigned) -> None:
         """A CLA upgrade was signed (Fast Lane fees of the 14 days before are credited)."""
 
-    @hookspec(firstresult=True)
-    def contract_discounts(self, contract_ids: Collection[int]) -> dict[int, Decimal] | None:
-        """Percent off the list price agreed per contract (e.g. a quote's volume discount).
-
-        Answered by contracts; invoicing bills it as a discount line under each
-        subscription line. Contracts without a discount may be left out.
-        """
-
 
 def create_plugin_manager() -> pluggy.PluginManager:
     manager = pluggy.PluginManager(PROJECT)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
+from flask import current_app
 from pydantic import BaseModel
 from sqlalchemy import func, or_, select
 
 from app.database import db
 from app.models import ApiToken, Contact, Customer, Site, User
+from app.passwords import check_secret, hash_secret
 from app.schemas import ContactIn, ContactPatch, CustomerIn, SiteIn, UserIn, UserPatch
 
 
@@ -129,9 +132,24 @@ def update_user(user: User, data: UserPatch) -> User:
     return user
 
 
+def _unknown_user_hash() -> str:
+    # Made once per app with the configured method, so it costs what a real check costs.
+    hashed = current_app.extensions.get("winet.unknown_user_hash")
+    if hashed is None:
+        hashed = current_app.extensions["winet.unknown_user_hash"] = hash_secret(
+            secrets.token_hex(16)
+        )
+    return hashed
+
+
 def authenticate(email: str, password: str) -> User | None:
     user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
-    if user is None or not user.active or not user.check_password(password):
+    if user is None:
+        # The same hashing work as for a known address, so timing does not reveal
+        # which e-mail addresses have an account.
+        check_secret(_unknown_user_hash(), password)
+        return None
+    if not user.check_password(password) or not user.active:
         return None
     return user
 

@@ -16,6 +16,7 @@ from app.forms import (
     TariffForm,
     UserForm,
     apply_rule_violation,
+    choices,
     validate_into,
 )
 from app.models import AuditEntry, Contact, Customer, Site, Tariff, User
@@ -194,7 +195,7 @@ def _user_form(record: User | None = None) -> UserForm:
     customers = db.session.execute(
         select(Customer.id, Customer.legal_name).order_by(Customer.legal_name)
     )
-    form.customer_id.choices = [("", "—")] + [(str(cid), name) for cid, name in customers]
+    form.customer_id.choices = choices([("", "—")] + [(str(cid), name) for cid, name in customers])
     if record is not None and request.method == "GET":
         form.customer_id.data = str(record.customer_id or "")
     return form

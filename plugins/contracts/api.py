@@ -12,9 +12,8 @@ from app.api import api_blueprint, operation
 from app.database import db
 from app.errors import ApiError
 from app.models import Customer, Site
-from app.security import get_visible_or_404, scope_to_customer
+from app.security import get_visible_or_404, has_permission, scope_to_customer
 from app.services import RuleViolation
-from app.timeutil import today
 from plugins.contracts import quotes as quote_rules
 from plugins.contracts import services, shop
 from plugins.contracts.models import Contract, Quote
@@ -54,7 +53,10 @@ def committed(action):
 
 
 def contract_out(contract: Contract) -> dict[str, Any]:
+    """A contract as the API shows it; the agreed discount only to roles that see prices
+    (the service desk sees the CLA, not what it costs: SPEC 6)."""
     tier = services.current_tier(contract)
+    show_prices = has_permission(current_user, "core.prices.read")
     return {
         "id": contract.id,
         "customer_id": contract.customer_id,
@@ -67,7 +69,7 @@ def contract_out(contract: Contract) -> dict[str, Any]:
         "notice_received_on": contract.notice_received_on,
         "signed_at": contract.signed_at,
         "origin": contract.origin,
-        "discount_percent": contract.discount_percent,
+        "discount_percent": contract.discount_percent if show_prices else None,
         "periods": [
             {
                 "tier_code": line.tier_code,
@@ -175,12 +177,11 @@ def get_contract(contract_id: int):
 def create_contract(body: ContractIn):
     site = get_visible_or_404(Site, body.site_id)
 
-    def start():
-        if body.start_date < today():
-            raise RuleViolation("a contract cannot start in the past", "start_date")
-        return services.start_contract(site, body.tier_code, body.start_date)
-
-    return contract_out(committed(start))
+    return contract_out(
+        committed(
+            lambda: services.start_contract(site, body.tier_code, body.start_date, allow_past=False)
+        )
+    )
 
 
 @operation(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
@@ -11,7 +9,6 @@ from sqlalchemy import select
 from app.database import db
 from plugins.contracts.jobs import run_end_due, run_expire_quotes
 from plugins.contracts.models import Contract
-from plugins.contracts.pricing import priced_month
 from plugins.contracts.services import contract_history
 
 
@@ -41,10 +38,13 @@ def expire() -> None:
 @contracts_cli.command("history")
 @click.option("--contract", "contract_id", type=int, help="A contract id.")
 @click.option("--site", "site_id", type=int, help="Every contract of a site.")
-@click.option("--month", help="Also price a month (YYYY-MM) at catalog prices.")
 @with_appcontext
-def history(contract_id: int | None, site_id: int | None, month: str | None) -> None:
-    """Print the tier history of a contract (or of a site's contracts) for finance."""
+def history(contract_id: int | None, site_id: int | None) -> None:
+    """Print the tier history of a contract (or of a site's contracts) for finance.
+
+    What a month costs is the invoicing plugin's answer (its run prices the tier spans),
+    not repeated here.
+    """
     if (contract_id is None) == (site_id is None):
         raise click.UsageError("give either --contract or --site")
     statement = select(Contract).order_by(Contract.start_date)
@@ -60,21 +60,11 @@ def history(contract_id: int | None, site_id: int | None, month: str | None) -> 
             f"contract {contract.id}: {contract.customer.legal_name}, {contract.site.name}; "
             f"{contract.state}, start {contract.start_date}, end {contract.end_date or '-'}, "
             f"notice received {contract.notice_received_on or '-'}, origin {contract.origin}, "
-            f"discount {contract.discount_percent.normalize()} %"
+            f"discount {contract.discount_percent.normalize():f} %"
         )
         for line in contract_history(contract):
             signed = line.signed_at.isoformat() if line.signed_at else "-"
             click.echo(
-                f"  {line.first_day} .. {line.last_day or 'open':<10}  {line.tier_code:<10} "
+                f"  {line.first_day} .. {str(line.last_day or 'open'):<10}  {line.tier_code:<10} "
                 f"{line.change:<9} signed {signed}"
             )
-        if month:
-            year, number = (int(part) for part in month.split("-"))
-            date(year, number, 1)  # validates the month
-            for span in priced_month(year, number, [contract.site_id]):
-                if span.contract_id != contract.id:
-                    continue
-                click.echo(
-                    f"  {span.first_day} .. {span.last_day}  {span.tier_code:<10} "
-                    f"{span.monthly_price} x {span.days}/{span.days_in_month} = {span.amount}"
-                )

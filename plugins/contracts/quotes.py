@@ -108,19 +108,41 @@ def line_list_price(line: QuoteLine) -> Decimal:
     return version.monthly_price
 
 
-def quote_totals(quote: Quote) -> QuoteTotals:
+def check_manual_discount(percent: Decimal) -> Decimal:
+    """A manual discount as a Decimal of 0..100 % with at most two decimals."""
+    if isinstance(percent, float):
+        raise TypeError("a discount is a Decimal, never a float")
+    percent = Decimal(percent)
+    if not Decimal("0") <= percent <= Decimal("100"):
+        raise RuleViolation(
+            _("The manual discount must be between 0 and 100 %."), "manual_discount"
+        )
+    if percent.quantize(Decimal("0.01")) != percent:
+        raise RuleViolation("the manual discount has at most two decimals", "manual_discount")
+    return percent
+
+
+def quote_totals(quote: Quote, manual_override: Decimal | None = None) -> QuoteTotals:
+    """The quote's totals; with manual_override, as they would be with that manual
+    discount (a preview while editing: nothing is changed)."""
+    manual = (
+        quote.manual_discount_percent
+        if manual_override is None
+        else check_manual_discount(manual_override)
+    )
     prices = [line_list_price(line) for line in quote.lines]
     return compute_totals(
         prices,
         volume_discount_percent(len(prices), on=quote.start_date),
-        quote.manual_discount_percent,
+        manual,
         tariff("core.vat_standard_percent", on=quote.start_date),
     )
 
 
-def needs_approval(quote: Quote) -> bool:
+def needs_approval(quote: Quote, manual_override: Decimal | None = None) -> bool:
     """A manual discount above the account manager's limit waits for finance."""
-    return quote.manual_discount_percent > manual_discount_limit(on=quote.start_date)
+    manual = quote.manual_discount_percent if manual_override is None else manual_override
+    return manual > manual_discount_limit(on=quote.start_date)
 
 
 # --- building -------------------------------------------------------------------------
@@ -203,14 +225,7 @@ def update_quote(
 
 def set_manual_discount(quote: Quote, percent: Decimal) -> Quote:
     _require_draft(quote)
-    if isinstance(percent, float):
-        raise TypeError("a discount is a Decimal, never a float")
-    percent = Decimal(percent)
-    if not Decimal("0") <= percent <= Decimal("100"):
-        raise RuleViolation("the manual discount must be between 0 and 100 %", "manual_discount")
-    if percent.quantize(Decimal("0.01")) != percent:
-        raise RuleViolation("the manual discount has at most two decimals", "manual_discount")
-    quote.manual_discount_percent = percent
+    quote.manual_discount_percent = check_manual_discount(percent)
     _reset_approval(quote)
     db.session.flush()
     return quote
@@ -303,8 +318,22 @@ def accept_token(quote: Quote) -> str:
     return _serializer().dumps({"quote": quote.id, "valid_until": quote.valid_until.isoformat()})
 
 
+class QuoteLinkExpired(RuleViolation):
+    """A genuine link whose quote's validity date has passed."""
+
+
+def is_expired(quote: Quote) -> bool:
+    """Valid to the end of valid_until, Zurich time (today() is the Zurich date)."""
+    return today() > quote.valid_until
+
+
 def quote_for_token(token: str) -> Quote:
-    """The quote a link was signed for; RuleViolation for a forged, stale or expired link."""
+    """The quote a link was signed for; RuleViolation for a forged or stale link,
+    QuoteLinkExpired after the validity date (the link works to the end of that day).
+
+    The validity date is signed into the token, so it is the expiry; itsdangerous'
+    max_age would measure from the signing time on the wall clock instead.
+    """
     try:
         payload = _serializer().loads(token)
     except BadSignature as error:
@@ -312,6 +341,8 @@ def quote_for_token(token: str) -> Quote:
     quote = db.session.get(Quote, payload.get("quote"))
     if quote is None or quote.valid_until.isoformat() != payload.get("valid_until"):
         raise RuleViolation("This link is not valid.")
+    if is_expired(quote):
+        raise QuoteLinkExpired(_("This quote has expired. Please ask us for a new one."))
     return quote
 
 
@@ -403,7 +434,7 @@ def accept_quote(quote_id: int, accepted_by: str) -> tuple[Quote, bool]:
     if claimed != 1:
         if quote.state == "accepted":
             return quote, False
-        if quote.state == "sent" and quote.valid_until < today():
+        if quote.state == "sent" and is_expired(quote):
             raise RuleViolation("This quote has expired.")
         raise RuleViolation("This quote can no longer be accepted.")
     quote.state = "accepted"
@@ -448,6 +479,8 @@ def _create_contracts(quote: Quote) -> list[Contract]:
 def decline_quote(quote: Quote, declined_by: str) -> Quote:
     if quote.state != "sent":
         raise RuleViolation("This quote can no longer be declined.")
+    if is_expired(quote):
+        raise RuleViolation("This quote has expired.")
     quote.state = "declined"
     quote.declined_at = now()
     quote.declined_by = declined_by[:120]

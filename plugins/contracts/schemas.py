@@ -41,7 +41,9 @@ class ContractOut(BaseModel):
     notice_received_on: date | None
     signed_at: datetime | None
     origin: str
-    discount_percent: Decimal
+    discount_percent: Decimal | None = Field(
+        description="agreed % off the list price; null for roles that do not see prices"
+    )
     periods: list[TierPeriodOut]
 
 

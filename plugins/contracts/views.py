@@ -35,13 +35,16 @@ from app.security import (
     visible_customer_id,
 )
 from app.services import RuleViolation
-from app.tariffs import tariff
 from app.timeutil import today
+from plugins.contracts import labels, services, shop
 from plugins.contracts import quotes as quote_rules
-from plugins.contracts import services, shop
 from plugins.contracts.models import Contract, Quote
 
 bp = Blueprint("contracts", __name__, url_prefix="/contracts", template_folder="templates")
+
+# Labels for stored codes, on every page: the contracts panel is shown on host pages too.
+for _name, _filter in labels.FILTERS.items():
+    bp.add_app_template_filter(_filter, _name)
 
 
 def _attempt(action: Callable[[], Any], success: str) -> Any | None:
@@ -163,10 +166,12 @@ def new():
     if request.method == "POST":
 
         def start():
-            start_date = _form_date("start_date", today())
-            if start_date < today():
-                raise RuleViolation(_("A contract cannot start in the past."), "start_date")
-            return services.start_contract(site, request.form.get("tier_code", ""), start_date)
+            return services.start_contract(
+                site,
+                request.form.get("tier_code", ""),
+                _form_date("start_date", today()),
+                allow_past=False,
+            )
 
         contract = _attempt(start, _("The contract is active."))
         if contract is not None:
@@ -319,19 +324,13 @@ def quote_totals_preview(quote_id: int):
         manual = Decimal(str(payload.get("manual_discount_percent", "0")).replace(",", "."))
     except InvalidOperation:
         return jsonify({"error": _("Please enter a percentage such as 2.5.")}), 400
-    if not Decimal("0") <= manual <= Decimal("100"):
-        return jsonify({"error": _("The manual discount must be between 0 and 100 %.")}), 400
-    prices = [quote_rules.line_list_price(line) for line in record.lines]
-    totals = quote_rules.compute_totals(
-        prices,
-        quote_rules.volume_discount_percent(len(prices), on=record.start_date),
-        manual,
-        tariff("core.vat_standard_percent", on=record.start_date),
-    )
-    limit = quote_rules.manual_discount_limit(record.start_date)
+    try:
+        totals = quote_rules.quote_totals(record, manual_override=manual)
+    except RuleViolation as error:
+        return jsonify({"error": str(error)}), 400
     return jsonify(
         {name: str(value) for name, value in asdict(totals).items()}
-        | {"needs_approval": manual > limit}
+        | {"needs_approval": quote_rules.needs_approval(record, manual_override=manual)}
     )
 
 
@@ -410,11 +409,23 @@ def quote_decline(quote_id: int):
 # --- the signed accept link (no login) ------------------------------------------------
 
 
+class _LinkExpired(Exception):
+    """Raised in a link view to answer the expired page (see _link_expired)."""
+
+
 def _quote_for_link(token: str) -> Quote:
     try:
         return quote_rules.quote_for_token(token)
+    except quote_rules.QuoteLinkExpired as error:
+        raise _LinkExpired(str(error)) from error
     except RuleViolation:
         abort(404)
+
+
+@bp.errorhandler(_LinkExpired)
+def _link_expired(error: _LinkExpired):
+    # 410 Gone: the link was genuine but no longer shows, accepts or declines anything.
+    return render_template("error.html", status=410, message=str(error)), 410
 
 
 @bp.get("/q/<token>")
@@ -427,7 +438,7 @@ def quote_link(token: str):
         token=token,
         totals=quote_rules.quote_totals(record),
         list_price=quote_rules.line_list_price,
-        expired=record.valid_until < today(),
+        expired=quote_rules.is_expired(record),
     )
 
 

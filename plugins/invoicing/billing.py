@@ -18,7 +18,7 @@ import calendar
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from app.hooks import BillableCharge, TierSpan
@@ -251,11 +251,15 @@ def price_spans(
     prices: Mapping[str, Sequence[CatalogPrice]],
     discounts: Mapping[int, Decimal] | None = None,
 ) -> list[PricedSegment]:
+    # The discount agreed for the contract travels with its spans (TierSpan); `discounts`
+    # overrides it per contract where a caller knows better (tests, what-if previews).
     discounts = discounts or {}
     return [
         segment
         for span in spans
-        for segment in price_span(span, prices, discounts.get(span.contract_id, Decimal("0")))
+        for segment in price_span(
+            span, prices, discounts.get(span.contract_id, span.discount_percent)
+        )
     ]
 
 
@@ -264,11 +268,7 @@ def _clip(spans: Iterable[TierSpan], month: Month) -> list[TierSpan]:
     for span in spans:
         first, last = max(span.first_day, month.first_day), min(span.last_day, month.last_day)
         if first <= last:
-            clipped.append(
-                TierSpan(
-                    span.contract_id, span.customer_id, span.site_id, span.tier_code, first, last
-                )
-            )
+            clipped.append(replace(span, first_day=first, last_day=last))
     return clipped
 
 
@@ -427,7 +427,7 @@ def plan_month(
     the previous month (empty when its advance was never billed, e.g. a contract started
     after that run). `skip_*` name contracts whose advance/settlement is already billed.
     `sites_of` gives (customer id, site id) of contracts that only appear in the ledger;
-    `discounts` the percent off the list price agreed per contract.
+    `discounts` overrides the percent off the list price that the spans carry.
     """
     previous = period.previous()
     skip_advance, skip_settlement = set(skip_advance), set(skip_settlement)

@@ -116,8 +116,7 @@ def issue_invoices(
     with acting_as(actor):
         for invoice_id in invoice_ids:
             try:
-                invoice = issue_invoice(invoice_id, actor=actor)
-                number, customer_id = invoice.number, invoice.customer_id
+                number = issue_invoice(invoice_id, actor=actor).number
                 db.session.commit()
             except Exception as error:
                 db.session.rollback()
@@ -132,7 +131,6 @@ def issue_invoices(
                 continue
             result.numbers.append(number)
             result.invoice_ids.append(invoice_id)
-            del customer_id
         if processes is None:
             processes = int(current_app.config.get("INVOICING_PDF_PROCESSES", 1))
         render_and_store(result.invoice_ids, processes=processes)

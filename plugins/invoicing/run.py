@@ -204,9 +204,6 @@ def plan_period(
     spans_now = spans(month)
     spans_before = spans(previous) if settle_previous else []
     contract_ids = {s.contract_id for s in spans_now} | {s.contract_id for s in spans_before}
-    discounts = (
-        hooks().contract_discounts(contract_ids=sorted(contract_ids)) if contract_ids else None
-    ) or {}
     advanced_now, settled_before, advances_before = _ledger(
         month, previous, None if only is None else contract_ids
     )
@@ -268,7 +265,6 @@ def plan_period(
                 vat,
                 skip_advance=advanced_now,
                 skip_settlement=settled_before,
-                discounts=discounts,
             )
             own_charges = charges_by_customer.get(customer_id, [])
             lines_of_charges = charge_lines(own_charges, vat)
@@ -476,7 +472,9 @@ def _announce_charges(plan: InvoicePlan, invoice_id: int) -> None:
                     source=source, references=tuple(references), invoice_id=invoice_id
                 )
             )
+            db.session.commit()  # what the source recorded is kept, whatever happens next
         except Exception:  # the invoice stands; the source can re-sync from the ledger
+            db.session.rollback()
             log.exception("charges_billed hook failed for %s", source)
 
 

@@ -1,8 +1,17 @@
-"""Monitoring alerts (Prometheus Alertmanager webhook): one ticket per firing alert group."""
+"""Monitoring alerts (Prometheus Alertmanager webhook): tickets de-duplicated per alert.
+
+Every firing alert (its fingerprint and start) is remembered under a unique key and
+linked to the ticket of its group. A delivery opens a ticket only when none of its
+firing alerts already belongs to an open ticket; alerts that join later (a group grows)
+are linked to that ticket, and a resolved alert is noted on its own ticket. So when A
+and B fire and A resolves while B still fires, B's next notifications stay on the one
+ticket.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 
 from flask import current_app
@@ -15,7 +24,7 @@ from app.models import Site
 from app.services import RuleViolation
 from app.timeutil import now
 from plugins.servicedesk import intake, tickets
-from plugins.servicedesk.models import AlertEvent, Ticket
+from plugins.servicedesk.models import AlertEvent, FiringAlert, Ticket
 
 DEFAULT_SITE_LABEL = "winet_site_id"
 
@@ -33,11 +42,8 @@ def site_label() -> str:
 
 
 def group_fingerprint(payload: dict) -> str:
-    """One firing episode of one alert group: its group key and when its first alert began.
-
-    Alertmanager repeats a group's notification while it fires (same key, same start),
-    so each repetition maps to the same ticket; a later new firing starts a new ticket.
-    """
+    """A digest of the group key and its earliest start, for the record of a delivery
+    (AlertEvent, the webhook's answer); de-duplication is per alert (FiringAlert)."""
     starts = sorted(a.get("startsAt", "") for a in payload.get("alerts", []))
     key = f"{payload.get('groupKey', '')}|{starts[0] if starts else ''}"
     return hashlib.sha256(key.encode()).hexdigest()
@@ -61,30 +67,39 @@ def _summary(payload: dict) -> str:
     return f"Alert: {text}"[:200]
 
 
+def alert_fingerprint(alert: dict) -> str:
+    """Alertmanager's fingerprint of an alert; a digest of its labels if a sender has none."""
+    given = str(alert.get("fingerprint") or "").strip()
+    if given:
+        return given[:200]
+    labels = json.dumps(alert.get("labels") or {}, sort_keys=True)
+    return "labels:" + hashlib.sha256(labels.encode()).hexdigest()
+
+
+def _alerts_by_status(payload: dict) -> tuple[dict, dict]:
+    """(fingerprint, startsAt) -> alert, for the firing and for the resolved alerts."""
+    default = payload.get("status", "firing")
+    firing, resolved = {}, {}
+    for alert in payload.get("alerts") or []:
+        key = (alert_fingerprint(alert), str(alert.get("startsAt") or "")[:40])
+        (resolved if (alert.get("status") or default) == "resolved" else firing)[key] = alert
+    return firing, resolved
+
+
+def _name(alert: dict) -> str:
+    return str((alert.get("labels") or {}).get("alertname") or "")[:200]
+
+
 def receive(payload: dict) -> AlertOutcome:
     """Open, repeat or resolve the ticket of an Alertmanager notification (committed)."""
     fingerprint = group_fingerprint(payload)
     status = payload.get("status", "firing")
     with acting_as("webhook:alertmanager"):
-        ticket = db.session.scalar(select(Ticket).where(Ticket.alert_fingerprint == fingerprint))
-        created = False
-        if ticket is None and status == "firing":
-            site = _site_of(payload)
-            if site is None:
-                raise RuleViolation(f"no site found by the label {site_label()!r}", "labels")
-            try:
-                ticket = _open(site, payload, fingerprint)
-                created = True
-            except IntegrityError:  # the same group arrived twice at once
-                db.session.rollback()
-                ticket = db.session.scalar(
-                    select(Ticket).where(Ticket.alert_fingerprint == fingerprint)
-                )
-        elif ticket is not None and status == "resolved" and ticket.alert_resolved_at is None:
-            ticket.alert_resolved_at = now()
-            tickets.log(ticket, "alert_resolved", note="monitoring reports the alert resolved")
-        elif ticket is not None:
-            tickets.log(ticket, "alert_repeated" if status == "firing" else "alert_resolved_again")
+        try:
+            ticket, created = _apply(payload)
+        except IntegrityError:  # one of its alerts was linked at the same moment: look again
+            db.session.rollback()
+            ticket, created = _apply(payload)
         db.session.add(
             AlertEvent(
                 received_at=now(),
@@ -98,15 +113,86 @@ def receive(payload: dict) -> AlertOutcome:
     return AlertOutcome(ticket.id if ticket else None, created, status, fingerprint)
 
 
-def _open(site: Site, payload: dict, fingerprint: str) -> Ticket:
+def _apply(payload: dict) -> tuple[Ticket | None, bool]:
+    firing, resolved = _alerts_by_status(payload)
+    fingerprints = {fp for fp, _ in firing} | {fp for fp, _ in resolved}
+    known = db.session.scalars(
+        select(FiringAlert)
+        .where(FiringAlert.fingerprint.in_(fingerprints))
+        .order_by(FiringAlert.id)
+    ).all()
+    by_key = {(row.fingerprint, row.starts_at): row for row in known}
+    firing_fps = {fp for fp, _ in firing}
+    holder = next(
+        (r.ticket for r in known if r.fingerprint in firing_fps and r.ticket.is_open), None
+    )
+    new = {key: alert for key, alert in firing.items() if key not in by_key}
+    ticket, created = holder, False
+    if new and ticket is None:
+        site = _site_of(payload)
+        if site is None:
+            raise RuleViolation(f"no site found by the label {site_label()!r}", "labels")
+        ticket, created = _open(site, payload, new), True
+    elif new:
+        _link(ticket, new)
+        names = ", ".join(sorted({_name(a) or fp for (fp, _), a in new.items()}))
+        tickets.log(ticket, "alert_added", note=f"also firing: {names}")
+    elif firing and ticket is not None:
+        tickets.log(ticket, "alert_repeated")
+    elif firing:  # known alerts whose ticket is already resolved: recorded only
+        ticket = by_key[next(iter(firing))].ticket
+    for key, alert in resolved.items():
+        row = by_key.get(key) or next(
+            (r for r in reversed(known) if r.fingerprint == key[0] and r.resolved_at is None),
+            None,
+        )
+        if row is None:
+            continue
+        ticket = ticket or row.ticket
+        if row.resolved_at is not None:
+            tickets.log(row.ticket, "alert_resolved_again", note=_name(alert) or row.fingerprint)
+            continue
+        row.resolved_at = now()
+        tickets.log(
+            row.ticket,
+            "alert_resolved",
+            note=f"monitoring reports {_name(alert) or row.fingerprint} resolved",
+        )
+        db.session.flush()
+        still_firing = db.session.scalar(
+            select(FiringAlert.id).where(
+                FiringAlert.ticket_id == row.ticket_id, FiringAlert.resolved_at.is_(None)
+            )
+        )
+        if still_firing is None and row.ticket.alert_resolved_at is None:
+            row.ticket.alert_resolved_at = now()
+    db.session.flush()
+    return ticket, created
+
+
+def _link(ticket: Ticket, alerts: dict) -> None:
+    """Remember firing alerts as the ticket's; the unique key refuses a second owner."""
+    for (fp, starts), alert in alerts.items():
+        db.session.add(
+            FiringAlert(
+                fingerprint=fp,
+                starts_at=starts,
+                ticket_id=ticket.id,
+                alertname=_name(alert),
+                first_seen_at=now(),
+            )
+        )
+    db.session.flush()
+
+
+def _open(site: Site, payload: dict, alerts: dict) -> Ticket:
     from plugins.servicedesk.dispatch import dispatch
 
     annotations = payload.get("commonAnnotations") or {}
     ticket = intake.open_ticket(
         site, _summary(payload), "alert", None, description=annotations.get("description", "")
     )
-    ticket.alert_fingerprint = fingerprint
-    db.session.flush()
+    _link(ticket, alerts)  # before dispatch, whose notification commits
     intake.verify_trusted(ticket, None, "alertmanager")
     if ticket.inside_service_hours:
         try:

@@ -205,15 +205,11 @@ def post_ticket(body: TicketIn):
     if not has_permission(current_user, "servicedesk.intake"):
         raise ApiError(403, "forbidden", "your role lacks the right servicedesk.intake")
     contact = db.session.get(Contact, body.contact_id or 0)
-
-    def take_call():
-        ticket = intake.open_ticket(
-            site, body.summary, "phone", current_user, contact, body.description
+    ticket, result = committed(
+        lambda: intake.take_call(
+            site, body.summary, contact, body.pin or "", current_user, body.description
         )
-        result = intake.verify(ticket, contact, body.pin or "", current_user)
-        return ticket, result
-
-    ticket, result = committed(take_call)
+    )
     if not result.verified:
         raise ApiError(
             403, "caller_not_verified", f"caller not verified ({result.outcome}); attempt recorded"
@@ -282,7 +278,7 @@ def post_resolution(ticket_id: int, body: ResolutionIn):
     "POST",
     "/tickets/<int:ticket_id>/time-entries",
     permission="servicedesk.work",
-    summary="Log time: remote, on-site or travel (one travel entry = one on-site visit)",
+    summary="Log time: remote, on-site or travel (a day with on-site work is one visit)",
     tags="servicedesk",
     body=TimeEntryIn,
     response=TicketOut,

@@ -1,10 +1,17 @@
 """Cost allocation at resolution: zero-rated or billed charges, free units, Fast Lane credit.
 
-Ticket charges belong to the month of the resolution (when they become known), so a
-charge is never offered for a month whose invoicing has already run. The contract year
-for the free units starts on the contract's start date; the host hooks give the tier
-periods of a site (tier_spans), and the earliest day of the contract's periods is its
-start, so no contracts code is imported and no hook payload had to change.
+Ticket charges are offered to invoicing for the month of the resolution (their
+billing_date), when they become known, so a charge is never offered for a month whose
+invoicing has already run, and each is offered for exactly one month. Each charge also
+carries the date of its service (service_date: the work date, the day the material was
+used, the Fast Lane confirmation), which invoicing uses for the VAT rate (SPEC 5).
+Selecting by service_date instead would lose the work of a ticket spanning a month end:
+the November part of a ticket resolved on 1 December would be offered to the November
+run, which has already run by then.
+
+The contract year for the free units starts on the contract's start date; the host hooks
+give the tier periods of a site (tier_spans), and the earliest day of the contract's
+periods is its start, so no contracts code is imported and no hook payload had to change.
 """
 
 from __future__ import annotations
@@ -116,14 +123,17 @@ def _hours(minutes: int) -> Decimal:
     return (Decimal(minutes) / Decimal(60)).quantize(Decimal("0.001"))
 
 
-def _charge(ticket: Ticket, day: date, reference: str, kind: str, **fields) -> Charge:
+def _charge(
+    ticket: Ticket, billing_date: date, service_date: date, reference: str, kind: str, **fields
+) -> Charge:
     charge = Charge(
         ticket=ticket,
         reference=reference,
         kind=kind,
         customer_id=ticket.customer_id,
         site_id=ticket.site_id,
-        service_date=day,
+        billing_date=billing_date,
+        service_date=service_date,
         **fields,
     )
     db.session.add(charge)
@@ -149,9 +159,15 @@ def allocate(ticket: Ticket, at: datetime) -> list[Charge]:
     number = ticket.number
     prefix = f"ticket:{ticket.id}"
     increment = tariff("servicedesk.billing_increment_minutes", day)
-    work = sum(e.minutes for e in ticket.time_entries if e.kind in ("remote", "on_site"))
+    worked = [e for e in ticket.time_entries if e.kind in ("remote", "on_site")]
+    work = sum(e.minutes for e in worked)
     billed = round_up(work, increment)
-    visits = [e for e in ticket.time_entries if e.kind == "travel"]
+    # The service time is one line (rounded once per ticket), dated by its last work day.
+    work_day = max((e.work_date for e in worked), default=day)
+    # One flat travel fee per on-site visit: a visit is a day with on-site work. Travel
+    # entries (there, back) are recorded for the record but billed neither by time nor
+    # one by one.
+    visits = sorted({e.work_date for e in ticket.time_entries if e.kind == "on_site"})
     free = ticket.fault_origin == "base_system"
     reason = BASE_SYSTEM_REASON if free else None
     rate = ZERO if free else tariff("servicedesk.hourly_rate", day)
@@ -180,6 +196,7 @@ def allocate(ticket: Ticket, at: datetime) -> list[Charge]:
             _charge(
                 ticket,
                 day,
+                work_day,
                 f"{prefix}:time:free",
                 "time",
                 description=(
@@ -196,6 +213,7 @@ def allocate(ticket: Ticket, at: datetime) -> list[Charge]:
         _charge(
             ticket,
             day,
+            work_day,
             f"{prefix}:time",
             "time",
             description=f"{number} service time {paid_minutes} min (worked {work} min)",
@@ -209,9 +227,10 @@ def allocate(ticket: Ticket, at: datetime) -> list[Charge]:
         _charge(
             ticket,
             day,
-            f"{prefix}:travel:{visit.id}",
+            visit,
+            f"{prefix}:travel:{visit.isoformat()}",
             "travel",
-            description=f"{number} travel, on-site visit {visit.work_date:%d.%m.%Y}",
+            description=f"{number} travel flat fee, on-site visit {visit:%d.%m.%Y}",
             quantity=Decimal("1.000"),
             unit="visit",
             unit_price=travel_fee,
@@ -223,6 +242,7 @@ def allocate(ticket: Ticket, at: datetime) -> list[Charge]:
         _charge(
             ticket,
             day,
+            item.used_on,
             f"{prefix}:material:{item.id}",
             "material",
             description=f"{number} material: {item.description}",
@@ -234,9 +254,11 @@ def allocate(ticket: Ticket, at: datetime) -> list[Charge]:
         )
     if ticket.fast_lane:
         fee = ZERO if free else ticket.fast_lane_fee
+        confirmed = ticket.fast_lane_answered_at or at
         _charge(
             ticket,
             day,
+            confirmed.astimezone(ZURICH).date(),
             f"{prefix}:fast_lane",
             "fast_lane",
             description=f"{number} Fast Lane fee (confirmed outside service hours)",
@@ -263,9 +285,12 @@ def _credit_charge(ticket: Ticket, credit: FastLaneCredit) -> Charge | None:
     if any(c.reference == reference for c in ticket.charges):
         return None
     signed_day = credit.signed_at.astimezone(ZURICH).date()
+    # Offered with the fee's month or, for a fee already offered, the signature's; the
+    # credit reverses the fee at the fee's VAT date.
     return _charge(
         ticket,
-        max(signed_day, fee.service_date),
+        max(signed_day, fee.billing_date),
+        fee.service_date,
         reference,
         "fast_lane_credit",
         description=(
@@ -321,9 +346,11 @@ def credit_fast_lane_fees(event: UpgradeSigned) -> list[FastLaneCredit]:
 
 
 def billable(query: ChargeQuery) -> list[BillableCharge]:
+    # By billing_date (the month the charge became known), not service_date: see the
+    # module docstring. service_date travels with the line for the VAT.
     statement = (
         select(Charge)
-        .where(Charge.service_date >= query.period_start, Charge.service_date <= query.period_end)
+        .where(Charge.billing_date >= query.period_start, Charge.billing_date <= query.period_end)
         .order_by(Charge.id)
     )
     if query.customer_id is not None:

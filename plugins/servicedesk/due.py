@@ -15,6 +15,7 @@ from app.timeutil import ZURICH
 from plugins.servicedesk.business_calendar import (
     ClosedDays,
     ServiceSchedule,
+    add_service_hours,
     first_reaction_due,
     is_in_service_hours,
 )
@@ -106,11 +107,5 @@ def reminder_time(
     share = float(percent) / 100  # a time share, not money
     if wall_clock or rule.schedule.round_the_clock:
         return start + (due - start) * share
-    from plugins.servicedesk.business_calendar import add_service_hours
-
     window = service_time_between(rule.schedule, start, due)
     return add_service_hours(rule.schedule, start, window * share)
-
-
-def time_left(due: datetime | None, now: datetime) -> timedelta | None:
-    return None if due is None else due - now

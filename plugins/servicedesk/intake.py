@@ -209,6 +209,42 @@ def verify(ticket: Ticket, contact: Contact | None, pin: str, agent: User) -> Ve
     return result
 
 
+def take_call(
+    site: Site,
+    summary: str,
+    contact: Contact | None,
+    pin: str,
+    agent: User,
+    description: str = "",
+) -> tuple[Ticket | None, VerificationResult]:
+    """A phone call at the desk: check the caller first, open the ticket only once verified.
+
+    A failed attempt is recorded (customer, contact, agent, outcome) but opens no ticket,
+    so wrong PINs leave no orphan tickets in state "new"; the rate limit counts the
+    recorded attempts of the contact as before.
+    """
+    summary = (summary or "").strip()
+    if not summary:
+        raise RuleViolation(_("Say in a few words what does not work."), "summary")
+    found = situation(site)
+    if not found.has_cla:
+        raise RuleViolation(found.consequence, "site_id")
+    result = verify_caller(contact, pin, agent, customer_id=site.customer_id)
+    if not result.verified:
+        return None, result
+    attempt = db.session.scalars(
+        select(VerificationAttempt)
+        .where(VerificationAttempt.contact_id == contact.id)
+        .order_by(VerificationAttempt.id.desc())
+        .limit(1)
+    ).first()
+    ticket = open_ticket(site, summary, "phone", agent, contact, description, at=found.at)
+    ticket.contact = contact
+    attempt.ticket_id = ticket.id
+    _after_verification(ticket, agent, note=f"caller {contact.name} (PIN)")
+    return ticket, result
+
+
 def verify_trusted(ticket: Ticket, by: User | None, method: str, contact: Contact | None = None):
     """A caller known otherwise: a logged-in customer user, or the authenticated monitoring."""
     db.session.add(

@@ -84,8 +84,7 @@ class Ticket(IdMixin, TimestampMixin, db.Model):
     resolved_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
 
-    alert_fingerprint: Mapped[str | None] = mapped_column(String(200), unique=True)
-    alert_resolved_at: Mapped[datetime | None]
+    alert_resolved_at: Mapped[datetime | None]  # every alert of the ticket resolved
 
     customer: Mapped[Customer] = relationship()
     site: Mapped[Site] = relationship()
@@ -204,6 +203,7 @@ class MaterialUse(IdMixin, TimestampMixin, db.Model):
     description: Mapped[str] = mapped_column(String(200))
     quantity: Mapped[Decimal] = mapped_column(ExactDecimal(12, 3))
     unit_price: Mapped[Decimal]
+    used_on: Mapped[date]  # the day of the service, for the VAT of its charge
 
     ticket: Mapped[Ticket] = relationship(back_populates="materials")
 
@@ -238,6 +238,7 @@ class Notification(IdMixin, db.Model):
     recipient: Mapped[str] = mapped_column(String(254))
     claimed_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+    failed_at: Mapped[datetime | None]  # the last send failed: the next sweep retries it
 
 
 class UnitUsage(IdMixin, db.Model):
@@ -265,7 +266,10 @@ class Charge(IdMixin, db.Model):
     kind: Mapped[str] = mapped_column(String(20))
     customer_id: Mapped[int] = mapped_column(ForeignKey("core_customer.id"), index=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("core_site.id"), index=True)
-    service_date: Mapped[date] = mapped_column(index=True)
+    # The month a charge is offered to invoicing (the resolution day; see costs.py) ...
+    billing_date: Mapped[date] = mapped_column(index=True)
+    # ... and the day of the service itself, for the VAT rate (SPEC 5).
+    service_date: Mapped[date]
     description: Mapped[str] = mapped_column(String(300))
     quantity: Mapped[Decimal] = mapped_column(ExactDecimal(12, 3))
     unit: Mapped[str] = mapped_column(String(10))
@@ -286,6 +290,25 @@ class FastLaneCredit(IdMixin, db.Model):
     contract_id: Mapped[int]
     signed_at: Mapped[datetime]
     recorded_at: Mapped[datetime]
+
+
+class FiringAlert(IdMixin, db.Model):
+    """One firing alert (Alertmanager fingerprint + start) and the ticket it belongs to.
+
+    The unique key de-duplicates per alert: repeated notifications of a firing alert, and
+    the same alert arriving twice at once, map to the one row and its ticket."""
+
+    __tablename__ = "servicedesk_firing_alert"
+    __table_args__ = (UniqueConstraint("fingerprint", "starts_at"),)
+
+    fingerprint: Mapped[str] = mapped_column(String(200), index=True)
+    starts_at: Mapped[str] = mapped_column(String(40))  # as Alertmanager sends it (RFC 3339)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("servicedesk_ticket.id"), index=True)
+    alertname: Mapped[str] = mapped_column(String(200), default="")
+    first_seen_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+
+    ticket: Mapped[Ticket] = relationship()
 
 
 class AlertEvent(IdMixin, db.Model):

@@ -18,7 +18,10 @@ OUTCOMES = ("met", "breached", "best_effort", "pending")
 
 
 def reaction_given_at(ticket: Ticket) -> datetime | None:
-    """The FirstReaction instant as the event log records it (the SLA's source of truth)."""
+    """The FirstReaction instant: recorded on the ticket whatever its state (an escalated
+    ticket can still get its first reaction); the event log for older records."""
+    if ticket.first_reaction_at is not None:
+        return ticket.first_reaction_at
     return next((e.at for e in ticket.events if e.kind == "reacted"), None)
 
 

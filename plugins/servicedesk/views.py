@@ -16,7 +16,7 @@ from app.models import Contact, Customer, Site, User
 from app.security import get_visible_or_404, has_permission, requires, scope_to_customer
 from app.services import RuleViolation
 from app.timeutil import ZURICH, now, today
-from plugins.servicedesk import costs, dispatch, intake, reports, work
+from plugins.servicedesk import costs, dispatch, intake, labels, reports, work
 from plugins.servicedesk.models import (
     FAULT_ORIGINS,
     OPEN_STATES,
@@ -26,9 +26,13 @@ from plugins.servicedesk.models import (
     OnCallShift,
     Ticket,
 )
-from plugins.servicedesk.tickets import STATE_LABELS, TRANSITIONS
+from plugins.servicedesk.tickets import TRANSITIONS
 
 bp = Blueprint("servicedesk", __name__, url_prefix="/servicedesk", template_folder="templates")
+
+# Labels for stored codes (ticket states, fault origins, time kinds, ...), on every page.
+for _name, _filter in labels.FILTERS.items():
+    bp.add_app_template_filter(_filter, _name)
 
 
 def time_left_text(due: datetime | None, at: datetime | None = None) -> str:
@@ -48,7 +52,7 @@ def _time_left_filter(due):
 @bp.context_processor
 def _helpers() -> dict:
     return {
-        "state_label": lambda state: _(STATE_LABELS.get(state, state)),
+        "state_label": labels.ticket_state_label,
         "due_text": intake.due_text,
         "now_utc": now(),
     }
@@ -106,19 +110,14 @@ def call(site_id: int):
         contact = db.session.get(Contact, request.form.get("contact_id", type=int) or 0)
         summary = request.form.get("summary", "")
 
-        def take_call():
-            ticket = intake.open_ticket(site, summary, "phone", current_user, contact=contact)
-            result = intake.verify(ticket, contact, request.form.get("pin", ""), current_user)
-            return ticket, result
-
-        done = _run(take_call)
+        pin = request.form.get("pin", "")
+        done = _run(lambda: intake.take_call(site, summary, contact, pin, current_user))
         if done:
             ticket, result = done
             if result.verified:
                 flash(_("Caller verified."), "success")
-            else:
-                flash(_verification_message(result), "error")
-            return redirect(url_for("servicedesk.ticket", ticket_id=ticket.id))
+                return redirect(url_for("servicedesk.ticket", ticket_id=ticket.id))
+            flash(_verification_message(result), "error")  # attempt recorded, no ticket
     return render_template(
         "servicedesk/call.html", site=site, contacts=contacts, situation=intake.situation(site)
     )
@@ -206,7 +205,9 @@ def ticket(ticket_id: int):
         chiefs=chiefs,
         contacts=contacts,
         units=units,
-        allowed=TRANSITIONS[record.state],
+        # "reacted" offers the first-reaction form, also on an escalated ticket.
+        allowed=TRANSITIONS[record.state]
+        | ({"reacted"} if work.can_record_first_reaction(record) else set()),
         fault_origins=FAULT_ORIGINS,
         severities=SEVERITIES,
         time_kinds=TIME_KINDS,

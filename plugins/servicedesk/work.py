@@ -24,9 +24,29 @@ from plugins.servicedesk.models import (
 WORKING_STATES = ("dispatched", "reacted", "in_progress", "escalated")
 
 
+REACTION_STATES = ("dispatched", "in_progress", "escalated")
+
+
+def can_record_first_reaction(ticket: Ticket) -> bool:
+    return ticket.first_reaction_at is None and ticket.state in REACTION_STATES
+
+
 def record_first_reaction(ticket: Ticket, user: User, note: str = "") -> Ticket:
+    """Record the FirstReaction: one instant per ticket, independent of the state.
+
+    A dispatched ticket moves to "reacted"; on a ticket already escalated to 3rd level (a
+    chief joined before anyone answered the customer) or being worked, the reaction is
+    recorded without a state change. Either way the event log gets one "reacted" entry.
+    """
+    if not can_record_first_reaction(ticket):
+        if ticket.first_reaction_at is not None:
+            raise RuleViolation(_("The first reaction is already recorded."))
+        raise RuleViolation(_("A first reaction needs a dispatched ticket."))
     at = now()
-    tickets.move(ticket, "reacted", user, note=note, at=at)
+    if ticket.state == "dispatched":
+        tickets.move(ticket, "reacted", user, note=note, at=at)
+    else:
+        tickets.log(ticket, "reacted", user, note=note, at=at)
     ticket.first_reaction_at = at
     ticket.first_reaction_by_id = user.id
     ticket.first_reaction_note = note
@@ -60,7 +80,12 @@ def add_time(
 
 
 def add_material(
-    ticket: Ticket, user: User, description: str, quantity: Decimal, unit_price: Decimal
+    ticket: Ticket,
+    user: User,
+    description: str,
+    quantity: Decimal,
+    unit_price: Decimal,
+    used_on: date | None = None,
 ) -> MaterialUse:
     if ticket.state not in WORKING_STATES:
         raise RuleViolation(_("Material can only be added to a ticket that is being worked."))
@@ -75,6 +100,7 @@ def add_material(
         description=description.strip()[:200],
         quantity=quantity,
         unit_price=unit_price,
+        used_on=used_on or today(),
     )
     ticket.materials.append(item)
     tickets.log(ticket, "material", user, note=f"{quantity} x {description}")

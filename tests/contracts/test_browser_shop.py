@@ -47,13 +47,17 @@ def test_a_customer_orders_a_cla_in_the_web_shop_and_sees_the_active_contract(
 
     page.wait_for_url(re.compile(r"/contracts/\d+$"))
     assert "Vielen Dank für Ihre Bestellung" in page.locator(".flash").inner_text()
-    assert "pro" in page.locator("h1").inner_text()
-    assert page.locator("h1 .state").inner_text() == "active"
+    assert page.locator("h1 .tier").get_attribute("data-tier") == "pro"
+    assert page.locator("h1 .tier").inner_text() == "winCall pro 5x12h"
+    assert page.locator("h1 .state").get_attribute("data-state") == "active"
+    assert page.locator("h1 .state").inner_text() == "aktiv"
 
     page.click("nav.menu a[data-endpoint='contracts.index']")
     row = page.locator("table.contracts tbody tr", has_text="Filiale Brugg Nord")
-    assert row.locator("td.tier").inner_text() == "pro"
-    assert row.locator("td.state").inner_text() == "active"
+    assert row.locator("td.tier").get_attribute("data-tier") == "pro"
+    assert row.locator("td.tier").inner_text() == "winCall pro 5x12h"
+    assert row.locator("td.state").get_attribute("data-state") == "active"
+    assert row.locator("td.state").inner_text() == "aktiv"
 
     db.session.expire_all()
     contract = db.session.scalars(select(Contract)).one()

@@ -102,8 +102,8 @@ def test_upgrade_after_the_end_date_is_refused(db, site):
 
 def test_notice_can_be_withdrawn_before_the_end_date(db, site, travel):
     contract = start_contract(site, "pro", date(2025, 1, 1))
-    give_notice(contract)
-    travel(date(2026, 12, 31))
+    give_notice(contract)  # ends 2026-12-31
+    travel(date(2026, 12, 30))  # the last day before the end date
     withdraw_notice(contract)
     db.session.commit()
     assert (contract.state, contract.end_date, contract.notice_received_on) == (
@@ -114,11 +114,21 @@ def test_notice_can_be_withdrawn_before_the_end_date(db, site, travel):
     assert hooks().tier_in_force(site_id=site.id, at=zurich_instant(2027, 3, 1)).tier_code == "pro"
 
 
+def test_notice_cannot_be_withdrawn_on_the_end_date(db, site, travel):
+    # SPEC 3: "A notice can be withdrawn before the end date"; on it, it is too late.
+    contract = start_contract(site, "pro", date(2025, 1, 1))
+    give_notice(contract)  # ends 2026-12-31
+    travel(date(2026, 12, 31))
+    with pytest.raises(RuleViolation, match="before the end date"):
+        withdraw_notice(contract)
+    assert (contract.state, contract.end_date) == ("cancelled", date(2026, 12, 31))
+
+
 def test_notice_cannot_be_withdrawn_after_the_end_date(db, site, travel):
     contract = start_contract(site, "pro", date(2025, 1, 1))
     give_notice(contract)
     travel(date(2027, 1, 1))
-    with pytest.raises(RuleViolation, match="end date has passed"):
+    with pytest.raises(RuleViolation, match="before the end date"):
         withdraw_notice(contract)
 
 
@@ -260,3 +270,16 @@ def test_the_hourly_job_ends_due_contracts_and_records_who_did_it(app, db, site,
         .order_by(AuditEntry.id)
     ).all()
     assert actors[-1] == "job:contracts.end_due"
+
+
+def test_a_contract_cannot_start_in_the_past_unless_history_is_loaded(db, factories, site):
+    # Today is 2026-11-24: yesterday is refused, today is fine; the demo loader and
+    # imports record contracts that started before today with allow_past=True.
+    with pytest.raises(RuleViolation) as refused:
+        start_contract(site, "pro", date(2026, 11, 23), allow_past=False)
+    assert refused.value.field == "start_date"
+    assert start_contract(site, "pro", date(2026, 11, 24), allow_past=False).state == "active"
+    loaded = start_contract(
+        factories.site(site.customer, "Filiale Alt"), "pro", date(2025, 1, 1), allow_past=True
+    )
+    assert loaded.start_date == date(2025, 1, 1)

@@ -26,7 +26,9 @@ def test_site_and_customer_pages_show_a_contracts_panel(client, db, factories, c
     login(client, factories.user("service_desk"))
     site_page = client.get(f"/sites/{site.id}")
     customer_page = client.get(f"/customers/{customer.id}")
-    assert "contracts-panel" in site_page.text and "pro_plus" in site_page.text
+    assert "contracts-panel" in site_page.text and 'data-tier="pro_plus"' in site_page.text
+    assert ">winCall pro+ 6x12h</td>" in site_page.text
+    assert '<td class="state" data-state="active">aktiv</td>' in site_page.text
     assert "contracts-panel" in customer_page.text and "Filiale Brugg" in customer_page.text
 
 
@@ -63,7 +65,7 @@ def test_an_account_manager_upgrades_and_records_a_notice_in_the_ui(client, db, 
         date(2026, 12, 31),
     )
     page = client.post(f"/contracts/{contract.id}/notice/withdraw", follow_redirects=True)
-    assert "The notice is withdrawn." in page.text
+    assert "Die Kündigung ist zurückgezogen." in page.text  # German by default
     # Every change left an audit entry.
     tables = set(db.session.scalars(select(AuditEntry.table_name)))
     assert {"contracts_contract", "contracts_tier_period"} <= tables
@@ -302,16 +304,79 @@ def test_api_shop_order_and_refusal_for_a_foreign_site(client, db, factories, cu
     assert refused.status_code == 404
 
 
-def test_history_cli_shows_periods_and_prices_a_month(app, db, site):
-    contract = start_contract(site, "pro", date(2025, 1, 1))
+def test_history_cli_shows_the_tier_periods_and_the_agreed_discount(app, db, site):
+    # Pricing a month is invoicing's job; the history shows what was agreed, when.
+    contract = start_contract(site, "pro", date(2025, 1, 1), discount_percent=Decimal("8.00"))
     give_notice(contract)
     db.session.commit()
     result = app.test_cli_runner().invoke(
-        args=["contracts", "history", "--contract", str(contract.id), "--month", "2026-12"]
+        args=["contracts", "history", "--contract", str(contract.id)]
     )
     assert result.exit_code == 0, result.output
     assert (
         "cancelled, start 2025-01-01, end 2026-12-31, notice received 2026-11-24" in result.output
     )
-    assert "2026-12-01 .. 2026-12-31  pro" in result.output
-    assert f"{Decimal('129.00')} x 31/31 = 129.00" in result.output
+    assert "discount 8 %" in result.output
+    assert "2025-01-01 .. 2026-12-31  pro" in result.output
+
+
+def test_history_cli_writes_a_round_discount_without_an_exponent(app, db, site):
+    contract = start_contract(site, "pro", date(2025, 1, 1), discount_percent=Decimal("10.00"))
+    db.session.commit()
+    result = app.test_cli_runner().invoke(
+        args=["contracts", "history", "--contract", str(contract.id)]
+    )
+    assert "discount 10 %" in result.output
+    assert "2025-01-01 .. open        pro" in result.output
+
+
+# --- what the service desk sees -------------------------------------------------------
+
+
+def test_the_service_desk_does_not_see_the_agreed_discount_in_the_api(client, db, factories, site):
+    # SPEC 6: the service desk sees CLAs, never prices; finance sees what was agreed.
+    contract = start_contract(site, "pro", date(2025, 1, 1), discount_percent=Decimal("8.00"))
+    db.session.commit()
+    desk = factories.token(factories.user("service_desk"))
+    finance = factories.token(factories.user("finance"))
+    url = f"/api/v1/contracts/{contract.id}"
+    assert client.get(url, headers=bearer(desk)).get_json()["discount_percent"] is None
+    listed = client.get("/api/v1/contracts", headers=bearer(desk)).get_json()
+    assert [c["discount_percent"] for c in listed] == [None]
+    assert client.get(url, headers=bearer(finance)).get_json()["discount_percent"] == "8.0000"
+
+
+def test_the_service_desk_does_not_see_the_agreed_discount_on_the_contract_page(
+    client, db, factories, site
+):
+    contract = start_contract(site, "pro", date(2025, 1, 1), discount_percent=Decimal("8.00"))
+    db.session.commit()
+    login(client, factories.user("service_desk"))
+    page = client.get(f"/contracts/{contract.id}")
+    assert page.status_code == 200 and "Vereinbarter Rabatt" not in page.text
+    client.post("/logout")
+    login(client, factories.user("finance"))
+    assert "Vereinbarter Rabatt" in client.get(f"/contracts/{contract.id}").text
+
+
+# --- no start in the past, whichever way in -------------------------------------------
+
+
+def test_a_contract_cannot_start_in_the_past_on_the_page_or_in_the_api(client, db, factories, site):
+    manager = factories.user("account_manager")
+    token = factories.token(manager)
+    refused = client.post(
+        "/api/v1/contracts",
+        json={"site_id": site.id, "tier_code": "pro", "start_date": "2026-11-23"},
+        headers=bearer(token),
+    )
+    assert refused.status_code == 422
+    assert refused.get_json()["details"][0]["field"] == "start_date"
+    login(client, manager)
+    page = client.post(
+        "/contracts/new",
+        data={"site_id": site.id, "tier_code": "pro", "start_date": "2026-11-23"},
+        follow_redirects=True,
+    )
+    assert "Ein Vertrag kann nicht in der Vergangenheit beginnen." in page.text
+    assert db.session.scalars(select(Contract)).all() == []

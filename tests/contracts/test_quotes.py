@@ -6,7 +6,7 @@ import io
 import re
 import threading
 import time
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from app.services import RuleViolation
 from app.tariffs import set_tariff
+from app.timeutil import zurich_instant
 from plugins.contracts.models import Contract, Quote
 from plugins.contracts.quotes import (
     NewSite,
@@ -26,6 +27,7 @@ from plugins.contracts.quotes import (
     decide_approval,
     decline_quote,
     expire_quotes,
+    needs_approval,
     pending_approvals,
     quote_pdf,
     quote_totals,
@@ -37,7 +39,7 @@ from plugins.contracts.quotes import (
     volume_discount_percent,
 )
 from plugins.contracts.services import give_notice, start_contract
-from tests.contracts.test_pricing import add_catalog_version
+from tests.contracts.catalog import add_catalog_version
 from tests.factories import login
 
 D = Decimal
@@ -392,7 +394,7 @@ def test_the_signed_link_accepts_once_even_when_clicked_twice(
     first = client.post(url + "/accept", follow_redirects=True)
     second = client.post(url + "/accept", follow_redirects=True)
     assert first.status_code == second.status_code == 200
-    assert "already been accepted" in second.text
+    assert "Diese Offerte wurde bereits angenommen." in second.text
     assert contract_count(db) == 6
     assert db.session.get(Quote, quote.id).accepted_by == "signed link"
 
@@ -417,8 +419,9 @@ def test_the_link_after_the_validity_date_shows_the_quote_as_expired(
     db.session.commit()
     travel(date(2026, 12, 16))
     token = accept_token(quote)
-    assert "has expired" in client.get(f"/contracts/q/{token}").text
-    assert "has expired" in client.post(f"/contracts/q/{token}/accept", follow_redirects=True).text
+    expired = "Diese Offerte ist abgelaufen."
+    assert expired in client.get(f"/contracts/q/{token}").text
+    assert expired in client.post(f"/contracts/q/{token}/accept", follow_redirects=True).text
     assert contract_count(db) == 0
 
 
@@ -431,7 +434,7 @@ def test_a_customer_user_accepts_an_own_quote_in_the_portal(
     login(client, factories.user("customer", customer))
     assert client.get("/contracts/quotes").text.count(quote.number) == 1
     response = client.post(f"/contracts/quotes/{quote.id}/accept", follow_redirects=True)
-    assert "The quote is accepted" in response.text
+    assert "Die Offerte ist angenommen" in response.text
     assert contract_count(db) == 6
 
 
@@ -564,3 +567,145 @@ def test_the_agreed_discount_of_an_accepted_quote_reaches_invoicing_through_tier
     assert {(span.first_day, span.last_day, span.discount_percent) for span in spans} == {
         (date(2026, 12, 1), date(2026, 12, 31), D("8.0000"))
     }
+
+
+# --- a quote for sites already under contract -----------------------------------------
+
+
+def quote_for_existing_site(db, customer, site, tier, start, manual="3.00"):
+    """A sent one-site quote (no volume discount, so the agreed discount is the manual)."""
+    quote = create_quote(
+        customer,
+        None,
+        start_date=start,
+        valid_until=date(2026, 12, 15),
+        manual_discount_percent=D(manual),
+    )
+    add_line(quote, tier, site=site)
+    send_quote(quote)
+    db.session.commit()
+    return quote
+
+
+@pytest.mark.parametrize("quoted_tier", ["premium", "pro", "basic_plus"])
+def test_an_accepted_quote_sets_the_agreed_discount_on_a_contract_already_in_force(
+    db, customer, site, outbox, quoted_tier
+):
+    # Upgrade, the same tier and a downgrade: each keeps the 3 % agreed in the quote.
+    existing = start_contract(site, "pro", date(2025, 1, 1))
+    quote = quote_for_existing_site(db, customer, site, quoted_tier, date(2026, 12, 1))
+    accept_quote(quote.id, "test")
+    db.session.commit()
+    db.session.expire_all()
+    assert existing.discount_percent == D("3.0000")
+    assert quote.lines[0].contract_id == existing.id
+
+
+@pytest.mark.parametrize(
+    ("quote_start", "effective"),
+    [
+        (date(2027, 1, 1), date(2027, 1, 1)),  # a first of a month: that day
+        (date(2027, 1, 15), date(2027, 2, 1)),  # mid-month: the first of the month after
+        (date(2026, 11, 24), date(2026, 12, 1)),  # today: next month at the earliest
+    ],
+)
+def test_a_quoted_lower_tier_takes_effect_on_the_first_of_a_month_from_the_quote_start(
+    db, customer, site, outbox, quote_start, effective
+):
+    existing = start_contract(site, "premium", date(2025, 1, 1))
+    quote = quote_for_existing_site(db, customer, site, "basic_plus", quote_start)
+    accept_quote(quote.id, "test")
+    db.session.commit()
+    assert [(p.tier.code, p.first_day, p.last_day, p.change) for p in existing.periods] == [
+        ("premium", date(2025, 1, 1), effective - timedelta(days=1), "start"),
+        ("basic_plus", effective, None, "downgrade"),
+    ]
+
+
+def test_a_quoted_higher_tier_takes_effect_on_the_quote_start_even_mid_month(
+    db, customer, site, outbox
+):
+    existing = start_contract(site, "basic_plus", date(2025, 1, 1))
+    quote = quote_for_existing_site(db, customer, site, "pro_plus", date(2027, 1, 15))
+    accept_quote(quote.id, "test")
+    db.session.commit()
+    assert [(p.tier.code, p.first_day) for p in existing.periods] == [
+        ("basic_plus", date(2025, 1, 1)),
+        ("pro_plus", date(2027, 1, 15)),
+    ]
+
+
+# --- the signed link expires with the quote -------------------------------------------
+
+
+def test_the_link_works_to_the_end_of_the_validity_date_in_zurich(
+    app, client, db, factories, customer, outbox
+):
+    quote = build_quote(db, factories, customer)  # valid until 2026-12-15
+    send_quote(quote)
+    db.session.commit()
+    url = f"/contracts/q/{accept_token(quote)}"
+    app.config["FROZEN_NOW"] = zurich_instant(2026, 12, 15, 23, 59)
+    assert client.get(url).status_code == 200
+    app.config["FROZEN_NOW"] = zurich_instant(2026, 12, 16, 0, 0)
+    assert client.get(url).status_code == 410
+
+
+def test_after_the_validity_date_the_link_neither_shows_accepts_nor_declines(
+    client, db, factories, customer, outbox, travel
+):
+    quote = build_quote(db, factories, customer)
+    send_quote(quote)
+    db.session.commit()
+    url = f"/contracts/q/{accept_token(quote)}"
+    travel(date(2026, 12, 16))
+    page = client.get(url)
+    assert page.status_code == 410 and "Diese Offerte ist abgelaufen." in page.text
+    assert quote.number not in page.text  # the quote itself is no longer shown
+    assert client.post(url + "/accept").status_code == 410
+    assert client.post(url + "/decline").status_code == 410
+    db.session.expire_all()
+    assert db.session.get(Quote, quote.id).state == "sent"
+    assert contract_count(db) == 0
+
+
+def test_an_expired_quote_cannot_be_declined(db, factories, customer, outbox, travel):
+    quote = build_quote(db, factories, customer)  # valid until 2026-12-15
+    send_quote(quote)
+    db.session.commit()
+    travel(date(2026, 12, 16))
+    with pytest.raises(RuleViolation, match="expired"):
+        decline_quote(quote, "late")
+    assert quote.state == "sent"
+
+
+# --- totals preview -------------------------------------------------------------------
+
+
+def test_totals_with_another_manual_discount_preview_without_changing_the_quote(
+    db, factories, customer
+):
+    quote = build_quote(db, factories, customer)  # 6 sites: 5 % volume, 3 % manual
+    preview = quote_totals(quote, manual_override=D("12.00"))
+    # 2 x 600.00 + 4 x 129.00 = 1'716.00; 5 % = 85.80; 12 % = 205.92
+    assert (preview.subtotal, preview.volume_discount, preview.manual_discount, preview.net) == (
+        D("1716.00"),
+        D("85.80"),
+        D("205.92"),
+        D("1424.28"),
+    )
+    assert needs_approval(quote, manual_override=D("12.00")) is True
+    assert needs_approval(quote) is False
+    assert quote.manual_discount_percent == D("3.00")
+    assert quote_totals(quote).manual_discount == D("51.48")
+
+
+@pytest.mark.parametrize("percent", ["-1", "100.01", "2.555"])
+def test_a_previewed_manual_discount_obeys_the_same_rule_as_a_saved_one(
+    db, factories, customer, percent
+):
+    quote = build_quote(db, factories, customer)
+    with pytest.raises(RuleViolation):
+        quote_totals(quote, manual_override=D(percent))
+    with pytest.raises(RuleViolation):
+        set_manual_discount(quote, D(percent))

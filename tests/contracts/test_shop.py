@@ -89,7 +89,8 @@ def test_the_shop_page_shows_price_and_promise_and_orders(client, db, factories,
     assert response.status_code == 302
     contract = db.session.scalars(select(Contract)).one()
     assert response.headers["Location"].endswith(f"/contracts/{contract.id}")
-    assert "pro" in client.get(f"/contracts/{contract.id}").text
+    detail = client.get(f"/contracts/{contract.id}").text
+    assert 'data-tier="pro"' in detail and "winCall pro 5x12h" in detail
 
 
 def test_the_shop_answers_404_for_another_customers_site(client, db, factories, customer):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import date
 from decimal import Decimal
 
@@ -219,3 +221,67 @@ def test_quote_discount_is_kept_on_the_contract(db, site):
     db.session.commit()
     db.session.expire_all()
     assert contract.discount_percent == Decimal("8.0000")
+
+
+# --- concurrency ----------------------------------------------------------------------
+
+
+@pytest.mark.postgres_only
+def test_concurrent_tier_changes_of_one_contract_leave_periods_that_do_not_overlap(app, db, site):
+    # Both requests read the history (pro, open) before either writes. Unserialised, the
+    # upgrade from 2026-11-26 and the downgrade from 2026-12-01 both split that period:
+    # premium and basic would then both be open from December on.
+    contract_id = start_contract(site, "pro", date(2026, 1, 1)).id
+    db.session.commit()
+    db.session.remove()
+    both_read = threading.Barrier(2, timeout=10)
+    errors = []
+
+    def change(action):
+        from app.database import db as database
+        from plugins.contracts.models import Contract
+
+        with app.app_context():
+            try:
+                contract = database.session.get(Contract, contract_id)
+                assert [p.tier.code for p in contract.periods] == ["pro"]
+                both_read.wait()
+                action(contract)
+                time.sleep(0.3)  # hold the lock while the other change arrives
+                database.session.commit()
+            except Exception as error:  # pragma: no cover - reported below
+                errors.append(error)
+                database.session.rollback()
+            finally:
+                database.session.remove()
+
+    threads = [
+        threading.Thread(
+            target=change, args=(lambda c: upgrade(c, "premium", date(2026, 11, 26)),)
+        ),
+        threading.Thread(target=change, args=(lambda c: downgrade(c, "basic"),)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    assert errors == []
+    from plugins.contracts.models import Contract
+
+    periods = db.session.get(Contract, contract_id).periods
+    for before, after in zip(periods, periods[1:], strict=False):
+        assert before.last_day is not None and before.last_day < after.first_day, [
+            (p.tier.code, p.first_day, p.last_day) for p in periods
+        ]
+    # Either order is a valid serial history; both end with one open period.
+    assert [(p.tier.code, p.first_day, p.last_day) for p in periods] in (
+        [
+            ("pro", date(2026, 1, 1), date(2026, 11, 25)),
+            ("premium", date(2026, 11, 26), date(2026, 11, 30)),
+            ("basic", date(2026, 12, 1), None),
+        ],
+        [
+            ("pro", date(2026, 1, 1), date(2026, 11, 25)),
+            ("premium", date(2026, 11, 26), None),
+        ],
+    )

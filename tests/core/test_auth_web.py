@@ -219,3 +219,15 @@ def test_nul_characters_in_forms_are_refused(web, db, factories):
     )
     assert response.status_code == 400 and response.mimetype == "text/html"
     assert web.get("/customers/99999999999999999999").status_code == 404
+
+
+def test_an_unknown_address_costs_the_same_hashing_as_a_wrong_password(app, monkeypatch):
+    import app.services as services
+
+    checked = []
+    real = services.check_secret
+    monkeypatch.setattr(services, "check_secret", lambda h, p: checked.append(h) or real(h, p))
+    assert services.authenticate("niemand@example.ch", "irgendwas") is None
+    assert services.authenticate("niemand@example.ch", "nochmals") is None
+    method = app.config["PASSWORD_HASH_METHOD"]
+    assert len(checked) == 2 and checked[0] == checked[1] and checked[0].startswith(method)

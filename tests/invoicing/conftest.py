@@ -77,12 +77,15 @@ class ChargeSource:
     def __init__(self):
         self.charges = []
         self.billed = []
+        self.on_billed = None
 
     def billable_charges(self, query):
         return [c for c in self.charges if query.period_start <= c.service_date <= query.period_end]
 
     def charges_billed(self, event):
         self.billed.append(event)
+        if self.on_billed:
+            self.on_billed(event)
 
 
 @pytest.fixture

@@ -269,9 +269,8 @@ def test_the_january_run_bills_december_settlement_and_january_at_their_own_rate
 
 
 def test_an_agreed_discount_is_a_line_under_the_list_price():
-    segments = price_spans(
-        [span("pro", day(2026, 12, 1), day(2026, 12, 31))], PRICES, discounts={1: D("8.00")}
-    )
+    discounted = TierSpan(1, 100, 10, "pro", day(2026, 12, 1), day(2026, 12, 31), D("8.00"))
+    segments = price_spans([discounted], PRICES)
     lines = advance_lines(segments, VAT)
     # 8 % of 129.00 = 10.32
     assert [(line.unit, line.amount) for line in lines] == [

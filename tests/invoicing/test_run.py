@@ -298,21 +298,45 @@ def test_an_end_in_november_credits_the_november_advance_and_bills_the_days_used
     assert invoice.payable == D("-216.20")
 
 
-def test_discounts_answered_by_the_contract_discounts_hook_are_billed(app, db, setup):
-    from app.hooks import hookimpl, plugin_manager
+def test_the_discount_agreed_in_the_contract_is_billed_under_the_list_price(db, setup):
+    from decimal import Decimal as Dec
 
     _, _, contract = setup.site_with_contract("premium", date(2026, 12, 1))
+    contract.discount_percent = Dec("12.00")  # e.g. accepted from a quote
+    db.session.commit()
 
-    class Discounts:
-        @hookimpl
-        def contract_discounts(self, contract_ids):
-            return {contract.id: D("12.00")}
+    run_period("2026-12")
 
-    plugin_manager(app).register(Discounts(), name="test_discounts")
-    try:
-        run_period("2026-12")
-    finally:
-        plugin_manager(app).unregister(name="test_discounts")
     (invoice,) = invoices(db)
     assert line_amounts(invoice) == [("advance", D("600.00")), ("advance", D("-72.00"))]
+    assert invoice.lines[1].unit == "discount"
     assert invoice.total_net == D("528.00")
+
+
+def test_what_the_charge_source_records_when_told_is_committed(app, db, setup, charge_source):
+    from app.models import Tariff
+    from app.tariffs import set_tariff
+
+    app.config["INVOICING_FIRST_PERIOD"] = "2026-11"
+    customer, site, _ = setup.site_with_contract("pro", date(2026, 12, 1))
+    charge_source.charges = [
+        BillableCharge(
+            "servicedesk",
+            "T-7/1",
+            customer.id,
+            site.id,
+            date(2026, 11, 20),
+            "Material",
+            D("1"),
+            "x",
+            D("50.00"),
+            D("50.00"),
+        )
+    ]
+    # Like servicedesk's mark_billed: change a row and only flush.
+    charge_source.on_billed = lambda event: set_tariff(
+        "invoicing.payment_terms_days", date(2030, 1, 1), 45
+    )
+    run_period("2026-12")
+    db.session.rollback()
+    assert db.session.scalar(select(Tariff).where(Tariff.valid_from == date(2030, 1, 1)))

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from sqlalchemy import select
 
-from plugins.servicedesk.models import AlertEvent, Ticket
+from app.database import db as database
+from plugins.servicedesk import alerts, work
+from plugins.servicedesk.models import AlertEvent, FiringAlert, Ticket
 from tests.servicedesk.conftest import zurich
 
 AUTH = {"Authorization": "Bearer s3cret-alerts"}
@@ -67,11 +71,119 @@ def test_resolution_of_the_alert_is_noted_on_the_ticket(client, desk, db):
     assert ticket.state == "dispatched"  # a technician still confirms the fix
 
 
-def test_a_new_firing_of_the_same_group_opens_a_new_ticket(client, desk, db):
-    client.post("/api/v1/servicedesk/alerts", json=payload(desk.site.id), headers=AUTH)
+def _alert(site_id, name, fingerprint, status="firing", starts="2026-11-24T09:00:00Z"):
+    return {
+        "status": status,
+        "labels": {"alertname": name, "winet_site_id": str(site_id)},
+        "annotations": {},
+        "startsAt": starts,
+        "endsAt": "0001-01-01T00:00:00Z",
+        "generatorURL": "",
+        "fingerprint": fingerprint,
+    }
+
+
+def group_payload(site_id, *alerts, group='{}:{job="sbc"}'):
+    status = "firing" if any(a["status"] == "firing" for a in alerts) else "resolved"
+    return {
+        "version": "4",
+        "groupKey": group,
+        "status": status,
+        "groupLabels": {"job": "sbc"},
+        "commonLabels": {"job": "sbc", "winet_site_id": str(site_id)},
+        "commonAnnotations": {"summary": "SBC degraded"},
+        "alerts": list(alerts),
+    }
+
+
+def _post(client, body):
+    response = client.post("/api/v1/servicedesk/alerts", json=body, headers=AUTH)
+    assert response.status_code in (200, 201), response.json
+    return response
+
+
+def test_one_alert_resolving_while_another_of_the_group_fires_keeps_one_ticket(client, desk, db):
+    site = desk.site.id
+    a = _alert(site, "SipTrunkDown", "fp-a", starts="2026-11-24T09:00:00Z")
+    b = _alert(site, "RegistrationsLow", "fp-b", starts="2026-11-24T09:05:00Z")
+    first = _post(client, group_payload(site, a, b))
+    assert first.status_code == 201
+    a_resolved = dict(a, status="resolved")
+    # A resolves, B still fires: the earliest start of the group is now B's.
+    second = _post(client, group_payload(site, a_resolved, b))
+    third = _post(client, group_payload(site, b))  # the group repeats with B only
+    assert second.json["created"] is False and third.json["created"] is False
+    assert second.json["ticket_id"] == third.json["ticket_id"] == first.json["ticket_id"]
+    ticket = db.session.scalar(select(Ticket))
+    assert len(db.session.scalars(select(Ticket)).all()) == 1
+    rows = {r.fingerprint: r for r in db.session.scalars(select(FiringAlert))}
+    assert rows["fp-a"].resolved_at is not None and rows["fp-b"].resolved_at is None
+    assert {r.ticket_id for r in rows.values()} == {ticket.id}
+    assert ticket.alert_resolved_at is None  # B still fires
+    notes = [e.note for e in ticket.events if e.kind == "alert_resolved"]
+    assert notes == ["monitoring reports SipTrunkDown resolved"]
+    _post(client, group_payload(site, dict(b, status="resolved")))
+    db.session.refresh(ticket)
+    assert ticket.alert_resolved_at is not None
+
+
+def test_an_alert_joining_a_firing_group_is_linked_to_its_open_ticket(client, desk, db):
+    site = desk.site.id
+    a = _alert(site, "SipTrunkDown", "fp-a")
+    b = _alert(site, "RegistrationsLow", "fp-b", starts="2026-11-24T09:30:00Z")
+    first = _post(client, group_payload(site, a))
+    joined = _post(client, group_payload(site, a, b))
+    assert (joined.json["created"], joined.json["ticket_id"]) == (False, first.json["ticket_id"])
+    ticket = db.session.scalar(select(Ticket))
+    assert [e.note for e in ticket.events if e.kind == "alert_added"] == [
+        "also firing: RegistrationsLow"
+    ]
+
+
+def test_a_new_firing_of_an_alert_opens_a_new_ticket_only_once_its_ticket_is_resolved(
+    client, desk, db
+):
+    first = _post(client, payload(desk.site.id))
     later = payload(desk.site.id, starts="2026-11-24T09:40:00Z")
-    assert client.post("/api/v1/servicedesk/alerts", json=later, headers=AUTH).status_code == 201
+    # Still open: a new firing of the same alert is noted on the open ticket.
+    assert _post(client, later).json["ticket_id"] == first.json["ticket_id"]
+    ticket = db.session.get(Ticket, first.json["ticket_id"])
+    work.record_first_reaction(ticket, desk.technician)
+    work.resolve(ticket, desk.technician, "customer_environment", "minor")
+    db.session.commit()
+    assert _post(client, later).status_code == 200  # a repeat of a known firing: recorded
+    again = payload(desk.site.id, starts="2026-11-24T11:00:00Z")
+    response = _post(client, again)
+    assert response.status_code == 201
     assert len(db.session.scalars(select(Ticket)).all()) == 2
+
+
+@pytest.mark.postgres_only
+def test_the_same_alert_delivered_twice_at_once_opens_one_ticket(app, desk, db):
+    body = payload(desk.site.id)
+    barrier = threading.Barrier(2)
+    outcomes, errors = [], []
+
+    def deliver():
+        try:
+            with app.app_context():
+                try:
+                    barrier.wait(timeout=30)
+                    outcomes.append(alerts.receive(body))
+                finally:
+                    database.session.remove()
+        except Exception as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=deliver) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    assert sorted(o.created for o in outcomes) == [False, True]
+    assert len({o.ticket_id for o in outcomes}) == 1
+    assert len(db.session.scalars(select(Ticket)).all()) == 1
 
 
 def test_outside_service_hours_the_alert_ticket_waits_for_a_fast_lane_answer(

@@ -17,8 +17,13 @@ from tests.servicedesk.conftest import zurich
 NOVEMBER = ChargeQuery(period_start=date(2026, 11, 1), period_end=date(2026, 11, 30))
 
 
-def _worked_ticket(desk, clock, *, at=None, fast_lane=False, remote=95, travel=True, site=None):
-    """A call taken to 2nd-level work: verified, dispatched, reacted, time and material."""
+def _worked_ticket(
+    desk, clock, *, at=None, fast_lane=False, remote=65, on_site=None, travel=True, site=None
+):
+    """A call taken to 2nd-level work: verified, dispatched, reacted, time and material
+    (by default 65 min remote and one on-site visit of 30 min with travel there; without
+    travel, no on-site work unless asked)."""
+    on_site = (30 if travel else 0) if on_site is None else on_site
     clock(at or zurich(2026, 11, 24, 10, 0))
     ticket = intake.open_ticket(site or desk.site, "Phones dead", "phone", desk.agent)
     assert intake.verify(ticket, desk.caller, "4711", desk.agent).verified
@@ -31,6 +36,8 @@ def _worked_ticket(desk, clock, *, at=None, fast_lane=False, remote=95, travel=T
     work.start_work(ticket, desk.technician)
     if remote:
         work.add_time(ticket, desk.technician, "remote", remote)
+    if on_site:
+        work.add_time(ticket, desk.technician, "on_site", on_site)
     if travel:
         work.add_time(ticket, desk.technician, "travel", 35)
     work.add_material(ticket, desk.technician, "Power supply 12 V", Decimal("2"), Decimal("24.50"))
@@ -140,16 +147,92 @@ def test_time_rounds_up_to_the_billing_increment():
     assert [costs.round_up(m, 15) for m in (1, 15, 16, 95, 0)] == [15, 15, 30, 105, 0]
 
 
-def test_charges_belong_to_the_month_of_the_resolution_and_are_offered_by_period(desk, clock, db):
+def test_charges_are_offered_for_the_month_of_the_resolution_dated_by_their_service(
+    desk, clock, db
+):
     ticket = _worked_ticket(desk, clock, at=zurich(2026, 11, 30, 17, 0))
     clock(zurich(2026, 12, 1, 9, 0))
     work.resolve(ticket, desk.technician, "customer_environment", "minor")
     db.session.commit()
-    assert _charges() == {}
+    assert _charges() == {}  # November has run by now: nothing is offered to it late
     december = ChargeQuery(date(2026, 12, 1), date(2026, 12, 31), site_ids=[desk.site.id])
-    assert {c.service_date for c in _charges(december).values()} == {date(2026, 12, 1)}
+    # ... but the December run bills the work of 30 November, at that day's VAT.
+    assert {c.service_date for c in _charges(december).values()} == {date(2026, 11, 30)}
     other = ChargeQuery(date(2026, 12, 1), date(2026, 12, 31), customer_id=desk.customer.id + 99)
     assert _charges(other) == {}
+
+
+def test_work_spanning_a_month_end_is_billed_once_each_charge_dated_by_its_work_day(
+    desk, clock, db
+):
+    # Fast Lane confirmed Mon 30.11 20:00; on site that night and again on Tue 1.12.
+    ticket = _worked_ticket(
+        desk, clock, at=zurich(2026, 11, 30, 20, 0), fast_lane=True, remote=0, travel=False
+    )
+    work.add_time(ticket, desk.technician, "on_site", 50, work_date=date(2026, 11, 30))
+    clock(zurich(2026, 12, 1, 9, 0))
+    work.add_time(ticket, desk.technician, "on_site", 100)
+    work.add_material(ticket, desk.technician, "Router", Decimal("1"), Decimal("120.00"))
+    clock(zurich(2026, 12, 1, 15, 0))
+    work.resolve(ticket, desk.technician, "customer_environment", "major")
+    db.session.commit()
+    november = _charges()
+    december = _charges(ChargeQuery(date(2026, 12, 1), date(2026, 12, 31)))
+    january = _charges(ChargeQuery(date(2027, 1, 1), date(2027, 1, 31)))
+    assert november == {} and january == {}
+    prefix = f"ticket:{ticket.id}"
+    dated = {}
+    for reference, charge in december.items():
+        key = reference.removeprefix(prefix + ":")
+        if key.startswith("material:"):
+            key = charge.description.split(": ")[-1]
+        dated[key] = charge.service_date
+    assert dated == {
+        "fast_lane": date(2026, 11, 30),  # the confirmation
+        "travel:2026-11-30": date(2026, 11, 30),
+        "travel:2026-12-01": date(2026, 12, 1),
+        "time:free": date(2026, 12, 1),  # the service time is one line: its last work day
+        "time": date(2026, 12, 1),
+        "Power supply 12 V": date(2026, 11, 30),  # the day it was used
+        "Router": date(2026, 12, 1),
+    }
+
+
+def test_one_on_site_visit_with_travel_there_and_back_is_one_flat_fee(desk, clock, db):
+    ticket = _worked_ticket(desk, clock, remote=0, on_site=60, travel=False)
+    work.add_time(ticket, desk.technician, "travel", 35, note="there")
+    work.add_time(ticket, desk.technician, "travel", 40, note="back")
+    work.resolve(ticket, desk.technician, "customer_environment", "minor")
+    db.session.commit()
+    travel = [c for c in _charges().values() if c.reference.split(":")[2] == "travel"]
+    assert [(c.quantity, c.amount, c.service_date) for c in travel] == [
+        (Decimal("1.000"), Decimal("80.00"), date(2026, 11, 24))
+    ]
+    # travel minutes are recorded, not billed by time: 60 min on site = 4 units, all free
+    assert f"ticket:{ticket.id}:time" not in _charges()
+
+
+def test_two_on_site_days_are_two_flat_fees_even_without_travel_entries(desk, clock, db):
+    ticket = _worked_ticket(desk, clock, remote=0, travel=False, on_site=30)
+    clock(zurich(2026, 11, 25, 9, 0))
+    work.add_time(ticket, desk.technician, "on_site", 30)
+    work.add_time(ticket, desk.technician, "on_site", 15)  # the same day: the same visit
+    work.resolve(ticket, desk.technician, "customer_environment", "minor")
+    db.session.commit()
+    travel = sorted(
+        (c.reference, c.amount) for c in _charges().values() if ":travel:" in c.reference
+    )
+    assert travel == [
+        (f"ticket:{ticket.id}:travel:2026-11-24", Decimal("80.00")),
+        (f"ticket:{ticket.id}:travel:2026-11-25", Decimal("80.00")),
+    ]
+
+
+def test_travel_without_on_site_work_is_no_visit(desk, clock, db):
+    ticket = _worked_ticket(desk, clock, remote=30, on_site=0, travel=True)
+    work.resolve(ticket, desk.technician, "customer_environment", "minor")
+    db.session.commit()
+    assert not [r for r in _charges() if ":travel:" in r]
 
 
 def test_charges_billed_marks_the_charges_with_the_invoice(desk, clock, db):

@@ -53,3 +53,16 @@ def test_free_units_used_per_contract_year(desk, db, clock):
         (ticket.id,),
         "2026-01-01",
     )
+
+
+def test_a_first_reaction_given_on_an_escalated_ticket_counts_as_met(desk, db, clock):
+    ticket = _ticket(desk, desk.site, clock, zurich(2026, 11, 10, 9))  # due 15:00
+    clock(zurich(2026, 11, 10, 9, 30))
+    work.escalate_third_level(ticket, desk.agent, desk.chief, "SBC down")
+    clock(zurich(2026, 11, 10, 14, 0))
+    work.record_first_reaction(ticket, desk.chief, "Failover started")
+    db.session.commit()
+    clock(zurich(2026, 11, 24, 10))
+    assert reports.first_reaction_outcome(ticket, zurich(2026, 11, 24, 10)) == "met"
+    total, _ = reports.compliance(2026, 11)
+    assert [t.id for t in total.tickets["met"]] == [ticket.id]

@@ -123,6 +123,56 @@ def test_a_failed_send_is_retried_by_the_next_sweep(desk, db, clock, app, outbox
     assert sweep().reminders == [ticket.id]
 
 
+def test_a_failing_notifier_records_the_escalation_once_and_sends_when_it_recovers(
+    desk, db, clock, app, outbox
+):
+    ticket = _dispatched(desk, db)  # due 16:00
+    acknowledge(ticket, desk.technician)
+    db.session.commit()
+    outbox.clear()
+    attempts = []
+
+    class Broken:
+        def send(self, recipient, subject, body):
+            attempts.append(subject)
+            raise OSError("SMTP down")
+
+    app.config["SERVICEDESK_NOTIFIER"] = Broken()
+    for minute in (1, 2, 3):
+        clock(zurich(2026, 11, 24, 16, minute))
+        assert sweep().escalations == []
+    assert len(attempts) == 3  # retried by every sweep ...
+    escalations = db.session.scalars(select(Escalation)).all()
+    assert [(e.reason, e.at) for e in escalations] == [("breach", zurich(2026, 11, 24, 16, 1))]
+    kinds = [e.kind for e in ticket.events]
+    assert kinds.count("breach_escalated") == 1  # ... but recorded once, with the claim
+    claim = db.session.scalar(select(Notification).where(Notification.kind == "breach"))
+    assert (claim.sent_at, claim.failed_at is not None) == (None, True)
+    app.config["SERVICEDESK_NOTIFIER"] = None
+    clock(zurich(2026, 11, 24, 16, 4))
+    assert sweep().escalations == [ticket.id]
+    assert sweep().escalations == []
+    assert _subjects(outbox) == ["FirstReaction breached"]
+    assert len(db.session.scalars(select(Escalation)).all()) == 1
+    db.session.refresh(claim)
+    assert claim.sent_at == zurich(2026, 11, 24, 16, 4) and claim.failed_at is None
+
+
+def test_a_first_reaction_on_an_escalated_ticket_stops_the_breach_escalation(
+    desk, db, clock, outbox
+):
+    ticket = _dispatched(desk, db)
+    clock(zurich(2026, 11, 24, 11, 0))
+    work.escalate_third_level(ticket, desk.agent, desk.chief, "SBC down")
+    work.record_first_reaction(ticket, desk.chief, "Failover started")
+    db.session.commit()
+    outbox.clear()
+    clock(zurich(2026, 11, 24, 17, 0))
+    report = sweep()
+    assert (report.reminders, report.escalations, report.renotifications) == ([], [], [])
+    assert outbox == []
+
+
 @pytest.mark.postgres_only
 def test_two_sweeps_at_once_send_each_reminder_and_escalation_exactly_once(
     desk, db, app, clock, outbox

@@ -134,3 +134,30 @@ def test_customer_portal_ticket_follows_the_same_rules_as_a_call(desk, factories
     stranger = factories.user("customer")
     with pytest.raises(RuleViolation):
         intake.portal_ticket(desk.site, "Not mine", "", stranger)
+
+
+def test_a_first_reaction_after_a_third_level_escalation_is_recorded_once(desk, db, clock):
+    ticket = _dispatched(desk)  # reported Tue 10:00, due 16:00
+    clock(zurich(2026, 11, 24, 10, 30))
+    work.escalate_third_level(ticket, desk.agent, desk.chief, "SBC down")
+    clock(zurich(2026, 11, 24, 11, 0))
+    work.record_first_reaction(ticket, desk.chief, "Failover started")
+    db.session.commit()
+    assert ticket.state == "escalated"  # the reaction does not leave the 3rd level
+    assert (ticket.first_reaction_at, ticket.first_reaction_by_id) == (
+        zurich(2026, 11, 24, 11, 0),
+        desk.chief.id,
+    )
+    assert [e.kind for e in ticket.events].count("reacted") == 1
+    with pytest.raises(RuleViolation):
+        work.record_first_reaction(ticket, desk.technician, "again")
+    work.start_work(ticket, desk.technician)
+    assert ticket.state == "in_progress"
+
+
+def test_a_first_reaction_needs_a_dispatched_ticket(desk):
+    ticket = intake.open_ticket(desk.site, "Phones dead", "phone", desk.agent)
+    intake.verify(ticket, desk.caller, "4711", desk.agent)
+    with pytest.raises(RuleViolation):
+        work.record_first_reaction(ticket, desk.technician)
+    assert ticket.first_reaction_at is None

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from plugins.servicedesk import intake, work
 from plugins.servicedesk.dispatch import dispatch
-from plugins.servicedesk.models import Ticket
+from plugins.servicedesk.models import Ticket, VerificationAttempt
 from tests.factories import login
 from tests.servicedesk.conftest import zurich
 
@@ -44,15 +44,32 @@ def test_desk_takes_a_call_inside_hours_and_dispatches(client, desk, db, outbox)
     assert outbox[-1].to == (desk.technician.email,)
 
 
-def test_desk_wrong_pin_keeps_the_ticket_unverified_and_says_so(client, desk, db):
+def test_desk_wrong_pin_records_the_attempt_and_opens_no_ticket(client, desk, db):
     login(client, desk.agent)
-    response = client.post(
+    for _ in range(3):
+        response = client.post(
+            f"/servicedesk/desk/sites/{desk.site.id}",
+            data={"contact_id": desk.caller.id, "pin": "1234", "summary": "No dial tone"},
+            follow_redirects=True,
+        )
+        assert "Wrong PIN" in response.text
+    assert db.session.scalars(select(Ticket)).all() == []
+    attempts = db.session.scalars(select(VerificationAttempt)).all()
+    assert [(a.outcome, a.contact_id, a.ticket_id) for a in attempts] == [
+        ("wrong_pin", desk.caller.id, None)
+    ] * 3
+
+
+def test_desk_right_pin_opens_the_verified_ticket_linked_to_its_attempt(client, desk, db):
+    login(client, desk.agent)
+    client.post(
         f"/servicedesk/desk/sites/{desk.site.id}",
-        data={"contact_id": desk.caller.id, "pin": "1234", "summary": "No dial tone"},
-        follow_redirects=True,
+        data={"contact_id": desk.caller.id, "pin": "4711", "summary": "No dial tone"},
     )
-    assert "Wrong PIN" in response.text
-    assert db.session.scalar(select(Ticket)).state == "new"
+    ticket = db.session.scalar(select(Ticket))
+    assert (ticket.state, ticket.contact_id) == ("verified", desk.caller.id)
+    attempt = db.session.scalar(select(VerificationAttempt))
+    assert (attempt.outcome, attempt.ticket_id) == ("verified", ticket.id)
 
 
 def test_technician_works_the_ticket_through_the_pages(client, desk, db, clock):
@@ -125,11 +142,18 @@ def test_customer_opens_a_ticket_in_the_portal_and_confirms_fast_lane(
     assert ticket.fast_lane and ticket.state == "dispatched"
 
 
-def test_api_desk_opens_a_verified_ticket_and_refuses_a_wrong_pin(client, desk, db, factories):
+def test_api_desk_opens_a_verified_ticket_and_refuses_a_wrong_pin_without_a_ticket(
+    client, desk, db, factories
+):
     headers = {"Authorization": f"Bearer {factories.token(desk.agent)}"}
     body = {"site_id": desk.site.id, "summary": "Down", "contact_id": desk.caller.id, "pin": "0000"}
     refused = client.post("/api/v1/servicedesk/tickets", json=body, headers=headers)
     assert refused.status_code == 403
+    assert client.post("/api/v1/servicedesk/tickets", json=body, headers=headers).status_code == 403
+    # Failed attempts are recorded but leave no orphan ticket in state "new".
+    assert db.session.scalars(select(Ticket)).all() == []
+    attempts = db.session.scalars(select(VerificationAttempt)).all()
+    assert [(a.outcome, a.ticket_id) for a in attempts] == [("wrong_pin", None)] * 2
     body["pin"] = "4711"
     created = client.post("/api/v1/servicedesk/tickets", json=body, headers=headers)
     assert created.status_code == 201
@@ -176,7 +200,7 @@ def test_api_technician_logs_work_and_resolves_and_reads_the_event_log(client, d
     )
     assert (
         client.post(
-            f"{base}/time-entries", json={"kind": "remote", "minutes": 95}, headers=headers
+            f"{base}/time-entries", json={"kind": "on_site", "minutes": 95}, headers=headers
         ).status_code
         == 201
     )
@@ -213,3 +237,18 @@ def test_a_german_speaking_desk_agent_gets_the_call_page_in_german(client, desk,
     page = client.get(f"/servicedesk/desk/sites/{desk.site.id}").text
     assert "ausserhalb der Bereitschaftszeit" in page
     assert "Fast-Lane-Ticket" in page and "CHF 250.00" in page
+
+
+def test_the_chief_records_the_first_reaction_on_an_escalated_ticket_page(client, desk, db):
+    ticket = intake.open_ticket(desk.site, "SBC down", "phone", desk.agent)
+    intake.verify(ticket, desk.caller, "4711", desk.agent)
+    dispatch(ticket, desk.agent)
+    work.escalate_third_level(ticket, desk.agent, desk.chief, "severe")
+    db.session.commit()
+    login(client, desk.chief)
+    page = client.get(f"/servicedesk/tickets/{ticket.id}")
+    assert "Record first reaction" in page.text
+    client.post(f"/servicedesk/tickets/{ticket.id}/work/react", data={"note": "Failover"})
+    db.session.refresh(ticket)
+    assert (ticket.state, ticket.first_reaction_by_id) == ("escalated", desk.chief.id)
+    assert "Record first reaction" not in client.get(f"/servicedesk/tickets/{ticket.id}").text

@@ -1,8 +1,8 @@
 """servicedesk
 
-Revision ID: 146a7cb48954
+Revision ID: 12ef56741420
 Revises:
-Create Date: 2026-11-24 20:28:10.487676
+Create Date: 2026-11-24 21:29:23.737165
 
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 import app.database
 
 # revision identifiers, used by Alembic.
-revision = "146a7cb48954"
+revision = "12ef56741420"
 down_revision = None
 branch_labels = ("servicedesk",)
 depends_on = "core"
@@ -83,7 +83,6 @@ def upgrade():
         sa.Column("resolution", sa.Text(), nullable=False),
         sa.Column("resolved_at", app.database.UTCDateTime(), nullable=True),
         sa.Column("closed_at", app.database.UTCDateTime(), nullable=True),
-        sa.Column("alert_fingerprint", sa.String(length=200), nullable=True),
         sa.Column("alert_resolved_at", app.database.UTCDateTime(), nullable=True),
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("created_at", app.database.UTCDateTime(), nullable=False),
@@ -137,9 +136,6 @@ def upgrade():
             name=op.f("fk_servicedesk_ticket_technician_id_core_user"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_servicedesk_ticket")),
-        sa.UniqueConstraint(
-            "alert_fingerprint", name=op.f("uq_servicedesk_ticket_alert_fingerprint")
-        ),
     )
     with op.batch_alter_table("servicedesk_ticket", schema=None) as batch_op:
         batch_op.create_index(
@@ -188,6 +184,7 @@ def upgrade():
         sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("customer_id", sa.Integer(), nullable=False),
         sa.Column("site_id", sa.Integer(), nullable=False),
+        sa.Column("billing_date", sa.Date(), nullable=False),
         sa.Column("service_date", sa.Date(), nullable=False),
         sa.Column("description", sa.String(length=300), nullable=False),
         sa.Column("quantity", app.database.ExactDecimal(12, 3), nullable=False),
@@ -215,10 +212,10 @@ def upgrade():
     )
     with op.batch_alter_table("servicedesk_charge", schema=None) as batch_op:
         batch_op.create_index(
-            batch_op.f("ix_servicedesk_charge_customer_id"), ["customer_id"], unique=False
+            batch_op.f("ix_servicedesk_charge_billing_date"), ["billing_date"], unique=False
         )
         batch_op.create_index(
-            batch_op.f("ix_servicedesk_charge_service_date"), ["service_date"], unique=False
+            batch_op.f("ix_servicedesk_charge_customer_id"), ["customer_id"], unique=False
         )
         batch_op.create_index(
             batch_op.f("ix_servicedesk_charge_site_id"), ["site_id"], unique=False
@@ -275,12 +272,42 @@ def upgrade():
         sa.UniqueConstraint("ticket_id", name=op.f("uq_servicedesk_fast_lane_credit_ticket_id")),
     )
     op.create_table(
+        "servicedesk_firing_alert",
+        sa.Column("fingerprint", sa.String(length=200), nullable=False),
+        sa.Column("starts_at", sa.String(length=40), nullable=False),
+        sa.Column("ticket_id", sa.Integer(), nullable=False),
+        sa.Column("alertname", sa.String(length=200), nullable=False),
+        sa.Column("first_seen_at", app.database.UTCDateTime(), nullable=False),
+        sa.Column("resolved_at", app.database.UTCDateTime(), nullable=True),
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["ticket_id"],
+            ["servicedesk_ticket.id"],
+            name=op.f("fk_servicedesk_firing_alert_ticket_id_servicedesk_ticket"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_servicedesk_firing_alert")),
+        sa.UniqueConstraint(
+            "fingerprint",
+            "starts_at",
+            name=op.f("uq_servicedesk_firing_alert_fingerprint_starts_at"),
+        ),
+    )
+    with op.batch_alter_table("servicedesk_firing_alert", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_servicedesk_firing_alert_fingerprint"), ["fingerprint"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_servicedesk_firing_alert_ticket_id"), ["ticket_id"], unique=False
+        )
+
+    op.create_table(
         "servicedesk_material",
         sa.Column("ticket_id", sa.Integer(), nullable=False),
         sa.Column("added_by_id", sa.Integer(), nullable=False),
         sa.Column("description", sa.String(length=200), nullable=False),
         sa.Column("quantity", app.database.ExactDecimal(12, 3), nullable=False),
         sa.Column("unit_price", app.database.ExactDecimal(14, 2), nullable=False),
+        sa.Column("used_on", sa.Date(), nullable=False),
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("created_at", app.database.UTCDateTime(), nullable=False),
         sa.Column("updated_at", app.database.UTCDateTime(), nullable=False),
@@ -310,6 +337,7 @@ def upgrade():
         sa.Column("recipient", sa.String(length=254), nullable=False),
         sa.Column("claimed_at", app.database.UTCDateTime(), nullable=False),
         sa.Column("sent_at", app.database.UTCDateTime(), nullable=True),
+        sa.Column("failed_at", app.database.UTCDateTime(), nullable=True),
         sa.Column("id", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["ticket_id"],
@@ -510,6 +538,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f("ix_servicedesk_material_ticket_id"))
 
     op.drop_table("servicedesk_material")
+    with op.batch_alter_table("servicedesk_firing_alert", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_servicedesk_firing_alert_ticket_id"))
+        batch_op.drop_index(batch_op.f("ix_servicedesk_firing_alert_fingerprint"))
+
+    op.drop_table("servicedesk_firing_alert")
     op.drop_table("servicedesk_fast_lane_credit")
     with op.batch_alter_table("servicedesk_escalation", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_servicedesk_escalation_ticket_id"))
@@ -518,8 +551,8 @@ def downgrade():
     with op.batch_alter_table("servicedesk_charge", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_servicedesk_charge_ticket_id"))
         batch_op.drop_index(batch_op.f("ix_servicedesk_charge_site_id"))
-        batch_op.drop_index(batch_op.f("ix_servicedesk_charge_service_date"))
         batch_op.drop_index(batch_op.f("ix_servicedesk_charge_customer_id"))
+        batch_op.drop_index(batch_op.f("ix_servicedesk_charge_billing_date"))
 
     op.drop_table("servicedesk_charge")
     with op.batch_alter_table("servicedesk_alert_event", schema=None) as batch_op:

@@ -1,0 +1,208 @@
+"""People read words, not codes: contract states, quote states and tier names in German
+and English; the codes stay in data-* attributes; the plugin's catalog is complete."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.pofile import read_po
+from flask_babel import force_locale
+
+from plugins.contracts import labels
+from plugins.contracts.models import (
+    APPROVAL_STATES,
+    CONTRACT_ORIGINS,
+    CONTRACT_STATES,
+    QUOTE_STATES,
+)
+from plugins.contracts.quotes import send_quote
+from plugins.contracts.services import give_notice, start_contract
+from tests.contracts.test_quotes import build_quote
+from tests.factories import login
+
+ROOT = Path(__file__).resolve().parents[2]
+PLUGIN = ROOT / "plugins" / "contracts"
+CATALOG = PLUGIN / "translations" / "de" / "LC_MESSAGES" / "messages.po"
+HOST_CATALOG = ROOT / "app" / "translations" / "de" / "LC_MESSAGES" / "messages.po"
+KEYWORDS = {
+    "_": None,
+    "gettext": None,
+    "ngettext": (1, 2),
+    "N_": None,
+    "_l": None,
+    "lazy_gettext": None,
+}
+PLACEHOLDER = re.compile(r"%\(\w+\)[sd]")
+
+
+@pytest.fixture
+def two_contracts(db, factories, customer, site):
+    """Filiale Brugg on pro (active) and Filiale Wettingen on premium (notice given)."""
+    start_contract(site, "pro", date(2025, 1, 1))
+    other = factories.site(customer, "Filiale Wettingen")
+    give_notice(start_contract(other, "premium", date(2025, 1, 1)), date(2026, 11, 24))
+    db.session.commit()
+
+
+def _row(page: str, site_name: str) -> str:
+    rows = [
+        row for row in re.findall(r"<tr data-contract=.*?</tr>", page, re.S) if site_name in row
+    ]
+    assert len(rows) == 1, site_name
+    return rows[0]
+
+
+def test_the_contracts_list_speaks_german(client, factories, two_contracts):
+    login(client, factories.user("account_manager"))
+    page = client.get("/contracts/?lang=de").text
+    brugg, wettingen = _row(page, "Filiale Brugg"), _row(page, "Filiale Wettingen")
+    assert '<td class="state" data-state="active">aktiv</td>' in brugg
+    assert '<td class="tier" data-tier="pro">winCall pro 5x12h</td>' in brugg
+    assert '<td class="state" data-state="cancelled">gekündigt</td>' in wettingen
+    assert '<td class="tier" data-tier="premium">winCall premium 7x24h</td>' in wettingen
+    # the state filter links read as words too
+    assert 'data-state="ended">beendet</a>' in page and 'data-state="draft">Entwurf</a>' in page
+
+
+def test_the_contracts_list_speaks_english_when_chosen(client, factories, two_contracts):
+    login(client, factories.user("account_manager"))
+    page = client.get("/contracts/?lang=en").text
+    brugg, wettingen = _row(page, "Filiale Brugg"), _row(page, "Filiale Wettingen")
+    assert '<td class="state" data-state="active">active</td>' in brugg
+    assert '<td class="tier" data-tier="pro">winCall pro 5x12h</td>' in brugg
+    assert '<td class="state" data-state="cancelled">cancelled</td>' in wettingen
+
+
+def _contract_page(client, db, factories, site, language: str) -> str:
+    contract = start_contract(site, "pro_plus", date(2025, 1, 1))
+    db.session.commit()
+    login(client, factories.user("account_manager"))
+    return client.get(f"/contracts/{contract.id}?lang={language}").text
+
+
+def test_the_contract_page_names_state_tier_origin_and_changes(client, db, factories, site):
+    german = _contract_page(client, db, factories, site, "de")
+    assert 'data-state="active">aktiv</small>' in german
+    assert 'data-tier="pro_plus">winCall pro+ 6x12h</span>' in german
+    assert 'data-origin="manual">von Winet erfasst</dd>' in german
+    assert 'data-change="start">Beginn</td>' in german
+
+
+def test_the_contract_page_in_english(client, db, factories, site):
+    english = _contract_page(client, db, factories, site, "en")
+    assert 'data-tier="pro_plus">winCall pro+ 6x12h</span>' in english
+    assert 'data-state="active">active</small>' in english
+    assert 'data-origin="manual">entered by Winet</dd>' in english
+    assert 'data-change="start">start</td>' in english
+
+
+def test_a_sent_quote_reads_as_words(client, db, factories, customer, outbox):
+    quote = build_quote(db, factories, customer, tiers=("premium", "pro"))
+    send_quote(quote)
+    db.session.commit()
+    login(client, factories.user("account_manager"))
+    listing = client.get("/contracts/quotes?lang=de").text
+    assert '<td class="quote-state" data-state="sent">versandt</td>' in listing
+    assert '<td class="approval" data-approval="not_needed">nicht nötig</td>' in listing
+    page = client.get(f"/contracts/quotes/{quote.id}").text
+    assert 'data-state="sent">versandt</small>' in page
+    assert 'data-tier="premium">winCall premium 7x24h</td>' in page
+
+
+def test_percentages_read_as_numbers(client, db, factories, customer):
+    quote = build_quote(db, factories, customer, tiers=("pro",), manual="10")
+    login(client, quote.account_manager)
+    page = client.get(f"/contracts/quotes/{quote.id}?lang=de").text
+    assert "Ihre Limite: 10 %" in page and 'value="10"' in page
+    assert "E+" not in page
+
+
+@pytest.mark.parametrize(
+    ("codes", "label"),
+    [
+        (CONTRACT_STATES, labels.contract_state_label),
+        (QUOTE_STATES, labels.quote_state_label),
+        (APPROVAL_STATES, labels.approval_label),
+        (CONTRACT_ORIGINS, labels.origin_label),
+        (("start", "upgrade", "downgrade"), labels.change_label),
+    ],
+)
+def test_every_stored_code_has_a_german_word(app, codes, label):
+    with app.test_request_context(), force_locale("de"):
+        for code in codes:
+            german = label(code)
+            assert german and german != code, code
+    with app.test_request_context(), force_locale("en"):
+        assert all(label(code) for code in codes)
+
+
+def test_known_words_and_unknown_codes(app):
+    with app.test_request_context(), force_locale("de"):
+        assert labels.contract_state_label("cancelled") == "gekündigt"
+        assert labels.quote_state_label("sent") == "versandt"
+        assert labels.approval_label("pending") == "wartet auf Freigabe durch Finanzen"
+        assert labels.contract_state_label("something_new") == "something_new"
+        assert labels.contract_state_label(None) == ""
+
+
+def test_tier_names_come_from_the_catalog(app):
+    with app.test_request_context():
+        assert labels.tier_name("pro_plus") == "winCall pro+ 6x12h"
+        assert labels.tier_name("basic") == "winCall basic 5x6h"
+        # before the catalog existed, today's name stands in; an unknown code stays a code
+        assert labels.tier_name("pro", on=date(1990, 1, 1)) == "winCall pro 5x12h"
+        assert labels.tier_name("platinum") == "platinum"
+        assert labels.tier_name(None) == ""
+
+
+# --- the catalog ------------------------------------------------------------------------
+
+
+def _catalog(path: Path):
+    with open(path, "rb") as handle:
+        return read_po(handle, locale="de")
+
+
+def _translated(catalog) -> dict:
+    found = {}
+    for message in catalog:
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        if message.id and all(strings):
+            found[message.id] = message.string
+    return found
+
+
+def test_every_contracts_message_has_a_swiss_german_translation():
+    with open(ROOT / "babel.cfg") as config:
+        method_map, options_map = parse_mapping_cfg(config)
+    extracted = {
+        message
+        for _, _, message, _, _ in extract_from_dir(
+            PLUGIN, method_map, options_map, keywords=KEYWORDS
+        )
+    }
+    plugin, host = _translated(_catalog(CATALOG)), _translated(_catalog(HOST_CATALOG))
+    missing = sorted(str(m) for m in extracted if m not in plugin and m not in host)
+    assert not missing, "translate in plugins/contracts/translations:\n" + "\n".join(missing)
+    # one word per message in the whole application: the host's stands, no copy of it here
+    assert sorted(str(m) for m in plugin if m in host) == []
+    for message in _catalog(CATALOG):
+        if not message.id:
+            continue
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        assert "fuzzy" not in message.flags, message.id
+        for text in strings:
+            assert "ß" not in text, f"Swiss German writes ss: {text}"
+            assert set(PLACEHOLDER.findall(text)) == set(PLACEHOLDER.findall(ids[0])), text
+
+
+def test_the_compiled_contracts_catalog_is_current():
+    compiled = CATALOG.with_suffix(".mo")
+    assert compiled.exists(), "run `make translations`"
+    assert compiled.stat().st_mtime >= CATALOG.stat().st_mtime - 1, "run `make translations`"
