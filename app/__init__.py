@@ -45,6 +45,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(INSTANCE_DIR))
     app.url_map.converters["int"] = web.IdConverter  # before any rule is added
     app.config.update(from_environment())
+    # Any other setting, e.g. a plugin's: WINET_CONFIG_INVOICE_CREDITOR_IBAN=... sets
+    # INVOICE_CREDITOR_IBAN (values are parsed as JSON when they are JSON).
+    app.config.from_prefixed_env("WINET_CONFIG")
     if config:
         app.config.update(config)
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url(app.config["SQLALCHEMY_DATABASE_URI"])
