@@ -77,6 +77,16 @@ def N_(message: str) -> str:
     return message
 
 
+def number(value: Decimal | None) -> str:
+    """A rate or quantity without trailing zeros or exponent: 8.1000 -> "8.1", 10 -> "10".
+
+    Decimal.normalize() alone would print 10 as "1E+1".
+    """
+    if value is None:
+        return ""
+    return format(value.normalize(), "f")
+
+
 def register(app: Flask) -> None:
     login_manager.login_view = "core_auth.login"
     # Flask-Login flashes this when a page needs a login; flashed text must be plain
@@ -93,6 +103,7 @@ def register(app: Flask) -> None:
 
     app.before_request(_refuse_nul_characters)
     app.jinja_env.filters["chf"] = chf
+    app.jinja_env.filters["number"] = number
     app.jinja_env.filters["local_datetime"] = lambda value, fmt="short": (
         format_datetime(local(value), fmt) if isinstance(value, datetime) else ""
     )
