@@ -23,6 +23,10 @@ class RuleViolation(ValueError):
         self.field = field
 
 
+class RecordNotFound(LookupError):
+    """A record that does not exist, or that belongs to another customer: both look alike."""
+
+
 def _apply(record: Any, data: BaseModel, skip: tuple[str, ...] = ()) -> None:
     for name, value in data.model_dump(exclude_unset=True).items():
         if name in skip:

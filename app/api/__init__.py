@@ -138,6 +138,24 @@ def _answer_invalid_body(view: Callable, kwargs: dict[str, Any], error: ApiError
     raise error
 
 
+def committed(action: Callable[[], Any]) -> Any:
+    """Run a service call and commit. A refused rule answers 422, an unknown (or another
+    customer's) record 404; in both cases the transaction is rolled back: nothing kept."""
+    from app.services import RecordNotFound, RuleViolation
+
+    try:
+        result = action()
+        db.session.commit()
+        return result
+    except RuleViolation as error:
+        db.session.rollback()
+        details = [{"field": error.field, "message": str(error)}] if error.field else None
+        raise ApiError(422, "rule_violation", str(error), details) from error
+    except RecordNotFound as error:
+        db.session.rollback()
+        raise ApiError(404, "not_found", "no such record") from error
+
+
 def serialise(model: type[BaseModel], value: Any, many: bool) -> Any:
     if many:
         return [model.model_validate(item).model_dump(mode="json") for item in value]

@@ -5,9 +5,8 @@ from __future__ import annotations
 from flask_login import current_user
 from sqlalchemy import select
 
-from app.api import api_blueprint, operation
+from app.api import api_blueprint, committed, operation
 from app.database import db
-from app.errors import ApiError
 from app.models import Contact, Customer, Site, User
 from app.models.catalog import tier_versions_on
 from app.schemas import (
@@ -28,7 +27,6 @@ from app.schemas import (
 )
 from app.security import get_visible_or_404, has_permission, scope_to_customer
 from app.services import (
-    RuleViolation,
     create_contact,
     create_customer,
     create_site,
@@ -42,18 +40,6 @@ from app.services import (
 from app.timeutil import today
 
 bp = api_blueprint("core_api")
-
-
-def committed(action):
-    """Run a service call and commit; a refused rule answers 422 and changes nothing."""
-    try:
-        result = action()
-        db.session.commit()
-        return result
-    except RuleViolation as error:
-        db.session.rollback()
-        details = [{"field": error.field, "message": str(error)}] if error.field else None
-        raise ApiError(422, "rule_violation", str(error), details) from error
 
 
 # --- customers ------------------------------------------------------------------------

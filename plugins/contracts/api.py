@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app.api import api_blueprint, operation
+from app.api import api_blueprint, committed, operation
 from app.database import db
 from app.errors import ApiError
 from app.models import Customer, Site
@@ -32,21 +32,6 @@ from plugins.contracts.schemas import (
 )
 
 bp = api_blueprint("contracts_api")
-
-
-def committed(action):
-    """Run a rule and commit; a refused rule answers 422 and leaves nothing behind."""
-    try:
-        result = action()
-        db.session.commit()
-        return result
-    except RuleViolation as error:
-        db.session.rollback()
-        details = [{"field": error.field, "message": str(error)}] if error.field else None
-        raise ApiError(422, "rule_violation", str(error), details) from error
-    except LookupError as error:
-        db.session.rollback()
-        raise ApiError(404, "not_found", "no such record") from error
 
 
 # --- presenters -----------------------------------------------------------------------

@@ -12,7 +12,7 @@ from flask_babel import ngettext
 from app.database import db
 from app.models import Site, TierVersion, User
 from app.models.catalog import tier_versions_on
-from app.services import RuleViolation
+from app.services import RecordNotFound, RuleViolation
 from app.timeutil import now, today
 from plugins.contracts.models import Contract
 from plugins.contracts.services import order_tier
@@ -56,14 +56,14 @@ def shop_offers(on: date | None = None) -> list[ShopOffer]:
 def order_in_shop(user: User, site_id: int, tier_code: str) -> Contract:
     """A customer's order: an active contract from today, or a change of the one in force.
 
-    A site of another company is answered exactly like a missing one (LookupError), so
+    A site of another company is answered exactly like a missing one (RecordNotFound), so
     that the shop does not reveal which site ids exist.
     """
     if user.role != "customer" or user.customer_id is None:
         raise RuleViolation("only customer users order in the web shop")
     site = db.session.get(Site, site_id)
     if site is None or site.customer_id != user.customer_id:
-        raise LookupError(f"no site {site_id}")
+        raise RecordNotFound(f"no site {site_id}")
     if not site.active:
         raise RuleViolation(_("This site is inactive."), "site")
     return order_tier(site, tier_code, origin="shop", start_date=today(), signed_at=now())

@@ -5,14 +5,14 @@ from __future__ import annotations
 import hmac
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Literal
 
 from flask import current_app, request
 from flask_login import current_user
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from app.api import api_blueprint, operation
+from app.api import api_blueprint, committed, operation
 from app.database import db
 from app.errors import ApiError
 from app.models import Contact, Site
@@ -138,17 +138,6 @@ class AlertOut(BaseModel):
     created: bool
     status: str
     fingerprint: str
-
-
-def committed(action) -> Any:
-    try:
-        result = action()
-        db.session.commit()
-        return result
-    except RuleViolation as error:
-        db.session.rollback()
-        details = [{"field": error.field, "message": str(error)}] if error.field else None
-        raise ApiError(422, "rule_violation", str(error), details) from error
 
 
 @operation(
