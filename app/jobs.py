@@ -42,6 +42,22 @@ def _runner(job: PeriodicTask) -> Callable:
     return run
 
 
+ONE_OFF_TASK = "winet.one_off"
+
+
+def one_off(function: Callable) -> Callable:
+    """Mark a function as a one-off job that `enqueue_call` may run (only marked ones run)."""
+    function.__winet_one_off__ = True
+    return function
+
+
+def _run_one_off(ref: str, args: list | None = None, kwargs: dict | None = None):
+    function = load_object(ref)
+    if not getattr(function, "__winet_one_off__", False):
+        raise PluginError(f"{ref} is not a one-off job (mark it with app.jobs.one_off)")
+    return function(*(args or ()), **(kwargs or {}))
+
+
 def create_celery(app: Flask) -> Celery:
     """A Celery app bound to this Flask app: every task runs inside its app context."""
 
@@ -67,6 +83,7 @@ def create_celery(app: Flask) -> Celery:
     )
     for job in jobs:
         celery.task(name=job.name, shared=False)(_runner(job))
+    celery.task(name=ONE_OFF_TASK, shared=False)(_run_one_off)
     return celery
 
 
@@ -123,3 +140,28 @@ def celery_of(app: Flask | None = None) -> Celery:
 def enqueue(name: str, *args, **kwargs):
     """Run a task by name: on the broker when there is one, else right here."""
     return celery_of().tasks[name].delay(*args, **kwargs)
+
+
+def enqueue_call(ref: str, *args, **kwargs) -> None:
+    """Start a one-off job, a function marked with `one_off`, given as "module:function".
+
+    Arguments must be JSON values. On the broker when there is one (the request returns at
+    once); without a broker in a daemon thread when INPROCESS_SCHEDULER is set (`make
+    run`); otherwise right here, synchronously (tests, scripts).
+    """
+    app = current_app._get_current_object()
+    task = celery_of(app).tasks[ONE_OFF_TASK]
+    if app.config.get("CELERY_BROKER_URL"):
+        task.delay(ref, list(args), kwargs)
+    elif app.config.get("INPROCESS_SCHEDULER"):
+
+        def work():
+            with app.app_context():
+                try:
+                    task.apply(args=(ref, list(args), kwargs), throw=True)
+                except Exception:
+                    log.exception("one-off job %s failed", ref)
+
+        threading.Thread(target=work, name=f"winet-job-{ref}", daemon=True).start()
+    else:
+        task.apply(args=(ref, list(args), kwargs), throw=True)

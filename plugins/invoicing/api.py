@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
-from flask import Response, current_app
+from flask import Response, current_app, url_for
 from flask_login import current_user
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
@@ -18,7 +18,7 @@ from app.security import get_visible_or_404, scope_to_customer
 from app.services import RuleViolation
 from app.timeutil import today
 from plugins.invoicing.billing import Month
-from plugins.invoicing.models import Invoice
+from plugins.invoicing.models import Invoice, InvoiceRun
 
 bp = api_blueprint("invoicing_api", "/invoicing")
 
@@ -40,14 +40,30 @@ class FailureOut(BaseModel):
     reason: str
 
 
-class RunOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    run_id: int | None
+class RunStartedOut(BaseModel):
+    run_id: int
     period: str
-    invoice_ids: list[int]
-    issued_numbers: list[str]
-    conflicts: int
+    status: str = Field(description="queued, running, finished or failed")
+    status_url: str = Field(description="GET it to follow the run")
+
+
+class RunStatusOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    period: str
+    status: str = Field(description="queued, running, finished or failed")
+    issue: bool
+    actor: str
+    requested_at: datetime | None
+    started_at: datetime | None = Field(description="None while the run is queued")
+    finished_at: datetime | None
+    invoices_planned: int | None = Field(description="known once the run has planned")
+    invoices_created: int
+    invoices_issued: int
+    conflicts: int = Field(description="invoices another run had billed first")
     failures: list[FailureOut]
+    error: str | None = Field(description="why a failed run stopped")
+    invoice_ids: list[int] = Field(description="the invoices this run created so far")
 
 
 class InvoiceQuery(BaseModel):
@@ -149,28 +165,81 @@ def _rule(action):
         raise ApiError(422, "rule_violation", str(error)) from error
 
 
+def _status_url(run_id: int) -> str:
+    return url_for("invoicing_api.get_run", run_id=run_id)
+
+
 @operation(
     bp,
     "POST",
     "/runs",
     permission="invoicing.run",
-    summary="Run the monthly invoicing for a period (idempotent)",
+    summary="Queue the monthly invoicing of a period (idempotent); follow it at status_url",
     tags="invoicing",
     body=RunIn,
-    response=RunOut,
-    status=201,
+    response=RunStartedOut,
+    status=202,
 )
 def start_run(body: RunIn):
-    from plugins.invoicing.run import run_period
+    from plugins.invoicing.run import RunInProgress
+    from plugins.invoicing.run import start_run as queue_run
 
-    result = run_period(body.period, issue=body.issue, actor=_actor())
+    try:
+        run = queue_run(body.period, issue=body.issue, actor=_actor())
+    except RunInProgress as busy:
+        raise ApiError(
+            409,
+            "run_in_progress",
+            f"a run of {body.period} is already {busy.run.status}; no second run was started",
+            {"run_id": busy.run.id, "status_url": _status_url(busy.run.id)},
+        ) from None
     return {
-        "run_id": result.run_id,
-        "period": result.period,
-        "invoice_ids": result.invoice_ids,
-        "issued_numbers": result.issued_numbers,
-        "conflicts": result.conflicts,
-        "failures": [f.__dict__ for f in result.failures],
+        "run_id": run.id,
+        "period": run.period,
+        "status": run.status,
+        "status_url": _status_url(run.id),
+    }
+
+
+@operation(
+    bp,
+    "GET",
+    "/runs/<int:run_id>",
+    permission="invoicing.run",
+    summary="A run's status, its counts so far and its failures with their reasons",
+    tags="invoicing",
+    response=RunStatusOut,
+)
+def get_run(run_id: int):
+    run = db.session.get(InvoiceRun, run_id)
+    if run is None:
+        raise ApiError(404, "not_found", "no such run")
+    invoice_ids = db.session.scalars(
+        select(Invoice.id).where(Invoice.run_id == run.id).order_by(Invoice.id)
+    ).all()
+    return {
+        "id": run.id,
+        "period": run.period,
+        "status": run.status,
+        "issue": run.issue,
+        "actor": run.actor,
+        "requested_at": run.requested_at,
+        "started_at": None if run.status == "queued" else run.started_at,
+        "finished_at": run.finished_at,
+        "invoices_planned": run.invoices_planned,
+        "invoices_created": run.invoices_created,
+        "invoices_issued": run.invoices_issued,
+        "conflicts": run.conflicts,
+        "failures": [
+            {
+                "customer_id": f["customer_id"],
+                "customer_name": f["customer"],
+                "reason": f["reason"],
+            }
+            for f in run.failures
+        ],
+        "error": run.error,
+        "invoice_ids": invoice_ids,
     }
 
 

@@ -1,4 +1,5 @@
-"""The scheduler's part: start the monthly run on the 1st (drafts; finance reviews them)."""
+"""Background jobs: the monthly run on the 1st (drafts; finance reviews them), and a run
+queued from the pages or the API."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.database import db
+from app.jobs import one_off
 from app.timeutil import today
 from plugins.invoicing.billing import Month
 from plugins.invoicing.models import InvoiceRun
@@ -35,3 +37,11 @@ def monthly_run() -> str | None:
     issue = bool(current_app.config.get("INVOICING_SCHEDULED_ISSUE", False))
     run_period(period, issue=issue, actor=SCHEDULER_ACTOR)
     return period
+
+
+@one_off
+def run_in_background(run_id: int) -> None:
+    """Do the queued run `run_id` (see plugins.invoicing.run.start_run)."""
+    from plugins.invoicing.run import execute_run
+
+    execute_run(run_id)

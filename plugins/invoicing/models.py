@@ -42,18 +42,42 @@ MUTABLE_AFTER_ISSUE = frozenset(
 )
 
 
+RUN_STATES = ("queued", "running", "finished", "failed")
+RUN_ACTIVE = ("queued", "running")
+
+
 class InvoiceRun(IdMixin, db.Model):
-    """One start of the monthly run, with what it did and who failed why."""
+    """One start of the monthly run, with what it did and who failed why.
+
+    A run started from the pages or the API is queued and done by a background job, which
+    keeps the counts up to date while it works (`updated_at` is its heartbeat). While it
+    is queued or running, `active_period` holds its period: unique, so one period has one
+    such run at a time. CLI and scheduler runs are synchronous and never set it.
+    """
 
     __tablename__ = "invoicing_run"
 
     period: Mapped[str] = mapped_column(String(7), index=True)
+    # Runs recorded before background runs existed all finished (or died): "finished".
+    status: Mapped[str] = mapped_column(String(10), default="queued", server_default="finished")
+    requested_at: Mapped[datetime | None]
+    # When the work began (for a run still queued: when it was requested).
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
     actor: Mapped[str] = mapped_column(String(120), default="system")
     issue: Mapped[bool] = mapped_column(default=False)
+    invoices_planned: Mapped[int | None]
     invoices_created: Mapped[int] = mapped_column(default=0)
+    invoices_issued: Mapped[int] = mapped_column(default=0, server_default="0")
+    conflicts: Mapped[int] = mapped_column(default=0, server_default="0")
     failures: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    error: Mapped[str | None] = mapped_column(Text)
+    active_period: Mapped[str | None] = mapped_column(String(7), unique=True, index=True)
+
+    @property
+    def active(self) -> bool:
+        return self.status in RUN_ACTIVE
 
 
 class Invoice(IdMixin, TimestampMixin, db.Model):

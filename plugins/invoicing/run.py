@@ -5,16 +5,22 @@ ledger (BilledSubscription, BilledCharge) with a unique key, written in the same
 transaction as its invoice. A repeated run finds the keys and skips them; a concurrent
 run that bills the same item first makes our insert fail, the transaction rolls back and
 the group is planned again without it; a run killed halfway committed whole invoices only.
+
+Pages and the API queue a run (`start_run`) as a background job (`execute_run`), which
+keeps the run record's status and counts up to date; the CLI and the scheduler run it
+synchronously (`run_period`). Both write the same invoices.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from app.audit import acting_as
@@ -34,6 +40,7 @@ from plugins.invoicing.billing import (
     plan_month,
 )
 from plugins.invoicing.models import (
+    RUN_ACTIVE,
     BilledCharge,
     BilledSubscription,
     Invoice,
@@ -500,6 +507,150 @@ def bill_plan(plan: InvoicePlan, period: PeriodPlan, run_id: int | None) -> tupl
     return "conflict", None
 
 
+# --- the run as a whole ---------------------------------------------------------------
+
+# How often a run writes its counts so far (and its heartbeat) while it works.
+PROGRESS_SECONDS = 1.0
+# A queued or running run whose heartbeat is older than this is taken for dead (its
+# worker was killed): it no longer blocks a new run of its period.
+STALE_AFTER = timedelta(minutes=15)
+JOB = "plugins.invoicing.jobs:run_in_background"
+
+
+class RunInProgress(RuntimeError):
+    """A run of the same period is already queued or running; `run` is that one."""
+
+    def __init__(self, run: InvoiceRun):
+        super().__init__(f"a run of {run.period} is already {run.status} (run {run.id})")
+        self.run = run
+
+
+def _failure_records(failures: Iterable[RunFailure]) -> list[dict]:
+    return [
+        {"customer_id": f.customer_id, "customer": f.customer_name, "reason": f.reason}
+        for f in failures
+    ]
+
+
+def _save(run_id: int, **values) -> None:
+    """Write to the run record in a transaction of its own."""
+    db.session.execute(
+        update(InvoiceRun).where(InvoiceRun.id == run_id).values(updated_at=now(), **values)
+    )
+    db.session.commit()
+
+
+def _progress(run_id: int, result: RunResult) -> None:
+    _save(
+        run_id,
+        invoices_created=len(result.invoice_ids),
+        conflicts=result.conflicts,
+        failures=_failure_records(result.failures),
+    )
+
+
+def _is_stale(run: InvoiceRun) -> bool:
+    heartbeat = run.updated_at or run.requested_at or run.started_at
+    return heartbeat is None or now() - heartbeat > STALE_AFTER
+
+
+def active_run(period: str) -> InvoiceRun | None:
+    """The run of `period` queued or running now, if any; a stale one is marked failed."""
+    runs = db.session.scalars(
+        select(InvoiceRun)
+        .where(InvoiceRun.period == period, InvoiceRun.status.in_(RUN_ACTIVE))
+        .order_by(InvoiceRun.id)
+    ).all()
+    for run in runs:
+        if not _is_stale(run):
+            return run
+        _save(
+            run.id,
+            status="failed",
+            active_period=None,
+            finished_at=now(),
+            error=f"no progress since {run.updated_at or run.started_at:%Y-%m-%d %H:%M} UTC; "
+            "the job was probably stopped",
+        )
+    return None
+
+
+def start_run(period: Month | str, *, issue: bool = False, actor: str = "system") -> InvoiceRun:
+    """Queue a run of `period` as a background job and return its record at once.
+
+    Raises RunInProgress when a run of the period is already queued or running. Without a
+    broker the job may have run (even finished) by the time this returns.
+    """
+    from app.jobs import enqueue_call
+
+    month = Month.parse(period) if isinstance(period, str) else period
+    existing = active_run(month.label)
+    if existing is not None:
+        raise RunInProgress(existing)
+    instant = now()
+    record = InvoiceRun(
+        period=month.label,
+        status="queued",
+        actor=actor,
+        issue=issue,
+        requested_at=instant,
+        started_at=instant,
+        updated_at=instant,
+        active_period=month.label,
+    )
+    db.session.add(record)
+    try:
+        db.session.commit()
+    except IntegrityError:  # another clerk queued the same period a moment ago
+        db.session.rollback()
+        existing = db.session.scalar(
+            select(InvoiceRun).where(InvoiceRun.active_period == month.label)
+        )
+        if existing is None:
+            raise
+        raise RunInProgress(existing) from None
+    run_id = record.id
+    try:
+        enqueue_call(JOB, run_id)
+    except Exception as error:  # the broker is unreachable: the run must not stay queued
+        db.session.rollback()
+        _save(
+            run_id,
+            status="failed",
+            active_period=None,
+            finished_at=now(),
+            error=f"could not be queued: {type(error).__name__}: {error}",
+        )
+        raise
+    record = db.session.get(InvoiceRun, run_id)
+    db.session.refresh(record)
+    return record
+
+
+def execute_run(run_id: int) -> RunResult | None:
+    """The background job: claim the queued run `run_id` and do it.
+
+    Returns None when the run is no longer queued (done, or given up as stale). A run that
+    breaks is recorded as failed with the error, not raised: the job has no one to tell.
+    """
+    claimed = db.session.execute(
+        update(InvoiceRun)
+        .where(InvoiceRun.id == run_id, InvoiceRun.status == "queued")
+        .values(status="running", started_at=now(), updated_at=now())
+    ).rowcount
+    db.session.commit()
+    if not claimed:
+        log.warning("invoice run %s is not queued any more; nothing to do", run_id)
+        return None
+    record = db.session.get(InvoiceRun, run_id)
+    period, issue, actor = record.period, record.issue, record.actor
+    try:
+        return _execute(run_id, Month.parse(period), issue=issue, actor=actor)
+    except Exception:
+        log.exception("invoice run %s failed", run_id)
+        return None
+
+
 def run_period(
     period: Month | str,
     *,
@@ -507,46 +658,103 @@ def run_period(
     actor: str = "system",
     customer_ids: Iterable[int] | None = None,
 ) -> RunResult:
-    """The monthly run: draft invoices for everything unbilled of `period`; optionally issue."""
+    """The monthly run, synchronously: drafts for everything unbilled of `period`; optionally
+    issue them. (Pages and the API queue it with `start_run` instead.)"""
     month = Month.parse(period) if isinstance(period, str) else period
     with acting_as(actor):
-        record = InvoiceRun(period=month.label, actor=actor, issue=issue, started_at=now())
+        instant = now()
+        record = InvoiceRun(
+            period=month.label,
+            status="running",
+            actor=actor,
+            issue=issue,
+            requested_at=instant,
+            started_at=instant,
+            updated_at=instant,
+        )
         db.session.add(record)
         db.session.commit()
         run_id = record.id
-        result = RunResult(period=month.label, run_id=run_id)
-        plan = plan_period(month, customer_ids=customer_ids)
-        result.failures.extend(plan.failures)
-        for invoice_plan in plan.invoices:
-            try:
-                outcome, invoice_id = bill_plan(invoice_plan, plan, run_id)
-            except Exception as error:  # report and go on with the next customer
-                db.session.rollback()
-                customer = plan.customers.get(invoice_plan.customer_id)
-                result.failures.append(
-                    RunFailure(
-                        invoice_plan.customer_id,
-                        customer.legal_name if customer else "?",
-                        f"{type(error).__name__}: {error}",
-                    )
+    return _execute(run_id, month, issue=issue, actor=actor, customer_ids=customer_ids)
+
+
+def _execute(
+    run_id: int,
+    month: Month,
+    *,
+    issue: bool,
+    actor: str,
+    customer_ids: Iterable[int] | None = None,
+) -> RunResult:
+    """Bill `month` for the run record `run_id` (already running), keeping it up to date."""
+    result = RunResult(period=month.label, run_id=run_id)
+    try:
+        with acting_as(actor):
+            _bill(run_id, month, result, issue=issue, actor=actor, customer_ids=customer_ids)
+    except BaseException as error:
+        db.session.rollback()
+        _save(
+            run_id,
+            status="failed",
+            active_period=None,
+            finished_at=now(),
+            invoices_created=len(result.invoice_ids),
+            conflicts=result.conflicts,
+            failures=_failure_records(result.failures),
+            error=f"{type(error).__name__}: {error}",
+        )
+        raise
+    _save(
+        run_id,
+        status="finished",
+        active_period=None,
+        finished_at=now(),
+        invoices_created=len(result.invoice_ids),
+        invoices_issued=len(result.issued_numbers),
+        conflicts=result.conflicts,
+        failures=_failure_records(result.failures),
+    )
+    return result
+
+
+def _bill(
+    run_id: int,
+    month: Month,
+    result: RunResult,
+    *,
+    issue: bool,
+    actor: str,
+    customer_ids: Iterable[int] | None,
+) -> None:
+    plan = plan_period(month, customer_ids=customer_ids)
+    result.failures.extend(plan.failures)
+    _save(run_id, invoices_planned=len(plan.invoices), failures=_failure_records(result.failures))
+    last_saved = time.monotonic()
+    for invoice_plan in plan.invoices:
+        try:
+            outcome, invoice_id = bill_plan(invoice_plan, plan, run_id)
+        except Exception as error:  # report and go on with the next customer
+            db.session.rollback()
+            customer = plan.customers.get(invoice_plan.customer_id)
+            result.failures.append(
+                RunFailure(
+                    invoice_plan.customer_id,
+                    customer.legal_name if customer else "?",
+                    f"{type(error).__name__}: {error}",
                 )
-                continue
+            )
+        else:
             if outcome == "created":
                 result.invoice_ids.append(invoice_id)
             elif outcome == "conflict":
                 result.conflicts += 1
-        if issue and result.invoice_ids:
-            from plugins.invoicing.issuing import issue_invoices
+        if time.monotonic() - last_saved >= PROGRESS_SECONDS:
+            _progress(run_id, result)
+            last_saved = time.monotonic()
+    if issue and result.invoice_ids:
+        from plugins.invoicing.issuing import issue_invoices
 
-            issued = issue_invoices(result.invoice_ids, actor=actor)
-            result.issued_numbers = [number for number in issued.numbers]
-            result.failures.extend(issued.failures)
-        record = db.session.get(InvoiceRun, run_id)
-        record.finished_at = now()
-        record.invoices_created = len(result.invoice_ids)
-        record.failures = [
-            {"customer_id": f.customer_id, "customer": f.customer_name, "reason": f.reason}
-            for f in result.failures
-        ]
-        db.session.commit()
-    return result
+        _progress(run_id, result)
+        issued = issue_invoices(result.invoice_ids, actor=actor)
+        result.issued_numbers = [number for number in issued.numbers]
+        result.failures.extend(issued.failures)

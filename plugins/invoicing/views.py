@@ -44,6 +44,12 @@ STATUS_LABELS = {
     "paid": _l("Paid"),
     "credited": _l("Credited"),
 }
+RUN_STATUS_LABELS = {
+    "queued": _l("queued"),
+    "running": _l("running"),
+    "finished": _l("finished"),
+    "failed": _l("failed"),
+}
 LINE_KIND_LABELS = {
     "advance": _l("Subscription in advance"),
     "settlement": _l("Settlement of the previous month"),
@@ -56,6 +62,11 @@ LINE_KIND_LABELS = {
 @bp.app_template_filter("invoicing_status")
 def status_label(status: str) -> str:
     return str(STATUS_LABELS.get(status, status))
+
+
+@bp.app_template_filter("invoicing_run_status")
+def run_status_label(status: str) -> str:
+    return str(RUN_STATUS_LABELS.get(status, status))
 
 
 @bp.app_template_filter("invoicing_line_kind")
@@ -223,7 +234,7 @@ def run_page():
 @bp.post("/run")
 @requires("invoicing.run")
 def run_start():
-    from plugins.invoicing.run import run_period
+    from plugins.invoicing.run import RunInProgress, start_run
 
     period = (request.form.get("period") or "").strip()
     try:
@@ -231,19 +242,31 @@ def run_start():
     except ValueError as error:
         flash(str(error), "error")
         return redirect(url_for("invoicing.run_page"))
-    result = run_period(period, issue=bool(request.form.get("issue")), actor=_actor())
-    flash(
-        _(
-            "Run %(period)s: %(count)d invoice(s) created, %(failed)d customer(s) failed.",
-            period=period,
-            count=len(result.invoice_ids),
-            failed=len(result.failures),
-        ),
-        "success" if not result.failures else "error",
-    )
-    for failure in result.failures:
-        flash(f"{failure.customer_name}: {failure.reason}", "error")
-    return redirect(url_for("invoicing.drafts", period=period))
+    try:
+        run = start_run(period, issue=bool(request.form.get("issue")), actor=_actor())
+    except RunInProgress as busy:
+        flash(
+            _(
+                "A run of %(period)s is already %(status)s (started by %(actor)s); "
+                "no second run was started. Its progress is shown here.",
+                period=period,
+                status=run_status_label(busy.run.status),
+                actor=busy.run.actor,
+            ),
+            "warning",
+        )
+        return redirect(url_for("invoicing.run_status", run_id=busy.run.id))
+    flash(_("Run %(period)s started; this page shows its progress.", period=period), "success")
+    return redirect(url_for("invoicing.run_status", run_id=run.id))
+
+
+@bp.get("/runs/<int:run_id>")
+@requires("invoicing.run")
+def run_status(run_id: int):
+    run = db.session.get(InvoiceRun, run_id)
+    if run is None:
+        abort(404)
+    return render_template("invoicing/run_status.html", run=run)
 
 
 @bp.get("/drafts")

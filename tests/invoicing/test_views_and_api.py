@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from plugins.invoicing.issuing import issue_invoices
-from plugins.invoicing.models import Invoice
+from plugins.invoicing.models import Invoice, InvoiceRun
 from plugins.invoicing.run import run_period
 from tests.factories import login
 
@@ -36,6 +36,11 @@ def test_finance_runs_the_period_from_the_run_page(client, db, setup, factories)
     assert "Vorschau AG" in preview.text and "129.00" in preview.text
     response = client.post("/invoicing/run", data={"period": "2026-12"})
     assert response.status_code == 302
+    (run,) = db.session.query(InvoiceRun).all()
+    assert response.location.endswith(f"/invoicing/runs/{run.id}")
+    # Without a broker the job ran in-process: the run page shows it finished.
+    status = client.get(response.location)
+    assert status.status_code == 200 and 'data-status="finished"' in status.text
     drafts = client.get("/invoicing/drafts?period=2026-12")
     assert "Vorschau AG" in drafts.text
     client.post("/invoicing/drafts/issue", data={"period": "2026-12"})
@@ -107,11 +112,16 @@ def test_api_runs_a_period_and_lists_invoices(client, db, setup, factories):
     token = factories.token(factories.user("finance"))
     headers = {"Authorization": f"Bearer {token}"}
     response = client.post("/api/v1/invoicing/runs", json={"period": "2026-12"}, headers=headers)
-    assert response.status_code == 201
-    body = response.json
+    assert response.status_code == 202
+    started = response.json
+    assert started["period"] == "2026-12" and started["run_id"]
+    # Without a broker the job ran in-process; its status tells what it did.
+    body = client.get(started["status_url"], headers=headers).json
+    assert body["status"] == "finished" and body["id"] == started["run_id"]
     assert body["period"] == "2026-12" and len(body["invoice_ids"]) == 1 and body["failures"] == []
     again = client.post("/api/v1/invoicing/runs", json={"period": "2026-12"}, headers=headers)
-    assert again.json["invoice_ids"] == []
+    assert again.status_code == 202
+    assert client.get(again.json["status_url"], headers=headers).json["invoice_ids"] == []
     invoice_id = body["invoice_ids"][0]
     issued = client.post(f"/api/v1/invoicing/invoices/{invoice_id}/issue", headers=headers)
     assert issued.json["number"] == "2026-000001" and issued.json["payable"] == "139.45"
@@ -149,6 +159,7 @@ def test_api_scopes_customers_to_their_own_invoices(client, factories, two_custo
 def test_invoicing_operations_are_in_the_openapi_document(client):
     paths = client.get("/api/openapi.json").json["paths"]
     assert "/api/v1/invoicing/runs" in paths
+    assert "/api/v1/invoicing/runs/{run_id}" in paths
     assert "/api/v1/invoicing/invoices/{invoice_id}/checkout" in paths
 
 
