@@ -10,7 +10,7 @@ from flask_login import current_user
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 
-from app.api import api_blueprint, operation
+from app.api import api_blueprint, committed, operation
 from app.audit import current_actor
 from app.database import db
 from app.errors import ApiError
@@ -153,16 +153,6 @@ def _visible(invoice_id: int) -> Invoice:
     if invoice.status == "draft" and current_user.role == "customer":
         raise ApiError(404, "not_found", "no such invoice")
     return invoice
-
-
-def _rule(action):
-    try:
-        result = action()
-        db.session.commit()
-        return result
-    except RuleViolation as error:
-        db.session.rollback()
-        raise ApiError(422, "rule_violation", str(error)) from error
 
 
 def _status_url(run_id: int) -> str:
@@ -332,7 +322,7 @@ def add_payment(invoice_id: int, body: PaymentIn):
     from plugins.invoicing.payments import record_payment
 
     get_visible_or_404(Invoice, invoice_id)
-    _rule(
+    committed(
         lambda: record_payment(
             invoice_id,
             body.amount,
@@ -360,7 +350,9 @@ def add_credit_note(invoice_id: int, body: CreditNoteIn):
     from plugins.invoicing.issuing import render_and_store
 
     get_visible_or_404(Invoice, invoice_id)
-    note = _rule(lambda: create_credit_note(invoice_id, body.reason, body.amounts, actor=_actor()))
+    note = committed(
+        lambda: create_credit_note(invoice_id, body.reason, body.amounts, actor=_actor())
+    )
     render_and_store([note.id])
     return db.session.get(Invoice, note.id)
 
