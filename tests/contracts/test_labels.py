@@ -8,9 +8,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from babel.messages.extract import extract_from_dir
-from babel.messages.frontend import parse_mapping_cfg
-from babel.messages.pofile import read_po
 from flask_babel import force_locale
 
 from plugins.contracts import labels
@@ -158,51 +155,3 @@ def test_tier_names_come_from_the_catalog(app):
         assert labels.tier_name("pro", on=date(1990, 1, 1)) == "winCall pro 5x12h"
         assert labels.tier_name("platinum") == "platinum"
         assert labels.tier_name(None) == ""
-
-
-# --- the catalog ------------------------------------------------------------------------
-
-
-def _catalog(path: Path):
-    with open(path, "rb") as handle:
-        return read_po(handle, locale="de")
-
-
-def _translated(catalog) -> dict:
-    found = {}
-    for message in catalog:
-        strings = message.string if isinstance(message.string, tuple) else (message.string,)
-        if message.id and all(strings):
-            found[message.id] = message.string
-    return found
-
-
-def test_every_contracts_message_has_a_swiss_german_translation():
-    with open(ROOT / "babel.cfg") as config:
-        method_map, options_map = parse_mapping_cfg(config)
-    extracted = {
-        message
-        for _, _, message, _, _ in extract_from_dir(
-            PLUGIN, method_map, options_map, keywords=KEYWORDS
-        )
-    }
-    plugin, host = _translated(_catalog(CATALOG)), _translated(_catalog(HOST_CATALOG))
-    missing = sorted(str(m) for m in extracted if m not in plugin and m not in host)
-    assert not missing, "translate in plugins/contracts/translations:\n" + "\n".join(missing)
-    # one word per message in the whole application: the host's stands, no copy of it here
-    assert sorted(str(m) for m in plugin if m in host) == []
-    for message in _catalog(CATALOG):
-        if not message.id:
-            continue
-        ids = message.id if isinstance(message.id, tuple) else (message.id,)
-        strings = message.string if isinstance(message.string, tuple) else (message.string,)
-        assert "fuzzy" not in message.flags, message.id
-        for text in strings:
-            assert "ß" not in text, f"Swiss German writes ss: {text}"
-            assert set(PLACEHOLDER.findall(text)) == set(PLACEHOLDER.findall(ids[0])), text
-
-
-def test_the_compiled_contracts_catalog_is_current():
-    compiled = CATALOG.with_suffix(".mo")
-    assert compiled.exists(), "run `make translations`"
-    assert compiled.stat().st_mtime >= CATALOG.stat().st_mtime - 1, "run `make translations`"
