@@ -11,7 +11,8 @@ run: install system-packages
 	$(BIN)/flask db upgrade heads
 	$(BIN)/flask demo load
 	@echo "Serving on http://127.0.0.1:5000 (Ctrl-C stops)"
-	WINET_INPROCESS_SCHEDULER=1 $(BIN)/flask run --host 127.0.0.1 --port 5000
+	@echo "Outgoing e-mails are written to instance/mail/*.eml"
+	WINET_INPROCESS_SCHEDULER=1 MAIL_BACKEND=$${MAIL_BACKEND:-file} $(BIN)/flask run --host 127.0.0.1 --port 5000
 
 test: install
 	./scripts/system-packages.sh test

@@ -58,8 +58,10 @@ def from_environment() -> dict:
         # Background jobs: Celery on this broker; without one, tasks run in-process.
         "CELERY_BROKER_URL": env.get("CELERY_BROKER_URL"),
         "INPROCESS_SCHEDULER": env.get("WINET_INPROCESS_SCHEDULER", "0") == "1",
-        # Outgoing mail: "smtp" sends, "memory" keeps messages in app.extensions (tests).
+        # Outgoing mail: "smtp" sends, "file" writes .eml files into MAIL_FILE_DIR,
+        # "memory" keeps messages in app.extensions (tests).
         "MAIL_BACKEND": env.get("MAIL_BACKEND", "smtp"),
+        "MAIL_FILE_DIR": env.get("MAIL_FILE_DIR", str(INSTANCE_DIR / "mail")),
         "MAIL_SERVER": env.get("MAIL_SERVER", "127.0.0.1"),
         "MAIL_PORT": int(env.get("MAIL_PORT", 25)),
         "MAIL_USERNAME": env.get("MAIL_USERNAME"),

@@ -1,10 +1,13 @@
-"""Outgoing e-mail over SMTP, or into an in-memory outbox (tests, MAIL_BACKEND=memory)."""
+"""Outgoing e-mail: over SMTP, into .eml files (MAIL_BACKEND=file, the embedded default of
+`make run`, where no mail server exists), or into an in-memory outbox (tests)."""
 
 from __future__ import annotations
 
 import smtplib
+import uuid
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from pathlib import Path
 
 from flask import current_app
 
@@ -56,6 +59,12 @@ def send_mail(
     config = current_app.config
     if config["MAIL_BACKEND"] == "memory":
         outbox().append(mail)
+        return mail
+    if config["MAIL_BACKEND"] == "file":
+        folder = Path(config["MAIL_FILE_DIR"])
+        folder.mkdir(parents=True, exist_ok=True)
+        message = mail.as_message(config["MAIL_SENDER"])
+        (folder / f"{uuid.uuid4().hex}.eml").write_bytes(message.as_bytes())
         return mail
     with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=30) as smtp:
         if config["MAIL_USE_TLS"]:
