@@ -16,7 +16,7 @@ from app.tariffs import tariff
 from app.timeutil import ZURICH, local, now
 from plugins.servicedesk import costs, tickets
 from plugins.servicedesk.due import ReactionRule, reaction_rule, reminder_time
-from plugins.servicedesk.i18n import _
+from plugins.servicedesk.i18n import _, n_
 from plugins.servicedesk.models import Ticket, VerificationAttempt
 from plugins.servicedesk.verification import VerificationResult, verify_caller
 
@@ -65,7 +65,7 @@ class CallSituation:
         if self.rule is None:
             return ""
         if self.rule.reaction_kind == "hours":
-            return _("within %(hours)s hour(s)", hours=self.rule.reaction_hours)
+            return n_("within %(num)d hour", "within %(num)d hours", self.rule.reaction_hours)
         if self.rule.reaction_kind == "next_business_day":
             return _("by the end of the next business day")
         return _("best effort")
