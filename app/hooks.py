@@ -64,6 +64,13 @@ class BillableCharge:
 
     Invoicing bills each (source, reference) at most once, which is what makes repeated
     and concurrent runs safe. A zero-rated charge has amount 0.00 and says why.
+
+    `credits_reference`, on a credit (a negative amount), names the reference of the
+    charge of the same source that this credit reverses (e.g. "ticket:12:fast_lane").
+    When that charge is already on an issued invoice, invoicing does not put the credit
+    on the next invoice but issues a credit note that references that invoice (SPEC 5);
+    while it is not yet billed or only on a draft, the credit is a line of the next
+    invoice. None (the default) for ordinary charges.
     """
 
     source: str
@@ -77,11 +84,13 @@ class BillableCharge:
     unit_price: Decimal
     amount: Decimal
     zero_rated_reason: str | None = None
+    credits_reference: str | None = None
 
 
 @dataclass(frozen=True)
 class ChargesBilled:
-    """Invoicing's notice that charges were put on an issued or drafted invoice."""
+    """Invoicing's notice that charges were put on an issued or drafted invoice (for a
+    credit of an already invoiced charge: on the credit note that reverses it)."""
 
     source: str
     references: tuple[str, ...]

@@ -25,7 +25,7 @@ from plugins.invoicing.models import Invoice
 from plugins.invoicing.run import run_period
 from plugins.servicedesk import costs, intake, work
 from plugins.servicedesk.dispatch import acknowledge, add_shift, dispatch
-from plugins.servicedesk.models import FastLaneCredit, Ticket, VerificationAttempt
+from plugins.servicedesk.models import Charge, FastLaneCredit, Ticket, VerificationAttempt
 
 D = Decimal
 NOVEMBER_RUN = datetime(2026, 11, 1, 7, 0, tzinfo=ZURICH)
@@ -317,11 +317,11 @@ def test_fast_lane_fee_is_credited_once_against_an_upgrade_signed_within_14_days
     assert run_period("2026-12").invoice_ids == []
 
 
-def test_fast_lane_fee_already_invoiced_is_credited_on_the_next_invoice_after_a_shop_upgrade(
+def test_fast_lane_fee_already_invoiced_is_credited_by_a_credit_note_after_a_shop_upgrade(
     app, db, world, clock, factories
 ):
-    """What the code does for a fee already invoiced (and issued): the credit comes as a
-    credit line on the next monthly invoice, not as a credit note."""
+    """A fee already on an issued invoice is credited by a credit note that references
+    that invoice (SPEC 4 Fast Lane credit, SPEC 5), not by a line of the next invoice."""
     w = world
     cli_run(app, "2026-11")
     ticket = fast_lane_ticket(w, clock, zurich(2026, 11, 24, 20, 0), zurich(2026, 11, 24, 22, 0))
@@ -357,18 +357,27 @@ def test_fast_lane_fee_already_invoiced_is_credited_on_the_next_invoice_after_a_
     assert len(db.session.scalars(select(FastLaneCredit)).all()) == 1
 
     clock(JANUARY_RUN)
-    cli_run(app, "2027-01")
+    output = cli_run(app, "2027-01")
+    assert "1 credit note(s) issued" in output
     january = the_invoice(db, w.site, "2027-01")
-    rate = D("8.1")
-    assert charge_lines(january) == {
-        f"ticket:{ticket.id}:fast_lane_credit": (
-            D("1.000"),
-            D("-250.00"),
-            D("-250.00"),
-            rate,
-            None,
-        )
-    }
+    assert charge_lines(january) == {}
+    # The credit note for the December invoice: the fee line, -250.00 at its 8.1 %:
+    # VAT -20.25, -270.25; numbered in the credit-note series (issued by the run on
+    # 1 January 2027), its PDF stored.
+    (note,) = db.session.scalars(select(Invoice).where(Invoice.kind == "credit_note")).all()
+    assert note.credited_invoice_id == december.id and note.status == "issued"
+    assert note.number == "GS-2027-000001" and note.pdf  # issued on 1 January
+    assert [(li.reference, li.amount, li.vat_rate) for li in note.lines] == [
+        (f"ticket:{ticket.id}:fast_lane", D("-250.00"), D("8.1"))
+    ]
+    assert totals(note) == (D("-250.00"), D("-20.25"), D("-270.25"), D("0.00"), D("-270.25"))
+    assert december.amount_credited == D("270.25")
+    assert december.open_amount == D("409.70") - D("270.25")
+    # The credit is billed (on the credit note) for servicedesk, and never again.
+    credit = db.session.scalar(
+        select(Charge).where(Charge.reference == f"ticket:{ticket.id}:fast_lane_credit")
+    )
+    assert credit.invoice_id == note.id
     # December settled: -129.00 (advance) + pro 1-2 Dec 129 x 2/31 = 8.32
     # + pro+ 3-31 Dec 228 x 29/31 = 213.29; January pro+ in advance 228.00.
     subscription = sorted(
@@ -382,23 +391,15 @@ def test_fast_lane_fee_already_invoiced_is_credited_on_the_next_invoice_after_a_
             ("advance", "pro_plus", D("228.00")),
         ]
     )
-    # net -129.00 + 8.32 + 213.29 + 228.00 - 250.00 = 70.61; VAT 5.719 -> 5.72;
-    # gross 76.33 -> payable 76.35 (+0.02).
-    assert totals(january) == (D("70.61"), D("5.72"), D("76.33"), D("0.02"), D("76.35"))
-    # No credit note was made for the issued December invoice.
-    assert db.session.scalars(select(Invoice).where(Invoice.kind == "credit_note")).all() == []
+    # net -129.00 + 8.32 + 213.29 + 228.00 = 320.61 (no credit line); VAT 25.969 -> 25.97;
+    # gross 346.58 -> payable 346.60 (+0.02).
+    assert totals(january) == (D("320.61"), D("25.97"), D("346.58"), D("0.02"), D("346.60"))
+    # Runs again: the credit is never credited twice.
+    assert run_period("2027-01").invoice_ids == []
+    assert run_period("2027-01").credit_note_ids == []
+    assert len(db.session.scalars(select(Invoice).where(Invoice.kind == "credit_note")).all()) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "product bug: a Fast Lane fee already invoiced is credited as a -250.00 line on the "
-        "next monthly invoice (servicedesk costs._credit_charge), never as a credit note; on "
-        "a small site that next invoice is issued with a negative payable (-167.75) whose "
-        "open amount is clamped to 0.00, so the credit is lost. SPEC 4 (Fast Lane credit) "
-        "and SPEC 5 (corrections are credit notes that reference the invoice)."
-    ),
-)
 def test_fast_lane_fee_already_invoiced_on_a_small_site_is_credited_by_a_credit_note(
     app, db, factories, clock
 ):

@@ -33,6 +33,11 @@ def run_command(period: str, issue: bool) -> None:
     click.echo(
         f"Period {period}: {len(result.invoice_ids)} invoice(s) created"
         + (f", {len(result.issued_numbers)} issued" if issue else " as drafts")
+        + (
+            f", {len(result.credit_note_numbers)} credit note(s) issued"
+            if result.credit_note_numbers
+            else ""
+        )
         + (f", {result.conflicts} already billed by a concurrent run" if result.conflicts else "")
         + "."
     )

@@ -10,8 +10,9 @@ from sqlalchemy import func, select, update
 from app.database import db
 from app.money import require_cents
 from app.services import RuleViolation
+from app.timeutil import now
 from plugins.invoicing.issuing import issue_invoice
-from plugins.invoicing.models import Invoice, InvoiceLine
+from plugins.invoicing.models import BilledCharge, Invoice, InvoiceLine
 from plugins.invoicing.payments import settle_status
 from plugins.invoicing.run import _fill_bill_to, set_totals
 
@@ -117,5 +118,63 @@ def create_credit_note(
     )
     db.session.refresh(invoice)
     settle_status(invoice)
+    db.session.flush()
+    return note
+
+
+# --- credits of charges already invoiced ------------------------------------------------
+
+
+def credit_invoiced_charge(charge, invoice_id: int, *, actor: str = "system") -> Invoice | None:
+    """Issue the credit note for a credit charge (a BillableCharge with a negative amount)
+    whose credited charge (`charge.credits_reference`) is on the issued invoice
+    `invoice_id`: the credited amount of that line, at its VAT rate (flushes; the caller
+    commits and renders the PDF).
+
+    The credit's own (source, reference) is recorded as billed with the credit note, in
+    the same transaction, so it is credited once. Returns None when it is already billed
+    (a concurrent run was first); raises RuleViolation when the line is not on the invoice
+    or not that much of it is left to credit (e.g. finance credited it by hand already).
+    """
+    # Lock the invoice as create_credit_note does, then look: a concurrent run that
+    # credited it first has committed its ledger row by the time we get the lock.
+    db.session.scalar(select(Invoice.id).where(Invoice.id == invoice_id).with_for_update())
+    done = db.session.scalar(
+        select(BilledCharge.id).where(
+            BilledCharge.source == charge.source, BilledCharge.reference == charge.reference
+        )
+    )
+    if done is not None:
+        return None
+    line = db.session.scalar(
+        select(InvoiceLine)
+        .where(
+            InvoiceLine.invoice_id == invoice_id,
+            InvoiceLine.source == charge.source,
+            InvoiceLine.reference == charge.credits_reference,
+        )
+        .order_by(InvoiceLine.position)
+    )
+    if line is None:
+        raise RuleViolation(
+            f"{charge.source}/{charge.credits_reference} is not a line of invoice {invoice_id}"
+        )
+    note = create_credit_note(
+        invoice_id,
+        charge.description,
+        {line.id: require_cents(-charge.amount, "amount")},
+        actor=actor,
+    )
+    db.session.execute(
+        BilledCharge.__table__.insert(),
+        [
+            {
+                "source": charge.source,
+                "reference": charge.reference,
+                "invoice_id": note.id,
+                "created_at": now(),
+            }
+        ],
+    )
     db.session.flush()
     return note

@@ -6,6 +6,11 @@ transaction as its invoice. A repeated run finds the keys and skips them; a conc
 run that bills the same item first makes our insert fail, the transaction rolls back and
 the group is planned again without it; a run killed halfway committed whole invoices only.
 
+A credit (a negative charge) whose `credits_reference` is already on an issued invoice
+is not a line of the new invoice: the run issues a credit note for that invoice instead
+(`ChargeCredit`), recording the credit's own (source, reference) in the same transaction,
+so it too is credited once.
+
 Pages and the API queue a run (`start_run`) as a background job (`execute_run`), which
 keeps the run record's status and counts up to date; the CLI and the scheduler run it
 synchronously (`run_period`). Both write the same invoices.
@@ -77,6 +82,15 @@ class InvoicePlan:
 
 
 @dataclass(frozen=True)
+class ChargeCredit:
+    """A credit whose credited charge is on an issued invoice: it becomes a credit note
+    that references that invoice, not a line of the next invoice (SPEC 4 and 5)."""
+
+    charge: BillableCharge
+    invoice_id: int  # the issued invoice that billed charge.credits_reference
+
+
+@dataclass(frozen=True)
 class RunFailure:
     customer_id: int
     customer_name: str
@@ -91,6 +105,9 @@ class RunResult:
     failures: list[RunFailure] = field(default_factory=list)
     conflicts: int = 0  # groups another run billed first
     issued_numbers: list[str] = field(default_factory=list)
+    # Credit notes issued for credits of charges already on an issued invoice.
+    credit_note_ids: list[int] = field(default_factory=list)
+    credit_note_numbers: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -117,6 +134,7 @@ class PeriodPlan:
     failures: list[RunFailure]
     customers: dict[int, BillTo]
     site_names: dict[int, str]
+    charge_credits: list[ChargeCredit] = field(default_factory=list)
 
 
 def _chunks(values: Sequence, size: int = _CHUNK) -> Iterable[Sequence]:
@@ -188,6 +206,43 @@ def _unbilled_charges(charges: list[BillableCharge]) -> list[BillableCharge]:
     return [c for c in charges if (c.source, c.reference) not in billed]
 
 
+def _issued_invoices_of(keys: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """(source, reference) -> the issued invoice (not a draft, not a credit note) that
+    billed it, for those of `keys` that are on one."""
+    found: dict[tuple[str, str], int] = {}
+    for chunk in _chunks(keys):
+        rows = db.session.execute(
+            select(BilledCharge.source, BilledCharge.reference, Invoice.id)
+            .join(Invoice, Invoice.id == BilledCharge.invoice_id)
+            .where(
+                tuple_(BilledCharge.source, BilledCharge.reference).in_(chunk),
+                Invoice.kind == "invoice",
+                Invoice.status != "draft",
+            )
+        ).all()
+        found.update({(source, reference): invoice_id for source, reference, invoice_id in rows})
+    return found
+
+
+def _split_credits(
+    charges: list[BillableCharge],
+) -> tuple[list[BillableCharge], list[ChargeCredit]]:
+    """Credits of a charge already on an issued invoice go to a credit note; everything
+    else (including a credit of a charge not yet billed or only on a draft) stays a line
+    of the next invoice."""
+    credits = [c for c in charges if c.credits_reference and c.amount < 0]
+    if not credits:
+        return charges, []
+    issued = _issued_invoices_of(sorted({(c.source, c.credits_reference) for c in credits}))
+    notes = [
+        ChargeCredit(c, issued[(c.source, c.credits_reference)])
+        for c in credits
+        if (c.source, c.credits_reference) in issued
+    ]
+    by_note = {id(credit.charge) for credit in notes}
+    return [c for c in charges if id(c) not in by_note], notes
+
+
 def plan_period(
     period: Month | str,
     *,
@@ -231,6 +286,7 @@ def plan_period(
             if only is None or c.customer_id in only
         ]
         charges = _unbilled_charges(charges)
+    charges, charge_credits = _split_credits(charges)
 
     by_customer: dict[int, dict[str, list]] = {}
     for span in spans_now:
@@ -252,7 +308,7 @@ def plan_period(
         charges_by_customer.setdefault(charge.customer_id, []).append(charge)
         by_customer.setdefault(charge.customer_id, {"now": [], "before": [], "adv": {}})
 
-    customers = _load_customers(by_customer)
+    customers = _load_customers(set(by_customer) | {c.charge.customer_id for c in charge_credits})
     invoices: list[InvoicePlan] = []
     failures: list[RunFailure] = []
     site_ids: set[int] = set()
@@ -296,7 +352,9 @@ def plan_period(
             plan.charge_lines.append(line)
             site_ids.add(charge.site_id)
         invoices.extend(groups[key] for key in sorted(groups, key=lambda k: (k is None, k or 0)))
-    return PeriodPlan(month, invoices, failures, customers, _load_site_names(site_ids))
+    return PeriodPlan(
+        month, invoices, failures, customers, _load_site_names(site_ids), charge_credits
+    )
 
 
 # --- writing --------------------------------------------------------------------------
@@ -751,6 +809,8 @@ def _bill(
         if time.monotonic() - last_saved >= PROGRESS_SECONDS:
             _progress(run_id, result)
             last_saved = time.monotonic()
+    for credit in plan.charge_credits:
+        _credit_by_note(credit, plan, result, actor=actor)
     if issue and result.invoice_ids:
         from plugins.invoicing.issuing import issue_invoices
 
@@ -758,3 +818,62 @@ def _bill(
         issued = issue_invoices(result.invoice_ids, actor=actor)
         result.issued_numbers = [number for number in issued.numbers]
         result.failures.extend(issued.failures)
+
+
+def _credit_by_note(credit: ChargeCredit, plan: PeriodPlan, result: RunResult, *, actor: str):
+    """Issue the credit note for one credit of an invoiced charge, in its own transaction,
+    store its PDF and tell the source the credit is billed (on the credit note).
+
+    The run issues it directly, with or without --issue: a credit note corrects an invoice
+    already issued and is issued when made, as finance's credit notes are (there are no
+    draft credit notes); its amount is the source's, not an estimate to review.
+    """
+    from plugins.invoicing.credit_notes import credit_invoiced_charge
+    from plugins.invoicing.issuing import render_and_store
+
+    charge = credit.charge
+    customer = plan.customers.get(charge.customer_id)
+    name = customer.legal_name if customer else "?"
+    try:
+        note = credit_invoiced_charge(charge, credit.invoice_id, actor=actor)
+        if note is None:  # a concurrent run credited it first
+            db.session.rollback()
+            result.conflicts += 1
+            return
+        note_id, number = note.id, note.number
+        db.session.commit()
+    except IntegrityError:  # the ledger row of a concurrent run won
+        db.session.rollback()
+        result.conflicts += 1
+        return
+    except Exception as error:  # report and go on
+        db.session.rollback()
+        result.failures.append(
+            RunFailure(
+                charge.customer_id,
+                name,
+                f"credit note for {charge.source}/{charge.reference}: "
+                f"{type(error).__name__}: {error}",
+            )
+        )
+        return
+    result.credit_note_ids.append(note_id)
+    result.credit_note_numbers.append(number)
+    try:
+        hooks().charges_billed(
+            event=ChargesBilled(
+                source=charge.source, references=(charge.reference,), invoice_id=note_id
+            )
+        )
+        db.session.commit()
+    except Exception:  # the credit note stands; the source can re-sync from the ledger
+        db.session.rollback()
+        log.exception("telling %s about credit note %s failed", charge.source, number)
+    try:
+        render_and_store([note_id])
+    except Exception as error:  # issued and booked; only its PDF is missing
+        db.session.rollback()
+        log.exception("rendering credit note %s failed", number)
+        result.failures.append(
+            RunFailure(charge.customer_id, name, f"PDF of credit note {number}: {error}")
+        )

@@ -259,7 +259,7 @@ def allocate(ticket: Ticket, at: datetime) -> list[Charge]:
             ticket,
             day,
             confirmed.astimezone(ZURICH).date(),
-            f"{prefix}:fast_lane",
+            fee_reference(ticket.id),
             "fast_lane",
             description=f"{number} Fast Lane fee (confirmed outside service hours)",
             quantity=Decimal("1.000"),
@@ -277,7 +277,13 @@ def allocate(ticket: Ticket, at: datetime) -> list[Charge]:
 
 
 def _credit_charge(ticket: Ticket, credit: FastLaneCredit) -> Charge | None:
-    """The credit line for a credited fee, once the fee's own charge exists and is > 0."""
+    """The credit line for a credited fee, once the fee's own charge exists and is > 0.
+
+    It is offered with credits_reference = the fee's reference (see `billable`): invoicing
+    puts it on the next invoice while the fee is not yet on an issued invoice, and else
+    issues a credit note for the fee's invoice (SPEC 4 Fast Lane credit, SPEC 5); either
+    way it reports the credit billed through charges_billed.
+    """
     fee = next((c for c in ticket.charges if c.kind == "fast_lane"), None)
     if fee is None or fee.amount <= 0:
         return None
@@ -370,9 +376,23 @@ def billable(query: ChargeQuery) -> list[BillableCharge]:
             unit_price=c.unit_price,
             amount=c.amount,
             zero_rated_reason=c.zero_rated_reason,
+            credits_reference=credited_reference(c),
         )
         for c in db.session.scalars(statement)
     ]
+
+
+def fee_reference(ticket_id: int) -> str:
+    """The reference of a ticket's Fast Lane fee charge."""
+    return f"ticket:{ticket_id}:fast_lane"
+
+
+def credited_reference(charge: Charge) -> str | None:
+    """The reference of the charge a credit reverses: a Fast Lane credit reverses its
+    ticket's fee, so invoicing can credit a fee already invoiced by a credit note."""
+    if charge.kind == "fast_lane_credit":
+        return fee_reference(charge.ticket_id)
+    return None
 
 
 def mark_billed(references: tuple[str, ...], invoice_id: int) -> None:

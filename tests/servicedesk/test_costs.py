@@ -282,6 +282,43 @@ def test_upgrade_credits_fast_lane_fees_of_the_14_days_before_once(desk, clock, 
     assert f"ticket:{old.id}:fast_lane_credit" not in charges
 
 
+def test_the_credit_names_the_fee_it_credits_and_other_charges_credit_nothing(desk, clock, db):
+    ticket = _worked_ticket(desk, clock, at=zurich(2026, 11, 20, 20, 0), fast_lane=True)
+    work.resolve(ticket, desk.technician, "customer_environment", "minor")
+    db.session.commit()
+    clock(zurich(2026, 11, 24, 11, 0))
+    _upgrade(desk, zurich(2026, 11, 24, 11, 0))
+    db.session.commit()
+    charges = _charges()
+    fee = charges[f"ticket:{ticket.id}:fast_lane"]
+    credit = charges[f"ticket:{ticket.id}:fast_lane_credit"]
+    # Invoicing uses credits_reference to credit a fee already on an issued invoice by a
+    # credit note (SPEC 4, 5); the fee and the other charges reverse nothing.
+    assert credit.credits_reference == fee.reference
+    assert (credit.source, credit.amount) == (fee.source, -fee.amount)
+    assert {c.credits_reference for ref, c in charges.items() if ref != credit.reference} == {None}
+
+
+def test_a_credit_of_a_fee_already_billed_carries_the_fee_reference(desk, clock, db):
+    ticket = _worked_ticket(desk, clock, at=zurich(2026, 11, 20, 20, 0), fast_lane=True)
+    work.resolve(ticket, desk.technician, "customer_environment", "minor")
+    db.session.commit()
+    hooks().charges_billed(
+        event=ChargesBilled(
+            source="servicedesk", references=(f"ticket:{ticket.id}:fast_lane",), invoice_id=5
+        )
+    )
+    # Signed on 3 December: the credit is offered to the January run (December's charges).
+    clock(zurich(2026, 12, 3, 10, 0))
+    _upgrade(desk, zurich(2026, 12, 3, 10, 0))
+    db.session.commit()
+    december = ChargeQuery(period_start=date(2026, 12, 1), period_end=date(2026, 12, 31))
+    (credit,) = flatten(hooks().billable_charges(query=december))
+    assert credit.reference == f"ticket:{ticket.id}:fast_lane_credit"
+    assert credit.credits_reference == f"ticket:{ticket.id}:fast_lane"
+    assert credit.service_date == date(2026, 11, 20)  # the fee's VAT date
+
+
 def test_credit_of_an_unresolved_ticket_follows_its_resolution(desk, clock, db):
     ticket = _worked_ticket(desk, clock, at=zurich(2026, 11, 20, 20, 0), fast_lane=True)
     clock(zurich(2026, 11, 24, 11, 0))
