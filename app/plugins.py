@@ -141,9 +141,11 @@ def _check_declaration(plugin: Plugin) -> None:
     prefix = f"{plugin.name}."
     wrong = [p.name for p in plugin.permissions if not p.name.startswith(prefix)]
     wrong += [t.key for t in plugin.tariffs if not t.key.startswith(prefix)]
+    wrong += [job.name for job in plugin.periodic if not job.name.startswith(prefix)]
     if wrong:
         raise PluginError(
-            f"plugin {plugin.name}: permissions and tariffs must start with {prefix!r}: {wrong}"
+            f"plugin {plugin.name}: permissions, tariffs and periodic tasks must start with "
+            f"{prefix!r}: {wrong}"
         )
 
 

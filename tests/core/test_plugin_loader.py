@@ -10,6 +10,7 @@ import pytest
 from flask import Blueprint, Flask
 
 from app.plugins import (
+    PeriodicTask,
     Permission,
     Plugin,
     PluginError,
@@ -167,6 +168,12 @@ def test_permission_without_the_plugin_prefix_is_refused():
 def test_tariff_without_the_plugin_prefix_is_refused():
     plugin = fake("shop", tariffs=(TariffKey("fee", "decimal", "no prefix", ()),))
     with pytest.raises(PluginError, match=r"shop.*fee"):
+        _check_declaration(plugin)
+
+
+def test_periodic_task_without_the_plugin_prefix_is_refused():
+    plugin = fake("shop", periodic=(PeriodicTask("nightly", "shop.jobs:nightly", 3600),))
+    with pytest.raises(PluginError, match=r"shop.*nightly"):
         _check_declaration(plugin)
 
 
