@@ -72,6 +72,26 @@ def _refuse_nul_characters() -> None:
         abort(400, description="Text must not contain NUL characters.")
 
 
+def committed_or_flash(action, success: str | None = None):
+    """The pages' twin of app.api.committed: run a service call and commit; a refused rule
+    is rolled back and flashed, so nothing is kept. Returns the call's result (True when it
+    returns nothing), or None when the rule refused it."""
+    from flask import flash
+
+    from app.services import RuleViolation
+
+    try:
+        result = action()
+        db.session.commit()
+    except RuleViolation as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return None
+    if success:
+        flash(success, "success")
+    return result if result is not None else True
+
+
 def N_(message: str) -> str:
     """Marks a message for extraction; it is translated where it is shown."""
     return message

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import asdict
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any
 
 from flask import (
     Blueprint,
@@ -36,6 +34,7 @@ from app.security import (
 )
 from app.services import RuleViolation
 from app.timeutil import today
+from app.web import committed_or_flash
 from plugins.contracts import labels, services, shop
 from plugins.contracts import quotes as quote_rules
 from plugins.contracts.models import Contract, Quote
@@ -45,19 +44,6 @@ bp = Blueprint("contracts", __name__, url_prefix="/contracts", template_folder="
 # Labels for stored codes, on every page: the contracts panel is shown on host pages too.
 for _name, _filter in labels.FILTERS.items():
     bp.add_app_template_filter(_filter, _name)
-
-
-def _attempt(action: Callable[[], Any], success: str) -> Any | None:
-    """Run a rule and commit, or roll back and show why it was refused."""
-    try:
-        result = action()
-        db.session.commit()
-    except RuleViolation as error:
-        db.session.rollback()
-        flash(str(error), "error")
-        return None
-    flash(success, "success")
-    return result
 
 
 def _form_date(name: str, default: date | None = None) -> date | None:
@@ -131,7 +117,7 @@ def detail(contract_id: int):
 @requires("contracts.write")
 def change_tier(contract_id: int):
     contract = get_visible_or_404(Contract, contract_id)
-    _attempt(
+    committed_or_flash(
         lambda: services.change_tier(
             contract, request.form.get("tier_code", ""), _form_date("effective_on")
         ),
@@ -144,7 +130,7 @@ def change_tier(contract_id: int):
 @requires("contracts.write")
 def give_notice(contract_id: int):
     contract = get_visible_or_404(Contract, contract_id)
-    _attempt(
+    committed_or_flash(
         lambda: services.give_notice(contract, _form_date("received_on")),
         _("The notice is recorded."),
     )
@@ -155,7 +141,7 @@ def give_notice(contract_id: int):
 @requires("contracts.write")
 def withdraw_notice(contract_id: int):
     contract = get_visible_or_404(Contract, contract_id)
-    _attempt(lambda: services.withdraw_notice(contract), _("The notice is withdrawn."))
+    committed_or_flash(lambda: services.withdraw_notice(contract), _("The notice is withdrawn."))
     return redirect(url_for("contracts.detail", contract_id=contract.id))
 
 
@@ -173,7 +159,7 @@ def new():
                 allow_past=False,
             )
 
-        contract = _attempt(start, _("The contract is active."))
+        contract = committed_or_flash(start, _("The contract is active."))
         if contract is not None:
             return redirect(url_for("contracts.detail", contract_id=contract.id))
     return render_template("contracts/new.html", site=site, tiers=_tier_choices(), today=today())
@@ -211,7 +197,7 @@ def quote_new():
         customer = get_visible_or_404(
             Customer, request.form.get("customer_id", type=int) or 0, customer_id_of=lambda c: c.id
         )
-        quote = _attempt(
+        quote = committed_or_flash(
             lambda: quote_rules.create_quote(
                 customer,
                 current_user,
@@ -267,7 +253,7 @@ def quote_update(quote_id: int):
         )
         quote_rules.set_manual_discount(record, _form_percent("manual_discount_percent"))
 
-    _attempt(update, _("Saved."))
+    committed_or_flash(update, _("Saved."))
     return redirect(url_for("contracts.quote", quote_id=record.id))
 
 
@@ -302,7 +288,7 @@ def quote_line_add(quote_id: int):
                 raise
             raise RuleViolation(_("The new site's address is incomplete.")) from error
 
-    _attempt(add, _("Site added."))
+    committed_or_flash(add, _("Site added."))
     return redirect(url_for("contracts.quote", quote_id=record.id))
 
 
@@ -310,7 +296,7 @@ def quote_line_add(quote_id: int):
 @requires("contracts.quotes.write")
 def quote_line_remove(quote_id: int, line_id: int):
     record = _visible_quote(quote_id)
-    _attempt(lambda: quote_rules.remove_line(record, line_id), _("Site removed."))
+    committed_or_flash(lambda: quote_rules.remove_line(record, line_id), _("Site removed."))
     return redirect(url_for("contracts.quote", quote_id=record.id))
 
 
@@ -338,7 +324,9 @@ def quote_totals_preview(quote_id: int):
 @requires("contracts.quotes.write")
 def quote_request_approval(quote_id: int):
     record = _visible_quote(quote_id)
-    _attempt(lambda: quote_rules.request_approval(record), _("Finance is asked to approve."))
+    committed_or_flash(
+        lambda: quote_rules.request_approval(record), _("Finance is asked to approve.")
+    )
     return redirect(url_for("contracts.quote", quote_id=record.id))
 
 
@@ -346,7 +334,9 @@ def quote_request_approval(quote_id: int):
 @requires("contracts.quotes.write")
 def quote_send(quote_id: int):
     record = _visible_quote(quote_id)
-    _attempt(lambda: quote_rules.send_quote(record), _("The quote is sent to the customer."))
+    committed_or_flash(
+        lambda: quote_rules.send_quote(record), _("The quote is sent to the customer.")
+    )
     return redirect(url_for("contracts.quote", quote_id=record.id))
 
 
@@ -376,7 +366,7 @@ def approvals():
 def quote_decide(quote_id: int):
     record = _visible_quote(quote_id)
     approve = request.form.get("decision") == "approve"
-    _attempt(
+    committed_or_flash(
         lambda: quote_rules.decide_approval(record, current_user, approve),
         _("The discount is approved.") if approve else _("The discount is rejected."),
     )
@@ -387,7 +377,7 @@ def quote_decide(quote_id: int):
 @requires("contracts.quotes.accept")
 def quote_accept(quote_id: int):
     record = _visible_quote(quote_id)
-    result = _attempt(
+    result = committed_or_flash(
         lambda: quote_rules.accept_quote(record.id, f"{current_user.email} (portal)"),
         _("Thank you. The quote is accepted and your contracts are active."),
     )
@@ -400,7 +390,7 @@ def quote_accept(quote_id: int):
 @requires("contracts.quotes.accept")
 def quote_decline(quote_id: int):
     record = _visible_quote(quote_id)
-    _attempt(
+    committed_or_flash(
         lambda: quote_rules.decline_quote(record, current_user.email), _("The quote is declined.")
     )
     return redirect(url_for("contracts.quote", quote_id=record.id))
@@ -446,7 +436,7 @@ def quote_link(token: str):
 @public("the signed, expiring quote link is the customer's authorisation")
 def quote_link_accept(token: str):
     record = _quote_for_link(token)
-    result = _attempt(
+    result = committed_or_flash(
         lambda: quote_rules.accept_quote(record.id, "signed link"),
         _("Thank you. The quote is accepted and your contracts are active."),
     )
@@ -459,7 +449,9 @@ def quote_link_accept(token: str):
 @public("the signed, expiring quote link is the customer's authorisation")
 def quote_link_decline(token: str):
     record = _quote_for_link(token)
-    _attempt(lambda: quote_rules.decline_quote(record, "signed link"), _("The quote is declined."))
+    committed_or_flash(
+        lambda: quote_rules.decline_quote(record, "signed link"), _("The quote is declined.")
+    )
     return redirect(url_for("contracts.quote_link", token=token))
 
 
@@ -476,7 +468,7 @@ def shop_page():
     if request.method == "POST":
         site_id = request.form.get("site_id", type=int) or 0
         try:
-            contract = _attempt(
+            contract = committed_or_flash(
                 lambda: shop.order_in_shop(
                     current_user, site_id, request.form.get("tier_code", "")
                 ),

@@ -31,6 +31,7 @@ from app.money import parse_money
 from app.security import get_visible_or_404, public, requires, scope_to_customer
 from app.services import RuleViolation
 from app.timeutil import today
+from app.web import committed_or_flash
 from plugins.invoicing.billing import Month
 from plugins.invoicing.models import INVOICE_STATES, Invoice, InvoiceRun, Payment
 from plugins.invoicing.paylinks import invoice_id_of
@@ -317,13 +318,10 @@ def issue_one(invoice_id: int):
 def discard(invoice_id: int):
     from plugins.invoicing.issuing import discard_draft
 
-    try:
-        discard_draft(invoice_id)
-        db.session.commit()
-        flash(_("Draft discarded; the next run bills its items again."), "success")
-    except RuleViolation as error:
-        db.session.rollback()
-        flash(str(error), "error")
+    committed_or_flash(
+        lambda: discard_draft(invoice_id),
+        _("Draft discarded; the next run bills its items again."),
+    )
     return redirect(url_for("invoicing.drafts"))
 
 

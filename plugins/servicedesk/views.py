@@ -14,8 +14,8 @@ from sqlalchemy.orm import selectinload
 from app.database import db
 from app.models import Contact, Customer, Site, User
 from app.security import get_visible_or_404, has_permission, requires, scope_to_customer
-from app.services import RuleViolation
 from app.timeutil import ZURICH, now, today
+from app.web import committed_or_flash
 from plugins.servicedesk import costs, dispatch, intake, labels, reports, work
 from plugins.servicedesk.models import (
     FAULT_ORIGINS,
@@ -58,20 +58,6 @@ def _helpers() -> dict:
     }
 
 
-def _run(action, success: str | None = None):
-    """Run a service action and commit; a refused rule is flashed and nothing changes."""
-    try:
-        result = action()
-        db.session.commit()
-    except RuleViolation as error:
-        db.session.rollback()
-        flash(str(error), "error")
-        return None
-    if success:
-        flash(success, "success")
-    return result if result is not None else True
-
-
 def _ticket(ticket_id: int) -> Ticket:
     return get_visible_or_404(Ticket, ticket_id)
 
@@ -111,7 +97,9 @@ def call(site_id: int):
         summary = request.form.get("summary", "")
 
         pin = request.form.get("pin", "")
-        done = _run(lambda: intake.take_call(site, summary, contact, pin, current_user))
+        done = committed_or_flash(
+            lambda: intake.take_call(site, summary, contact, pin, current_user)
+        )
         if done:
             ticket, result = done
             if result.verified:
@@ -137,26 +125,28 @@ def intake_action(ticket_id: int, action: str):
     ticket = _ticket(ticket_id)
     if action == "verify":
         contact = db.session.get(Contact, request.form.get("contact_id", type=int) or 0)
-        result = _run(
+        result = committed_or_flash(
             lambda: intake.verify(ticket, contact, request.form.get("pin", ""), current_user)
         )
-        if result and result is not True:
+        if result:  # intake.verify always answers; None means a rule refused the call
             if result.verified:
                 flash(_("Caller verified."), "success")
             else:
                 flash(_verification_message(result), "error")
     elif action == "dispatch":
-        _run(lambda: dispatch.dispatch(ticket, current_user), _("Technician dispatched."))
+        committed_or_flash(
+            lambda: dispatch.dispatch(ticket, current_user), _("Technician dispatched.")
+        )
     elif action == "fast_lane":
         confirmed = request.form.get("answer") == "confirm"
-        _run(
+        committed_or_flash(
             lambda: intake.answer_fast_lane(ticket, confirmed, current_user),
             _("Fast Lane confirmed: technician dispatched.")
             if confirmed
             else _("Withdrawn: nothing is charged."),
         )
     elif action == "withdraw":
-        _run(lambda: intake.withdraw(ticket, current_user), _("Withdrawn."))
+        committed_or_flash(lambda: intake.withdraw(ticket, current_user), _("Withdrawn."))
     else:
         abort(404)
     return redirect(url_for("servicedesk.ticket", ticket_id=ticket.id))
@@ -221,17 +211,19 @@ def work_action(ticket_id: int, action: str):
     ticket = _ticket(ticket_id)
     form = request.form
     if action == "acknowledge":
-        _run(lambda: dispatch.acknowledge(ticket, current_user), _("Dispatch acknowledged."))
+        committed_or_flash(
+            lambda: dispatch.acknowledge(ticket, current_user), _("Dispatch acknowledged.")
+        )
     elif action == "react":
-        _run(
+        committed_or_flash(
             lambda: work.record_first_reaction(ticket, current_user, form.get("note", "")),
             _("First reaction recorded."),
         )
     elif action == "start":
-        _run(lambda: work.start_work(ticket, current_user))
+        committed_or_flash(lambda: work.start_work(ticket, current_user))
     elif action == "time":
         minutes = form.get("minutes", type=int) or 0
-        _run(
+        committed_or_flash(
             lambda: work.add_time(
                 ticket, current_user, form.get("kind", ""), minutes, note=form.get("note", "")
             ),
@@ -244,7 +236,7 @@ def work_action(ticket_id: int, action: str):
         except InvalidOperation:
             flash(_("Enter the quantity and the price as numbers."), "error")
         else:
-            _run(
+            committed_or_flash(
                 lambda: work.add_material(
                     ticket, current_user, form.get("description", ""), quantity, price
                 ),
@@ -255,14 +247,14 @@ def work_action(ticket_id: int, action: str):
         if person is None:
             flash(_("Choose the chief who joins."), "error")
         else:
-            _run(
+            committed_or_flash(
                 lambda: work.escalate_third_level(
                     ticket, current_user, person, form.get("note", "")
                 ),
                 _("Escalated to 3rd level."),
             )
     elif action == "resolve":
-        _run(
+        committed_or_flash(
             lambda: work.resolve(
                 ticket,
                 current_user,
@@ -273,7 +265,7 @@ def work_action(ticket_id: int, action: str):
             _("Resolved."),
         )
     elif action == "close":
-        _run(lambda: work.close(ticket, current_user), _("Closed."))
+        committed_or_flash(lambda: work.close(ticket, current_user), _("Closed."))
     else:
         abort(404)
     return redirect(url_for("servicedesk.ticket", ticket_id=ticket.id))
@@ -293,7 +285,7 @@ def portal_new():
     chosen = request.values.get("site_id", type=int)
     site = next((s for s in sites if s.id == chosen), None)
     if request.method == "POST" and site is not None:
-        created = _run(
+        created = committed_or_flash(
             lambda: intake.portal_ticket(
                 site,
                 request.form.get("summary", ""),
@@ -316,7 +308,7 @@ def portal_new():
 def portal_fast_lane(ticket_id: int):
     ticket = _ticket(ticket_id)
     confirmed = request.form.get("answer") == "confirm"
-    _run(
+    committed_or_flash(
         lambda: intake.answer_fast_lane(ticket, confirmed, current_user),
         _("Fast Lane confirmed: a technician is on the way.")
         if confirmed
@@ -343,7 +335,7 @@ def roster():
         if user is None:
             flash(_("Choose a person."), "error")
         else:
-            _run(
+            committed_or_flash(
                 lambda: dispatch.add_shift(
                     user,
                     request.form.get("duty", ""),
