@@ -13,6 +13,7 @@ from werkzeug.routing import IntegerConverter
 from app.database import MAX_ID, db
 from app.extensions import login_manager
 from app.models import User
+from app.money import format_chf
 from app.security import has_permission
 from app.timeutil import local
 
@@ -30,18 +31,8 @@ def visible_menu() -> list:
 
 
 def chf(amount: Decimal | None) -> str:
-    """Swiss notation: 1'234.50 (apostrophe thousands separator, always two decimals)."""
-    if amount is None:
-        return ""
-    if isinstance(amount, float):
-        raise TypeError("money must be Decimal")
-    sign = "-" if amount < 0 else ""
-    whole, _, cents = f"{abs(amount):.2f}".partition(".")
-    groups = []
-    while whole:
-        groups.insert(0, whole[-3:])
-        whole = whole[:-3]
-    return f"{sign}{chr(39).join(groups)}.{cents}"
+    """Swiss notation for pages and PDFs: 1'234.50 (app.money.format_chf; blank for None)."""
+    return "" if amount is None else format_chf(amount)
 
 
 class IdConverter(IntegerConverter):
