@@ -115,6 +115,19 @@ def situation(site: Site, at: datetime | None = None) -> CallSituation:
     return CallSituation(site, at, tier, rule, inside, fee, due, units)
 
 
+def _checked_call(
+    site: Site, summary: str, at: datetime | None = None
+) -> tuple[str, CallSituation]:
+    """The call's summary and situation; refused without a summary or without a CLA."""
+    summary = (summary or "").strip()
+    if not summary:
+        raise RuleViolation(_("Say in a few words what does not work."), "summary")
+    found = situation(site, at)
+    if not found.has_cla:
+        raise RuleViolation(found.consequence, "site_id")
+    return summary, found
+
+
 def open_ticket(
     site: Site,
     summary: str,
@@ -123,15 +136,15 @@ def open_ticket(
     contact: Contact | None = None,
     description: str = "",
     at: datetime | None = None,
+    found: CallSituation | None = None,
 ) -> Ticket:
-    """A new ticket at the instant of the call, with the CLA in force at that instant."""
-    at = at or now()
-    summary = (summary or "").strip()
-    if not summary:
-        raise RuleViolation(_("Say in a few words what does not work."), "summary")
-    found = situation(site, at)
-    if not found.has_cla:
-        raise RuleViolation(found.consequence, "site_id")
+    """A new ticket at the instant of the call, with the CLA in force at that instant.
+
+    `found` is the call's situation when the caller already worked it out (take_call).
+    """
+    if found is None:
+        summary, found = _checked_call(site, summary, at or now())
+    at = found.at
     ticket = Ticket(
         customer_id=site.customer_id,
         site_id=site.id,
@@ -223,12 +236,7 @@ def take_call(
     so wrong PINs leave no orphan tickets in state "new"; the rate limit counts the
     recorded attempts of the contact as before.
     """
-    summary = (summary or "").strip()
-    if not summary:
-        raise RuleViolation(_("Say in a few words what does not work."), "summary")
-    found = situation(site)
-    if not found.has_cla:
-        raise RuleViolation(found.consequence, "site_id")
+    summary, found = _checked_call(site, summary)
     result = verify_caller(contact, pin, agent, customer_id=site.customer_id)
     if not result.verified:
         return None, result
@@ -238,7 +246,7 @@ def take_call(
         .order_by(VerificationAttempt.id.desc())
         .limit(1)
     ).first()
-    ticket = open_ticket(site, summary, "phone", agent, contact, description, at=found.at)
+    ticket = open_ticket(site, summary, "phone", agent, contact, description, found=found)
     ticket.contact = contact
     attempt.ticket_id = ticket.id
     _after_verification(ticket, agent, note=f"caller {contact.name} (PIN)")
