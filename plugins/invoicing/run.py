@@ -598,12 +598,36 @@ def _save(run_id: int, **values) -> None:
     db.session.commit()
 
 
+def _counts(result: RunResult) -> dict:
+    """What the run record shows of a run's progress so far."""
+    return {
+        "invoices_created": len(result.invoice_ids),
+        "conflicts": result.conflicts,
+        "failures": _failure_records(result.failures),
+    }
+
+
 def _progress(run_id: int, result: RunResult) -> None:
-    _save(
-        run_id,
-        invoices_created=len(result.invoice_ids),
-        conflicts=result.conflicts,
-        failures=_failure_records(result.failures),
+    _save(run_id, **_counts(result))
+
+
+def _close(run_id: int, status: str, **values) -> None:
+    """End a run record (finished or failed): it no longer holds its period."""
+    _save(run_id, status=status, active_period=None, finished_at=now(), **values)
+
+
+def _new_run(month: Month, *, status: str, issue: bool, actor: str, holds_period: bool):
+    """A run record started now; a queued web/API run holds its period (one at a time)."""
+    instant = now()
+    return InvoiceRun(
+        period=month.label,
+        status=status,
+        actor=actor,
+        issue=issue,
+        requested_at=instant,
+        started_at=instant,
+        updated_at=instant,
+        active_period=month.label if holds_period else None,
     )
 
 
@@ -622,11 +646,9 @@ def active_run(period: str) -> InvoiceRun | None:
     for run in runs:
         if not _is_stale(run):
             return run
-        _save(
+        _close(
             run.id,
-            status="failed",
-            active_period=None,
-            finished_at=now(),
+            "failed",
             error=f"no progress since {run.updated_at or run.started_at:%Y-%m-%d %H:%M} UTC; "
             "the job was probably stopped",
         )
@@ -645,17 +667,7 @@ def start_run(period: Month | str, *, issue: bool = False, actor: str = "system"
     existing = active_run(month.label)
     if existing is not None:
         raise RunInProgress(existing)
-    instant = now()
-    record = InvoiceRun(
-        period=month.label,
-        status="queued",
-        actor=actor,
-        issue=issue,
-        requested_at=instant,
-        started_at=instant,
-        updated_at=instant,
-        active_period=month.label,
-    )
+    record = _new_run(month, status="queued", issue=issue, actor=actor, holds_period=True)
     db.session.add(record)
     try:
         db.session.commit()
@@ -672,13 +684,7 @@ def start_run(period: Month | str, *, issue: bool = False, actor: str = "system"
         enqueue_call(JOB, run_id)
     except Exception as error:  # the broker is unreachable: the run must not stay queued
         db.session.rollback()
-        _save(
-            run_id,
-            status="failed",
-            active_period=None,
-            finished_at=now(),
-            error=f"could not be queued: {type(error).__name__}: {error}",
-        )
+        _close(run_id, "failed", error=f"could not be queued: {type(error).__name__}: {error}")
         raise
     record = db.session.get(InvoiceRun, run_id)
     db.session.refresh(record)
@@ -720,16 +726,7 @@ def run_period(
     issue them. (Pages and the API queue it with `start_run` instead.)"""
     month = Month.parse(period) if isinstance(period, str) else period
     with acting_as(actor):
-        instant = now()
-        record = InvoiceRun(
-            period=month.label,
-            status="running",
-            actor=actor,
-            issue=issue,
-            requested_at=instant,
-            started_at=instant,
-            updated_at=instant,
-        )
+        record = _new_run(month, status="running", issue=issue, actor=actor, holds_period=False)
         db.session.add(record)
         db.session.commit()
         run_id = record.id
@@ -751,27 +748,9 @@ def _execute(
             _bill(run_id, month, result, issue=issue, actor=actor, customer_ids=customer_ids)
     except BaseException as error:
         db.session.rollback()
-        _save(
-            run_id,
-            status="failed",
-            active_period=None,
-            finished_at=now(),
-            invoices_created=len(result.invoice_ids),
-            conflicts=result.conflicts,
-            failures=_failure_records(result.failures),
-            error=f"{type(error).__name__}: {error}",
-        )
+        _close(run_id, "failed", error=f"{type(error).__name__}: {error}", **_counts(result))
         raise
-    _save(
-        run_id,
-        status="finished",
-        active_period=None,
-        finished_at=now(),
-        invoices_created=len(result.invoice_ids),
-        invoices_issued=len(result.issued_numbers),
-        conflicts=result.conflicts,
-        failures=_failure_records(result.failures),
-    )
+    _close(run_id, "finished", invoices_issued=len(result.issued_numbers), **_counts(result))
     return result
 
 
