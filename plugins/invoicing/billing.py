@@ -65,6 +65,11 @@ class Month:
         return cls(int(match["year"]), int(match["month"]))
 
     @classmethod
+    def coerce(cls, period: Month | str) -> Month:
+        """A Month as given, or parsed from "YYYY-MM"."""
+        return cls.parse(period) if isinstance(period, str) else period
+
+    @classmethod
     def of(cls, day: dt.date) -> Month:
         return cls(day.year, day.month)
 

@@ -250,7 +250,7 @@ def plan_period(
     settle_previous: bool | None = None,
 ) -> PeriodPlan:
     """Everything the run for `period` would bill now, grouped into invoices; writes nothing."""
-    month = Month.parse(period) if isinstance(period, str) else period
+    month = Month.coerce(period)
     previous = month.previous()
     if settle_previous is None:
         first = first_billed_period()
@@ -663,7 +663,7 @@ def start_run(period: Month | str, *, issue: bool = False, actor: str = "system"
     """
     from app.jobs import enqueue_call
 
-    month = Month.parse(period) if isinstance(period, str) else period
+    month = Month.coerce(period)
     existing = active_run(month.label)
     if existing is not None:
         raise RunInProgress(existing)
@@ -724,7 +724,7 @@ def run_period(
 ) -> RunResult:
     """The monthly run, synchronously: drafts for everything unbilled of `period`; optionally
     issue them. (Pages and the API queue it with `start_run` instead.)"""
-    month = Month.parse(period) if isinstance(period, str) else period
+    month = Month.coerce(period)
     with acting_as(actor):
         record = _new_run(month, status="running", issue=issue, actor=actor, holds_period=False)
         db.session.add(record)
