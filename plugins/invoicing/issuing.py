@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from app.audit import acting_as
 from app.database import db
@@ -15,6 +15,7 @@ from app.services import RuleViolation
 from app.timeutil import now, today
 from plugins.invoicing.models import Invoice
 from plugins.invoicing.numbering import CREDIT_NOTE_SERIES, INVOICE_SERIES, next_number
+from plugins.invoicing.payments import locked_invoice
 from plugins.invoicing.qr_reference import qr_reference_for
 from plugins.invoicing.sources import tariff_on
 
@@ -40,14 +41,7 @@ def issue_invoice(invoice_id: int, *, actor: str = "system") -> Invoice:
     The draft row is locked first, so two people issuing the same draft at once give it
     one number, and the second is told it is no longer a draft.
     """
-    invoice = db.session.scalar(
-        select(Invoice)
-        .where(Invoice.id == invoice_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    if invoice is None:
-        raise RuleViolation(f"invoice {invoice_id} does not exist")
+    invoice = locked_invoice(invoice_id)
     if invoice.status != "draft":
         raise RuleViolation(f"invoice {invoice.number} is already issued")
     if invoice.kind == "invoice" and not invoice.lines:

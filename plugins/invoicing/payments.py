@@ -14,7 +14,8 @@ from app.timeutil import now
 from plugins.invoicing.models import Invoice, Payment
 
 
-def _locked_invoice(invoice_id: int) -> Invoice:
+def locked_invoice(invoice_id: int) -> Invoice:
+    """The invoice, row-locked and freshly read, so concurrent changes queue up."""
     invoice = db.session.scalar(
         select(Invoice)
         .where(Invoice.id == invoice_id)
@@ -60,7 +61,7 @@ def record_payment(
     amount = require_cents(amount)
     if amount <= 0:
         raise RuleViolation("a payment must be a positive amount", "amount")
-    invoice = _locked_invoice(invoice_id)
+    invoice = locked_invoice(invoice_id)
     if invoice.status == "draft" or invoice.is_credit_note:
         raise RuleViolation("payments are recorded against issued invoices only")
     payment = Payment(
