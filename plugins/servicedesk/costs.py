@@ -78,10 +78,15 @@ class FreeUnits:
         return max(self.allowance - self.used, 0)
 
 
+def _units_of(tier_code: str, day: date) -> int:
+    """Free service units per contract year of a tier, as the catalog says on `day`."""
+    version = tier_version(tier_code, day)
+    return version.free_service_units if version is not None else 0
+
+
 def _allowance_on(site_id: int, day: date) -> int:
     tier = hooks().tier_in_force(site_id=site_id, at=datetime.combine(day, time(12), ZURICH))
-    version = tier_version(tier.tier_code, day) if tier is not None else None
-    return version.free_service_units if version is not None else 0
+    return _units_of(tier.tier_code, day) if tier is not None else 0
 
 
 def free_units(site: Site | int, at: datetime) -> FreeUnits | None:
@@ -94,8 +99,7 @@ def free_units(site: Site | int, at: datetime) -> FreeUnits | None:
     day = at.astimezone(ZURICH).date()
     start = contract_start(tier.contract_id, site_id, day) or tier.since
     first, last = contract_year(start, day)
-    version = tier_version(tier.tier_code, day)
-    allowance = version.free_service_units if version else 0
+    allowance = _units_of(tier.tier_code, day)
     spent = [UnitUsage.contract_id == tier.contract_id]
     if tariff("servicedesk.free_units_lapse", day):
         spent.append(UnitUsage.contract_year_start == first)

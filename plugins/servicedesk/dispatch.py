@@ -66,6 +66,12 @@ def add_shift(
     return shift
 
 
+def mail_due_text(ticket: Ticket) -> str:
+    """The FirstReaction due time as notifications state it (mails carry the zone)."""
+    due = local(ticket.first_reaction_due_at)
+    return f"{due:%d.%m.%Y %H:%M} (Europe/Zurich)" if due else "best effort"
+
+
 def dispatch(ticket: Ticket, by: User | None = None, at: datetime | None = None) -> User:
     """Hand the ticket to the on-call technician and tell them (once)."""
     from plugins.servicedesk.notify import notify_once
@@ -82,8 +88,7 @@ def dispatch(ticket: Ticket, by: User | None = None, at: datetime | None = None)
     ticket.dispatched_at = at
     ticket.acknowledged_at = None
     db.session.flush()
-    due = local(ticket.first_reaction_due_at)
-    due_text = f"{due:%d.%m.%Y %H:%M} (Europe/Zurich)" if due else "best effort"
+    due_text = mail_due_text(ticket)
     fast_lane = " (Fast Lane)" if ticket.fast_lane else ""
     notify_once(
         ticket,

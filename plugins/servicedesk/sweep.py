@@ -10,9 +10,9 @@ from sqlalchemy import select
 from app.audit import acting_as
 from app.database import db
 from app.tariffs import tariff
-from app.timeutil import ZURICH, local, now
+from app.timeutil import ZURICH, now
 from plugins.servicedesk import tickets
-from plugins.servicedesk.dispatch import on_duty
+from plugins.servicedesk.dispatch import mail_due_text, on_duty
 from plugins.servicedesk.models import OPEN_STATES, Escalation, Ticket
 from plugins.servicedesk.notify import already_sent, notify_once
 
@@ -30,10 +30,6 @@ class SweepReport:
         )
 
 
-def _due_text(ticket: Ticket) -> str:
-    return f"{local(ticket.first_reaction_due_at):%d.%m.%Y %H:%M} (Europe/Zurich)"
-
-
 def _remind(ticket: Ticket, at: datetime) -> bool:
     technician = ticket.technician or on_duty("technician", at)
     if technician is None:
@@ -43,9 +39,9 @@ def _remind(ticket: Ticket, at: datetime) -> bool:
         "reminder",
         1,
         technician.email,
-        f"[{ticket.number}] Reminder: FirstReaction due {_due_text(ticket)}",
+        f"[{ticket.number}] Reminder: FirstReaction due {mail_due_text(ticket)}",
         f"Ticket {ticket.number} ({ticket.summary}) at {ticket.site} needs its FirstReaction "
-        f"by {_due_text(ticket)}.\n",
+        f"by {mail_due_text(ticket)}.\n",
         on_claim=lambda: tickets.log(ticket, "reminder_sent", note=technician.email, at=at),
     )
 
@@ -68,7 +64,7 @@ def _escalate_breach(ticket: Ticket, at: datetime) -> bool:
         chief.email,
         f"[{ticket.number}] FirstReaction breached",
         f"Ticket {ticket.number} ({ticket.summary}) at {ticket.site}: the FirstReaction was "
-        f"due {_due_text(ticket)} and has not been given. Technician: "
+        f"due {mail_due_text(ticket)} and has not been given. Technician: "
         f"{ticket.technician.name if ticket.technician else 'none'}.\n",
         on_claim=record,
     )
