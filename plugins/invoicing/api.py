@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from flask import Response, current_app, url_for
+from flask import Response, url_for
 from flask_login import current_user
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
@@ -371,13 +371,8 @@ def checkout(invoice_id: int):
     from plugins.invoicing.stripe_payments import StripeNotConfigured, open_checkout
 
     invoice = _visible(invoice_id)
-    base = current_app.config.get("PUBLIC_BASE_URL", "").rstrip("/")
     try:
-        session = open_checkout(
-            invoice,
-            success_url=f"{base}/invoicing/invoices/{invoice.id}?paid=1",
-            cancel_url=f"{base}/invoicing/invoices/{invoice.id}",
-        )
+        session = open_checkout(invoice)
     except RuleViolation as error:
         raise ApiError(422, "rule_violation", str(error)) from error
     except StripeNotConfigured as error:

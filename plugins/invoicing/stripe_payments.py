@@ -56,12 +56,27 @@ def stripe_client() -> stripe.StripeClient:
     )
 
 
-def open_checkout(invoice: Invoice, success_url: str, cancel_url: str) -> CheckoutSession:
+def checkout_urls(invoice: Invoice) -> tuple[str, str]:
+    """Where Stripe sends the customer back: the invoice page (success, cancel)."""
+    base = current_app.config.get("PUBLIC_BASE_URL", "").rstrip("/")
+    page = f"{base}/invoicing/invoices/{invoice.id}"
+    return f"{page}?paid=1", page
+
+
+def open_checkout(
+    invoice: Invoice, success_url: str | None = None, cancel_url: str | None = None
+) -> CheckoutSession:
     """A Checkout session in CHF for the invoice's open amount (commits the record).
+
+    The return URLs default to the invoice's page (`checkout_urls`).
 
     The idempotency key names the invoice and the amount: a double click, or a retry
     after a network error, gets the same session instead of a second one.
     """
+    if success_url is None or cancel_url is None:
+        default_success, default_cancel = checkout_urls(invoice)
+        success_url = success_url or default_success
+        cancel_url = cancel_url or default_cancel
     if invoice.is_credit_note or invoice.status == "draft":
         raise RuleViolation("only an issued invoice can be paid online")
     amount = invoice.open_amount

@@ -10,7 +10,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -361,13 +360,8 @@ def pdf(invoice_id: int):
 def _start_checkout(invoice: Invoice):
     from plugins.invoicing.stripe_payments import StripeNotConfigured, open_checkout
 
-    base = current_app.config.get("PUBLIC_BASE_URL", "").rstrip("/")
     try:
-        session = open_checkout(
-            invoice,
-            success_url=f"{base}/invoicing/invoices/{invoice.id}?paid=1",
-            cancel_url=f"{base}/invoicing/invoices/{invoice.id}",
-        )
+        session = open_checkout(invoice)
     except (RuleViolation, StripeNotConfigured) as error:
         flash(str(error), "error")
         return None
