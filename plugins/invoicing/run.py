@@ -531,16 +531,19 @@ def _announce_charges(plan: InvoicePlan, invoice_id: int) -> None:
     for charge in plan.charges:
         by_source.setdefault(charge.source, []).append(charge.reference)
     for source, references in by_source.items():
-        try:
-            hooks().charges_billed(
-                event=ChargesBilled(
-                    source=source, references=tuple(references), invoice_id=invoice_id
-                )
-            )
-            db.session.commit()  # what the source recorded is kept, whatever happens next
-        except Exception:  # the invoice stands; the source can re-sync from the ledger
-            db.session.rollback()
-            log.exception("charges_billed hook failed for %s", source)
+        _tell_source(source, tuple(references), invoice_id)
+
+
+def _tell_source(source: str, references: tuple[str, ...], invoice_id: int) -> None:
+    """Tell the plugin a charge came from which invoice (or credit note) now bills it."""
+    try:
+        hooks().charges_billed(
+            event=ChargesBilled(source=source, references=references, invoice_id=invoice_id)
+        )
+        db.session.commit()  # what the source recorded is kept, whatever happens next
+    except Exception:  # the document stands; the source can re-sync from the ledger
+        db.session.rollback()
+        log.exception("charges_billed hook failed for %s (document %s)", source, invoice_id)
 
 
 def bill_plan(plan: InvoicePlan, period: PeriodPlan, run_id: int | None) -> tuple[str, int | None]:
@@ -838,16 +841,7 @@ def _credit_by_note(credit: ChargeCredit, plan: PeriodPlan, result: RunResult, *
         return
     result.credit_note_ids.append(note_id)
     result.credit_note_numbers.append(number)
-    try:
-        hooks().charges_billed(
-            event=ChargesBilled(
-                source=charge.source, references=(charge.reference,), invoice_id=note_id
-            )
-        )
-        db.session.commit()
-    except Exception:  # the credit note stands; the source can re-sync from the ledger
-        db.session.rollback()
-        log.exception("telling %s about credit note %s failed", charge.source, number)
+    _tell_source(charge.source, (charge.reference,), note_id)
     try:
         render_and_store([note_id])
     except Exception as error:  # issued and booked; only its PDF is missing
