@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from app.database import db
 from plugins.invoicing.billing import Month
 
 
@@ -52,19 +51,9 @@ def run_command(period: str, issue: bool) -> None:
 @with_appcontext
 def issue_command(period: str) -> None:
     """Issue every draft of a period."""
-    from sqlalchemy import select
+    from plugins.invoicing.issuing import draft_ids, issue_invoices
 
-    from plugins.invoicing.issuing import issue_invoices
-    from plugins.invoicing.models import Invoice
-
-    ids = list(
-        db.session.scalars(
-            select(Invoice.id)
-            .where(Invoice.status == "draft", Invoice.period == period)
-            .order_by(Invoice.id)
-        )
-    )
-    result = issue_invoices(ids, actor="cli:invoicing")
+    result = issue_invoices(draft_ids(period), actor="cli:invoicing")
     click.echo(f"{len(result.numbers)} invoice(s) issued.")
     for failure in result.failures:
         click.echo(f"FAILED {failure.reason}")

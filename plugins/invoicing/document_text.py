@@ -86,6 +86,11 @@ TEXTS: dict[str, dict[str, str]] = {
 }
 
 
+def language_of(invoice) -> str:
+    """The language a document is written in: the customer's, German when unsupported."""
+    return invoice.language if invoice.language in ("de", "en") else "de"
+
+
 def texts(language: str) -> dict[str, str]:
     return TEXTS.get(language, TEXTS["de"])
 

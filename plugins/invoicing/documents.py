@@ -13,7 +13,7 @@ from decimal import Decimal
 from flask import current_app, has_request_context, render_template
 
 from app.pdf import letterhead, render_pdf_html
-from plugins.invoicing.document_text import format_date, texts
+from plugins.invoicing.document_text import format_date, language_of, texts
 from plugins.invoicing.models import Invoice
 from plugins.invoicing.paylinks import pay_url
 from plugins.invoicing.payment_part import Creditor, PostalAddress, payment_part_svg
@@ -49,7 +49,7 @@ def debtor_of(invoice: Invoice) -> PostalAddress:
 
 def invoice_html(invoice: Invoice) -> str:
     """The document's HTML (a draft renders without number and payment part)."""
-    language = invoice.language if invoice.language in ("de", "en") else "de"
+    language = language_of(invoice)
     text = texts(language)
     payment_part = None
     if not invoice.is_credit_note and invoice.number and invoice.payable >= Decimal("0.01"):

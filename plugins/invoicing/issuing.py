@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from app.audit import acting_as
 from app.database import db
@@ -33,6 +33,14 @@ def _refresh_bill_to(invoice: Invoice) -> None:
     from plugins.invoicing.run import _fill_bill_to
 
     _fill_bill_to(invoice, invoice.customer)
+
+
+def draft_ids(period: str | None = None) -> list[int]:
+    """The drafts waiting for finance, oldest first; of one period when given."""
+    statement = select(Invoice.id).where(Invoice.status == "draft").order_by(Invoice.id)
+    if period:
+        statement = statement.where(Invoice.period == period)
+    return list(db.session.scalars(statement))
 
 
 def issue_invoice(invoice_id: int, *, actor: str = "system") -> Invoice:

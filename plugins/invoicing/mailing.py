@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app.mail import Attachment, send_mail
 from app.money import format_chf
-from plugins.invoicing.document_text import format_date
+from plugins.invoicing.document_text import format_date, language_of
 from plugins.invoicing.models import Invoice
 from plugins.invoicing.paylinks import pay_url
 
@@ -43,10 +43,6 @@ _REMINDER = {
 }
 
 
-def _language(invoice: Invoice) -> str:
-    return invoice.language if invoice.language in ("de", "en") else "de"
-
-
 def _attachment(invoice: Invoice) -> tuple[Attachment, ...]:
     if not invoice.pdf:
         return ()
@@ -54,7 +50,7 @@ def _attachment(invoice: Invoice) -> tuple[Attachment, ...]:
 
 
 def mail_document(invoice: Invoice) -> None:
-    language = _language(invoice)
+    language = language_of(invoice)
     texts = _CREDIT_NOTE if invoice.is_credit_note else _INVOICE
     subject, body = texts[language]
     values = {
@@ -72,7 +68,7 @@ def mail_document(invoice: Invoice) -> None:
 
 
 def mail_reminder(invoice: Invoice, level: int, fee, open_amount) -> None:
-    language = _language(invoice)
+    language = language_of(invoice)
     subject, body = _REMINDER[language]
     fee_text = ""
     if fee:

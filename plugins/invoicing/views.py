@@ -283,15 +283,11 @@ def drafts():
 @bp.post("/drafts/issue")
 @requires("invoicing.run")
 def issue_drafts():
-    from plugins.invoicing.issuing import issue_invoices
+    from plugins.invoicing.issuing import draft_ids, issue_invoices
 
     ids = [int(value) for value in request.form.getlist("invoice_id") if value.isdigit()]
     if not ids:
-        statement = select(Invoice.id).where(Invoice.status == "draft").order_by(Invoice.id)
-        period = (request.form.get("period") or "").strip()
-        if period:
-            statement = statement.where(Invoice.period == period)
-        ids = list(db.session.scalars(statement))
+        ids = draft_ids((request.form.get("period") or "").strip() or None)
     result = issue_invoices(ids, actor=_actor())
     flash(_("%(count)d invoice(s) issued.", count=len(result.numbers)), "success")
     for failure in result.failures:
