@@ -10,10 +10,11 @@ from sqlalchemy import select
 
 from app.audit import acting_as
 from app.database import db
+from app.errors import RuleViolation
 from app.models import User
 from app.plugins import call_each
 from app.schemas import UserIn
-from app.services import RuleViolation, create_user, issue_token
+from app.services import create_user, issue_token
 
 
 @click.command("seed")

@@ -8,6 +8,19 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 
+class RuleViolation(ValueError):
+    """A change that the business rules refuse; the message is shown to the user."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+class RecordNotFound(LookupError):
+    """A record that does not exist, or that belongs to another customer: both look alike
+    (404 on pages and in the API)."""
+
+
 class ApiError(Exception):
     """Raised by API code to answer with a given status and a readable message."""
 

@@ -19,9 +19,9 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
+from app.errors import RuleViolation
 from app.models.customers import CANTONS
 from app.models.users import ROLES
-from app.services import RuleViolation
 
 
 def choices(pairs) -> list[SelectChoice]:

@@ -10,21 +10,10 @@ from pydantic import BaseModel
 from sqlalchemy import func, or_, select
 
 from app.database import db
+from app.errors import RuleViolation
 from app.models import ApiToken, Contact, Customer, Site, User
 from app.passwords import check_secret, hash_secret
 from app.schemas import ContactIn, ContactPatch, CustomerIn, SiteIn, UserIn, UserPatch
-
-
-class RuleViolation(ValueError):
-    """A change that the business rules refuse; the message is shown to the user."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
-
-
-class RecordNotFound(LookupError):
-    """A record that does not exist, or that belongs to another customer: both look alike."""
 
 
 def _apply(record: Any, data: BaseModel, skip: tuple[str, ...] = ()) -> None:

@@ -69,7 +69,7 @@ def committed_or_flash(action, success: str | None = None):
     returns nothing), or None when the rule refused it."""
     from flask import flash
 
-    from app.services import RuleViolation
+    from app.errors import RuleViolation
 
     try:
         result = action()

@@ -129,3 +129,50 @@ def test_host_never_imports_a_plugin():
         for problem in host_violations(path.read_text())
     ]
     assert not violations, "the host must not import plugins:\n" + "\n".join(violations)
+
+
+# --- the host facade -------------------------------------------------------------------------
+
+FACADE = "app.toolkit"
+
+
+def facade_violations(source: str) -> list[str]:
+    """Imports of host modules other than the facade (`app.toolkit`)."""
+    found: dict[int, str] = {}
+    for line, module in imported_modules(source):
+        if module.split(".")[0] != "app" or module == FACADE or module.startswith(FACADE + "."):
+            continue
+        # `from app.x import y` is listed as app.x and app.x.y: name the module once.
+        found.setdefault(line, module)
+    return [f"line {line}: imports {module}" for line, module in sorted(found.items())]
+
+
+def test_facade_checker_finds_host_imports_other_than_the_toolkit():
+    source = (
+        "from app.toolkit import db\n"
+        "from app.database import db\n"
+        "import app.models\n"
+        "from app import create_app\n"
+        "from application import x\n"
+    )
+    assert facade_violations(source) == [
+        "line 2: imports app.database",
+        "line 3: imports app.models",
+        "line 4: imports app",
+    ]
+
+
+@pytest.mark.parametrize(
+    "plugin", sorted(discover().values(), key=lambda p: p.name), ids=lambda p: p.name
+)
+def test_plugins_import_the_host_only_through_its_toolkit(plugin):
+    package = ROOT / "plugins" / plugin.name
+    violations = [
+        f"{path.relative_to(ROOT)} {problem}"
+        for path in sorted(package.rglob("*.py"))
+        for problem in facade_violations(path.read_text())
+    ]
+    assert not violations, (
+        f"plugin {plugin.name} imports host modules directly; import them from "
+        f"{FACADE} (add what is missing there):\n" + "\n".join(violations)
+    )

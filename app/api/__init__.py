@@ -141,7 +141,7 @@ def _answer_invalid_body(view: Callable, kwargs: dict[str, Any], error: ApiError
 def committed(action: Callable[[], Any]) -> Any:
     """Run a service call and commit. A refused rule answers 422, an unknown (or another
     customer's) record 404; in both cases the transaction is rolled back: nothing kept."""
-    from app.services import RecordNotFound, RuleViolation
+    from app.errors import RecordNotFound, RuleViolation
 
     try:
         result = action()

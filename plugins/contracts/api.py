@@ -8,12 +8,19 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app.api import api_blueprint, committed, operation
-from app.database import db
-from app.errors import ApiError
-from app.models import Customer, Site
-from app.security import get_visible_or_404, has_permission, scope_to_customer
-from app.services import RuleViolation
+from app.toolkit import (
+    ApiError,
+    Customer,
+    RuleViolation,
+    Site,
+    api_blueprint,
+    committed,
+    db,
+    get_visible_or_404,
+    has_permission,
+    operation,
+    scope_to_customer,
+)
 from plugins.contracts import quotes as quote_rules
 from plugins.contracts import services, shop
 from plugins.contracts.models import Contract, Quote

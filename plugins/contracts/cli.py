@@ -6,7 +6,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from app.database import db
+from app.toolkit import db
 from plugins.contracts.jobs import run_end_due, run_expire_quotes
 from plugins.contracts.models import Contract
 from plugins.contracts.services import contract_history

@@ -7,9 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from app.database import db
-from app.models import Customer, Site, User
-from app.timeutil import today
+from app.toolkit import Customer, Site, User, db, today
 from plugins.contracts.models import Contract, Quote
 from plugins.contracts.quotes import NewSite, add_line, create_quote, request_approval
 from plugins.contracts.services import first_day_of_next_month, start_contract

@@ -8,9 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app.database import db
-from app.hooks import Panel, hookimpl
-from app.security import has_permission
+from app.toolkit import Panel, db, has_permission, hookimpl
 from plugins.contracts import queries
 from plugins.contracts.models import Contract
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from app.audit import acting_as
-from app.database import db
+from app.toolkit import acting_as, db
 from plugins.contracts.models import Contract, Quote
 from plugins.contracts.quotes import expire_quotes
 from plugins.contracts.services import end_due_contracts

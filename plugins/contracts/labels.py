@@ -12,9 +12,7 @@ from datetime import date
 from flask import has_request_context, request
 from flask_babel import lazy_gettext as _l
 
-from app.models import Tier
-from app.models.catalog import tier_versions_on
-from app.timeutil import today
+from app.toolkit import Tier, tier_versions_on, today
 
 CONTRACT_STATE_LABELS = {
     "draft": _l("draft"),

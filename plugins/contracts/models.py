@@ -17,8 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from app.database import IdMixin, Percent, TimestampMixin, db
-from app.models import Customer, Site, Tier, User
+from app.toolkit import Customer, IdMixin, Percent, Site, Tier, TimestampMixin, User, db
 
 CONTRACT_STATES = ("draft", "active", "cancelled", "ended")
 # States in which a contract is "in force" (cancelled = notice given, still running).

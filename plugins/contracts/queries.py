@@ -8,10 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import and_, or_, select
 
-from app.database import db
-from app.hooks import TierInForce, TierSpan
-from app.models import Tier
-from app.timeutil import ZURICH
+from app.toolkit import ZURICH, Tier, TierInForce, TierSpan, db
 from plugins.contracts.models import Contract, ContractTierPeriod
 
 # A draft was never in force; an ended contract was, up to its end date.

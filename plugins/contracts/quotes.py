@@ -19,15 +19,23 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select, update
 
-from app.database import db
-from app.mail import Attachment, send_mail
-from app.models import Customer, Site, User
-from app.money import percent_of, round_chf
-from app.pdf import render_pdf
-from app.schemas import SiteIn
-from app.services import RuleViolation, create_site
-from app.tariffs import tariff
-from app.timeutil import now, today
+from app.toolkit import (
+    Attachment,
+    Customer,
+    RuleViolation,
+    Site,
+    SiteIn,
+    User,
+    create_site,
+    db,
+    now,
+    percent_of,
+    render_pdf,
+    round_chf,
+    send_mail,
+    tariff,
+    today,
+)
 from plugins.contracts.models import Contract, Quote, QuoteLine
 from plugins.contracts.services import order_tier, tier_by_code
 

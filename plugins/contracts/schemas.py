@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from app.schemas import HouseNumber, PostalCode, Street, Text70, Town
+from app.toolkit import HouseNumber, PostalCode, Street, Text70, Town
 
 TierCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
 DiscountPercent = Annotated[Decimal, Field(ge=0, le=100, decimal_places=2)]

@@ -15,11 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app.database import db
-from app.hooks import UpgradeSigned, hooks
-from app.models import Site, Tier
-from app.services import RuleViolation
-from app.timeutil import now, today
+from app.toolkit import RuleViolation, Site, Tier, UpgradeSigned, db, hooks, now, today
 from plugins.contracts.models import IN_FORCE_STATES, Contract, ContractTierPeriod
 
 # --- calendar rules -------------------------------------------------------------------

@@ -9,11 +9,17 @@ from decimal import Decimal
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from app.database import db
-from app.models import Site, TierVersion, User
-from app.models.catalog import tier_versions_on
-from app.services import RecordNotFound, RuleViolation
-from app.timeutil import now, today
+from app.toolkit import (
+    RecordNotFound,
+    RuleViolation,
+    Site,
+    TierVersion,
+    User,
+    db,
+    now,
+    tier_versions_on,
+    today,
+)
 from plugins.contracts.models import Contract
 from plugins.contracts.services import order_tier
 

@@ -22,19 +22,20 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app.database import db
-from app.models import Customer, Site
-from app.models.catalog import tier_versions_on
-from app.security import (
+from app.toolkit import (
+    Customer,
+    RuleViolation,
+    Site,
+    committed_or_flash,
+    db,
     get_visible_or_404,
     public,
     requires,
     scope_to_customer,
+    tier_versions_on,
+    today,
     visible_customer_id,
 )
-from app.services import RuleViolation
-from app.timeutil import today
-from app.web import committed_or_flash
 from plugins.contracts import labels, services, shop
 from plugins.contracts import quotes as quote_rules
 from plugins.contracts.models import Contract, Quote

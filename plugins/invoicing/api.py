@@ -10,13 +10,18 @@ from flask_login import current_user
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 
-from app.api import api_blueprint, committed, operation
-from app.audit import current_actor
-from app.database import db
-from app.errors import ApiError
-from app.security import get_visible_or_404, scope_to_customer
-from app.services import RuleViolation
-from app.timeutil import today
+from app.toolkit import (
+    ApiError,
+    RuleViolation,
+    api_blueprint,
+    committed,
+    current_actor,
+    db,
+    get_visible_or_404,
+    operation,
+    scope_to_customer,
+    today,
+)
 from plugins.invoicing.billing import Month
 from plugins.invoicing.models import Invoice, InvoiceRun
 

@@ -21,8 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from app.hooks import BillableCharge, TierSpan
-from app.money import percent_of, pro_rata, require_cents
+from app.toolkit import BillableCharge, TierSpan, percent_of, pro_rata, require_cents
 from plugins.invoicing.vat import VatRatePeriod, split_by_rate
 
 __all__ = [

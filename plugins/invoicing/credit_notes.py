@@ -7,10 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select, update
 
-from app.database import db
-from app.money import require_cents
-from app.services import RuleViolation
-from app.timeutil import now
+from app.toolkit import RuleViolation, db, now, require_cents
 from plugins.invoicing.issuing import issue_invoice
 from plugins.invoicing.models import BilledCharge, Invoice, InvoiceLine
 from plugins.invoicing.payments import settle_status

@@ -7,9 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from app.database import db
-from app.hooks import Panel, hookimpl
-from app.security import has_permission
+from app.toolkit import Panel, db, has_permission, hookimpl
 from plugins.invoicing.models import Invoice
 
 

@@ -9,10 +9,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from app.audit import acting_as
-from app.database import db
-from app.services import RuleViolation
-from app.timeutil import now, today
+from app.toolkit import RuleViolation, acting_as, db, now, today
 from plugins.invoicing.models import Invoice
 from plugins.invoicing.numbering import CREDIT_NOTE_SERIES, INVOICE_SERIES, next_number
 from plugins.invoicing.payments import locked_invoice

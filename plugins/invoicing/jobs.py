@@ -6,9 +6,7 @@ from __future__ import annotations
 from flask import current_app
 from sqlalchemy import select
 
-from app.database import db
-from app.jobs import one_off
-from app.timeutil import today
+from app.toolkit import db, one_off, today
 from plugins.invoicing.billing import Month
 from plugins.invoicing.models import InvoiceRun
 

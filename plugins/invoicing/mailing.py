@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from app.mail import Attachment, send_mail
-from app.money import format_chf
+from app.toolkit import Attachment, format_chf, send_mail
 from plugins.invoicing.document_text import format_date, language_of
 from plugins.invoicing.models import Invoice
 from plugins.invoicing.paylinks import pay_url

@@ -21,8 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
-from app.database import ExactDecimal, IdMixin, Percent, TimestampMixin, db, utcnow
-from app.models import Customer, Site
+from app.toolkit import Customer, ExactDecimal, IdMixin, Percent, Site, TimestampMixin, db, utcnow
 
 INVOICE_KINDS = ("invoice", "credit_note")
 INVOICE_STATES = ("draft", "issued", "paid", "credited")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import insert, select, update
 
-from app.database import db
+from app.toolkit import db
 from plugins.invoicing.models import NumberSequence
 
 INVOICE_SERIES = "RE"

@@ -21,7 +21,7 @@ from stdnum import iban
 from stdnum.ch import esr
 from stdnum.exceptions import ValidationError
 
-from app.money import require_cents
+from app.toolkit import require_cents
 
 __all__ = [
     "PAYMENT_PART_HEIGHT_MM",

@@ -7,10 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy import select, update
 
-from app.database import db
-from app.money import require_cents
-from app.services import RuleViolation
-from app.timeutil import now
+from app.toolkit import RuleViolation, db, now, require_cents
 from plugins.invoicing.models import Invoice, Payment
 
 

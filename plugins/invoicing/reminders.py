@@ -10,9 +10,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app.audit import acting_as
-from app.database import db
-from app.timeutil import now, today
+from app.toolkit import acting_as, db, now, today
 from plugins.invoicing.mailing import mail_reminder
 from plugins.invoicing.models import Invoice, Reminder
 from plugins.invoicing.sources import tariff_on

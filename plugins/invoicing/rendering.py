@@ -22,7 +22,7 @@ def _init_worker(static_folder: str) -> None:
 
 
 def _render(item: tuple[int, str]) -> tuple[int, bytes]:
-    from app.pdf import render_pdf_html
+    from app.toolkit import render_pdf_html
 
     invoice_id, html = item
     return invoice_id, render_pdf_html(html)

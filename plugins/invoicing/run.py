@@ -28,11 +28,19 @@ from decimal import Decimal
 from sqlalchemy import select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
-from app.audit import acting_as
-from app.database import db
-from app.hooks import BillableCharge, ChargeQuery, ChargesBilled, TierSpan, flatten, hooks
-from app.models import Customer, Site
-from app.timeutil import now
+from app.toolkit import (
+    BillableCharge,
+    ChargeQuery,
+    ChargesBilled,
+    Customer,
+    Site,
+    TierSpan,
+    acting_as,
+    db,
+    flatten,
+    hooks,
+    now,
+)
 from plugins.invoicing.billing import (
     ADVANCE_CREDIT,
     CHARGE,
@@ -664,7 +672,7 @@ def start_run(period: Month | str, *, issue: bool = False, actor: str = "system"
     Raises RunInProgress when a run of the period is already queued or running. Without a
     broker the job may have run (even finished) by the time this returns.
     """
-    from app.jobs import enqueue_call
+    from app.toolkit import enqueue_call
 
     month = Month.coerce(period)
     existing = active_run(month.label)

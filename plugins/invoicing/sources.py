@@ -7,9 +7,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app.database import db
-from app.models import Tariff, Tier
-from app.tariffs import declared_keys, parse_value
+from app.toolkit import Tariff, Tier, db, declared_keys, parse_value
 from plugins.invoicing.billing import CatalogPrice
 from plugins.invoicing.vat import VatRatePeriod, normalize_rate_table
 
@@ -47,6 +45,6 @@ def first_billed_period() -> str | None:
 
 
 def tariff_on(key: str, day: date):
-    from app.tariffs import tariff
+    from app.toolkit import tariff
 
     return tariff(key, on=day)

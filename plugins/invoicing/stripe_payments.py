@@ -16,10 +16,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app.audit import acting_as
-from app.database import db
-from app.services import RuleViolation
-from app.timeutil import now, today
+from app.toolkit import RuleViolation, acting_as, db, now, today
 from plugins.invoicing.models import CheckoutSession, Invoice
 from plugins.invoicing.payments import record_payment
 

@@ -15,12 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from app.money import (
-    apportion,
-    percent_of,
-    require_cents,
-    round_to_five_rappen,
-)
+from app.toolkit import apportion, percent_of, require_cents, round_to_five_rappen
 
 __all__ = [
     "SWISS_STANDARD_VAT_DEFAULTS",

@@ -22,15 +22,20 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from app.audit import current_actor
-from app.database import db
-from app.extensions import csrf
-from app.models import Customer
-from app.money import parse_money
-from app.security import get_visible_or_404, public, requires, scope_to_customer
-from app.services import RuleViolation
-from app.timeutil import today
-from app.web import committed_or_flash
+from app.toolkit import (
+    Customer,
+    RuleViolation,
+    committed_or_flash,
+    csrf,
+    current_actor,
+    db,
+    get_visible_or_404,
+    parse_money,
+    public,
+    requires,
+    scope_to_customer,
+    today,
+)
 from plugins.invoicing.billing import Month
 from plugins.invoicing.models import INVOICE_STATES, Invoice, InvoiceRun, Payment
 from plugins.invoicing.paylinks import invoice_id_of

@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 
-from app.plugins import MenuEntry, PeriodicTask, Permission, Plugin, TariffKey
+from app.toolkit import MenuEntry, PeriodicTask, Permission, Plugin, TariffKey
 
 PLUGIN = Plugin(
     name="servicedesk",

@@ -18,11 +18,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app.audit import acting_as
-from app.database import db
-from app.models import Site
-from app.services import RuleViolation
-from app.timeutil import now
+from app.toolkit import RuleViolation, Site, acting_as, db, now
 from plugins.servicedesk import intake, tickets
 from plugins.servicedesk.models import AlertEvent, FiringAlert, Ticket
 

@@ -12,12 +12,19 @@ from flask_login import current_user
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from app.api import api_blueprint, committed, operation
-from app.database import db
-from app.errors import ApiError
-from app.models import Contact, Site
-from app.security import get_visible_or_404, scope_to_customer, visible_customer_id
-from app.services import RuleViolation
+from app.toolkit import (
+    ApiError,
+    Contact,
+    RuleViolation,
+    Site,
+    api_blueprint,
+    committed,
+    db,
+    get_visible_or_404,
+    operation,
+    scope_to_customer,
+    visible_customer_id,
+)
 from plugins.servicedesk import alerts, intake, work
 from plugins.servicedesk.models import OPEN_STATES, Ticket
 
@@ -189,7 +196,7 @@ def post_ticket(body: TicketIn):
         return committed(
             lambda: intake.portal_ticket(site, body.summary, body.description, current_user)
         ), 201
-    from app.security import has_permission
+    from app.toolkit import has_permission
 
     if not has_permission(current_user, "servicedesk.intake"):
         raise ApiError(403, "forbidden", "your role lacks the right servicedesk.intake")
@@ -217,7 +224,7 @@ def post_ticket(body: TicketIn):
     response=TicketOut,
 )
 def post_fast_lane(ticket_id: int, body: FastLaneAnswer):
-    from app.security import has_permission
+    from app.toolkit import has_permission
 
     ticket = get_visible_or_404(Ticket, ticket_id)
     if not (

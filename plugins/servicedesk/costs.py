@@ -24,12 +24,18 @@ from decimal import Decimal
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
-from app.database import db
-from app.hooks import BillableCharge, ChargeQuery, UpgradeSigned, hooks
-from app.models import Site
-from app.money import round_chf
-from app.tariffs import tariff
-from app.timeutil import ZURICH, now
+from app.toolkit import (
+    ZURICH,
+    BillableCharge,
+    ChargeQuery,
+    Site,
+    UpgradeSigned,
+    db,
+    hooks,
+    now,
+    round_chf,
+    tariff,
+)
 from plugins.servicedesk.due import tier_version
 from plugins.servicedesk.models import Charge, FastLaneCredit, Ticket, UnitUsage
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from app.database import db
-from app.models import User
+from app.toolkit import User, db
 from plugins.servicedesk.dispatch import add_shift
 from plugins.servicedesk.models import OnCallShift
 

@@ -6,10 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from app.database import db
-from app.models import User
-from app.services import RuleViolation
-from app.timeutil import local, now
+from app.toolkit import RuleViolation, User, db, local, now
 from plugins.servicedesk import tickets
 from plugins.servicedesk.models import OnCallShift, Ticket
 

@@ -8,10 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from app.database import db
-from app.models import Tier, TierVersion
-from app.tariffs import tariff
-from app.timeutil import ZURICH
+from app.toolkit import ZURICH, Tier, TierVersion, db, tariff
 from plugins.servicedesk.business_calendar import (
     ClosedDays,
     ServiceSchedule,

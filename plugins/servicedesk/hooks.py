@@ -1,6 +1,6 @@
 """What servicedesk answers through the host's hooks: charges, billed notices, upgrade credits."""
 
-from app.hooks import hookimpl
+from app.toolkit import hookimpl
 from plugins.servicedesk import costs
 
 

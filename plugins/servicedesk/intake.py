@@ -8,12 +8,21 @@ from decimal import Decimal
 
 from sqlalchemy import func, or_, select
 
-from app.database import db
-from app.hooks import TierInForce, hooks
-from app.models import Contact, Customer, Site, User
-from app.services import RuleViolation, find_customers
-from app.tariffs import tariff
-from app.timeutil import ZURICH, local, now
+from app.toolkit import (
+    ZURICH,
+    Contact,
+    Customer,
+    RuleViolation,
+    Site,
+    TierInForce,
+    User,
+    db,
+    find_customers,
+    hooks,
+    local,
+    now,
+    tariff,
+)
 from plugins.servicedesk import costs, tickets
 from plugins.servicedesk.due import ReactionRule, reaction_rule, reminder_time
 from plugins.servicedesk.i18n import _, n_

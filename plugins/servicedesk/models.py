@@ -8,8 +8,17 @@ from decimal import Decimal
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.database import ExactDecimal, IdMixin, TimestampMixin, db, utcnow
-from app.models import Contact, Customer, Site, User
+from app.toolkit import (
+    Contact,
+    Customer,
+    ExactDecimal,
+    IdMixin,
+    Site,
+    TimestampMixin,
+    User,
+    db,
+    utcnow,
+)
 
 TICKET_STATES = (
     "new",

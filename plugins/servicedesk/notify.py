@@ -9,9 +9,7 @@ from flask import current_app
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app.database import db
-from app.mail import send_mail
-from app.timeutil import now
+from app.toolkit import db, now, send_mail
 from plugins.servicedesk.models import Notification, Ticket
 
 

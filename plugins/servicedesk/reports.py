@@ -9,9 +9,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app.database import db
-from app.models import Customer, Site
-from app.timeutil import ZURICH, now
+from app.toolkit import ZURICH, Customer, Site, db, now
 from plugins.servicedesk.models import Ticket, UnitUsage
 
 OUTCOMES = ("met", "breached", "best_effort", "pending")

@@ -7,10 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from app.audit import acting_as
-from app.database import db
-from app.tariffs import tariff
-from app.timeutil import ZURICH, now
+from app.toolkit import ZURICH, acting_as, db, now, tariff
 from plugins.servicedesk import tickets
 from plugins.servicedesk.dispatch import mail_due_text, on_duty
 from plugins.servicedesk.models import OPEN_STATES, Escalation, Ticket

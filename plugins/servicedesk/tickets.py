@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from app.audit import current_actor
-from app.database import db
-from app.models import User
-from app.services import RuleViolation
-from app.timeutil import now
+from app.toolkit import RuleViolation, User, current_actor, db, now
 from plugins.servicedesk.models import Ticket, TicketEvent
 
 # state -> states it may move to (SPEC 4 and issue 5.3)

@@ -7,10 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from app.database import db
-from app.models import Contact, User
-from app.tariffs import tariff
-from app.timeutil import now
+from app.toolkit import Contact, User, db, now, tariff
 from plugins.servicedesk.models import Ticket, VerificationAttempt
 
 

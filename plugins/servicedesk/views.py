@@ -11,11 +11,21 @@ from flask_login import current_user
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
-from app.database import db
-from app.models import Contact, Customer, Site, User
-from app.security import get_visible_or_404, has_permission, requires, scope_to_customer
-from app.timeutil import ZURICH, now, today
-from app.web import committed_or_flash
+from app.toolkit import (
+    ZURICH,
+    Contact,
+    Customer,
+    Site,
+    User,
+    committed_or_flash,
+    db,
+    get_visible_or_404,
+    has_permission,
+    now,
+    requires,
+    scope_to_customer,
+    today,
+)
 from plugins.servicedesk import costs, dispatch, intake, labels, reports, work
 from plugins.servicedesk.models import (
     FAULT_ORIGINS,

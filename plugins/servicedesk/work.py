@@ -5,10 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from app.database import db
-from app.models import User
-from app.services import RuleViolation
-from app.timeutil import now, today
+from app.toolkit import RuleViolation, User, db, now, today
 from plugins.servicedesk import costs, tickets
 from plugins.servicedesk.i18n import _
 from plugins.servicedesk.models import (

@@ -8,8 +8,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from app.errors import RuleViolation
 from app.hooks import hooks
-from app.services import RuleViolation
 from app.timeutil import zurich_instant
 from plugins.contracts.models import Contract, EndedContractIsReadOnly
 from plugins.contracts.services import (

@@ -13,7 +13,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
-from app.services import RuleViolation
+from app.errors import RuleViolation
 from app.tariffs import set_tariff
 from app.timeutil import zurich_instant
 from plugins.contracts.models import Contract, Quote

@@ -9,7 +9,7 @@ import pytest
 from flask_babel import force_locale
 from sqlalchemy import select
 
-from app.services import RuleViolation
+from app.errors import RuleViolation
 from plugins.contracts.models import Contract
 from plugins.contracts.services import start_contract
 from plugins.contracts.shop import order_in_shop, shop_offers

@@ -9,8 +9,8 @@ from decimal import Decimal
 
 import pytest
 
+from app.errors import RuleViolation
 from app.hooks import TierSpan, hooks
-from app.services import RuleViolation
 from app.timeutil import zurich_instant
 from plugins.contracts.services import (
     change_tier,

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from app.services import RuleViolation
+from app.errors import RuleViolation
 from plugins.invoicing.credit_notes import create_credit_note
 from plugins.invoicing.issuing import issue_invoices, render_and_store
 from plugins.invoicing.models import Invoice, Reminder

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from app.services import RuleViolation
+from app.errors import RuleViolation
 from plugins.invoicing.issuing import issue_invoice, issue_invoices
 from plugins.invoicing.models import ImmutableInvoice, Invoice
 from plugins.invoicing.numbering import next_number

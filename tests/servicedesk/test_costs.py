@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
+from app.errors import RuleViolation
 from app.hooks import ChargeQuery, ChargesBilled, UpgradeSigned, flatten, hooks
-from app.services import RuleViolation
 from plugins.servicedesk import costs, intake, work
 from plugins.servicedesk.dispatch import acknowledge, dispatch
 from plugins.servicedesk.models import Charge, FastLaneCredit

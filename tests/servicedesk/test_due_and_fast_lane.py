@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from app.services import RuleViolation
+from app.errors import RuleViolation
 from app.tariffs import set_tariff
 from plugins.servicedesk import intake
 from tests.servicedesk.conftest import zurich

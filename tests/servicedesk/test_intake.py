@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from app.services import RuleViolation
+from app.errors import RuleViolation
 from plugins.servicedesk import intake
 from plugins.servicedesk.dispatch import dispatch
 from plugins.servicedesk.models import Ticket, VerificationAttempt

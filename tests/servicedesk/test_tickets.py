@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from app.services import RuleViolation
+from app.errors import RuleViolation
 from plugins.servicedesk import intake, tickets, work
 from plugins.servicedesk.dispatch import acknowledge, add_shift, dispatch, on_duty
 from plugins.servicedesk.tickets import TRANSITIONS

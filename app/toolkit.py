@@ -1,0 +1,151 @@
+"""The host facade: the one module of the host that plugins import (CKAN's toolkit idea).
+
+Everything a plugin may use of the host is named here, so the host can move its
+modules freely behind it; `tests/test_architecture.py` fails on any other `app.*`
+import under `plugins/`. Third-party libraries (Flask, SQLAlchemy, Babel) are imported
+directly.
+"""
+
+from __future__ import annotations
+
+from app.api import api_blueprint, committed, operation
+from app.audit import acting_as, current_actor
+from app.database import (
+    MAX_ID,
+    ExactDecimal,
+    IdMixin,
+    Money,
+    Percent,
+    TimestampMixin,
+    db,
+    utcnow,
+)
+from app.errors import ApiError, RecordNotFound, RuleViolation
+from app.extensions import csrf
+from app.hooks import (
+    BillableCharge,
+    ChargeQuery,
+    ChargesBilled,
+    Panel,
+    TierInForce,
+    TierSpan,
+    UpgradeSigned,
+    flatten,
+    hookimpl,
+    hooks,
+)
+from app.jobs import enqueue_call, one_off
+from app.mail import Attachment, send_mail
+from app.models import Contact, Customer, Site, Tariff, Tier, TierVersion, User
+from app.models.catalog import tier_versions_on
+from app.money import (
+    CENT,
+    apportion,
+    format_chf,
+    parse_money,
+    percent_of,
+    pro_rata,
+    require_cents,
+    round_chf,
+    round_to_five_rappen,
+)
+from app.pdf import letterhead, render_pdf, render_pdf_html
+from app.plugins import MenuEntry, PeriodicTask, Permission, Plugin, TariffKey
+from app.schemas import HouseNumber, PostalCode, RecordId, SiteIn, Street, Text70, Town
+from app.security import (
+    get_visible_or_404,
+    has_permission,
+    public,
+    requires,
+    scope_to_customer,
+    visible_customer_id,
+)
+from app.services import create_site, find_customers
+from app.tariffs import declared_keys, parse_value, tariff
+from app.timeutil import ZURICH, local, now, today, zurich_instant
+from app.vocabulary import Vocabulary
+from app.web import committed_or_flash
+
+__all__ = [
+    "CENT",
+    "MAX_ID",
+    "ZURICH",
+    "ApiError",
+    "Attachment",
+    "BillableCharge",
+    "ChargeQuery",
+    "ChargesBilled",
+    "Contact",
+    "Customer",
+    "ExactDecimal",
+    "HouseNumber",
+    "IdMixin",
+    "MenuEntry",
+    "Money",
+    "Panel",
+    "Percent",
+    "PeriodicTask",
+    "Permission",
+    "Plugin",
+    "PostalCode",
+    "RecordId",
+    "RecordNotFound",
+    "RuleViolation",
+    "Site",
+    "SiteIn",
+    "Street",
+    "Tariff",
+    "TariffKey",
+    "Text70",
+    "Tier",
+    "TierInForce",
+    "TierSpan",
+    "TierVersion",
+    "TimestampMixin",
+    "Town",
+    "UpgradeSigned",
+    "User",
+    "Vocabulary",
+    "acting_as",
+    "api_blueprint",
+    "apportion",
+    "committed",
+    "committed_or_flash",
+    "create_site",
+    "csrf",
+    "current_actor",
+    "db",
+    "declared_keys",
+    "enqueue_call",
+    "find_customers",
+    "flatten",
+    "format_chf",
+    "get_visible_or_404",
+    "has_permission",
+    "hookimpl",
+    "hooks",
+    "letterhead",
+    "local",
+    "now",
+    "one_off",
+    "operation",
+    "parse_money",
+    "parse_value",
+    "percent_of",
+    "pro_rata",
+    "public",
+    "render_pdf",
+    "render_pdf_html",
+    "require_cents",
+    "requires",
+    "round_chf",
+    "round_to_five_rappen",
+    "scope_to_customer",
+    "send_mail",
+    "tariff",
+    "tier_versions_on",
+    "today",
+    "utcnow",
+    "visible_customer_id",
+    "zurich_instant",
+]
