@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 
-from app.plugins import MenuEntry, Permission, Plugin, TariffKey
+from app.plugins import MenuEntry, OutboxChannel, PeriodicTask, Permission, Plugin, TariffKey
 
 STAFF = ("finance", "account_manager", "service_desk", "technician", "chief")
 
@@ -35,6 +35,7 @@ CORE = Plugin(
         Permission("core.tariffs.write", "Edit tariffs", ("finance",)),
         Permission("core.audit.read", "See the audit trail", ("finance",)),
         Permission("core.profile", "Own profile, language and API tokens", (*STAFF, "customer")),
+        Permission("core.outbox.manage", "See the outbox and resend messages", ()),
     ),
     menu=(
         MenuEntry("core.customers", _l("Customers"), "core.customers.read", order=10),
@@ -42,6 +43,7 @@ CORE = Plugin(
         MenuEntry("core.tariffs", _l("Tariffs"), "core.tariffs.read", order=85),
         MenuEntry("core.users", _l("Users"), "core.users.manage", order=90),
         MenuEntry("core.audit", _l("Audit trail"), "core.audit.read", order=95),
+        MenuEntry("core_outbox.index", _l("Outbox"), "core.outbox.manage", order=96),
     ),
     tariffs=(
         # Quotes and invoices both need it; by date of service (SPEC section 5).
@@ -53,8 +55,17 @@ CORE = Plugin(
         ),
     ),
     models="app.models",
-    blueprints=("app.views.auth:bp", "app.views.core:bp", "app.api.core:bp", "app.api.docs:bp"),
+    blueprints=(
+        "app.views.auth:bp",
+        "app.views.core:bp",
+        "app.views.outbox:bp",
+        "app.api.core:bp",
+        "app.api.docs:bp",
+    ),
     cli=("app.cli:demo_cli", "app.cli:seed_command", "app.cli:users_cli"),
     seed="app.seed:seed_core",
     demo="app.demo:load_core_demo",
+    # Retries and anything a dispatch after commit missed (see app.jobs).
+    periodic=(PeriodicTask("core.outbox", "app.jobs:deliver_due_outbox", 60),),
+    outbox_channels=(OutboxChannel("core.mail", "app.outbox:deliver_mail"),),
 )

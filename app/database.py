@@ -112,7 +112,22 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
+
+
+@event.listens_for(Engine, "savepoint")
+def _sqlite_begin_before_savepoint(connection, name) -> None:
+    # The sqlite3 module begins a transaction on its own only before a write, so a
+    # SAVEPOINT as the first statement would open the whole transaction, and releasing it
+    # would commit everything: a savepoint rolled back later would then undo nothing.
+    # Beginning first keeps the savepoint nested. (Reads stay outside transactions until
+    # the first write, as the driver does by default.)
+    if connection.dialect.name != "sqlite":
+        return
+    raw = connection.connection.dbapi_connection
+    if not raw.in_transaction:
+        raw.execute("BEGIN")
 
 
 # Primary keys are INTEGER columns: the largest id both SQLite and PostgreSQL can hold.

@@ -4,6 +4,10 @@ Plugins declare periodic tasks (`Plugin.periodic`). With CELERY_BROKER_URL set, 
 Celery tasks scheduled by Celery beat (`celery -A app.celery_app worker` / `beat`).
 Without a broker, tasks run eagerly in the calling process, and with INPROCESS_SCHEDULER
 (what `make run` sets) a daemon thread runs the periodic tasks on their interval.
+
+This module is also the outbox's delivery step (see app.outbox): after a commit that
+queued messages it delivers them (a Celery task on the broker, or right here without
+one), and the periodic task `core.outbox` delivers whatever is due (retries, leftovers).
 """
 
 from __future__ import annotations
@@ -12,11 +16,17 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from celery import Celery, Task
 from flask import Flask, current_app, has_app_context
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
+from app import outbox
+from app.database import db
 from app.plugins import PeriodicTask, PluginError, load_object
+from app.timeutil import now
 
 log = logging.getLogger(__name__)
 EXTENSION = "winet.celery"
@@ -36,6 +46,7 @@ def _runner(job: PeriodicTask) -> Callable:
 
 
 ONE_OFF_TASK = "winet.one_off"
+DELIVER_TASK = "core.outbox.deliver"
 
 
 def one_off(function: Callable) -> Callable:
@@ -77,6 +88,7 @@ def create_celery(app: Flask) -> Celery:
     for job in jobs:
         celery.task(name=job.name, shared=False)(_runner(job))
     celery.task(name=ONE_OFF_TASK, shared=False)(_run_one_off)
+    celery.task(name=DELIVER_TASK, shared=False)(deliver_outbox)
     return celery
 
 
@@ -117,6 +129,7 @@ class InProcessScheduler(threading.Thread):
 
 
 def init_app(app: Flask) -> Celery:
+    install_outbox_dispatch()
     celery = create_celery(app)
     app.extensions[EXTENSION] = celery
     if app.config.get("INPROCESS_SCHEDULER") and not app.config.get("CELERY_BROKER_URL"):
@@ -158,3 +171,83 @@ def enqueue_call(ref: str, *args, **kwargs) -> None:
         threading.Thread(target=work, name=f"winet-job-{ref}", daemon=True).start()
     else:
         task.apply(args=(ref, list(args), kwargs), throw=True)
+
+
+# --- the outbox's delivery step -------------------------------------------------------
+
+
+@dataclass
+class DeliveryReport:
+    sent: list[int] = field(default_factory=list)
+    retrying: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return f"{len(self.sent)} sent, {len(self.retrying)} to retry, {len(self.failed)} failed"
+
+
+def deliver_outbox(ids: list[int] | None = None, limit: int = 200) -> DeliveryReport:
+    """Deliver the given messages (after their commit), or every message due now.
+
+    Works in a session of its own, so it can run right after another session's commit
+    and never mixes its commits with a caller's work: claim (commit), send, record the
+    outcome (commit), one message at a time.
+    """
+    report = DeliveryReport()
+    with Session(db.engine, expire_on_commit=False) as session:
+        at = now()
+        for message_id in ids if ids is not None else outbox.due_ids(session, at, limit):
+            at = now()
+            claimed = outbox.claim(session, message_id, at)
+            session.commit()
+            if not claimed:
+                continue
+            message = outbox.load(session, message_id)
+            try:
+                outbox.deliver(message)
+            except Exception as error:
+                log.warning("outbox message %s failed: %s", message_id, error)
+                outbox.mark_failed(session, message, f"{type(error).__name__}: {error}", now())
+                session.commit()
+                retry = outbox.retry_delay(message.attempts) is not None
+                (report.retrying if retry else report.failed).append(message_id)
+                continue
+            outbox.mark_sent(session, message_id, now())
+            session.commit()
+            report.sent.append(message_id)
+    return report
+
+
+def deliver_due_outbox() -> str:
+    """The periodic task `core.outbox`: retries and anything a dispatch missed."""
+    return str(deliver_outbox())
+
+
+def _dispatch_queued(ids: list[int]) -> None:
+    app = current_app._get_current_object()
+    try:
+        if app.config.get("CELERY_BROKER_URL"):
+            celery_of(app).tasks[DELIVER_TASK].delay(ids)
+        else:
+            deliver_outbox(ids)
+    except Exception:  # the commit stands; the periodic task delivers them later
+        log.exception("dispatching outbox messages %s failed", ids)
+
+
+def _after_commit(session) -> None:
+    if session.in_nested_transaction():
+        return  # a SAVEPOINT was released; the transaction itself is still open
+    ids = session.info.pop(outbox.QUEUED, None)
+    if ids and has_app_context():
+        _dispatch_queued(ids)
+
+
+def _after_rollback(session) -> None:
+    session.info.pop(outbox.QUEUED, None)
+
+
+def install_outbox_dispatch() -> None:
+    """Deliver what a transaction queued once it commits; forget it when it rolls back."""
+    if not event.contains(Session, "after_commit", _after_commit):
+        event.listen(Session, "after_commit", _after_commit)
+        event.listen(Session, "after_rollback", _after_rollback)

@@ -61,6 +61,18 @@ class PeriodicTask:
 
 
 @dataclass(frozen=True)
+class OutboxChannel:
+    """A way outbox messages leave (see app.outbox): the host's e-mail or a plugin's own.
+
+    `function` is an import string "module:function" that takes the OutboxMessage and
+    raises when it could not be delivered (the outbox retries it later).
+    """
+
+    name: str  # starts with the plugin's name: "servicedesk.notification"
+    function: str
+
+
+@dataclass(frozen=True)
 class Plugin:
     """The one declaration a plugin makes in its package `__init__`, as `PLUGIN`.
 
@@ -81,6 +93,7 @@ class Plugin:
     seed: str | None = None
     demo: str | None = None
     periodic: tuple[PeriodicTask, ...] = ()
+    outbox_channels: tuple[OutboxChannel, ...] = ()
     package_path: Path | None = field(default=None, compare=False)
 
     @property
@@ -142,9 +155,11 @@ def _check_declaration(plugin: Plugin) -> None:
     wrong = [p.name for p in plugin.permissions if not p.name.startswith(prefix)]
     wrong += [t.key for t in plugin.tariffs if not t.key.startswith(prefix)]
     wrong += [job.name for job in plugin.periodic if not job.name.startswith(prefix)]
+    wrong += [c.name for c in plugin.outbox_channels if not c.name.startswith(prefix)]
     if wrong:
         raise PluginError(
-            f"plugin {plugin.name}: permissions, tariffs and periodic tasks must start with "
+            f"plugin {plugin.name}: permissions, tariffs, periodic tasks and outbox channels "
+            "must start with "
             f"{prefix!r}: {wrong}"
         )
 
@@ -173,8 +188,10 @@ def install_plugins(app: Flask, plugins: list[Plugin]) -> None:
     """Import models, register hooks, blueprints and CLI groups, in dependency order."""
     from app.hooks import plugin_manager
 
+    channels = app.extensions.setdefault("winet.outbox_channels", {})
     for plugin in plugins:
         _check_declaration(plugin)
+        channels.update({channel.name: channel.function for channel in plugin.outbox_channels})
         if plugin.models:
             importlib.import_module(plugin.models)
             root = "app" if plugin.name == "core" else f"plugins.{plugin.name}"

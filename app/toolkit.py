@@ -35,7 +35,7 @@ from app.hooks import (
     hooks,
 )
 from app.jobs import enqueue_call, one_off
-from app.mail import Attachment, send_mail
+from app.mail import Attachment
 from app.models import Contact, Customer, Site, Tariff, Tier, TierVersion, User
 from app.models.catalog import tier_versions_on
 from app.money import (
@@ -49,8 +49,16 @@ from app.money import (
     round_chf,
     round_to_five_rappen,
 )
+from app.outbox import deliver_mail, messages_about, queue, queue_mail
 from app.pdf import letterhead, render_pdf, render_pdf_html
-from app.plugins import MenuEntry, PeriodicTask, Permission, Plugin, TariffKey
+from app.plugins import (
+    MenuEntry,
+    OutboxChannel,
+    PeriodicTask,
+    Permission,
+    Plugin,
+    TariffKey,
+)
 from app.schemas import HouseNumber, PostalCode, RecordId, SiteIn, Street, Text70, Town
 from app.security import (
     get_visible_or_404,
@@ -81,6 +89,7 @@ __all__ = [
     "HouseNumber",
     "IdMixin",
     "MenuEntry",
+    "OutboxChannel",
     "Money",
     "Panel",
     "Percent",
@@ -116,6 +125,7 @@ __all__ = [
     "current_actor",
     "db",
     "declared_keys",
+    "deliver_mail",
     "enqueue_call",
     "find_customers",
     "flatten",
@@ -126,6 +136,7 @@ __all__ = [
     "hooks",
     "letterhead",
     "local",
+    "messages_about",
     "now",
     "one_off",
     "operation",
@@ -134,6 +145,8 @@ __all__ = [
     "percent_of",
     "pro_rata",
     "public",
+    "queue",
+    "queue_mail",
     "render_pdf",
     "render_pdf_html",
     "require_cents",
@@ -141,7 +154,6 @@ __all__ = [
     "round_chf",
     "round_to_five_rappen",
     "scope_to_customer",
-    "send_mail",
     "tariff",
     "tier_versions_on",
     "today",

@@ -69,6 +69,16 @@ def run_migrations_offline():
         context.run_migrations()
 
 
+def render_item(type_, obj, autogen_context):
+    """A vocabulary column is a plain VARCHAR in the schema (its codes are checked by
+    the table's check constraint), so migrations render it as one."""
+    from app.vocabulary import VocabularyType
+
+    if type_ == "type" and isinstance(obj, VocabularyType):
+        return f"sa.String(length={obj.impl.length})"
+    return False
+
+
 def run_migrations_online():
     """Run migrations in 'online' mode.
 
@@ -88,6 +98,7 @@ def run_migrations_online():
                 logger.info("No changes in schema detected.")
 
     conf_args = dict(current_app.extensions["migrate"].configure_args)
+    conf_args.setdefault("render_item", render_item)
     branch = os.environ.get("WINET_MIGRATION_BRANCH")
     if branch:
         # Autogenerate for one plugin's branch sees only that plugin's tables.

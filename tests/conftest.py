@@ -158,8 +158,8 @@ def factories(app, db) -> Factories:
 
 
 @pytest.fixture
-def outbox(app) -> list:
-    return app.extensions.setdefault("winet.outbox", [])
+def sent_mail(app) -> list:
+    return app.extensions.setdefault("winet.sent_mail", [])
 
 
 # --- live server and browser (shared; used by @pytest.mark.browser tests) -------------------

@@ -3,6 +3,7 @@
 from app.models.audit import AuditEntry
 from app.models.catalog import Tariff, Tier, TierVersion
 from app.models.customers import Contact, Customer, Site
+from app.models.outbox import OutboxAttachment, OutboxMessage, OutboxState
 from app.models.users import ROLES, ApiToken, User
 
 __all__ = [
@@ -11,6 +12,9 @@ __all__ = [
     "AuditEntry",
     "Contact",
     "Customer",
+    "OutboxAttachment",
+    "OutboxMessage",
+    "OutboxState",
     "Site",
     "Tariff",
     "Tier",

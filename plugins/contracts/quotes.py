@@ -30,9 +30,9 @@ from app.toolkit import (
     db,
     now,
     percent_of,
+    queue_mail,
     render_pdf,
     round_chf,
-    send_mail,
     tariff,
     today,
 )
@@ -379,7 +379,8 @@ def quote_pdf(quote: Quote) -> bytes:
 
 
 def send_quote(quote: Quote) -> Quote:
-    """Freeze the prices, mark the quote sent and mail it with its PDF and accept link."""
+    """Freeze the prices, mark the quote sent and queue the mail with its PDF and accept
+    link (flushes; the e-mail leaves once the caller commits)."""
     _require_draft(quote)
     if not quote.lines:
         raise RuleViolation("a quote needs at least one site", "lines")
@@ -406,11 +407,15 @@ def send_quote(quote: Quote) -> Quote:
             valid_until=quote.valid_until.strftime("%d.%m.%Y"),
             link=accept_url(quote),
         )
-    send_mail(
+    # Leaves after the caller commits: a send that is rolled back mails nothing.
+    queue_mail(
         quote.customer.billing_email,
         subject,
         body,
         (Attachment(f"{quote.number}.pdf", pdf),),
+        key=f"contracts.quote:{quote.id}:sent",
+        related=("contracts_quote", quote.id),
+        language=quote.customer.language,
     )
     return quote
 

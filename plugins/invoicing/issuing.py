@@ -135,6 +135,7 @@ def issue_invoices(
         render_and_store(result.invoice_ids, processes=processes)
         if current_app.config.get("INVOICING_MAIL_ON_ISSUE", True):
             _mail_issued(result)
+            db.session.commit()
     return result
 
 

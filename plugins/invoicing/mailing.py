@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.toolkit import Attachment, format_chf, send_mail
+from app.toolkit import Attachment, format_chf, queue_mail
 from plugins.invoicing.document_text import format_date, language_of
 from plugins.invoicing.models import Invoice
 from plugins.invoicing.paylinks import pay_url
@@ -49,6 +49,7 @@ def _attachment(invoice: Invoice) -> tuple[Attachment, ...]:
 
 
 def mail_document(invoice: Invoice) -> None:
+    """Queue the issued invoice or credit note for its customer (sent after commit, once)."""
     language = language_of(invoice)
     texts = _CREDIT_NOTE if invoice.is_credit_note else _INVOICE
     subject, body = texts[language]
@@ -58,11 +59,14 @@ def mail_document(invoice: Invoice) -> None:
         "due": format_date(invoice.due_date, language),
         "link": pay_url(invoice.id),
     }
-    send_mail(
+    queue_mail(
         invoice.bill_to_email,
         subject.format(**values),
         body.format(**values),
         _attachment(invoice),
+        key=f"invoicing.document:{invoice.id}",
+        related=("invoicing_invoice", invoice.id),
+        language=language,
     )
 
 
@@ -85,9 +89,12 @@ def mail_reminder(invoice: Invoice, level: int, fee, open_amount) -> None:
         "fee": fee_text,
         "link": pay_url(invoice.id),
     }
-    send_mail(
+    queue_mail(
         invoice.bill_to_email,
         subject.format(**values),
         body.format(**values),
         _attachment(invoice),
+        key=f"invoicing.reminder:{invoice.id}:{level}",
+        related=("invoicing_invoice", invoice.id),
+        language=language,
     )

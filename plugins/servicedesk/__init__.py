@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 
-from app.toolkit import MenuEntry, PeriodicTask, Permission, Plugin, TariffKey
+from app.toolkit import MenuEntry, OutboxChannel, PeriodicTask, Permission, Plugin, TariffKey
 
 PLUGIN = Plugin(
     name="servicedesk",
@@ -128,5 +128,9 @@ PLUGIN = Plugin(
     blueprints=("plugins.servicedesk.views:bp", "plugins.servicedesk.api:bp"),
     cli=("plugins.servicedesk.cli:cli",),
     demo="plugins.servicedesk.demo:load_demo",
-    periodic=(PeriodicTask("servicedesk.sweep", "plugins.servicedesk.sweep:run_sweep", 60),),
+    periodic=(PeriodicTask("servicedesk.sweep", "plugins.servicedesk.jobs:run_sweep", 60),),
+    # Notifications to people on duty: e-mail, or SERVICEDESK_NOTIFIER (see notify.py).
+    outbox_channels=(
+        OutboxChannel("servicedesk.notification", "plugins.servicedesk.notify:deliver"),
+    ),
 )

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from app.toolkit import RuleViolation, Site, acting_as, db, now
 from plugins.servicedesk import intake, tickets
@@ -87,15 +86,15 @@ def _name(alert: dict) -> str:
 
 
 def receive(payload: dict) -> AlertOutcome:
-    """Open, repeat or resolve the ticket of an Alertmanager notification (committed)."""
+    """Open, repeat or resolve the ticket of an Alertmanager notification (flushes).
+
+    Raises IntegrityError when a concurrent delivery linked one of its alerts first; the
+    endpoint then rolls back and receives the notification again, which finds that link.
+    """
     fingerprint = group_fingerprint(payload)
     status = payload.get("status", "firing")
     with acting_as("webhook:alertmanager"):
-        try:
-            ticket, created = _apply(payload)
-        except IntegrityError:  # one of its alerts was linked at the same moment: look again
-            db.session.rollback()
-            ticket, created = _apply(payload)
+        ticket, created = _apply(payload)
         db.session.add(
             AlertEvent(
                 received_at=now(),
@@ -105,7 +104,7 @@ def receive(payload: dict) -> AlertOutcome:
                 payload=payload,
             )
         )
-        db.session.commit()
+        db.session.flush()
     return AlertOutcome(ticket.id if ticket else None, created, status, fingerprint)
 
 

@@ -11,11 +11,11 @@ from flask import current_app, request
 from flask_login import current_user
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from app.toolkit import (
     ApiError,
     Contact,
-    RuleViolation,
     Site,
     api_blueprint,
     committed,
@@ -338,9 +338,10 @@ def _secret_ok() -> bool:
     response=AlertOut,
 )
 def post_alerts(body: AlertmanagerPayload):
+    payload = body.model_dump(mode="json")
     try:
-        outcome = alerts.receive(body.model_dump(mode="json"))
-    except RuleViolation as error:
+        outcome = committed(lambda: alerts.receive(payload))
+    except IntegrityError:  # a concurrent delivery linked one of its alerts: look again
         db.session.rollback()
-        raise ApiError(422, "rule_violation", str(error)) from error
+        outcome = committed(lambda: alerts.receive(payload))
     return outcome.__dict__, (201 if outcome.created else 200)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from plugins.servicedesk.sweep import sweep
+from plugins.servicedesk.jobs import sweep
 
 
 @click.group("servicedesk")

@@ -236,7 +236,8 @@ class Escalation(IdMixin, db.Model):
 
 
 class Notification(IdMixin, db.Model):
-    """A notification sent for one event; the unique key makes every sweep send it once."""
+    """A notification claimed for one event; the unique key makes every sweep queue it once
+    (the outbox message then delivers it, see notify.py)."""
 
     __tablename__ = "servicedesk_notification"
     __table_args__ = (UniqueConstraint("ticket_id", "kind", "level"),)
@@ -246,8 +247,7 @@ class Notification(IdMixin, db.Model):
     level: Mapped[int] = mapped_column(default=1)
     recipient: Mapped[str] = mapped_column(String(254))
     claimed_at: Mapped[datetime]
-    sent_at: Mapped[datetime | None]
-    failed_at: Mapped[datetime | None]  # the last send failed: the next sweep retries it
+    outbox_message_id: Mapped[int | None] = mapped_column(ForeignKey("core_outbox_message.id"))
 
 
 class UnitUsage(IdMixin, db.Model):

@@ -1,114 +1,85 @@
-"""The notifier interface and the once-only notification record behind every message."""
+"""Notifications to technicians and chiefs: claimed once per event, delivered by the outbox.
+
+A notification is claimed under a unique key (ticket, kind, level) in the caller's
+transaction, together with its effects (`on_claim`, e.g. the escalation record) and the
+outbox message: of two sweeps at once, the second insert of the claim fails (PostgreSQL
+makes it wait for the first commit), so the effects happen once and the message is queued
+once. Delivery, retries and failures are the outbox's business; nothing here commits.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Protocol
 
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app.toolkit import db, now, send_mail
+from app.toolkit import db, deliver_mail, now, queue
 from plugins.servicedesk.models import Notification, Ticket
+
+CHANNEL = "servicedesk.notification"
 
 
 class Notifier(Protocol):
+    """Another way than e-mail to reach people on duty (a pager gateway, SMS)."""
+
     def send(self, recipient: str, subject: str, body: str) -> None: ...
 
 
-class EmailNotifier:
-    """The default: one e-mail per notification (the `outbox` fixture captures them)."""
-
-    def send(self, recipient: str, subject: str, body: str) -> None:
-        send_mail(recipient, subject, body)
-
-
-def notifier() -> Notifier:
-    """The app's notifier: config SERVICEDESK_NOTIFIER (an instance) or e-mail."""
-    return current_app.config.get("SERVICEDESK_NOTIFIER") or EmailNotifier()
+def deliver(message) -> None:
+    """The outbox channel: config SERVICEDESK_NOTIFIER (a Notifier), else e-mail."""
+    configured: Notifier | None = current_app.config.get("SERVICEDESK_NOTIFIER")
+    if configured is None:
+        deliver_mail(message)
+        return
+    for recipient in message.recipients:
+        configured.send(recipient, message.subject, message.body)
 
 
-RETRY_STALE_AFTER = timedelta(minutes=10)  # a claim whose sender died without a word
-
-
-def _claim_of(ticket: Ticket, kind: str, level: int) -> Notification | None:
-    return db.session.scalar(
-        select(Notification).where(
-            Notification.ticket_id == ticket.id,
-            Notification.kind == kind,
-            Notification.level == level,
+def already_notified(ticket: Ticket, kind: str, level: int = 1) -> bool:
+    """True once the notification of this event is claimed (queued in the outbox)."""
+    return (
+        db.session.scalar(
+            select(Notification.id).where(
+                Notification.ticket_id == ticket.id,
+                Notification.kind == kind,
+                Notification.level == level,
+            )
         )
+        is not None
     )
-
-
-def already_sent(ticket: Ticket, kind: str, level: int = 1) -> bool:
-    """True once the message has left; a claim whose send failed is not "sent"."""
-    claim = _claim_of(ticket, kind, level)
-    return claim is not None and claim.sent_at is not None
-
-
-def _take_retry(claim_id: int) -> bool:
-    """Take an unsent claim for a retry, atomically: of two sweeps only one wins.
-
-    A claim is retried when its send failed (failed_at set) or when its sender vanished
-    (claimed long ago, never sent nor failed). Under PostgreSQL the second UPDATE waits
-    for the first commit and then matches no row."""
-    stale = now() - RETRY_STALE_AFTER
-    taken = db.session.execute(
-        update(Notification)
-        .where(
-            Notification.id == claim_id,
-            Notification.sent_at.is_(None),
-            or_(Notification.failed_at.is_not(None), Notification.claimed_at <= stale),
-        )
-        .values(failed_at=None, claimed_at=now())
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
-    return taken.rowcount == 1
 
 
 def notify_once(
     ticket: Ticket, kind: str, level: int, recipient: str, subject: str, body: str, on_claim=None
 ) -> bool:
-    """Send a notification unless (ticket, kind, level) was already sent; True if sent now.
+    """Queue a notification unless (ticket, kind, level) was already claimed; True if now.
 
-    The claim is a row under a unique key, committed with the claim's effects (`on_claim`,
-    e.g. the escalation record and its event) before the message leaves: of two sweeps
-    running at once the second insert fails (PostgreSQL makes it wait for the first
-    commit), so the effects happen once and the message goes out once. A failed send
-    keeps the claim unsent (failed_at set); the next sweep retries only the message, to
-    the claim's recipient, never the effects.
+    Flushes, never commits: the message leaves after the caller's commit, and not at all
+    if the caller rolls back.
     """
-    db.session.commit()  # the claim must not drag earlier work into its rollback
-    claim = _claim_of(ticket, kind, level)
-    if claim is not None:
-        if claim.sent_at is not None or not _take_retry(claim.id):
-            return False
-        claim_id, recipient = claim.id, claim.recipient
-    else:
-        claim = Notification(
-            ticket_id=ticket.id, kind=kind, level=level, recipient=recipient, claimed_at=now()
-        )
-        try:
-            db.session.add(claim)
-            db.session.flush()
-            if on_claim is not None:
-                on_claim()
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()
-            return False
-        claim_id = claim.id
-    try:
-        notifier().send(recipient, subject, body)
-    except Exception:
-        current_app.logger.exception("notification %s/%s/%s failed", ticket.id, kind, level)
-        db.session.rollback()
-        db.session.get(Notification, claim_id).failed_at = now()
-        db.session.commit()
+    if already_notified(ticket, kind, level):
         return False
-    db.session.get(Notification, claim_id).sent_at = now()
-    db.session.commit()
+    claim = Notification(
+        ticket_id=ticket.id, kind=kind, level=level, recipient=recipient, claimed_at=now()
+    )
+    try:
+        # A savepoint: a concurrent sweep's claim undoes only ours, not the caller's work.
+        with db.session.begin_nested():
+            db.session.add(claim)
+    except IntegrityError:
+        return False
+    if on_claim is not None:
+        on_claim()
+    message = queue(
+        CHANNEL,
+        recipient,
+        subject,
+        body,
+        key=f"{CHANNEL}:{ticket.id}:{kind}:{level}",
+        related=("servicedesk_ticket", ticket.id),
+    )
+    claim.outbox_message_id = message.id
+    db.session.flush()
     return True

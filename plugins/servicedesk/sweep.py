@@ -1,4 +1,9 @@
-"""The monitoring sweep: reminders, breach escalation and dispatch re-notification, once each."""
+"""The monitoring sweep: reminders, breach escalation and dispatch re-notification, once each.
+
+The rules for one ticket are here (`sweep_ticket`, which only flushes); the job loop in
+`plugins.servicedesk.jobs` commits after each ticket, so one ticket's failure or a
+concurrent sweep's claim never takes another ticket's notifications with it.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +12,11 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from app.toolkit import ZURICH, acting_as, db, now, tariff
+from app.toolkit import ZURICH, db, tariff
 from plugins.servicedesk import tickets
 from plugins.servicedesk.dispatch import mail_due_text, on_duty
 from plugins.servicedesk.models import OPEN_STATES, Escalation, Ticket
-from plugins.servicedesk.notify import already_sent, notify_once
+from plugins.servicedesk.notify import already_notified, notify_once
 
 
 @dataclass
@@ -19,12 +24,14 @@ class SweepReport:
     reminders: list[int] = field(default_factory=list)
     escalations: list[int] = field(default_factory=list)
     renotifications: list[int] = field(default_factory=list)
+    failures: list[int] = field(default_factory=list)
 
     def __str__(self) -> str:
-        return (
+        text = (
             f"{len(self.reminders)} reminder(s), {len(self.escalations)} escalation(s), "
             f"{len(self.renotifications)} re-notification(s)"
         )
+        return text + (f", {len(self.failures)} ticket(s) failed" if self.failures else "")
 
 
 def _remind(ticket: Ticket, at: datetime) -> bool:
@@ -72,7 +79,7 @@ def _renotify(ticket: Ticket, at: datetime) -> bool:
     every = tariff("servicedesk.dispatch_ack_minutes", day)
     most = tariff("servicedesk.dispatch_renotify_max", day)
     level = min(int((at - ticket.dispatched_at).total_seconds() // (every * 60)), most)
-    if level < 1 or ticket.technician is None or already_sent(ticket, "unacknowledged", level):
+    if level < 1 or ticket.technician is None or already_notified(ticket, "unacknowledged", level):
         return False
     return notify_once(
         ticket,
@@ -86,39 +93,32 @@ def _renotify(ticket: Ticket, at: datetime) -> bool:
     )
 
 
-def sweep(at: datetime | None = None) -> SweepReport:
-    """Look at every open ticket once; safe to run twice at the same time."""
-    at = at or now()
-    report = SweepReport()
-    with acting_as("job:servicedesk.sweep"):
-        ids = db.session.scalars(
+def open_ticket_ids() -> list[int]:
+    """The tickets the sweep looks at: open, and still waiting for their FirstReaction."""
+    return list(
+        db.session.scalars(
             select(Ticket.id)
             .where(Ticket.state.in_(OPEN_STATES), Ticket.first_reaction_at.is_(None))
             .order_by(Ticket.id)
-        ).all()
-        db.session.commit()
-        for ticket_id in ids:
-            ticket = db.session.get(Ticket, ticket_id)
-            if ticket is None or ticket.first_reaction_at is not None:
-                continue
-            due, reminder = ticket.first_reaction_due_at, ticket.reminder_at
-            if reminder is not None and reminder <= at and (due is None or at < due):
-                if _remind(ticket, at):
-                    report.reminders.append(ticket.id)
-            if due is not None and due <= at and _escalate_breach(ticket, at):
-                report.escalations.append(ticket.id)
-            ticket = db.session.get(Ticket, ticket_id)
-            if (
-                ticket.state == "dispatched"
-                and ticket.dispatched_at is not None
-                and ticket.acknowledged_at is None
-                and _renotify(ticket, at)
-            ):
-                report.renotifications.append(ticket.id)
-        db.session.commit()
-    return report
+        )
+    )
 
 
-def run_sweep() -> str:
-    """The periodic task's entry point (Celery beat every minute, or the in-process runner)."""
-    return str(sweep())
+def sweep_ticket(ticket_id: int, at: datetime, report: SweepReport) -> None:
+    """Remind, escalate or re-notify for one ticket, each at most once (flushes only)."""
+    ticket = db.session.get(Ticket, ticket_id)
+    if ticket is None or ticket.first_reaction_at is not None:
+        return
+    due, reminder = ticket.first_reaction_due_at, ticket.reminder_at
+    if reminder is not None and reminder <= at and (due is None or at < due):
+        if _remind(ticket, at):
+            report.reminders.append(ticket.id)
+    if due is not None and due <= at and _escalate_breach(ticket, at):
+        report.escalations.append(ticket.id)
+    if (
+        ticket.state == "dispatched"
+        and ticket.dispatched_at is not None
+        and ticket.acknowledged_at is None
+        and _renotify(ticket, at)
+    ):
+        report.renotifications.append(ticket.id)

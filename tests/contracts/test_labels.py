@@ -98,7 +98,7 @@ def test_the_contract_page_in_english(client, db, factories, site):
     assert 'data-change="start">start</td>' in english
 
 
-def test_a_sent_quote_reads_as_words(client, db, factories, customer, outbox):
+def test_a_sent_quote_reads_as_words(client, db, factories, customer, sent_mail):
     quote = build_quote(db, factories, customer, tiers=("premium", "pro"))
     send_quote(quote)
     db.session.commit()

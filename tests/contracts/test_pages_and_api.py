@@ -102,7 +102,7 @@ def test_an_account_manager_starts_a_contract_for_a_site(client, db, factories, 
     assert (contract.start_date, contract.periods[0].tier.code) == (date(2026, 12, 1), "basic_plus")
 
 
-def test_quote_builder_approval_queue_and_sending(client, db, factories, customer, site, outbox):
+def test_quote_builder_approval_queue_and_sending(client, db, factories, customer, site, sent_mail):
     manager = factories.user("account_manager")
     finance = factories.user("finance")
     login(client, manager)
@@ -161,7 +161,7 @@ def test_quote_builder_approval_queue_and_sending(client, db, factories, custome
     client.post(f"/contracts/quotes/{quote.id}/send")
     db.session.expire_all()
     assert db.session.get(Quote, quote.id).state == "sent"
-    assert len(outbox) == 1
+    assert len(sent_mail) == 1
     pdf = client.get(f"/contracts/quotes/{quote.id}/pdf")
     assert pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
 
@@ -229,7 +229,7 @@ def test_api_tier_change_and_notice(client, db, factories, site):
     assert withdrawn.get_json()["state"] == "active"
 
 
-def test_api_quote_from_creation_to_acceptance(client, db, factories, customer, site, outbox):
+def test_api_quote_from_creation_to_acceptance(client, db, factories, customer, site, sent_mail):
     manager_token = factories.token(factories.user("account_manager"))
     created = client.post(
         "/api/v1/quotes",

@@ -152,13 +152,13 @@ def test_quote_dates_cannot_lie_in_the_past(db, factories, customer):
 # --- approval -------------------------------------------------------------------------
 
 
-def test_manual_discount_up_to_the_limit_needs_no_approval(db, factories, customer, outbox):
+def test_manual_discount_up_to_the_limit_needs_no_approval(db, factories, customer, sent_mail):
     quote = build_quote(db, factories, customer, manual="10.00")
     send_quote(quote)
     assert quote.state == "sent" and quote.approval == "not_needed"
 
 
-def test_manual_discount_above_the_limit_waits_for_finance(db, factories, customer, outbox):
+def test_manual_discount_above_the_limit_waits_for_finance(db, factories, customer, sent_mail):
     quote = build_quote(db, factories, customer, manual="10.50")
     with pytest.raises(RuleViolation, match="finance must approve"):
         send_quote(quote)
@@ -198,14 +198,14 @@ def test_no_approval_is_requested_within_the_limit(db, factories, customer):
 # --- sending and the PDF --------------------------------------------------------------
 
 
-def test_sending_mails_the_pdf_and_the_accept_link_to_the_customer(db, factories, outbox):
+def test_sending_mails_the_pdf_and_the_accept_link_to_the_customer(db, factories, sent_mail):
     customer = factories.customer(
         "Alpine Precision Ltd", language="en", billing_email="ap@example.ch"
     )
     quote = build_quote(db, factories, customer)
     send_quote(quote)
     db.session.commit()
-    [mail] = outbox
+    [mail] = sent_mail
     assert mail.to == ("ap@example.ch",)
     assert quote.number in mail.subject
     link = re.search(r"http://testserver/contracts/q/\S+", mail.body).group(0)
@@ -241,7 +241,7 @@ def test_the_pdf_speaks_german_to_a_german_speaking_customer(db, factories, cust
     assert "15.12.2026" in text
 
 
-def test_a_sent_quote_keeps_its_prices_when_the_catalog_changes(db, factories, customer, outbox):
+def test_a_sent_quote_keeps_its_prices_when_the_catalog_changes(db, factories, customer, sent_mail):
     quote = build_quote(db, factories, customer)
     send_quote(quote)
     db.session.commit()
@@ -249,7 +249,7 @@ def test_a_sent_quote_keeps_its_prices_when_the_catalog_changes(db, factories, c
     assert quote_totals(quote).subtotal == D("1716.00")
 
 
-def test_a_sent_quote_cannot_be_changed(db, factories, customer, outbox):
+def test_a_sent_quote_cannot_be_changed(db, factories, customer, sent_mail):
     quote = build_quote(db, factories, customer)
     send_quote(quote)
     for change in (
@@ -266,7 +266,7 @@ def test_a_sent_quote_cannot_be_changed(db, factories, customer, outbox):
 
 
 def test_accepting_creates_one_active_contract_per_site_from_the_start_date(
-    db, factories, customer, outbox
+    db, factories, customer, sent_mail
 ):
     quote = build_quote(db, factories, customer)
     send_quote(quote)
@@ -285,7 +285,7 @@ def test_accepting_creates_one_active_contract_per_site_from_the_start_date(
     assert [line.contract_id for line in quote.lines] == [c.id for c in contracts]
 
 
-def test_accepting_twice_creates_the_contracts_once(db, factories, customer, outbox):
+def test_accepting_twice_creates_the_contracts_once(db, factories, customer, sent_mail):
     quote = build_quote(db, factories, customer)
     send_quote(quote)
     db.session.commit()
@@ -297,7 +297,7 @@ def test_accepting_twice_creates_the_contracts_once(db, factories, customer, out
     assert contract_count(db) == 6
 
 
-def test_accepting_creates_the_new_sites_of_the_quote(db, factories, customer, outbox):
+def test_accepting_creates_the_new_sites_of_the_quote(db, factories, customer, sent_mail):
     quote = create_quote(
         customer, None, start_date=date(2026, 12, 1), valid_until=date(2026, 12, 15)
     )
@@ -315,7 +315,7 @@ def test_accepting_creates_the_new_sites_of_the_quote(db, factories, customer, o
 
 
 def test_accepting_a_higher_tier_for_a_site_under_contract_is_an_announced_upgrade(
-    db, factories, customer, site, outbox, upgrades
+    db, factories, customer, site, sent_mail, upgrades
 ):
     existing = start_contract(site, "basic_plus", date(2025, 1, 1))
     quote = create_quote(
@@ -334,7 +334,7 @@ def test_accepting_a_higher_tier_for_a_site_under_contract_is_an_announced_upgra
     ]
 
 
-def test_acceptance_is_all_or_nothing(db, factories, customer, site, outbox):
+def test_acceptance_is_all_or_nothing(db, factories, customer, site, sent_mail):
     ending = start_contract(site, "pro", date(2025, 1, 1))
     give_notice(ending)  # ends 2026-12-31, before the quote's start
     quote = create_quote(
@@ -351,7 +351,7 @@ def test_acceptance_is_all_or_nothing(db, factories, customer, site, outbox):
     assert contract_count(db) == 1
 
 
-def test_an_expired_quote_cannot_be_accepted(db, factories, customer, outbox, travel):
+def test_an_expired_quote_cannot_be_accepted(db, factories, customer, sent_mail, travel):
     quote = build_quote(db, factories, customer)
     send_quote(quote)
     db.session.commit()
@@ -365,7 +365,7 @@ def test_an_expired_quote_cannot_be_accepted(db, factories, customer, outbox, tr
     assert quote.state == "expired" and contract_count(db) == 0
 
 
-def test_a_declined_quote_cannot_be_accepted(db, factories, customer, outbox):
+def test_a_declined_quote_cannot_be_accepted(db, factories, customer, sent_mail):
     quote = build_quote(db, factories, customer)
     send_quote(quote)
     decline_quote(quote, "customer")
@@ -383,7 +383,7 @@ def test_a_draft_cannot_be_accepted(db, factories, customer):
 
 
 def test_the_signed_link_accepts_once_even_when_clicked_twice(
-    client, db, factories, customer, outbox
+    client, db, factories, customer, sent_mail
 ):
     quote = build_quote(db, factories, customer)
     send_quote(quote)
@@ -399,7 +399,7 @@ def test_the_signed_link_accepts_once_even_when_clicked_twice(
     assert db.session.get(Quote, quote.id).accepted_by == "signed link"
 
 
-def test_a_forged_or_outdated_link_is_not_found(client, db, factories, customer, outbox):
+def test_a_forged_or_outdated_link_is_not_found(client, db, factories, customer, sent_mail):
     quote = build_quote(db, factories, customer)
     send_quote(quote)
     db.session.commit()
@@ -412,7 +412,7 @@ def test_a_forged_or_outdated_link_is_not_found(client, db, factories, customer,
 
 
 def test_the_link_after_the_validity_date_shows_the_quote_as_expired(
-    client, db, factories, customer, outbox, travel
+    client, db, factories, customer, sent_mail, travel
 ):
     quote = build_quote(db, factories, customer)
     send_quote(quote)
@@ -426,7 +426,7 @@ def test_the_link_after_the_validity_date_shows_the_quote_as_expired(
 
 
 def test_a_customer_user_accepts_an_own_quote_in_the_portal(
-    client, db, factories, customer, outbox
+    client, db, factories, customer, sent_mail
 ):
     quote = build_quote(db, factories, customer)
     send_quote(quote)
@@ -439,7 +439,7 @@ def test_a_customer_user_accepts_an_own_quote_in_the_portal(
 
 
 def test_another_companys_user_cannot_see_or_accept_the_quote(
-    client, db, factories, customer, outbox
+    client, db, factories, customer, sent_mail
 ):
     quote = build_quote(db, factories, customer)
     send_quote(quote)
@@ -457,7 +457,7 @@ def test_a_customer_does_not_see_draft_quotes(client, db, factories, customer):
     assert client.get(f"/contracts/quotes/{quote.id}").status_code == 404
 
 
-def test_expire_quotes_cli(app, db, factories, customer, outbox, travel):
+def test_expire_quotes_cli(app, db, factories, customer, sent_mail, travel):
     quote = build_quote(db, factories, customer)
     send_quote(quote)
     db.session.commit()
@@ -472,7 +472,7 @@ def test_expire_quotes_cli(app, db, factories, customer, outbox, travel):
 
 @pytest.mark.postgres_only
 def test_two_concurrent_accepts_create_the_contracts_exactly_once(
-    app, db, factories, customer, outbox
+    app, db, factories, customer, sent_mail
 ):
     quote = build_quote(db, factories, customer)
     send_quote(quote)
@@ -516,7 +516,7 @@ def test_two_concurrent_accepts_create_the_contracts_exactly_once(
 
 @pytest.mark.postgres_only
 def test_concurrent_accepts_started_together_create_the_contracts_once(
-    app, db, factories, customer, outbox
+    app, db, factories, customer, sent_mail
 ):
     quote = build_quote(db, factories, customer)
     send_quote(quote)
@@ -551,7 +551,7 @@ def test_concurrent_accepts_started_together_create_the_contracts_once(
 
 
 def test_the_agreed_discount_of_an_accepted_quote_reaches_invoicing_through_tier_spans(
-    db, factories, customer, outbox
+    db, factories, customer, sent_mail
 ):
     from app.hooks import hooks
 
@@ -589,7 +589,7 @@ def quote_for_existing_site(db, customer, site, tier, start, manual="3.00"):
 
 @pytest.mark.parametrize("quoted_tier", ["premium", "pro", "basic_plus"])
 def test_an_accepted_quote_sets_the_agreed_discount_on_a_contract_already_in_force(
-    db, customer, site, outbox, quoted_tier
+    db, customer, site, sent_mail, quoted_tier
 ):
     # Upgrade, the same tier and a downgrade: each keeps the 3 % agreed in the quote.
     existing = start_contract(site, "pro", date(2025, 1, 1))
@@ -610,7 +610,7 @@ def test_an_accepted_quote_sets_the_agreed_discount_on_a_contract_already_in_for
     ],
 )
 def test_a_quoted_lower_tier_takes_effect_on_the_first_of_a_month_from_the_quote_start(
-    db, customer, site, outbox, quote_start, effective
+    db, customer, site, sent_mail, quote_start, effective
 ):
     existing = start_contract(site, "premium", date(2025, 1, 1))
     quote = quote_for_existing_site(db, customer, site, "basic_plus", quote_start)
@@ -623,7 +623,7 @@ def test_a_quoted_lower_tier_takes_effect_on_the_first_of_a_month_from_the_quote
 
 
 def test_a_quoted_higher_tier_takes_effect_on_the_quote_start_even_mid_month(
-    db, customer, site, outbox
+    db, customer, site, sent_mail
 ):
     existing = start_contract(site, "basic_plus", date(2025, 1, 1))
     quote = quote_for_existing_site(db, customer, site, "pro_plus", date(2027, 1, 15))
@@ -639,7 +639,7 @@ def test_a_quoted_higher_tier_takes_effect_on_the_quote_start_even_mid_month(
 
 
 def test_the_link_works_to_the_end_of_the_validity_date_in_zurich(
-    app, client, db, factories, customer, outbox
+    app, client, db, factories, customer, sent_mail
 ):
     quote = build_quote(db, factories, customer)  # valid until 2026-12-15
     send_quote(quote)
@@ -652,7 +652,7 @@ def test_the_link_works_to_the_end_of_the_validity_date_in_zurich(
 
 
 def test_after_the_validity_date_the_link_neither_shows_accepts_nor_declines(
-    client, db, factories, customer, outbox, travel
+    client, db, factories, customer, sent_mail, travel
 ):
     quote = build_quote(db, factories, customer)
     send_quote(quote)
@@ -669,7 +669,7 @@ def test_after_the_validity_date_the_link_neither_shows_accepts_nor_declines(
     assert contract_count(db) == 0
 
 
-def test_an_expired_quote_cannot_be_declined(db, factories, customer, outbox, travel):
+def test_an_expired_quote_cannot_be_declined(db, factories, customer, sent_mail, travel):
     quote = build_quote(db, factories, customer)  # valid until 2026-12-15
     send_quote(quote)
     db.session.commit()

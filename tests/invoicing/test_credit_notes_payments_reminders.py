@@ -103,7 +103,7 @@ def test_payments_must_be_positive_and_on_issued_invoices(db, setup, invoice):
         record_payment(draft_id, D("10.00"), date(2026, 12, 10))
 
 
-def test_reminder_levels_follow_the_tariff_and_are_mailed_once(app, db, invoice, outbox):
+def test_reminder_levels_follow_the_tariff_and_are_mailed_once(app, db, invoice, sent_mail):
     # Due 2026-12-31; levels: 1 after 10 days, 2 after 30 (fee 20.00), 3 after 45.
     app.config["FROZEN_NOW"] = datetime(2027, 1, 9, 8, 0, tzinfo=UTC)
     assert due_reminders() == []
@@ -111,11 +111,11 @@ def test_reminder_levels_follow_the_tariff_and_are_mailed_once(app, db, invoice,
     app.config["FROZEN_NOW"] = datetime(2027, 1, 10, 8, 0, tzinfo=UTC)
     (due,) = due_reminders()
     assert (due.level.level, due.days_overdue) == (1, 10)
-    outbox.clear()
+    sent_mail.clear()
     sent = send_reminders()
     assert [r.level for r in sent] == [1]
     assert send_reminders() == []  # not twice
-    (mail,) = outbox
+    (mail,) = sent_mail
     assert mail.to == (invoice.bill_to_email,)
     assert "Zahlungserinnerung" in mail.subject and invoice.number in mail.subject
     assert "648.60" in mail.body and "/invoicing/pay/" in mail.body
@@ -124,7 +124,7 @@ def test_reminder_levels_follow_the_tariff_and_are_mailed_once(app, db, invoice,
     app.config["FROZEN_NOW"] = datetime(2027, 2, 5, 8, 0, tzinfo=UTC)
     (second,) = send_reminders()
     assert (second.level, second.fee) == (2, D("20.00"))
-    assert "20.00" in outbox[-1].body
+    assert "20.00" in sent_mail[-1].body
     levels = db.session.scalars(select(Reminder.level).order_by(Reminder.level)).all()
     assert levels == [1, 2]
 
@@ -150,23 +150,23 @@ def test_reminder_levels_are_data_finance_can_change(app, db, invoice):
     assert (due.level.level, due.level.fee) == (1, D("5.00"))
 
 
-def test_invoice_mail_on_issue_has_pdf_and_pay_link(app, client, db, setup, outbox, factories):
+def test_invoice_mail_on_issue_has_pdf_and_pay_link(app, client, db, setup, sent_mail, factories):
     from tests.factories import login
 
     setup.site_with_contract("pro", date(2026, 12, 1))
     (invoice_id,) = run_period("2026-12").invoice_ids
     login(client, factories.user("finance"))
     client.post(f"/invoicing/invoices/{invoice_id}/issue")
-    (mail,) = outbox
+    (mail,) = sent_mail
     invoice = db.session.get(Invoice, invoice_id)
     assert mail.subject == f"Rechnung {invoice.number}"
     assert "/invoicing/pay/" in mail.body
     assert mail.attachments[0].content.startswith(b"%PDF")
 
 
-def test_a_run_issuing_directly_mails_each_invoice(db, setup, outbox):
+def test_a_run_issuing_directly_mails_each_invoice(db, setup, sent_mail):
     setup.site_with_contract("pro", date(2026, 12, 1), language="en")
     result = run_period("2026-12", issue=True)
-    (mail,) = outbox
+    (mail,) = sent_mail
     assert mail.subject == f"Invoice {result.issued_numbers[0]}"
     assert "CHF 139.45" in mail.body and "due on 2026-12-31" in mail.body

@@ -42,7 +42,7 @@ def payload(
     }
 
 
-def test_a_firing_alert_group_opens_one_dispatched_ticket(client, desk, db, outbox):
+def test_a_firing_alert_group_opens_one_dispatched_ticket(client, desk, db, sent_mail):
     first = client.post("/api/v1/servicedesk/alerts", json=payload(desk.site.id), headers=AUTH)
     assert first.status_code == 201, first.json
     again = client.post("/api/v1/servicedesk/alerts", json=payload(desk.site.id), headers=AUTH)

@@ -20,7 +20,7 @@ def app_config():
 
 
 def test_desk_takes_a_call_outside_hours_to_a_confirmed_fast_lane_ticket(
-    desk, db, live_server, browser_page, outbox
+    desk, db, live_server, browser_page, sent_mail
 ):
     page = browser_page
     page.goto(f"{live_server}/login")
@@ -56,4 +56,4 @@ def test_desk_takes_a_call_outside_hours_to_a_confirmed_fast_lane_ticket(
         desk.agent.id,
     )
     assert ticket.fast_lane_answered_at == TUESDAY_21
-    assert outbox[-1].to == (desk.technician.email,)
+    assert sent_mail[-1].to == (desk.technician.email,)

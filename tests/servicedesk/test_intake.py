@@ -110,7 +110,7 @@ def test_an_unverified_caller_is_never_dispatched(desk):
         dispatch(ticket, desk.agent)
 
 
-def test_inside_hours_the_desk_dispatches_under_the_cla(desk, outbox):
+def test_inside_hours_the_desk_dispatches_under_the_cla(desk, db, sent_mail):
     ticket = _call(desk)
     intake.verify(ticket, desk.caller, "4711", desk.agent)
     dispatch(ticket, desk.agent)
@@ -118,7 +118,9 @@ def test_inside_hours_the_desk_dispatches_under_the_cla(desk, outbox):
     assert ticket.technician_id == desk.technician.id
     assert not ticket.fast_lane
     assert ticket.first_reaction_due_at == zurich(2026, 11, 24, 16, 0)
-    assert [m.to for m in outbox] == [(desk.technician.email,)]
+    assert sent_mail == []  # the technician is told once the dispatch is committed
+    db.session.commit()
+    assert [m.to for m in sent_mail] == [(desk.technician.email,)]
 
 
 def test_the_ticket_keeps_the_cla_in_force_at_the_report(desk, db):

@@ -16,7 +16,7 @@ def test_the_sweep_is_a_periodic_task_run_every_minute(app):
     assert "servicedesk.sweep" in [job.name for job in periodic_tasks(app)]
 
 
-def test_without_a_broker_the_task_runs_in_process(app, desk, db, clock, outbox):
+def test_without_a_broker_the_task_runs_in_process(app, desk, db, clock, sent_mail):
     ticket = intake.open_ticket(desk.site, "Down", "phone", desk.agent)
     intake.verify(ticket, desk.caller, "4711", desk.agent)
     dispatch(ticket, desk.agent)
@@ -26,7 +26,7 @@ def test_without_a_broker_the_task_runs_in_process(app, desk, db, clock, outbox)
     assert "1 escalation(s)" in result.get()
 
 
-def test_the_inprocess_scheduler_runs_each_job_on_its_interval(app, desk, db, clock, outbox):
+def test_the_inprocess_scheduler_runs_each_job_on_its_interval(app, desk, db, clock, sent_mail):
     sweep_only = [job for job in periodic_tasks(app) if job.name == "servicedesk.sweep"]
     scheduler = InProcessScheduler(app, celery_of(app), sweep_only)
     assert scheduler.run_due(1000.0) == ["servicedesk.sweep"]

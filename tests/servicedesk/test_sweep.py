@@ -10,8 +10,8 @@ from sqlalchemy import select
 from app.database import db as database
 from plugins.servicedesk import intake, work
 from plugins.servicedesk.dispatch import acknowledge, dispatch
+from plugins.servicedesk.jobs import sweep
 from plugins.servicedesk.models import Escalation, Notification
-from plugins.servicedesk.sweep import sweep
 from tests.servicedesk.conftest import zurich
 
 
@@ -23,29 +23,29 @@ def _dispatched(desk, db):
     return ticket
 
 
-def _subjects(outbox):
-    return [m.subject.split("] ", 1)[1] for m in outbox]
+def _subjects(sent_mail):
+    return [m.subject.split("] ", 1)[1] for m in sent_mail]
 
 
-def test_reminder_at_75_percent_then_escalation_at_breach_each_once(desk, db, clock, outbox):
+def test_reminder_at_75_percent_then_escalation_at_breach_each_once(desk, db, clock, sent_mail):
     ticket = _dispatched(desk, db)  # due 16:00, reminder at 14:30
     acknowledge(ticket, desk.technician)
     db.session.commit()
-    outbox.clear()
+    sent_mail.clear()
     clock(zurich(2026, 11, 24, 14, 29))
     assert str(sweep()) == "0 reminder(s), 0 escalation(s), 0 re-notification(s)"
     clock(zurich(2026, 11, 24, 14, 30))
     assert sweep().reminders == [ticket.id]
     assert sweep().reminders == []
-    assert [m.to for m in outbox] == [(desk.technician.email,)]
+    assert [m.to for m in sent_mail] == [(desk.technician.email,)]
     clock(zurich(2026, 11, 24, 16, 0))
     assert sweep().escalations == [ticket.id]
     sweep()
-    assert _subjects(outbox) == [
+    assert _subjects(sent_mail) == [
         "Reminder: FirstReaction due 24.11.2026 16:00 (Europe/Zurich)",
         "FirstReaction breached",
     ]
-    assert outbox[-1].to == (desk.chief.email,)
+    assert sent_mail[-1].to == (desk.chief.email,)
     escalation = db.session.scalar(select(Escalation))
     assert (escalation.reason, escalation.person_id, escalation.at) == (
         "breach",
@@ -56,19 +56,19 @@ def test_reminder_at_75_percent_then_escalation_at_breach_each_once(desk, db, cl
     assert kinds.count("reminder_sent") == 1 and kinds.count("breach_escalated") == 1
 
 
-def test_a_given_first_reaction_stops_the_monitoring(desk, db, clock, outbox):
+def test_a_given_first_reaction_stops_the_monitoring(desk, db, clock, sent_mail):
     ticket = _dispatched(desk, db)
     work.record_first_reaction(ticket, desk.technician)
     db.session.commit()
-    outbox.clear()
+    sent_mail.clear()
     clock(zurich(2026, 11, 24, 17, 0))
     report = sweep()
-    assert (report.reminders, report.escalations, outbox) == ([], [], [])
+    assert (report.reminders, report.escalations, sent_mail) == ([], [], [])
 
 
-def test_an_unacknowledged_dispatch_is_renotified_once_per_interval(desk, db, clock, outbox):
+def test_an_unacknowledged_dispatch_is_renotified_once_per_interval(desk, db, clock, sent_mail):
     ticket = _dispatched(desk, db)
-    outbox.clear()
+    sent_mail.clear()
     clock(zurich(2026, 11, 24, 10, 14))
     assert sweep().renotifications == []
     clock(zurich(2026, 11, 24, 10, 15))
@@ -84,10 +84,10 @@ def test_an_unacknowledged_dispatch_is_renotified_once_per_interval(desk, db, cl
     db.session.commit()
     clock(zurich(2026, 11, 24, 10, 50))
     assert sweep().renotifications == []
-    assert len(outbox) == 2
+    assert len(sent_mail) == 2
 
 
-def test_best_effort_tickets_are_never_escalated(desk, db, clock, make_site, outbox):
+def test_best_effort_tickets_are_never_escalated(desk, db, clock, make_site, sent_mail):
     site = make_site("basic", customer=desk.customer)
     ticket = intake.open_ticket(site, "Slow", "phone", desk.agent)
     intake.verify(ticket, desk.caller, "4711", desk.agent)
@@ -107,10 +107,21 @@ def test_the_sweep_command_runs_from_the_cli(desk, db, app, clock):
     assert "1 escalation(s)" in result.output
 
 
-def test_a_failed_send_is_retried_by_the_next_sweep(desk, db, clock, app, outbox):
+def _outbox_message(db, kind):
+    from app.models import OutboxMessage
+
+    db.session.rollback()
+    claim = db.session.scalar(select(Notification).where(Notification.kind == kind))
+    return db.session.get(OutboxMessage, claim.outbox_message_id)
+
+
+def test_a_failed_send_is_retried_by_the_outbox_not_claimed_again(desk, db, clock, app, sent_mail):
+    from app.jobs import deliver_outbox
+
     ticket = _dispatched(desk, db)
     acknowledge(ticket, desk.technician)
     db.session.commit()
+    sent_mail.clear()
 
     class Broken:
         def send(self, recipient, subject, body):
@@ -118,18 +129,27 @@ def test_a_failed_send_is_retried_by_the_next_sweep(desk, db, clock, app, outbox
 
     app.config["SERVICEDESK_NOTIFIER"] = Broken()
     clock(zurich(2026, 11, 24, 14, 31))
-    assert sweep().reminders == []
+    assert sweep().reminders == [ticket.id]  # claimed and queued once ...
+    message = _outbox_message(db, "reminder")
+    assert (message.state, message.attempts) == ("pending", 1)
+    assert message.last_error == "OSError: SMTP down"
     app.config["SERVICEDESK_NOTIFIER"] = None
-    assert sweep().reminders == [ticket.id]
+    assert sweep().reminders == []  # ... never claimed again by a later sweep
+    assert sent_mail == []
+    clock(zurich(2026, 11, 24, 14, 32))  # the outbox retries it after one minute
+    assert deliver_outbox().sent == [message.id]
+    assert _subjects(sent_mail) == ["Reminder: FirstReaction due 24.11.2026 16:00 (Europe/Zurich)"]
 
 
 def test_a_failing_notifier_records_the_escalation_once_and_sends_when_it_recovers(
-    desk, db, clock, app, outbox
+    desk, db, clock, app, sent_mail
 ):
+    from app.jobs import deliver_outbox
+
     ticket = _dispatched(desk, db)  # due 16:00
     acknowledge(ticket, desk.technician)
     db.session.commit()
-    outbox.clear()
+    sent_mail.clear()
     attempts = []
 
     class Broken:
@@ -138,44 +158,48 @@ def test_a_failing_notifier_records_the_escalation_once_and_sends_when_it_recove
             raise OSError("SMTP down")
 
     app.config["SERVICEDESK_NOTIFIER"] = Broken()
-    for minute in (1, 2, 3):
+    clock(zurich(2026, 11, 24, 16, 1))
+    assert sweep().escalations == [ticket.id]
+    for minute in (2, 3, 7):
         clock(zurich(2026, 11, 24, 16, minute))
         assert sweep().escalations == []
-    assert len(attempts) == 3  # retried by every sweep ...
+        deliver_outbox()  # the periodic delivery task: retries at 16:02 and 16:07
+    assert len(attempts) == 3  # after the commit at 16:01, then retried with back-off ...
     escalations = db.session.scalars(select(Escalation)).all()
     assert [(e.reason, e.at) for e in escalations] == [("breach", zurich(2026, 11, 24, 16, 1))]
     kinds = [e.kind for e in ticket.events]
     assert kinds.count("breach_escalated") == 1  # ... but recorded once, with the claim
-    claim = db.session.scalar(select(Notification).where(Notification.kind == "breach"))
-    assert (claim.sent_at, claim.failed_at is not None) == (None, True)
+    message = _outbox_message(db, "breach")
+    assert (message.state, message.sent_at) == ("pending", None)
     app.config["SERVICEDESK_NOTIFIER"] = None
-    clock(zurich(2026, 11, 24, 16, 4))
-    assert sweep().escalations == [ticket.id]
+    clock(zurich(2026, 11, 24, 16, 22))  # the fourth attempt: 15 minutes after the third
+    assert deliver_outbox().sent == [message.id]
+    assert deliver_outbox().sent == []
     assert sweep().escalations == []
-    assert _subjects(outbox) == ["FirstReaction breached"]
+    assert _subjects(sent_mail) == ["FirstReaction breached"]
     assert len(db.session.scalars(select(Escalation)).all()) == 1
-    db.session.refresh(claim)
-    assert claim.sent_at == zurich(2026, 11, 24, 16, 4) and claim.failed_at is None
+    message = _outbox_message(db, "breach")
+    assert (message.state, message.sent_at) == ("sent", zurich(2026, 11, 24, 16, 22))
 
 
 def test_a_first_reaction_on_an_escalated_ticket_stops_the_breach_escalation(
-    desk, db, clock, outbox
+    desk, db, clock, sent_mail
 ):
     ticket = _dispatched(desk, db)
     clock(zurich(2026, 11, 24, 11, 0))
     work.escalate_third_level(ticket, desk.agent, desk.chief, "SBC down")
     work.record_first_reaction(ticket, desk.chief, "Failover started")
     db.session.commit()
-    outbox.clear()
+    sent_mail.clear()
     clock(zurich(2026, 11, 24, 17, 0))
     report = sweep()
     assert (report.reminders, report.escalations, report.renotifications) == ([], [], [])
-    assert outbox == []
+    assert sent_mail == []
 
 
 @pytest.mark.postgres_only
 def test_two_sweeps_at_once_send_each_reminder_and_escalation_exactly_once(
-    desk, db, app, clock, outbox
+    desk, db, app, clock, sent_mail
 ):
     reminded = [_dispatched(desk, db) for _ in range(4)]
     for ticket in reminded:
@@ -185,7 +209,7 @@ def test_two_sweeps_at_once_send_each_reminder_and_escalation_exactly_once(
     for ticket in breached:
         acknowledge(ticket, desk.technician)
     db.session.commit()
-    outbox.clear()
+    sent_mail.clear()
     at = zurich(2026, 11, 24, 15, 0)  # first four past 75 %, last four breached
     barrier = threading.Barrier(2)
     reports, errors = [], []
@@ -211,5 +235,5 @@ def test_two_sweeps_at_once_send_each_reminder_and_escalation_exactly_once(
     sent_escalations = sorted(i for r in reports for i in r.escalations)
     assert sent_reminders == sorted(t.id for t in reminded)
     assert sent_escalations == sorted(t.id for t in breached)
-    assert len(outbox) == 8
+    assert len(sent_mail) == 8
     assert db.session.scalar(select(database.func.count(Escalation.id))) == 4

@@ -25,7 +25,7 @@ def _resolved_ticket(desk, db):
     return ticket
 
 
-def test_desk_takes_a_call_inside_hours_and_dispatches(client, desk, db, outbox):
+def test_desk_takes_a_call_inside_hours_and_dispatches(client, desk, db, sent_mail):
     login(client, desk.agent)
     page = client.get("/servicedesk/desk?q=0562223300")
     assert "Muster Treuhand AG" in page.text
@@ -41,7 +41,7 @@ def test_desk_takes_a_call_inside_hours_and_dispatches(client, desk, db, outbox)
     client.post(f"/servicedesk/tickets/{ticket.id}/intake/dispatch")
     db.session.refresh(ticket)
     assert ticket.state == "dispatched"
-    assert outbox[-1].to == (desk.technician.email,)
+    assert sent_mail[-1].to == (desk.technician.email,)
 
 
 def test_desk_wrong_pin_records_the_attempt_and_opens_no_ticket(client, desk, db):
