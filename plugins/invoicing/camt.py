@@ -283,6 +283,7 @@ class _Reader:
     def __init__(self, root: etree._Element):
         self.root = root
         self.namespace, self.version = self._namespace_and_version(root)
+        self._paths: dict[tuple[str, ...], str] = {}
 
     # -- structure ------------------------------------------------------------------
 
@@ -308,7 +309,12 @@ class _Reader:
         return qname.namespace, message
 
     def _path(self, *names: str) -> str:
-        return "/".join(f"{{{self.namespace}}}{name}" for name in names)
+        path = self._paths.get(names)
+        if (
+            path is None
+        ):  # built once per path: a large file asks for the same few thousands of times
+            path = self._paths[names] = "/".join(f"{{{self.namespace}}}{name}" for name in names)
+        return path
 
     def find(self, element: etree._Element, *names: str) -> etree._Element | None:
         return element.find(self._path(*names))

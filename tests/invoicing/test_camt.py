@@ -700,6 +700,28 @@ BASE = "v08_unknown_reference.xml"  # one booked CHF 99.00 credit; the lines bel
             "camt.054.001.09 is not supported: versions camt.054.001.04 to .08 are read",
         ),
     ],
+    ids=[
+        "unknown status",
+        "proprietary status",
+        "reversal indicator not boolean",
+        "amount NaN",
+        "amount with 6 decimals",
+        "currency lowercase",
+        "transaction in another currency",
+        "lone transaction differs from entry",
+        "credit/debit indicator missing",
+        "status missing",
+        "impossible date",
+        "instant without T",
+        "date element empty",
+        "creation instant Swiss style",
+        "message id blank",
+        "QR reference not 27 digits",
+        "SCOR wrong check digit",
+        "statement container",
+        "no namespace",
+        "version 09",
+    ],
 )
 def test_refusals_of_single_faults(replacements, line, reason):
     error = refusal(variant(BASE, *replacements))
