@@ -309,10 +309,9 @@ class _Reader:
         return qname.namespace, message
 
     def _path(self, *names: str) -> str:
+        # Built once per path: a large file asks for the same few paths thousands of times.
         path = self._paths.get(names)
-        if (
-            path is None
-        ):  # built once per path: a large file asks for the same few thousands of times
+        if path is None:
             path = self._paths[names] = "/".join(f"{{{self.namespace}}}{name}" for name in names)
         return path
 
