@@ -22,6 +22,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from app.errors import RuleViolation
 from app.models.customers import CANTONS
 from app.models.users import ROLES
+from app.validation import problem_text
 
 
 def choices(pairs) -> list[SelectChoice]:
@@ -49,7 +50,7 @@ def validate_into(form: FlaskForm, schema: type[BaseModel], **extra: Any) -> Bas
         for item in error.errors(include_url=False):
             field_name = str(item["loc"][0]) if item["loc"] else None
             target = form._fields.get(field_name) if field_name else None
-            message = item["msg"]
+            message = problem_text(item)
             if target is not None:
                 target.errors = [*list(target.errors or []), message]
             else:

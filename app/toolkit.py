@@ -71,6 +71,7 @@ from app.security import (
 from app.services import create_site, find_customers
 from app.tariffs import declared_keys, parse_value, tariff
 from app.timeutil import ZURICH, local, now, today, zurich_instant
+from app.validation import InvalidInput, form_input
 from app.vocabulary import Vocabulary
 from app.web import committed_or_flash
 
@@ -87,6 +88,7 @@ __all__ = [
     "Customer",
     "ExactDecimal",
     "HouseNumber",
+    "InvalidInput",
     "IdMixin",
     "MenuEntry",
     "OutboxChannel",
@@ -129,6 +131,7 @@ __all__ = [
     "enqueue_call",
     "find_customers",
     "flatten",
+    "form_input",
     "format_chf",
     "get_visible_or_404",
     "has_permission",

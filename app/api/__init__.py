@@ -24,6 +24,7 @@ from app.extensions import csrf
 from app.models import ApiToken, User
 from app.models.users import hash_token
 from app.security import PERMISSION_ATTRIBUTE, PUBLIC_ATTRIBUTE, has_permission
+from app.validation import problems
 from app.web import has_nul
 
 API_PREFIX = "/api/v1"
@@ -71,13 +72,6 @@ def _bearer_user() -> User:
     return row.user
 
 
-def _validation_details(error: ValidationError) -> list[dict[str, Any]]:
-    return [
-        {"field": ".".join(str(part) for part in item["loc"]), "message": item["msg"]}
-        for item in error.errors(include_url=False, include_context=False, include_input=False)
-    ]
-
-
 def parse_body(model: type[BaseModel]) -> BaseModel:
     if not request.is_json:
         raise ApiError(415, "unsupported_media_type", "send the body as application/json")
@@ -92,7 +86,7 @@ def parse_body(model: type[BaseModel]) -> BaseModel:
         return model.model_validate(payload)
     except ValidationError as error:
         raise ApiError(
-            422, "validation_failed", "the body has invalid fields", _validation_details(error)
+            422, "validation_failed", "the body has invalid fields", problems(error)
         ) from error
 
 
@@ -101,7 +95,7 @@ def parse_query(model: type[BaseModel]) -> BaseModel:
         return model.model_validate(request.args.to_dict())
     except ValidationError as error:
         raise ApiError(
-            400, "invalid_query", "the query parameters are invalid", _validation_details(error)
+            400, "invalid_query", "the query parameters are invalid", problems(error)
         ) from error
 
 
