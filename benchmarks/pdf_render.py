@@ -5,7 +5,8 @@ payment part as qrbill draws it (one square per module) and as the app draws it 
 outline of the dark modules, one path), and renders both through the app's own PDF
 renderer, alternating old and new so both see the same machine. Prints milliseconds per
 invoice (median and best of the repetitions) for both, and their ratio; also the time to
-build the payment part SVG itself.
+build the invoice HTML with its payment part, and, as the floor, the render without any
+QR code (the merged path removed), which shows what the QR code still costs.
 
 Run from anywhere: python benchmarks/pdf_render.py [--invoices 5] [--repetitions 7]
     [--database postgresql://...]  (default: a temporary SQLite file)
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import statistics
 import sys
 import time
@@ -26,6 +28,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a plain script
 
 from invoice_run import PERIOD, fresh_database, make_app, populate  # noqa: E402
+
+WITHOUT_QR_CODE = re.compile(r'<path d="M0,0h7v7h-7z[^>]*>')
 
 
 @contextmanager
@@ -98,14 +102,19 @@ def main() -> None:
                 svg_ms["merged"].append(
                     milliseconds(lambda i=invoice: pages["merged"].append(invoice_html(i)))
                 )
+            # The outline always starts with the top-left finder pattern's 7 x 7 square.
+            pages["none"] = [WITHOUT_QR_CODE.sub("", html, count=1) for html in pages["merged"]]
+            if pages["none"] == pages["merged"]:
+                raise SystemExit("the merged QR code path was not found in the invoice HTML")
             render_pdf_html(pages["merged"][0])  # warm-up: fonts and caches, not counted
 
-            per_invoice = {"qrbill": [], "merged": []}
+            per_invoice = {variant: [] for variant in pages}
             for _ in range(args.repetitions):
-                totals = {"qrbill": 0.0, "merged": 0.0}
-                for old, new in zip(pages["qrbill"], pages["merged"], strict=True):
-                    totals["qrbill"] += milliseconds(lambda html=old: render_pdf_html(html))
-                    totals["merged"] += milliseconds(lambda html=new: render_pdf_html(html))
+                totals = dict.fromkeys(pages, 0.0)
+                for index in range(len(invoices)):
+                    for variant in pages:
+                        html = pages[variant][index]
+                        totals[variant] += milliseconds(lambda html=html: render_pdf_html(html))
                 for variant, total in totals.items():
                     per_invoice[variant].append(total / len(invoices))
     finally:
@@ -113,21 +122,29 @@ def main() -> None:
 
     print(
         f"WeasyPrint render of {len(invoices)} issued invoices (2 pages each, the second the"
-        f" QR-bill payment part), {args.repetitions} repetitions, old and new alternating:"
+        f" QR-bill payment part), {args.repetitions} repetitions, the variants interleaved:"
     )
-    for variant, label in (
-        ("qrbill", "qrbill's QR code (a square per module)"),
-        ("merged", "merged outline (one path)"),
-    ):
+    labels = {
+        "qrbill": "qrbill's QR code (a square per module)",
+        "merged": "merged outlines (one path)",
+        "none": "no QR code at all (floor)",
+    }
+    for variant, label in labels.items():
         times = per_invoice[variant]
-        html_ms = statistics.median(svg_ms[variant])
+        html = f"; HTML {statistics.median(svg_ms[variant]):5.1f} ms" if variant in svg_ms else ""
         print(
             f"  {label:<40} median {statistics.median(times):6.1f} ms per invoice,"
-            f" best {min(times):6.1f} ms; HTML with payment part {html_ms:5.1f} ms"
+            f" best {min(times):6.1f} ms{html}"
         )
     ratio = statistics.median(per_invoice["qrbill"]) / statistics.median(per_invoice["merged"])
     saved = statistics.median(per_invoice["qrbill"]) - statistics.median(per_invoice["merged"])
+    floor = statistics.median(per_invoice["none"])
     print(f"  old / new = {ratio:.2f} (median), {saved:.1f} ms saved per invoice")
+    print(
+        "  the QR code's share of the render:"
+        f" {1 - floor / statistics.median(per_invoice['qrbill']):.0%} before,"
+        f" {1 - floor / statistics.median(per_invoice['merged']):.0%} now"
+    )
 
 
 if __name__ == "__main__":

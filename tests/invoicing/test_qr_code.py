@@ -286,9 +286,9 @@ def test_invoice_pdf_qr_code_decodes_to_qrbills_payload_at_46_mm_with_quiet_zone
             assert (grey < 128) == dark, (row, column, grey)
 
     # The 5 mm quiet zone around the code is blank, but on the left: there the dashed
-    # separation line runs 5 mm away, with qrbill's scissors on it (up to 1.5 mm right of
-    # the line), so only the 3.3 mm from there to the code are blank. That is still more
-    # than the 4 modules (3 mm) a QR code itself needs.
+    # separation line runs 5 mm away, with qrbill's scissors on it (reaching 1.3 mm right
+    # of the line), so the band checked starts 1.5 mm right of the line. 3.5 mm is still
+    # more than the 4 modules (3 mm) a QR code itself needs.
     near, far = 0.1, 4.9  # mm from the code's edge; anti-aliasing of the edge pixels
     clear_of_scissors = line + 1.5
     blank = {
