@@ -1,0 +1,302 @@
+"""The QR-bill's QR code: one merged path, qrbill's symbol and payload, 46 mm, decodable in the PDF."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+from datetime import date
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import Image
+from pypdf import PdfReader
+from qrbill import QRBill
+from qrbill.bill import mm
+
+from plugins.invoicing import payment_part as payment_part_module
+from plugins.invoicing.issuing import issue_invoices
+from plugins.invoicing.models import Invoice
+from plugins.invoicing.payment_part import (
+    PAYMENT_PART_HEIGHT_MM,
+    PAYMENT_PART_WIDTH_MM,
+    QR_CODE_SIZE_MM,
+    dark_modules_outline,
+)
+from plugins.invoicing.run import run_period
+from tests.invoicing.test_payment_part import render
+
+SVG = "{http://www.w3.org/2000/svg}"
+DPI = 300
+A4_HEIGHT_MM = 297
+# qrbill's Swiss cross: a 19-unit box scaled to 7 mm, drawn around the centre (10, 10).
+CROSS_UNITS = 19
+# Where qrbill puts the code's top-left corner in the slip's SVG: 5 mm into the payment
+# part (the receipt is 62 mm wide) and 61 user units (17.2 mm) below the top.
+QR_LEFT_MM = 62 + 5
+QR_TOP_MM = 61 / mm(1)
+
+
+def outlines(d: str) -> list[list[tuple[int, int]]]:
+    """The closed polygons of an M/h/v/z path (the only commands the outline uses)."""
+    polygons = []
+    for subpath in re.findall(r"M[^M]*", d):
+        assert subpath.endswith("z"), subpath
+        x, y = (int(v) for v in re.match(r"M(-?\d+),(-?\d+)", subpath).groups())
+        polygon = [(x, y)]
+        for command, value in re.findall(r"([hv])(-?\d+)", subpath):
+            x, y = (x + int(value), y) if command == "h" else (x, y + int(value))
+            polygon.append((x, y))
+        polygons.append(polygon)
+    return polygons
+
+
+def filled_modules(d: str, size: int) -> list[list[bool]]:
+    """Which module centres the path fills under SVG's nonzero rule (its default)."""
+    # Per row of centres, the vertical edges a ray from the left crosses: +1 down, -1 up.
+    crossings = [[] for _ in range(size)]
+    for polygon in outlines(d):
+        for (x0, y0), (x1, y1) in zip(polygon, polygon[1:] + polygon[:1], strict=True):
+            if x0 == x1:
+                for y in range(min(y0, y1), max(y0, y1)):
+                    crossings[y].append((x0, 1 if y1 > y0 else -1))
+    filled = []
+    for y in range(size):
+        row = []
+        for x in range(size):
+            winding = sum(direction for edge_x, direction in crossings[y] if edge_x <= x)
+            row.append(winding != 0)
+        filled.append(row)
+    return filled
+
+
+def test_outline_fills_exactly_the_dark_modules_holes_and_corner_contacts_included():
+    modules = [
+        [1, 1, 1, 0, 0, 1],
+        [1, 0, 1, 0, 0, 0],
+        [1, 1, 1, 0, 0, 0],
+        [0, 0, 0, 1, 0, 0],  # touches the ring and the shape below only at corners
+        [1, 0, 0, 0, 1, 1],
+        [1, 1, 0, 0, 1, 0],
+    ]
+    d = dark_modules_outline(modules)
+    assert filled_modules(d, 6) == [[bool(m) for m in row] for row in modules]
+    # One outline per region (eight squares of the ring are one square outline and its
+    # hole, which runs the other way round), each corner once.
+    assert d == (
+        "M0,0h3v3h-3zM2,1h-1v1h1zM5,0h1v1h-1zM3,3h1v1h-1zM4,4h2v1h-1v1h-1zM0,4h1v1h1v1h-2z"
+    )
+
+
+def test_outline_of_an_empty_and_of_a_full_matrix():
+    assert dark_modules_outline([[0, 0], [0, 0]]) == ""
+    assert dark_modules_outline([[1, 1], [1, 1]]) == "M0,0h2v2h-2z"
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.integers(1, 12).flatmap(
+        lambda n: st.lists(st.lists(st.booleans(), min_size=n, max_size=n), min_size=n, max_size=n)
+    )
+)
+def test_outline_fills_exactly_the_dark_modules_of_any_matrix(modules):
+    d = dark_modules_outline(modules)
+    assert filled_modules(d, len(modules)) == modules
+    # No corner where the outline does not turn: h never follows h, nor v v.
+    assert not re.search(r"h-?\d+h|v-?\d+v", d)
+
+
+def parsed(svg: str) -> ET.Element:
+    return ET.fromstring(svg)
+
+
+def transform_of(element: ET.Element) -> tuple[float, float, float]:
+    match = re.fullmatch(
+        r"translate\(([-\d.]+),([-\d.]+)\) scale\(([-\d.]+)\)", element.get("transform")
+    )
+    assert match, element.get("transform")
+    x, y, scale = (float(v) for v in match.groups())
+    return x, y, scale
+
+
+def user_units_per_mm(root: ET.Element) -> float:
+    assert root.get("width") == f"{PAYMENT_PART_WIDTH_MM}mm"
+    return float(root.get("viewBox").split()[2]) / PAYMENT_PART_WIDTH_MM
+
+
+def qr_paths(root: ET.Element) -> list[ET.Element]:
+    """Paths drawn on a module grid: the QR code (qrbill's "M0,0H1V1H0z..." or the outline)."""
+    return [
+        p for p in root.iter(f"{SVG}path") if re.fullmatch(r"(M\d+,\d+[-\dhvHV,]*z)+", p.get("d"))
+    ]
+
+
+@pytest.fixture
+def bills(monkeypatch) -> list[QRBill]:
+    """Every QRBill the payment part builds while the test runs."""
+    seen = []
+    original = payment_part_module._WinetQRBill.qr_data
+
+    def spy(bill):
+        seen.append(bill)
+        return original(bill)
+
+    monkeypatch.setattr(payment_part_module._WinetQRBill, "qr_data", spy)
+    return seen
+
+
+@pytest.fixture
+def qrbill_as_is(monkeypatch):
+    """Switches payment_part_svg back to qrbill's own drawing of the QR code."""
+
+    class QrbillAsIs(payment_part_module._WinetQRBill):
+        qr_image = QRBill.qr_image
+        draw_swiss_cross = QRBill.draw_swiss_cross
+
+    def switch():
+        monkeypatch.setattr(payment_part_module, "_WinetQRBill", QrbillAsIs)
+
+    return switch
+
+
+def test_qr_code_is_qrbills_symbol_as_one_outline_46_mm_where_qrbill_put_it(bills, qrbill_as_is):
+    root = parsed(render())
+    per_mm = user_units_per_mm(root)
+    symbol = QRBill.qr_image(bills[-1]).modules  # qrbill's own matrix for this bill
+    (path,) = qr_paths(root)
+    qrbill_as_is()
+    qrbill_root = parsed(render())
+    (qrbill_path,) = qr_paths(qrbill_root)
+
+    # One path of outlines instead of a square per module: a sixth of the subpaths, a
+    # third of the commands WeasyPrint has to parse and draw.
+    squares = qrbill_path.get("d").count("z")
+    assert squares > 1500
+    assert path.get("d").count("z") < squares / 6
+    commands = len(re.findall("[MmHhVvZz]", path.get("d")))
+    assert commands < len(re.findall("[MmHhVvZz]", qrbill_path.get("d"))) / 2.5
+    # Module for module qrbill's symbol (payload, version, level M, mask).
+    assert filled_modules(path.get("d"), len(symbol)) == symbol
+    # 46 x 46 mm (the outline spans 0..size modules), at qrbill's top-left corner.
+    x, y, scale = transform_of(path)
+    qrbill_x, qrbill_y, _ = transform_of(qrbill_path)
+    assert (x, y) == (qrbill_x, qrbill_y)
+    assert (x / per_mm, y / per_mm) == pytest.approx((QR_LEFT_MM, QR_TOP_MM))
+    assert len(symbol) * scale / per_mm == pytest.approx(QR_CODE_SIZE_MM, abs=1e-4)
+    xs = [px for polygon in outlines(path.get("d")) for px, _ in polygon]
+    assert (min(xs), max(xs)) == (0, len(symbol))
+
+    # qrbill's Swiss cross, unchanged, 7 mm, centred on the 46 mm code.
+    cross = root.find(f".//{SVG}g[@id='swiss-cross']")
+    qrbill_cross = qrbill_root.find(f".//{SVG}g[@id='swiss-cross']")
+    assert [ET.tostring(e) for e in cross] == [ET.tostring(e) for e in qrbill_cross]
+    cross_x, cross_y, cross_scale = transform_of(cross)
+    assert CROSS_UNITS * cross_scale / per_mm == pytest.approx(7, abs=1e-4)
+    centre = (x + QR_CODE_SIZE_MM * per_mm / 2, y + QR_CODE_SIZE_MM * per_mm / 2)
+    assert cross_x + 10 * cross_scale == pytest.approx(centre[0])
+    assert cross_y + 10 * cross_scale == pytest.approx(centre[1])
+
+
+# --- The issued invoice's PDF, rasterised at print resolution and decoded -----------------
+
+
+@pytest.fixture(scope="module")
+def pdftoppm() -> str:
+    """poppler's pdftoppm; missing, it skips locally and fails under CI."""
+    found = shutil.which("pdftoppm")
+    if not found:
+        message = "pdftoppm not found (scripts/system-packages.sh test installs poppler-utils)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return found
+
+
+def rasterised_last_page(pdf: bytes, tmp_path, pdftoppm: str):
+    (tmp_path / "invoice.pdf").write_bytes(pdf)
+    last = len(PdfReader(tmp_path / "invoice.pdf").pages)
+    subprocess.run(
+        [pdftoppm, "-png", "-r", str(DPI), "-f", str(last), "-l", str(last), "-singlefile"]
+        + [str(tmp_path / "invoice.pdf"), str(tmp_path / "page")],
+        check=True,
+        timeout=60,
+    )
+    with Image.open(tmp_path / "page.png") as image:
+        return image.convert("L")
+
+
+def px(mm: float) -> int:
+    return round(mm * DPI / 25.4)
+
+
+def separation_line_mm(page: Image.Image, top: float, bottom: float) -> float:
+    """x of the dashed line between receipt and payment part, found on the raster."""
+    region = (px(55), px(top), px(66), px(bottom))  # between the receipt's text and the code
+    # The mean grey of each column: the dashed line's columns are by far the darkest.
+    strip = page.crop(region).resize((region[2] - region[0], 1), Image.Resampling.BOX)
+    means = [strip.getpixel((x, 0)) for x in range(strip.width)]
+    line = [x for x, mean in enumerate(means) if mean < (min(means) + 255) / 2]
+    return (region[0] + sum(line) / len(line) + 0.5) * 25.4 / DPI
+
+
+def test_invoice_pdf_qr_code_decodes_to_qrbills_payload_at_46_mm_with_quiet_zone(
+    app, db, setup, bills, tmp_path, pdftoppm
+):
+    zxingcpp = pytest.importorskip("zxingcpp")
+    app.config["INVOICING_FIRST_PERIOD"] = "2026-11"
+    customer = setup.customer(language="de", legal_name="Muster Treuhand AG")
+    setup.contract(setup.site(customer, name="Hauptsitz Baden"), "pro", date(2026, 11, 10))
+    (invoice_id,) = run_period("2026-12").invoice_ids
+    issue_invoices([invoice_id], processes=1)
+    page = rasterised_last_page(db.session.get(Invoice, invoice_id).pdf, tmp_path, pdftoppm)
+    (bill,) = {id(b): b for b in bills}.values()
+    payload = bill.qr_data()
+    symbol = QRBill.qr_image(bill).modules
+
+    (code,) = zxingcpp.read_barcodes(page, formats=zxingcpp.BarcodeFormat.QRCode)
+    assert code.bytes == payload.encode("utf-8")  # byte for byte, UTF-8 as the standard asks
+    assert code.extra["ECLevel"] == "M"
+    assert int(code.extra["Version"]) == (len(symbol) - 17) // 4
+
+    # 46 mm each way on the raster (0.085 mm a pixel), the slip's top-left corner where
+    # qrbill puts it: 5 mm right of the separation line, 17.2 mm below the slip's top, and
+    # the slip sits on the page's bottom edge.
+    corners = [getattr(code.position, c) for c in ("top_left", "top_right", "bottom_left")]
+    left, top = (min(c.x for c in corners) * 25.4 / DPI, min(c.y for c in corners) * 25.4 / DPI)
+    right, bottom = (max(c.x for c in corners) * 25.4 / DPI, max(c.y for c in corners) * 25.4 / DPI)
+    assert right - left == pytest.approx(QR_CODE_SIZE_MM, abs=0.15)
+    assert bottom - top == pytest.approx(QR_CODE_SIZE_MM, abs=0.15)
+    slip_top = A4_HEIGHT_MM - PAYMENT_PART_HEIGHT_MM
+    assert top == pytest.approx(slip_top + QR_TOP_MM, abs=0.15)
+    line = separation_line_mm(page, top + 30, A4_HEIGHT_MM - 5)
+    assert left - line == pytest.approx(QR_LEFT_MM - 62, abs=0.15)
+
+    # Every module's centre shows qrbill's module, except under the Swiss cross.
+    module = QR_CODE_SIZE_MM / len(symbol)
+    half_cross = 7.4 / 2
+    for row, cells in enumerate(symbol):
+        for column, dark in enumerate(cells):
+            x, y = (column + 0.5) * module, (row + 0.5) * module
+            if max(abs(x - QR_CODE_SIZE_MM / 2), abs(y - QR_CODE_SIZE_MM / 2)) < half_cross:
+                continue
+            grey = page.getpixel((px(left + x), px(top + y)))
+            assert (grey < 128) == dark, (row, column, grey)
+
+    # The 5 mm quiet zone around the code is blank, but on the left: there the dashed
+    # separation line runs 5 mm away, with qrbill's scissors on it (reaching 1.3 mm right
+    # of the line), so the band checked starts 1.5 mm right of the line. 3.5 mm is still
+    # more than the 4 modules (3 mm) a QR code itself needs.
+    near, far = 0.1, 4.9  # mm from the code's edge; anti-aliasing of the edge pixels
+    clear_of_scissors = line + 1.5
+    blank = {
+        "above": (clear_of_scissors, top - far, right + far, top - near),
+        "below": (clear_of_scissors, bottom + near, right + far, bottom + far),
+        "right": (right + near, top - far, right + far, bottom + far),
+        "left": (clear_of_scissors, top - far, left - near, bottom + far),
+    }
+    for side, (x0, y0, x1, y1) in blank.items():
+        darkest, _ = page.crop((px(x0), px(y0), px(x1), px(y1))).getextrema()
+        assert darkest > 250, (side, darkest)
