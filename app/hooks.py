@@ -10,6 +10,8 @@ from decimal import Decimal
 import pluggy
 from flask import Flask, current_app
 
+from app.money import NO_DISCOUNT, AgreedDiscount
+
 PROJECT = "winet"
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
@@ -26,7 +28,8 @@ class TierInForce:
     customer_id: int
     site_id: int
     tier_code: str
-    since: date
+    since: date  # the first day of this tier
+    contract_start: date  # the first day of the contract (its contract years count from it)
 
 
 @dataclass(frozen=True)
@@ -39,9 +42,9 @@ class TierSpan:
     tier_code: str
     first_day: date
     last_day: date
-    # The discount agreed for this contract (a quote's volume + manual discount), in %
-    # of the catalog price; invoicing bills the list price less this.
-    discount_percent: Decimal = Decimal("0")
+    # The discount agreed for this contract (a quote's volume and special discount), in %
+    # of the catalog price; invoicing bills the list price less each of them.
+    discount: AgreedDiscount = NO_DISCOUNT
 
     @property
     def days(self) -> int:
@@ -50,9 +53,10 @@ class TierSpan:
 
 @dataclass(frozen=True)
 class ChargeQuery:
-    """Which billable charges invoicing asks for: a service period, optionally narrowed."""
+    """Which billable charges invoicing asks for: those not yet billed whose billing date
+    lies in the range (None: from the beginning), optionally narrowed."""
 
-    period_start: date
+    period_start: date | None
     period_end: date  # inclusive
     customer_id: int | None = None
     site_ids: Collection[int] | None = None
@@ -85,16 +89,23 @@ class BillableCharge:
     amount: Decimal
     zero_rated_reason: str | None = None
     credits_reference: str | None = None
+    # The days of the service and each day's share (e.g. minutes worked): invoicing
+    # splits the amount by the VAT rate in force on each day. Empty: all on service_date.
+    service_days: tuple[tuple[date, int], ...] = ()
+
+    def day_weights(self) -> tuple[tuple[date, int], ...]:
+        return self.service_days or ((self.service_date, 1),)
 
 
 @dataclass(frozen=True)
 class ChargesBilled:
     """Invoicing's notice that charges were put on an issued or drafted invoice (for a
-    credit of an already invoiced charge: on the credit note that reverses it)."""
+    credit of an already invoiced charge: on the credit note that reverses it), or, with
+    invoice_id None, that they are free again (their draft was discarded)."""
 
     source: str
     references: tuple[str, ...]
-    invoice_id: int
+    invoice_id: int | None
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ every public function raises TypeError for one instead of guessing what was mean
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import NamedTuple
@@ -19,7 +20,10 @@ from typing import NamedTuple
 __all__ = [
     "CENT",
     "FIVE_RAPPEN",
+    "NO_DISCOUNT",
+    "AgreedDiscount",
     "CashRounding",
+    "Discounted",
     "apportion",
     "format_chf",
     "parse_money",
@@ -182,3 +186,57 @@ def format_chf(amount: Decimal | int) -> str:
     """Format an amount the Swiss way with two decimals: 1234.5 -> "1'234.50"."""
     amount = round_chf(amount)
     return f"{amount:,.2f}".replace(",", "'")
+
+
+@dataclass(frozen=True)
+class Discounted:
+    """A list amount and the discounts taken off it, each rounded to 0.01 on its own."""
+
+    amount: Decimal
+    volume: Decimal
+    special: Decimal
+
+    @property
+    def net(self) -> Decimal:
+        return self.amount - self.volume - self.special
+
+
+@dataclass(frozen=True)
+class AgreedDiscount:
+    """What a customer pays less than the list price, in percent of it: a volume discount
+    (by number of sites, SPEC 3) and a special one the account manager granted.
+
+    A quote and the invoices that bill its contracts both price a site's month with
+    `apply`, so the monthly amount the quote states is the amount the invoices bill: each
+    discount is taken from the site's amount and rounded there, never from a subtotal.
+    """
+
+    volume_percent: Decimal = Decimal("0")
+    special_percent: Decimal = Decimal("0")
+
+    def __post_init__(self) -> None:
+        for name in ("volume_percent", "special_percent"):
+            value = _require_amount(getattr(self, name), name)
+            if not Decimal(0) <= value <= Decimal(100):
+                raise ValueError(f"{name} must be between 0 and 100, got {value}")
+        if self.volume_percent + self.special_percent > Decimal(100):
+            raise ValueError("the discounts together must not exceed 100 %")
+
+    def __bool__(self) -> bool:
+        return bool(self.volume_percent or self.special_percent)
+
+    @property
+    def total_percent(self) -> Decimal:
+        return self.volume_percent + self.special_percent
+
+    def apply(self, amount: Decimal) -> Discounted:
+        """The amount (a monthly price, or its pro rata share) with both discounts."""
+        amount = require_cents(amount)
+        return Discounted(
+            amount=amount,
+            volume=percent_of(amount, self.volume_percent),
+            special=percent_of(amount, self.special_percent),
+        )
+
+
+NO_DISCOUNT = AgreedDiscount()

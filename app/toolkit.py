@@ -40,6 +40,8 @@ from app.models import Contact, Customer, Site, Tariff, Tier, TierVersion, User
 from app.models.catalog import tier_versions_on
 from app.money import (
     CENT,
+    NO_DISCOUNT,
+    AgreedDiscount,
     apportion,
     format_chf,
     parse_money,
@@ -77,6 +79,8 @@ from app.web import committed_or_flash
 
 __all__ = [
     "CENT",
+    "NO_DISCOUNT",
+    "AgreedDiscount",
     "MAX_ID",
     "ZURICH",
     "ApiError",

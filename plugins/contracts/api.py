@@ -61,7 +61,8 @@ def contract_out(contract: Contract) -> dict[str, Any]:
         "notice_received_on": contract.notice_received_on,
         "signed_at": contract.signed_at,
         "origin": contract.origin,
-        "discount_percent": contract.discount_percent if show_prices else None,
+        "volume_discount_percent": contract.volume_discount_percent if show_prices else None,
+        "special_discount_percent": contract.special_discount_percent if show_prices else None,
         "periods": [
             {
                 "tier_code": line.tier_code,

@@ -60,7 +60,8 @@ def history(contract_id: int | None, site_id: int | None) -> None:
             f"contract {contract.id}: {contract.customer.legal_name}, {contract.site.name}; "
             f"{contract.state}, start {contract.start_date}, end {contract.end_date or '-'}, "
             f"notice received {contract.notice_received_on or '-'}, origin {contract.origin}, "
-            f"discount {contract.discount_percent.normalize():f} %"
+            f"discount {contract.volume_discount_percent.normalize():f} % volume + "
+            f"{contract.special_discount_percent.normalize():f} % special"
         )
         for line in contract_history(contract):
             signed = line.signed_at.isoformat() if line.signed_at else "-"

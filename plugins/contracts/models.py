@@ -17,7 +17,17 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from app.toolkit import Customer, IdMixin, Percent, Site, Tier, TimestampMixin, User, db
+from app.toolkit import (
+    AgreedDiscount,
+    Customer,
+    IdMixin,
+    Percent,
+    Site,
+    Tier,
+    TimestampMixin,
+    User,
+    db,
+)
 
 CONTRACT_STATES = ("draft", "active", "cancelled", "ended")
 # States in which a contract is "in force" (cancelled = notice given, still running).
@@ -58,8 +68,10 @@ class Contract(IdMixin, TimestampMixin, db.Model):
     notice_received_on: Mapped[date | None]
     signed_at: Mapped[datetime | None]
     origin: Mapped[str] = mapped_column(String(20), default="manual")  # manual, quote, shop
-    # Discount agreed in an accepted quote (volume + manual), in percent of the list price.
-    discount_percent: Mapped[Decimal] = mapped_column(Percent(), default=Decimal("0"))
+    # Discount agreed in an accepted quote, in percent of the list price: the volume
+    # discount for its number of sites and the account manager's special discount.
+    volume_discount_percent: Mapped[Decimal] = mapped_column(Percent(), default=Decimal("0"))
+    special_discount_percent: Mapped[Decimal] = mapped_column(Percent(), default=Decimal("0"))
 
     customer: Mapped[Customer] = relationship()
     site: Mapped[Site] = relationship()
@@ -72,6 +84,18 @@ class Contract(IdMixin, TimestampMixin, db.Model):
     @property
     def in_force(self) -> bool:
         return self.state in IN_FORCE_STATES
+
+    @property
+    def discount(self) -> AgreedDiscount:
+        return AgreedDiscount(
+            self.volume_discount_percent or Decimal("0"),
+            self.special_discount_percent or Decimal("0"),
+        )
+
+    @discount.setter
+    def discount(self, value: AgreedDiscount) -> None:
+        self.volume_discount_percent = value.volume_percent
+        self.special_discount_percent = value.special_percent
 
 
 class ContractTierPeriod(IdMixin, TimestampMixin, db.Model):

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import and_, or_, select
 
-from app.toolkit import ZURICH, Tier, TierInForce, TierSpan, db
+from app.toolkit import ZURICH, AgreedDiscount, Tier, TierInForce, TierSpan, db
 from plugins.contracts.models import Contract, ContractTierPeriod
 
 # A draft was never in force; an ended contract was, up to its end date.
@@ -19,7 +19,13 @@ def tier_in_force(site_id: int, at: datetime) -> TierInForce | None:
     """The tier in force at a site at an instant (its Zurich calendar day)."""
     day = at.astimezone(ZURICH).date()
     row = db.session.execute(
-        select(Contract.id, Contract.customer_id, Tier.code, ContractTierPeriod.first_day)
+        select(
+            Contract.id,
+            Contract.customer_id,
+            Tier.code,
+            ContractTierPeriod.first_day,
+            Contract.start_date,
+        )
         .join(ContractTierPeriod, ContractTierPeriod.contract_id == Contract.id)
         .join(Tier, Tier.id == ContractTierPeriod.tier_id)
         .where(
@@ -34,8 +40,8 @@ def tier_in_force(site_id: int, at: datetime) -> TierInForce | None:
     ).first()
     if row is None:
         return None
-    contract_id, customer_id, code, since = row
-    return TierInForce(contract_id, customer_id, site_id, code, since)
+    contract_id, customer_id, code, since, start = row
+    return TierInForce(contract_id, customer_id, site_id, code, since, start)
 
 
 def tier_spans(
@@ -48,7 +54,9 @@ def tier_spans(
             Contract.customer_id,
             Contract.site_id,
             Contract.end_date,
-            Contract.discount_percent,
+            Contract.start_date,
+            Contract.volume_discount_percent,
+            Contract.special_discount_percent,
             Tier.code,
             ContractTierPeriod.first_day,
             ContractTierPeriod.last_day,
@@ -67,7 +75,7 @@ def tier_spans(
         statement = statement.where(Contract.site_id.in_(list(site_ids)))
     spans = []
     for row in db.session.execute(statement):
-        contract_id, customer_id, site_id, end_date, discount, code, start, stop = row
+        contract_id, customer_id, site_id, end_date, _, volume, special, code, start, stop = row
         span_first = max(start, first_day)
         span_last = min(d for d in (stop, end_date, last_day) if d is not None)
         if span_last >= span_first:
@@ -79,7 +87,7 @@ def tier_spans(
                     code,
                     span_first,
                     span_last,
-                    discount_percent=discount or Decimal("0"),
+                    discount=AgreedDiscount(volume or Decimal("0"), special or Decimal("0")),
                 )
             )
     return spans

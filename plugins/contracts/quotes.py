@@ -20,6 +20,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select, update
 
 from app.toolkit import (
+    AgreedDiscount,
     Attachment,
     Customer,
     RuleViolation,
@@ -62,7 +63,8 @@ def manual_discount_limit(on: date | None = None) -> Decimal:
 
 @dataclass(frozen=True)
 class QuoteTotals:
-    """Per month, excl. VAT unless said otherwise; both discounts are % of the list subtotal."""
+    """Per month, excl. VAT unless said otherwise; each site's discounts are taken from its
+    list price and rounded there, exactly as its invoices will bill them."""
 
     site_count: int
     subtotal: Decimal
@@ -84,12 +86,16 @@ def compute_totals(
 ) -> QuoteTotals:
     """Totals of a quote from its lines' monthly list prices.
 
-    Both discounts are taken from the list subtotal (5 % volume + 3 % manual = 8 % off,
-    as the account manager says it to the customer); each amount is rounded to 0.01.
+    Each site's month is discounted as its invoices will bill it (AgreedDiscount.apply:
+    volume and special discount each rounded to 0.01 per site), and the quote adds these
+    up: a quote stating a monthly amount the invoices then miss by a Rappen would be a
+    broken promise.
     """
+    discount = AgreedDiscount(volume_percent, manual_percent)
+    sites = [discount.apply(price) for price in list_prices]
     subtotal = round_chf(sum(list_prices, ZERO))
-    volume = percent_of(subtotal, volume_percent)
-    manual = percent_of(subtotal, manual_percent)
+    volume = sum((site.volume for site in sites), ZERO)
+    manual = sum((site.special for site in sites), ZERO)
     net = subtotal - volume - manual
     vat = percent_of(net, vat_percent)
     return QuoteTotals(
@@ -139,12 +145,17 @@ def quote_totals(quote: Quote, manual_override: Decimal | None = None) -> QuoteT
         else check_manual_discount(manual_override)
     )
     prices = [line_list_price(line) for line in quote.lines]
-    return compute_totals(
-        prices,
-        volume_discount_percent(len(prices), on=quote.start_date),
-        manual,
-        tariff("core.vat_standard_percent", on=quote.start_date),
-    )
+    try:
+        return compute_totals(
+            prices,
+            volume_discount_percent(len(prices), on=quote.start_date),
+            manual,
+            tariff("core.vat_standard_percent", on=quote.start_date),
+        )
+    except ValueError as error:  # volume + special discount above 100 %
+        raise RuleViolation(
+            _("The discounts together must not exceed 100 %."), "manual_discount"
+        ) from error
 
 
 def needs_approval(quote: Quote, manual_override: Decimal | None = None) -> bool:
@@ -459,7 +470,7 @@ def accept_quote(quote_id: int, accepted_by: str) -> tuple[Quote, bool]:
 
 def _create_contracts(quote: Quote) -> list[Contract]:
     totals = quote_totals(quote)
-    discount = totals.volume_discount_percent + totals.manual_discount_percent
+    discount = AgreedDiscount(totals.volume_discount_percent, totals.manual_discount_percent)
     contracts = []
     for line in quote.lines:
         site = line.site
@@ -482,7 +493,7 @@ def _create_contracts(quote: Quote) -> list[Contract]:
             origin="quote",
             start_date=quote.start_date,
             signed_at=quote.accepted_at,
-            discount_percent=discount,
+            discount=discount,
         )
         line.contract_id = contract.id
         contracts.append(contract)

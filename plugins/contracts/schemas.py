@@ -41,8 +41,13 @@ class ContractOut(BaseModel):
     notice_received_on: date | None
     signed_at: datetime | None
     origin: str
-    discount_percent: Decimal | None = Field(
-        description="agreed % off the list price; null for roles that do not see prices"
+    volume_discount_percent: Decimal | None = Field(
+        description="agreed volume discount, % off the list price; null for roles that do "
+        "not see prices"
+    )
+    special_discount_percent: Decimal | None = Field(
+        description="agreed special discount, % off the list price; null for roles that do "
+        "not see prices"
     )
     periods: list[TierPeriodOut]
 

@@ -9,13 +9,23 @@ from __future__ import annotations
 from calendar import monthrange
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app.toolkit import RuleViolation, Site, Tier, UpgradeSigned, db, hooks, now, today
+from app.toolkit import (
+    NO_DISCOUNT,
+    AgreedDiscount,
+    RuleViolation,
+    Site,
+    Tier,
+    UpgradeSigned,
+    db,
+    hooks,
+    now,
+    today,
+)
 from plugins.contracts.models import IN_FORCE_STATES, Contract, ContractTierPeriod
 
 # --- calendar rules -------------------------------------------------------------------
@@ -159,7 +169,7 @@ def start_contract(
     *,
     origin: str = "manual",
     signed_at: datetime | None = None,
-    discount_percent: Decimal = Decimal("0"),
+    discount: AgreedDiscount = NO_DISCOUNT,
     allow_past: bool = True,
 ) -> Contract:
     """An active contract for a site from start_date on the tier; today at the earliest
@@ -184,7 +194,8 @@ def start_contract(
         start_date=start_date,
         origin=origin,
         signed_at=signed_at,
-        discount_percent=discount_percent,
+        volume_discount_percent=discount.volume_percent,
+        special_discount_percent=discount.special_percent,
     )
     contract.periods.append(
         ContractTierPeriod(tier=tier, first_day=start_date, change="start", signed_at=signed_at)
@@ -335,13 +346,13 @@ def order_tier(
     origin: str,
     start_date: date | None = None,
     signed_at: datetime | None = None,
-    discount_percent: Decimal | None = None,
+    discount: AgreedDiscount | None = None,
 ) -> Contract:
     """What a signed order means for a site: a new contract, or a change of the one in force.
 
     The order's start date is honoured as far as the rules allow: an upgrade takes effect
     on it (today at the earliest), a downgrade on the first of a month not before it
-    (next month at the earliest). discount_percent (a quote's agreed discount) replaces
+    (next month at the earliest). `discount` (a quote's agreed discount) replaces
     the contract's; None keeps it (a shop order changes the tier, not the agreed price).
     """
     start = max(start_date or today(), today())
@@ -354,7 +365,7 @@ def order_tier(
             start,
             origin=origin,
             signed_at=signed_at,
-            discount_percent=discount_percent or Decimal("0"),
+            discount=discount or NO_DISCOUNT,
             allow_past=False,
         )
     _lock(contract)
@@ -372,8 +383,8 @@ def order_tier(
         downgrade(contract, tier_code, on, signed_at=signed_at)
     else:
         upgrade(contract, tier_code, effective, signed_at=signed_at)
-    if discount_percent is not None:
-        contract.discount_percent = discount_percent
+    if discount is not None:
+        contract.discount = discount
         db.session.flush()
     return contract
 

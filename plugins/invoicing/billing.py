@@ -21,7 +21,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from app.toolkit import BillableCharge, TierSpan, percent_of, pro_rata, require_cents
+from app.toolkit import (
+    NO_DISCOUNT,
+    AgreedDiscount,
+    BillableCharge,
+    TierSpan,
+    pro_rata,
+    require_cents,
+)
 from plugins.invoicing.vat import VatRatePeriod, split_by_rate
 
 __all__ = [
@@ -29,6 +36,8 @@ __all__ = [
     "ADVANCE_CREDIT",
     "CHARGE",
     "SETTLEMENT",
+    "SPECIAL_DISCOUNT",
+    "VOLUME_DISCOUNT",
     "BillingLine",
     "CatalogPrice",
     "Month",
@@ -45,6 +54,9 @@ ADVANCE = "advance"
 SETTLEMENT = "settlement"
 ADVANCE_CREDIT = "advance_credit"
 CHARGE = "charge"
+# Units of the discount lines under a subscription line.
+VOLUME_DISCOUNT = "volume_discount"
+SPECIAL_DISCOUNT = "special_discount"
 
 _PERIOD = re.compile(r"(?P<year>\d{4})-(?P<month>0[1-9]|1[0-2])")
 
@@ -121,7 +133,7 @@ class PricedSegment:
     days_in_month: int
     monthly_price: Decimal
     amount: Decimal
-    discount_percent: Decimal = Decimal("0")  # agreed off the list price (e.g. a quote)
+    discount: AgreedDiscount = NO_DISCOUNT  # agreed off the list price (e.g. a quote)
 
     @property
     def days(self) -> int:
@@ -133,7 +145,7 @@ class PricedSegment:
 
     def key(self) -> tuple:
         """What makes two segments bill the same: settlement compares these."""
-        return (self.tier_code, self.first_day, self.last_day, self.amount, self.discount_percent)
+        return (self.tier_code, self.first_day, self.last_day, self.amount, self.discount)
 
     def as_record(self) -> dict:
         """The JSON form kept in the ledger of what was billed."""
@@ -145,7 +157,8 @@ class PricedSegment:
             "days_in_month": self.days_in_month,
             "monthly_price": str(self.monthly_price),
             "amount": str(self.amount),
-            "discount_percent": str(self.discount_percent),
+            "volume_discount_percent": str(self.discount.volume_percent),
+            "special_discount_percent": str(self.discount.special_percent),
         }
 
     @classmethod
@@ -163,7 +176,11 @@ class PricedSegment:
             days_in_month=int(record["days_in_month"]),
             monthly_price=Decimal(record["monthly_price"]),
             amount=Decimal(record["amount"]),
-            discount_percent=Decimal(record.get("discount_percent", "0")),
+            discount=AgreedDiscount(
+                # Records written before the split knew one discount: all of it volume.
+                Decimal(record.get("volume_discount_percent", record.get("discount_percent", "0"))),
+                Decimal(record.get("special_discount_percent", "0")),
+            ),
         )
 
 
@@ -204,7 +221,7 @@ def _versions(prices: Mapping[str, Sequence[CatalogPrice]], tier_code: str) -> l
 def price_span(
     span: TierSpan,
     prices: Mapping[str, Sequence[CatalogPrice]],
-    discount_percent: Decimal = Decimal("0"),
+    discount: AgreedDiscount | None = None,
 ) -> list[PricedSegment]:
     """Price the days of a span that lie in one month, split where the catalog price changes.
 
@@ -244,7 +261,7 @@ def price_span(
                 days_in_month=month.days,
                 monthly_price=version.monthly_price,
                 amount=pro_rata(version.monthly_price, days, month.days),
-                discount_percent=discount_percent,
+                discount=span.discount if discount is None else discount,
             )
         )
     return segments
@@ -253,7 +270,7 @@ def price_span(
 def price_spans(
     spans: Iterable[TierSpan],
     prices: Mapping[str, Sequence[CatalogPrice]],
-    discounts: Mapping[int, Decimal] | None = None,
+    discounts: Mapping[int, AgreedDiscount] | None = None,
 ) -> list[PricedSegment]:
     # The discount agreed for the contract travels with its spans (TierSpan); `discounts`
     # overrides it per contract where a caller knows better (tests, what-if previews).
@@ -261,9 +278,7 @@ def price_spans(
     return [
         segment
         for span in spans
-        for segment in price_span(
-            span, prices, discounts.get(span.contract_id, span.discount_percent)
-        )
+        for segment in price_span(span, prices, discounts.get(span.contract_id, span.discount))
     ]
 
 
@@ -305,25 +320,33 @@ def _segment_lines(
                 days_in_month=segment.days_in_month,
             )
         )
-        if segment.discount_percent:
-            # The agreed discount as its own line under the list price, same VAT rate.
-            lines.append(
-                BillingLine(
-                    kind=kind,
-                    customer_id=segment.customer_id,
-                    site_id=segment.site_id,
-                    description=segment.tier_name,
-                    service_start=part.period_start,
-                    service_end=part.period_end,
-                    quantity=segment.discount_percent,
-                    unit="discount",
-                    unit_price=part.net,
-                    amount=-percent_of(part.net, segment.discount_percent),
-                    vat_rate=part.rate,
-                    contract_id=segment.contract_id,
-                    tier_code=segment.tier_code,
+        if segment.discount:
+            # The agreed discounts as their own lines under the list price, at its VAT
+            # rate, computed as the quote computed them (AgreedDiscount.apply).
+            discounted = segment.discount.apply(part.net)
+            for unit, percent, amount in (
+                (VOLUME_DISCOUNT, segment.discount.volume_percent, discounted.volume),
+                (SPECIAL_DISCOUNT, segment.discount.special_percent, discounted.special),
+            ):
+                if not percent:
+                    continue
+                lines.append(
+                    BillingLine(
+                        kind=kind,
+                        customer_id=segment.customer_id,
+                        site_id=segment.site_id,
+                        description=segment.tier_name,
+                        service_start=part.period_start,
+                        service_end=part.period_end,
+                        quantity=percent,
+                        unit=unit,
+                        unit_price=part.net,
+                        amount=-amount,
+                        vat_rate=part.rate,
+                        contract_id=segment.contract_id,
+                        tier_code=segment.tier_code,
+                    )
                 )
-            )
     return lines
 
 
@@ -423,7 +446,7 @@ def plan_month(
     skip_advance: Iterable[int] = (),
     skip_settlement: Iterable[int] = (),
     sites_of: Mapping[int, tuple[int, int]] | None = None,
-    discounts: Mapping[int, Decimal] | None = None,
+    discounts: Mapping[int, AgreedDiscount] | None = None,
 ) -> list[ContractMonth]:
     """Per contract, the advance of `period` and the settlement of the month before.
 

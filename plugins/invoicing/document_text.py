@@ -43,6 +43,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "no_payment": "Dieser Betrag wird verrechnet oder zurückerstattet.",
         "zero_rated": "kostenlos",
         "discount": "Rabatt",
+        "volume_discount": "Mengenrabatt",
+        "special_discount": "Sonderrabatt",
         "payment_part": "Zahlteil",
     },
     "en": {
@@ -81,6 +83,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "no_payment": "This amount will be offset or refunded.",
         "zero_rated": "free of charge",
         "discount": "Discount",
+        "volume_discount": "Volume discount",
+        "special_discount": "Special discount",
         "payment_part": "Payment part",
     },
 }

@@ -210,7 +210,8 @@ def test_the_database_refuses_a_second_contract_in_force_for_a_site(db, site):
         site_id=site.id,
         origin="manual",
         start_date=date(2027, 1, 1),
-        discount_percent=0,
+        volume_discount_percent=0,
+        special_discount_percent=0,
         created_at=zurich_instant(2026, 11, 24),
         updated_at=zurich_instant(2026, 11, 24),
     )

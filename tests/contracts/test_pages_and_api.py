@@ -8,6 +8,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from app.models import AuditEntry
+from app.money import AgreedDiscount
 from plugins.contracts.models import Contract, Quote
 from plugins.contracts.services import give_notice, start_contract
 from tests.factories import login
@@ -306,7 +307,9 @@ def test_api_shop_order_and_refusal_for_a_foreign_site(client, db, factories, cu
 
 def test_history_cli_shows_the_tier_periods_and_the_agreed_discount(app, db, site):
     # Pricing a month is invoicing's job; the history shows what was agreed, when.
-    contract = start_contract(site, "pro", date(2025, 1, 1), discount_percent=Decimal("8.00"))
+    contract = start_contract(
+        site, "pro", date(2025, 1, 1), discount=AgreedDiscount(Decimal("5.00"), Decimal("3.00"))
+    )
     give_notice(contract)
     db.session.commit()
     result = app.test_cli_runner().invoke(
@@ -316,17 +319,19 @@ def test_history_cli_shows_the_tier_periods_and_the_agreed_discount(app, db, sit
     assert (
         "cancelled, start 2025-01-01, end 2026-12-31, notice received 2026-11-24" in result.output
     )
-    assert "discount 8 %" in result.output
+    assert "discount 5 % volume + 3 % special" in result.output
     assert "2025-01-01 .. 2026-12-31  pro" in result.output
 
 
 def test_history_cli_writes_a_round_discount_without_an_exponent(app, db, site):
-    contract = start_contract(site, "pro", date(2025, 1, 1), discount_percent=Decimal("10.00"))
+    contract = start_contract(
+        site, "pro", date(2025, 1, 1), discount=AgreedDiscount(Decimal("10.00"))
+    )
     db.session.commit()
     result = app.test_cli_runner().invoke(
         args=["contracts", "history", "--contract", str(contract.id)]
     )
-    assert "discount 10 %" in result.output
+    assert "discount 10 % volume + 0 % special" in result.output
     assert "2025-01-01 .. open        pro" in result.output
 
 
@@ -335,21 +340,30 @@ def test_history_cli_writes_a_round_discount_without_an_exponent(app, db, site):
 
 def test_the_service_desk_does_not_see_the_agreed_discount_in_the_api(client, db, factories, site):
     # SPEC 6: the service desk sees CLAs, never prices; finance sees what was agreed.
-    contract = start_contract(site, "pro", date(2025, 1, 1), discount_percent=Decimal("8.00"))
+    contract = start_contract(
+        site, "pro", date(2025, 1, 1), discount=AgreedDiscount(Decimal("5.00"), Decimal("3.00"))
+    )
     db.session.commit()
     desk = factories.token(factories.user("service_desk"))
     finance = factories.token(factories.user("finance"))
     url = f"/api/v1/contracts/{contract.id}"
-    assert client.get(url, headers=bearer(desk)).get_json()["discount_percent"] is None
+    seen = client.get(url, headers=bearer(desk)).get_json()
+    assert (seen["volume_discount_percent"], seen["special_discount_percent"]) == (None, None)
     listed = client.get("/api/v1/contracts", headers=bearer(desk)).get_json()
-    assert [c["discount_percent"] for c in listed] == [None]
-    assert client.get(url, headers=bearer(finance)).get_json()["discount_percent"] == "8.0000"
+    assert [c["volume_discount_percent"] for c in listed] == [None]
+    seen = client.get(url, headers=bearer(finance)).get_json()
+    assert (seen["volume_discount_percent"], seen["special_discount_percent"]) == (
+        "5.0000",
+        "3.0000",
+    )
 
 
 def test_the_service_desk_does_not_see_the_agreed_discount_on_the_contract_page(
     client, db, factories, site
 ):
-    contract = start_contract(site, "pro", date(2025, 1, 1), discount_percent=Decimal("8.00"))
+    contract = start_contract(
+        site, "pro", date(2025, 1, 1), discount=AgreedDiscount(Decimal("5.00"), Decimal("3.00"))
+    )
     db.session.commit()
     login(client, factories.user("service_desk"))
     page = client.get(f"/contracts/{contract.id}")

@@ -14,6 +14,7 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from app.errors import RuleViolation
+from app.money import AgreedDiscount
 from app.tariffs import set_tariff
 from app.timeutil import zurich_instant
 from plugins.contracts.models import Contract, Quote
@@ -29,6 +30,7 @@ from plugins.contracts.quotes import (
     expire_quotes,
     needs_approval,
     pending_approvals,
+    quote_for_token,
     quote_pdf,
     quote_totals,
     remove_line,
@@ -209,7 +211,8 @@ def test_sending_mails_the_pdf_and_the_accept_link_to_the_customer(db, factories
     assert mail.to == ("ap@example.ch",)
     assert quote.number in mail.subject
     link = re.search(r"http://testserver/contracts/q/\S+", mail.body).group(0)
-    assert link.endswith(accept_token(quote))
+    # The token is signed with a timestamp, so it is checked by what it opens.
+    assert quote_for_token(link.rsplit("/", 1)[1]).id == quote.id
     text = pdf_text(mail.attachments[0].content)
     assert mail.attachments[0].filename == f"{quote.number}.pdf"
     for expected in (
@@ -279,9 +282,10 @@ def test_accepting_creates_one_active_contract_per_site_from_the_start_date(
         (f"Filiale {n:02d}", code)
         for n, code in enumerate(("premium", "premium", "pro", "pro", "pro", "pro"), start=1)
     ]
-    assert {(c.state, c.start_date, c.origin, c.discount_percent) for c in contracts} == {
-        ("active", date(2026, 12, 1), "quote", D("8.0000"))
-    }
+    assert {
+        (c.state, c.start_date, c.origin, c.volume_discount_percent, c.special_discount_percent)
+        for c in contracts
+    } == {("active", date(2026, 12, 1), "quote", D("5.0000"), D("3.0000"))}
     assert [line.contract_id for line in quote.lines] == [c.id for c in contracts]
 
 
@@ -564,8 +568,8 @@ def test_the_agreed_discount_of_an_accepted_quote_reaches_invoicing_through_tier
         first_day=date(2026, 12, 1), last_day=date(2026, 12, 31), site_ids=None
     )
     assert len(spans) == 6
-    assert {(span.first_day, span.last_day, span.discount_percent) for span in spans} == {
-        (date(2026, 12, 1), date(2026, 12, 31), D("8.0000"))
+    assert {(span.first_day, span.last_day, span.discount) for span in spans} == {
+        (date(2026, 12, 1), date(2026, 12, 31), AgreedDiscount(D("5.00"), D("3.00")))
     }
 
 
@@ -597,7 +601,7 @@ def test_an_accepted_quote_sets_the_agreed_discount_on_a_contract_already_in_for
     accept_quote(quote.id, "test")
     db.session.commit()
     db.session.expire_all()
-    assert existing.discount_percent == D("3.0000")
+    assert existing.discount == AgreedDiscount(D("0"), D("3.00"))
     assert quote.lines[0].contract_id == existing.id
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from app.errors import RuleViolation
 from app.hooks import TierSpan, hooks
+from app.money import AgreedDiscount
 from app.timeutil import zurich_instant
 from plugins.contracts.services import (
     change_tier,
@@ -217,10 +218,15 @@ def test_upgrade_announces_the_signature_with_old_and_new_tier(db, site, upgrade
 
 
 def test_quote_discount_is_kept_on_the_contract(db, site):
-    contract = start_contract(site, "pro", date(2026, 12, 1), discount_percent=Decimal("8.00"))
+    agreed = AgreedDiscount(Decimal("5.00"), Decimal("3.00"))
+    contract = start_contract(site, "pro", date(2026, 12, 1), discount=agreed)
     db.session.commit()
     db.session.expire_all()
-    assert contract.discount_percent == Decimal("8.0000")
+    assert contract.discount == agreed
+    assert (contract.volume_discount_percent, contract.special_discount_percent) == (
+        Decimal("5.0000"),
+        Decimal("3.0000"),
+    )
 
 
 # --- concurrency ----------------------------------------------------------------------

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 
 from app.hooks import BillableCharge, TierSpan
+from app.money import AgreedDiscount
 from plugins.invoicing.billing import (
     ADVANCE,
     ADVANCE_CREDIT,
@@ -268,21 +269,25 @@ def test_the_january_run_bills_december_settlement_and_january_at_their_own_rate
     ]
 
 
-def test_an_agreed_discount_is_a_line_under_the_list_price():
-    discounted = TierSpan(1, 100, 10, "pro", day(2026, 12, 1), day(2026, 12, 31), D("8.00"))
+def test_an_agreed_discount_is_a_line_per_kind_under_the_list_price():
+    agreed = AgreedDiscount(D("5.00"), D("3.50"))
+    discounted = TierSpan(1, 100, 10, "pro", day(2026, 12, 1), day(2026, 12, 31), agreed)
     segments = price_spans([discounted], PRICES)
     lines = advance_lines(segments, VAT)
-    # 8 % of 129.00 = 10.32
-    assert [(line.unit, line.amount) for line in lines] == [
-        ("month", D("129.00")),
-        ("discount", D("-10.32")),
+    # 5 % of 129.00 = 6.45; 3.5 % of 129.00 = 4.515 -> 4.52
+    assert [(line.unit, line.quantity, line.amount) for line in lines] == [
+        ("month", D("1"), D("129.00")),
+        ("volume_discount", D("5.00"), D("-6.45")),
+        ("special_discount", D("3.50"), D("-4.52")),
     ]
 
 
 def test_a_discount_agreed_after_the_advance_is_settled():
     billed = price_spans([span("pro", day(2026, 11, 1), day(2026, 11, 30))], PRICES)
     actual = price_spans(
-        [span("pro", day(2026, 11, 1), day(2026, 11, 30))], PRICES, discounts={1: D("5.00")}
+        [span("pro", day(2026, 11, 1), day(2026, 11, 30))],
+        PRICES,
+        discounts={1: AgreedDiscount(D("5.00"))},
     )
     lines = settlement_lines(actual, billed, VAT)
     assert sum(line.amount for line in lines) == D("-6.45")  # 5 % of 129.00

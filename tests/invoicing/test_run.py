@@ -302,14 +302,14 @@ def test_the_discount_agreed_in_the_contract_is_billed_under_the_list_price(db, 
     from decimal import Decimal as Dec
 
     _, _, contract = setup.site_with_contract("premium", date(2026, 12, 1))
-    contract.discount_percent = Dec("12.00")  # e.g. accepted from a quote
+    contract.volume_discount_percent = Dec("12.00")  # e.g. accepted from a quote
     db.session.commit()
 
     run_period("2026-12")
 
     (invoice,) = invoices(db)
     assert line_amounts(invoice) == [("advance", D("600.00")), ("advance", D("-72.00"))]
-    assert invoice.lines[1].unit == "discount"
+    assert invoice.lines[1].unit == "volume_discount"
     assert invoice.total_net == D("528.00")
 
 
