@@ -20,7 +20,7 @@ from app.database import (
     db,
     utcnow,
 )
-from app.errors import ApiError, RecordNotFound, RuleViolation
+from app.errors import ApiError, RecordNotFound, RuleViolation, api_error_response
 from app.extensions import csrf
 from app.hooks import (
     BillableCharge,
@@ -51,6 +51,7 @@ from app.money import (
 )
 from app.pdf import letterhead, render_pdf, render_pdf_html
 from app.plugins import MenuEntry, PeriodicTask, Permission, Plugin, TariffKey
+from app.ratelimit import pin_limits
 from app.schemas import HouseNumber, PostalCode, RecordId, SiteIn, Street, Text70, Town
 from app.security import (
     get_visible_or_404,
@@ -108,6 +109,7 @@ __all__ = [
     "Vocabulary",
     "acting_as",
     "api_blueprint",
+    "api_error_response",
     "apportion",
     "committed",
     "committed_or_flash",
@@ -132,6 +134,7 @@ __all__ = [
     "parse_money",
     "parse_value",
     "percent_of",
+    "pin_limits",
     "pro_rata",
     "public",
     "render_pdf",

@@ -36,7 +36,7 @@ from app.services import (
     update_user,
 )
 from app.tariffs import TariffError, declared_keys, parse_value, set_tariff, storable
-from app.timeutil import today
+from app.timeutil import now, today
 
 bp = Blueprint("core", __name__)
 PAGE_SIZE = 50
@@ -209,7 +209,7 @@ def _customer_choice(form: UserForm) -> int | None:
 @requires("core.users.manage")
 def users():
     rows = db.session.scalars(select(User).order_by(User.role, User.email)).all()
-    return render_template("core/users.html", users=rows)
+    return render_template("core/users.html", users=rows, now=now())
 
 
 @bp.route("/users/new", methods=["GET", "POST"])

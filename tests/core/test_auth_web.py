@@ -75,7 +75,7 @@ def test_no_open_redirect_after_login_or_language_choice(web, factories, target)
     assert response.status_code == 302
     assert "evil" not in response.location and "\\" not in response.location
     assert response.location.startswith("/")
-    response = web.get("/language/en", query_string={"next": target})
+    response = web.post("/language", data={"language": "en", "next": target})
     assert "evil" not in response.location and response.location.startswith("/")
 
 
@@ -169,11 +169,11 @@ def test_finance_sees_prices_in_the_catalog(web, factories):
 def test_ui_is_german_by_default_and_english_on_request(web, factories):
     page = web.get("/login").get_data(as_text=True)
     assert "Anmelden" in page and 'lang="de"' in page
-    response = web.get("/language/en?next=/login")
+    response = web.post("/language", data={"language": "en", "next": "/login"})
     assert response.status_code == 302 and response.location.endswith("/login")
     page = web.get("/login").get_data(as_text=True)
     assert "Log in" in page and "Anmelden" not in page and 'lang="en"' in page
-    web.get("/language/de")
+    web.post("/language", data={"language": "de"})
     assert "Anmelden" in web.get("/login").get_data(as_text=True)
 
 
@@ -181,7 +181,7 @@ def test_a_users_language_is_remembered(web, db, factories):
     user = factories.user("finance", language="en")
     login(web, user)
     assert "Customers" in web.get("/customers").get_data(as_text=True)
-    web.get("/language/de")
+    web.post("/language", data={"language": "de"})
     db.session.expire_all()
     assert user.language == "de"
     assert "Kunden" in web.get("/customers").get_data(as_text=True)
