@@ -51,6 +51,14 @@ TEXT_PARAMETERS = {
 
 CUSTOMER_TABLE = "core_customer"
 
+# On every answer, whatever the route, role or status (app/hardening.py).
+SECURITY_HEADERS = (
+    "Content-Security-Policy",
+    "X-Frame-Options",
+    "X-Content-Type-Options",
+    "Referrer-Policy",
+)
+
 
 # --- the world: two customers with records, one user of each role ----------------------
 
@@ -308,6 +316,9 @@ def test_every_route_answers_every_role_as_its_permissions_say(app, db, world):
             cells[name] = f"{'' if ok else '!'}{response.status_code}"
             if not ok:
                 failures.append(f"{name}: {call.method} {call.url} expected {expected}")
+            missing = [h for h in SECURITY_HEADERS if h not in response.headers]
+            if missing:
+                failures.append(f"{name}: {call.method} {call.url} lacks {missing}")
         rows.append((call, cells))
     assert not failures, (
         "route x role matrix ('!' = wrong; expected: anonymous 302->/login or 401 for the "
