@@ -84,9 +84,9 @@ def test_pages_run_under_the_csp_without_violations_and_switch_language(
     violations = []
     browser_page.on(
         "console",
-        lambda message: violations.append(message.text)
-        if "Content Security Policy" in message.text
-        else None,
+        lambda message: (
+            violations.append(message.text) if "Content Security Policy" in message.text else None
+        ),
     )
     user = factories.user("admin")
     log_in(browser_page, live_server, user)
