@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from app.models import Contact
 from plugins.servicedesk import intake
 from plugins.servicedesk.models import VerificationAttempt
+from tests.core.isolated import isolated_client
 from tests.factories import login
 from tests.servicedesk.conftest import TUESDAY_10
 
@@ -22,8 +23,16 @@ def attempts(db) -> list[str]:
 
 
 @pytest.mark.postgres_only
+@pytest.mark.parametrize("app_config", [{"FROZEN_NOW": TUESDAY_10, "RATELIMIT_ENABLED": False}])
 def test_sixteen_wrong_pins_at_once_check_exactly_three(app, db, desk, monkeypatch):
-    site_id, contact_id, agent_id = desk.site.id, desk.caller.id, desk.agent.id
+    """16 desk requests with wrong PINs at the same moment (the rate limits switched off,
+    so that only the lock is tested): the tariff pin_max_failures (3) are checked, the
+    other 13 are refused as locked without looking at the PIN."""
+    url = f"/servicedesk/desk/sites/{desk.site.id}"
+    contact_id = desk.caller.id
+    clients = [isolated_client(app) for _ in range(16)]
+    for client in clients:
+        login(client, desk.agent)
     checked, lock = [], threading.Lock()
     real = Contact.check_pin
 
@@ -33,36 +42,21 @@ def test_sixteen_wrong_pins_at_once_check_exactly_three(app, db, desk, monkeypat
         return real(self, pin)
 
     monkeypatch.setattr(Contact, "check_pin", counted)
-    barrier, outcomes, errors = threading.Barrier(16), [], []
+    barrier, statuses = threading.Barrier(16), []
 
-    def call(n: int) -> None:
-        with app.app_context():
-            from app.database import db as thread_db
-            from app.models import Site, User
+    def call(client, n: int) -> None:
+        barrier.wait(timeout=30)
+        form = {"contact_id": contact_id, "pin": f"{n:04d}", "summary": "Phones dead"}
+        statuses.append(client.post(url, data=form).status_code)
 
-            try:
-                # All at once; connections only after the barrier (the pool holds 15).
-                barrier.wait(timeout=30)
-                site = thread_db.session.get(Site, site_id)
-                contact = thread_db.session.get(Contact, contact_id)
-                agent = thread_db.session.get(User, agent_id)
-                _, result = intake.take_call(site, "Phones dead", contact, f"{n:04d}", agent)
-                thread_db.session.commit()
-                outcomes.append(result.outcome)
-            except Exception as error:  # noqa: BLE001 - reported below
-                errors.append(error)
-            finally:
-                thread_db.session.remove()
-
-    threads = [threading.Thread(target=call, args=(n,)) for n in range(100, 116)]
+    threads = [threading.Thread(target=call, args=(c, n)) for n, c in enumerate(clients)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=120)
 
-    assert errors == []
-    assert len(checked) == 3  # the tariff servicedesk.pin_max_failures
-    assert sorted(outcomes) == ["locked"] * 13 + ["wrong_pin"] * 3
+    assert statuses == [200] * 16  # the call page again, with the refusal flashed
+    assert len(checked) == 3
     db.session.expire_all()
     assert sorted(attempts(db)) == ["locked"] * 13 + ["wrong_pin"] * 3
 
