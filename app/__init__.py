@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask, g, has_request_context, request, session
 from flask_login import current_user
 
-from app import jobs
+from app import hardening, jobs, ratelimit
 from app.audit import install_audit_listener
 from app.config import INSTANCE_DIR, PROJECT_ROOT, database_url, from_environment
 from app.core import CORE
@@ -31,9 +31,11 @@ def select_locale() -> str:
     if not has_request_context():
         return "de"
     languages = g.get("languages", ("de", "en"))
-    chosen = session.get("language")
-    if chosen in languages:
-        return chosen
+    # ?lang=en shows this one page in English and stores nothing (a GET changes no
+    # data); the lasting choice is the POST of the language switcher.
+    for chosen in (request.args.get("lang"), session.get("language")):
+        if chosen in languages:
+            return chosen
     if current_user and current_user.is_authenticated and current_user.language in languages:
         return current_user.language
     return "de"
@@ -71,6 +73,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)
+    ratelimit.init_app(app)
+    hardening.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
 
     install_plugins(app, declarations)
@@ -83,7 +87,5 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     @app.before_request
     def _languages() -> None:
         g.languages = app.config["LANGUAGES"]
-        if request.args.get("lang") in app.config["LANGUAGES"]:
-            session["language"] = request.args["lang"]
 
     return app

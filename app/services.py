@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 from pydantic import BaseModel
 from sqlalchemy import func, or_, select
 
@@ -14,6 +17,7 @@ from app.errors import RuleViolation
 from app.models import ApiToken, Contact, Customer, Site, User
 from app.passwords import check_secret, hash_secret
 from app.schemas import ContactIn, ContactPatch, CustomerIn, SiteIn, UserIn, UserPatch
+from app.timeutil import now
 
 
 def _apply(record: Any, data: BaseModel, skip: tuple[str, ...] = ()) -> None:
@@ -106,6 +110,23 @@ def create_user(data: UserIn) -> User:
     return user
 
 
+def _check_an_admin_remains(user: User, role: str, active: bool) -> None:
+    """Nobody could manage users (or unlock anything) without an active admin."""
+    if user.role != "admin" or not user.active or (role == "admin" and active):
+        return
+    other_admins = db.session.scalar(
+        select(func.count(User.id)).where(
+            User.role == "admin", User.active.is_(True), User.id != user.id
+        )
+    )
+    if not other_admins:
+        field = "active" if not active else "role"
+        raise RuleViolation(
+            _("The last active administrator cannot be deactivated or lose the admin role."),
+            field,
+        )
+
+
 def update_user(user: User, data: UserPatch) -> User:
     fields = data.model_dump(exclude_unset=True)
     role = fields.get("role") or user.role
@@ -113,6 +134,8 @@ def update_user(user: User, data: UserPatch) -> User:
     if role != "customer" and "customer_id" not in fields:
         customer_id = None
     _check_user_company(role, customer_id)
+    active = fields["active"] if fields.get("active") is not None else user.active
+    _check_an_admin_remains(user, role, active)
     if data.email:
         _check_email_free(data.email, user)
     _apply(user, data, skip=("password", "customer_id"))
@@ -120,7 +143,10 @@ def update_user(user: User, data: UserPatch) -> User:
     if data.email:
         user.email = data.email.lower()
     if data.password:
-        user.set_password(data.password)
+        user.set_password(data.password)  # also ends the user's sessions
+        clear_failed_logins(user)  # a new password from an admin unlocks the account
+    if fields.get("active") is False:
+        user.end_all_sessions()
     db.session.flush()
     return user
 
@@ -135,15 +161,65 @@ def _unknown_user_hash() -> str:
     return hashed
 
 
+@dataclass(frozen=True)
+class LoginLockPolicy:
+    """After `failures` failed logins within `window`, the account is locked for `lock`."""
+
+    failures: int
+    window: timedelta
+    lock: timedelta
+
+
+def login_lock_policy() -> LoginLockPolicy:
+    config = current_app.config
+    return LoginLockPolicy(
+        failures=int(config["LOGIN_LOCK_FAILURES"]),
+        window=timedelta(minutes=int(config["LOGIN_LOCK_WINDOW_MINUTES"])),
+        lock=timedelta(minutes=int(config["LOGIN_LOCK_MINUTES"])),
+    )
+
+
+def count_failed_login(user: User, at: datetime, policy: LoginLockPolicy) -> None:
+    """Count a failure in the window that began with the first failure; lock at the limit."""
+    if user.first_failed_login_at is None or at - user.first_failed_login_at >= policy.window:
+        user.failed_logins = 0
+        user.first_failed_login_at = at
+    user.failed_logins += 1
+    if user.failed_logins >= policy.failures:
+        user.locked_until = at + policy.lock
+
+
+def clear_failed_logins(user: User) -> None:
+    user.failed_logins = 0
+    user.first_failed_login_at = None
+    user.locked_until = None
+
+
 def authenticate(email: str, password: str) -> User | None:
-    user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    """The user whose password this is, or None; failures are counted on the user (the
+    caller commits them), and a locked account refuses even the right password."""
+    user = db.session.scalar(
+        select(User)
+        .where(func.lower(User.email) == email.strip().lower())
+        # One attempt at a time per account (PostgreSQL), so that concurrent guesses are
+        # all counted and no more than the allowed number is ever checked.
+        .with_for_update()
+    )
     if user is None:
         # The same hashing work as for a known address, so timing does not reveal
         # which e-mail addresses have an account.
         check_secret(_unknown_user_hash(), password)
         return None
-    if not user.check_password(password) or not user.active:
+    at = now()
+    if user.login_locked(at):
+        check_secret(_unknown_user_hash(), password)  # same time as any other answer
         return None
+    if not user.check_password(password) or not user.active:
+        count_failed_login(user, at, login_lock_policy())
+        db.session.flush()
+        return None
+    clear_failed_logins(user)
+    db.session.flush()
     return user
 
 

@@ -20,7 +20,7 @@ from app.database import (
     db,
     utcnow,
 )
-from app.errors import ApiError, RecordNotFound, RuleViolation
+from app.errors import ApiError, RecordNotFound, RuleViolation, api_error_response
 from app.extensions import csrf
 from app.hooks import (
     BillableCharge,
@@ -61,6 +61,7 @@ from app.plugins import (
     Plugin,
     TariffKey,
 )
+from app.ratelimit import pin_limits
 from app.schemas import HouseNumber, PostalCode, RecordId, SiteIn, Street, Text70, Town
 from app.security import (
     get_visible_or_404,
@@ -123,6 +124,7 @@ __all__ = [
     "Vocabulary",
     "acting_as",
     "api_blueprint",
+    "api_error_response",
     "apportion",
     "committed",
     "committed_or_flash",
@@ -150,6 +152,7 @@ __all__ = [
     "parse_money",
     "parse_value",
     "percent_of",
+    "pin_limits",
     "pro_rata",
     "public",
     "queue",

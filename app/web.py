@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -83,6 +84,21 @@ def committed_or_flash(action, success: str | None = None):
     return result if result is not None else True
 
 
+def user_of_session(session_id: str) -> User | None:
+    """The active user a session belongs to: "<id>:<token>" as User.get_id() wrote it.
+
+    A session of a user who has since logged out or changed the password carries an
+    old token and opens nothing; so does one from before tokens existed ("<id>").
+    """
+    user_id, _, token = session_id.partition(":")
+    if not user_id.isdigit() or int(user_id) > MAX_ID or not token:
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active:
+        return None
+    return user if secrets.compare_digest(user.session_token.encode(), token.encode()) else None
+
+
 def N_(message: str) -> str:
     """Marks a message for extraction; it is translated where it is shown."""
     return message
@@ -108,9 +124,8 @@ def register(app: Flask) -> None:
     login_manager.session_protection = "strong"
 
     @login_manager.user_loader
-    def _load_user(user_id: str) -> User | None:
-        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-        return user if user is not None and user.active else None
+    def _load_user(session_id: str) -> User | None:
+        return user_of_session(session_id)
 
     app.before_request(_refuse_nul_characters)
     app.jinja_env.filters["chf"] = chf

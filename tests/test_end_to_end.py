@@ -498,7 +498,7 @@ def test_quote_for_six_sites_is_billed_at_list_price_less_the_volume_discount(
         price, discount, (net, vat, gross) = expected[tier]
         assert [(li.kind, li.unit, li.amount) for li in invoice.lines] == [
             ("advance", "month", price),
-            ("advance", "discount", discount),
+            ("advance", "volume_discount", discount),
         ], tier
         assert invoice.lines[1].quantity == D("5")
         assert totals(invoice) == (

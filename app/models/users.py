@@ -14,6 +14,11 @@ from app.database import IdMixin, TimestampMixin, db, utcnow
 from app.models.customers import Customer
 from app.passwords import check_secret, hash_secret
 
+
+def new_session_token() -> str:
+    return secrets.token_hex(16)
+
+
 # SPEC section 6. The order is the one the UI lists them in.
 ROLES = ("admin", "finance", "account_manager", "service_desk", "technician", "chief", "customer")
 
@@ -21,8 +26,11 @@ ROLES = ("admin", "finance", "account_manager", "service_desk", "technician", "c
 class User(IdMixin, TimestampMixin, UserMixin, db.Model):
     __tablename__ = "core_user"
     __audited__ = True
-    __audit_redact__ = frozenset({"password_hash"})
-    __audit_ignore__ = frozenset({"last_login_at"})
+    __audit_redact__ = frozenset({"password_hash", "session_token"})
+    # Login bookkeeping changes on every attempt; the audit trail is for decisions.
+    __audit_ignore__ = frozenset(
+        {"last_login_at", "failed_logins", "first_failed_login_at", "locked_until"}
+    )
     __table_args__ = (
         CheckConstraint(
             "role in ('admin', 'finance', 'account_manager', 'service_desk', 'technician', "
@@ -44,6 +52,13 @@ class User(IdMixin, TimestampMixin, UserMixin, db.Model):
     phone: Mapped[str] = mapped_column(String(32), default="")
     active: Mapped[bool] = mapped_column(default=True)
     last_login_at: Mapped[datetime | None]
+    # Part of every session cookie (get_id): a new value ends every session of the user,
+    # on any device, because the user loader refuses a cookie with another value.
+    session_token: Mapped[str] = mapped_column(String(32), default=new_session_token)
+    # Failed logins counted in the database, so the lock holds across processes.
+    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
+    first_failed_login_at: Mapped[datetime | None]
+    locked_until: Mapped[datetime | None]
 
     customer: Mapped[Customer | None] = relationship()
 
@@ -51,13 +66,27 @@ class User(IdMixin, TimestampMixin, UserMixin, db.Model):
     def is_active(self) -> bool:  # Flask-Login refuses inactive users at login and load
         return self.active
 
+    def login_locked(self, at: datetime) -> bool:
+        """Whether too many failed logins keep the account locked at `at`."""
+        return self.locked_until is not None and at < self.locked_until
+
     @property
     def is_customer(self) -> bool:
         return self.role == "customer"
 
+    def get_id(self) -> str:
+        """Flask-Login stores this in the session: "<id>:<session token>"."""
+        return f"{self.id}:{self.session_token}"
+
+    def end_all_sessions(self) -> None:
+        self.session_token = new_session_token()
+
     def set_password(self, password: str) -> None:
         if len(password) < 8:
             raise ValueError("the password must have at least 8 characters")
+        if self.password_hash:
+            # A changed password ends every session opened with the old one.
+            self.end_all_sessions()
         self.password_hash = hash_secret(password)
 
     def check_password(self, password: str) -> bool:

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
@@ -12,8 +21,9 @@ from sqlalchemy import select
 from app.database import db
 from app.forms import LoginForm, TokenForm
 from app.models import ApiToken
+from app.ratelimit import login_limits
 from app.security import public, requires
-from app.services import authenticate, issue_token
+from app.services import authenticate, issue_token, login_lock_policy
 from app.timeutil import now
 
 bp = Blueprint("core_auth", __name__)
@@ -33,6 +43,7 @@ def _safe_next(target: str | None) -> str | None:
 
 @bp.route("/login", methods=["GET", "POST"])
 @public("the login page")
+@login_limits()
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("core.index"))
@@ -40,33 +51,41 @@ def login():
     if form.validate_on_submit():
         user = authenticate(form.email.data, form.password.data)
         if user is None:
+            # The failure (and a lock) is counted in the database: commit it. A locked
+            # account gets the same answer, so the page never tells which accounts exist.
+            db.session.commit()
             flash(_("E-mail or password is wrong."), "error")
         else:
             login_user(user)
             user.last_login_at = now()
             db.session.commit()
             return redirect(_safe_next(request.args.get("next")) or url_for("core.index"))
-    return render_template("auth/login.html", form=form)
+    return render_template("auth/login.html", form=form, lock=login_lock_policy())
 
 
 @bp.post("/logout")
 @public("logging out needs no right")
 @login_required
 def logout():
+    # A new session token ends this session and every other one of the user (other
+    # browsers, a copied cookie), not only the cookie of this browser.
+    current_user.end_all_sessions()
+    db.session.commit()
     logout_user()
     flash(_("You are logged out."), "info")
     return redirect(url_for("core_auth.login"))
 
 
-@bp.get("/language/<code>")
+@bp.post("/language")
 @public("choosing the language works before login")
-def language(code: str):
-    if code in ("de", "en"):
+def language():
+    code = request.form.get("language")
+    if code in current_app.config["LANGUAGES"]:
         session["language"] = code
         if current_user.is_authenticated:
             current_user.language = code
             db.session.commit()
-    return redirect(_safe_next(request.args.get("next")) or url_for("core.index"))
+    return redirect(_safe_next(request.form.get("next")) or url_for("core.index"))
 
 
 @bp.route("/profile", methods=["GET", "POST"])

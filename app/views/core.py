@@ -6,6 +6,7 @@ from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user, login_user
 from sqlalchemy import select
 
 from app.database import db
@@ -36,7 +37,7 @@ from app.services import (
     update_user,
 )
 from app.tariffs import TariffError, declared_keys, parse_value, set_tariff, storable
-from app.timeutil import today
+from app.timeutil import now, today
 
 bp = Blueprint("core", __name__)
 PAGE_SIZE = 50
@@ -209,7 +210,7 @@ def _customer_choice(form: UserForm) -> int | None:
 @requires("core.users.manage")
 def users():
     rows = db.session.scalars(select(User).order_by(User.role, User.email)).all()
-    return render_template("core/users.html", users=rows)
+    return render_template("core/users.html", users=rows, now=now())
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -234,6 +235,9 @@ def user_edit(user_id: int):
     if form.validate_on_submit():
         extra = {"customer_id": _customer_choice(form)}
         if _save(form, UserPatch, lambda data: update_user(record, data), _("Saved."), **extra):
+            if record.id == current_user.id and record.active:
+                # A new own password ended every session, this one too: open a fresh one.
+                login_user(record)
             return redirect(url_for("core.users"))
     return render_template("core/form.html", form=form, title=record.email)
 

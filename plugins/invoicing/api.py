@@ -14,6 +14,7 @@ from app.toolkit import (
     ApiError,
     RuleViolation,
     api_blueprint,
+    api_error_response,
     committed,
     current_actor,
     db,
@@ -373,13 +374,26 @@ def add_credit_note(invoice_id: int, body: CreditNoteIn):
     status=201,
 )
 def checkout(invoice_id: int):
-    from plugins.invoicing.stripe_payments import StripeNotConfigured, open_checkout
+    from plugins.invoicing.stripe_payments import (
+        RETRY_AFTER_SECONDS,
+        OnlinePaymentUnavailable,
+        open_checkout,
+    )
 
     invoice = _visible(invoice_id)
     try:
         session = open_checkout(invoice)
     except RuleViolation as error:
         raise ApiError(422, "rule_violation", str(error)) from error
-    except StripeNotConfigured as error:
-        raise ApiError(503, "not_configured", str(error)) from error
+    except OnlinePaymentUnavailable:
+        response, status = api_error_response(
+            503,
+            "payment_unavailable",
+            "online payment is not available right now; the QR-bill on the invoice PDF "
+            "pays the invoice",
+            {"pdf": url_for("invoicing_api.get_invoice_pdf", invoice_id=invoice.id)},
+        )
+        response.status_code = status
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
     return {"url": session.url, "session_id": session.session_id, "amount": session.amount}

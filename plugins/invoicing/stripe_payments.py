@@ -13,6 +13,7 @@ from decimal import Decimal
 
 import stripe
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -27,14 +28,26 @@ PAID_EVENTS = ("checkout.session.completed", "checkout.session.async_payment_suc
 # Known, but nothing to book: the customer left, or an asynchronous payment failed.
 QUIET_EVENTS = ("checkout.session.expired", "checkout.session.async_payment_failed")
 SIGNATURE_TOLERANCE_SECONDS = 300
+# What the API tells a client in Retry-After when Stripe cannot be reached.
+RETRY_AFTER_SECONDS = 300
 
 
-class StripeNotConfigured(RuntimeError):
+class OnlinePaymentUnavailable(RuntimeError):
+    """Stripe cannot open a payment now (not configured, unreachable, or failing): the
+    customer pays with the QR-bill on the invoice PDF instead."""
+
+
+class StripeNotConfigured(OnlinePaymentUnavailable):
     pass
 
 
 class WebhookRefused(ValueError):
     """The event is not signed by Stripe, too old, or unknown: answer 400, change nothing."""
+
+
+def online_payment_offered() -> bool:
+    """Whether pages show a pay button at all: only with Stripe configured."""
+    return bool(current_app.config.get("STRIPE_SECRET_KEY"))
 
 
 def to_rappen(amount: Decimal) -> int:
@@ -75,10 +88,10 @@ def open_checkout(
         success_url = success_url or default_success
         cancel_url = cancel_url or default_cancel
     if invoice.is_credit_note or invoice.status == "draft":
-        raise RuleViolation("only an issued invoice can be paid online")
+        raise RuleViolation(_("Only an issued invoice can be paid online."))
     amount = invoice.open_amount
     if amount <= 0:
-        raise RuleViolation("this invoice has nothing left to pay")
+        raise RuleViolation(_("This invoice has nothing left to pay."))
     rappen = to_rappen(amount)
     methods = list(
         current_app.config.get("INVOICING_STRIPE_PAYMENT_METHODS") or DEFAULT_PAYMENT_METHODS
@@ -105,9 +118,16 @@ def open_checkout(
         "cancel_url": cancel_url,
     }
     key = f"invoicing-{invoice.id}-checkout-{rappen}"
-    session = stripe_client().v1.checkout.sessions.create(
-        params=params, options={"idempotency_key": key}
-    )
+    client = stripe_client()
+    try:
+        session = client.v1.checkout.sessions.create(
+            params=params, options={"idempotency_key": key}
+        )
+    except stripe.StripeError as error:
+        # Unreachable after the library's retries, or an error answer (an outage, a
+        # revoked key): the customer is told to use the QR-bill, finance reads the log.
+        log.warning("Stripe Checkout for invoice %s failed: %r", invoice.id, error)
+        raise OnlinePaymentUnavailable(str(error)) from error
     record = db.session.scalar(
         select(CheckoutSession).where(CheckoutSession.session_id == session.id)
     )

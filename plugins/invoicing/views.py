@@ -335,17 +335,26 @@ def detail(invoice_id: int):
     credit_notes = db.session.scalars(
         select(Invoice).where(Invoice.credited_invoice_id == invoice.id).order_by(Invoice.id)
     ).all()
+    from plugins.invoicing.stripe_payments import online_payment_offered
+
     return render_template(
-        "invoicing/detail.html", invoice=invoice, credit_notes=credit_notes, today=today()
+        "invoicing/detail.html",
+        invoice=invoice,
+        credit_notes=credit_notes,
+        today=today(),
+        online_payment=online_payment_offered(),
     )
 
 
 @bp.get("/invoices/<int:invoice_id>/pdf")
 @requires("invoicing.read")
 def pdf(invoice_id: int):
+    return _pdf_response(_visible_invoice(invoice_id))
+
+
+def _pdf_response(invoice: Invoice) -> Response:
     from plugins.invoicing.documents import render_invoice_pdf
 
-    invoice = _visible_invoice(invoice_id)
     content = invoice.pdf
     if content is None:
         # A draft's preview, or an issued document whose PDF is still being rendered.
@@ -359,12 +368,21 @@ def pdf(invoice_id: int):
 
 
 def _start_checkout(invoice: Invoice):
-    from plugins.invoicing.stripe_payments import StripeNotConfigured, open_checkout
+    """A redirect to Stripe Checkout, or None with the reason flashed."""
+    from plugins.invoicing.stripe_payments import OnlinePaymentUnavailable, open_checkout
 
     try:
         session = open_checkout(invoice)
-    except (RuleViolation, StripeNotConfigured) as error:
+    except RuleViolation as error:
         flash(str(error), "error")
+        return None
+    except OnlinePaymentUnavailable:
+        flash(
+            _(
+                "Online payment is not available right now. Please pay with the QR-bill on the invoice PDF."
+            ),
+            "error",
+        )
         return None
     return redirect(session.url, code=303)
 
@@ -376,18 +394,37 @@ def pay(invoice_id: int):
     return _start_checkout(invoice) or redirect(url_for("invoicing.detail", invoice_id=invoice.id))
 
 
-@bp.route("/pay/<token>", methods=["GET", "POST"])
-@public("signed pay link from the invoice PDF or e-mail; shows only that invoice's amount")
-def pay_link(token: str):
+def _pay_link_invoice(token: str) -> Invoice:
     invoice_id = invoice_id_of(token)
     invoice = db.session.get(Invoice, invoice_id) if invoice_id else None
     if invoice is None or invoice.status == "draft" or invoice.is_credit_note:
         abort(404)
+    return invoice
+
+
+@bp.route("/pay/<token>", methods=["GET", "POST"])
+@public("signed pay link from the invoice PDF or e-mail; shows only that invoice's amount")
+def pay_link(token: str):
+    invoice = _pay_link_invoice(token)
     if request.method == "POST":
         response = _start_checkout(invoice)
         if response is not None:
             return response
-    return render_template("invoicing/pay.html", invoice=invoice, token=token)
+    from plugins.invoicing.stripe_payments import online_payment_offered
+
+    return render_template(
+        "invoicing/pay.html",
+        invoice=invoice,
+        token=token,
+        online_payment=online_payment_offered(),
+    )
+
+
+@bp.get("/pay/<token>/pdf")
+@public("signed pay link: the invoice's own PDF, whose QR-bill pays it when Stripe cannot")
+def pay_link_pdf(token: str):
+    invoice = _pay_link_invoice(token)
+    return _pdf_response(invoice)
 
 
 @bp.post("/invoices/<int:invoice_id>/payments")

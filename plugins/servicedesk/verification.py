@@ -34,6 +34,22 @@ def is_locked(contact: Contact) -> bool:
     return recent_failures(contact) >= tariff("servicedesk.pin_max_failures")
 
 
+def failures_left(contact: Contact) -> int:
+    """Wrong PINs the contact may still give before the lock (shown to the desk)."""
+    return max(tariff("servicedesk.pin_max_failures") - recent_failures(contact), 0)
+
+
+def _one_check_at_a_time(contact: Contact) -> None:
+    """Lock the contact's row until the entry point commits the attempt.
+
+    Without it, concurrent wrong PINs all count the same earlier failures and all get
+    checked; with it, each check sees the attempts committed before it, so exactly
+    `pin_max_failures` wrong PINs are ever checked. (PostgreSQL; SQLite, for
+    development only, ignores FOR UPDATE.)
+    """
+    db.session.execute(select(Contact.id).where(Contact.id == contact.id).with_for_update())
+
+
 def verify_caller(
     contact: Contact | None,
     pin: str,
@@ -43,7 +59,6 @@ def verify_caller(
 ) -> VerificationResult:
     """Check a caller and record the attempt. A locked contact is refused even with the
     right PIN, so guessing stays slow whatever the desk agent does."""
-    limit = tariff("servicedesk.pin_max_failures")
     customer_id = customer_id or (contact.customer_id if contact else None)
     if ticket is not None:
         customer_id = ticket.customer_id
@@ -54,12 +69,14 @@ def verify_caller(
         or contact.customer_id != customer_id
     ):
         outcome = "not_authorised"
-    elif is_locked(contact):
-        outcome = "locked"
-    elif contact.check_pin((pin or "").strip()):
-        outcome = "verified"
     else:
-        outcome = "wrong_pin"
+        _one_check_at_a_time(contact)
+        if is_locked(contact):
+            outcome = "locked"
+        elif contact.check_pin((pin or "").strip()):
+            outcome = "verified"
+        else:
+            outcome = "wrong_pin"
     db.session.add(
         VerificationAttempt(
             at=now(),
@@ -71,5 +88,5 @@ def verify_caller(
         )
     )
     db.session.flush()
-    left = max(limit - recent_failures(contact), 0) if contact is not None else 0
+    left = failures_left(contact) if contact is not None else 0
     return VerificationResult(outcome == "verified", outcome, left)

@@ -22,11 +22,12 @@ from app.toolkit import (
     get_visible_or_404,
     has_permission,
     now,
+    pin_limits,
     requires,
     scope_to_customer,
     today,
 )
-from plugins.servicedesk import costs, dispatch, intake, labels, reports, work
+from plugins.servicedesk import costs, dispatch, intake, labels, reports, verification, work
 from plugins.servicedesk.models import (
     FAULT_ORIGINS,
     OPEN_STATES,
@@ -97,8 +98,13 @@ def desk():
     )
 
 
+def _contact_of_form() -> str:
+    return (request.form.get("contact_id") or "")[:20]
+
+
 @bp.route("/desk/sites/<int:site_id>", methods=["GET", "POST"])
 @requires("servicedesk.intake")
+@pin_limits(_contact_of_form)
 def call(site_id: int):
     site = db.session.get(Site, site_id) or abort(404)
     contacts = [c for c in site.customer.contacts if c.active and c.authorised_caller]
@@ -117,8 +123,17 @@ def call(site_id: int):
                 return redirect(url_for("servicedesk.ticket", ticket_id=ticket.id))
             flash(_verification_message(result), "error")  # attempt recorded, no ticket
     return render_template(
-        "servicedesk/call.html", site=site, contacts=contacts, situation=intake.situation(site)
+        "servicedesk/call.html",
+        site=site,
+        contacts=contacts,
+        attempts_left=_attempts_left(contacts),
+        situation=intake.situation(site),
     )
+
+
+def _attempts_left(contacts) -> dict[int, int]:
+    """Wrong PINs each caller may still give (0: locked), for the desk's choice list."""
+    return {contact.id: verification.failures_left(contact) for contact in contacts}
 
 
 def _verification_message(result) -> str:
@@ -131,6 +146,7 @@ def _verification_message(result) -> str:
 
 @bp.post("/tickets/<int:ticket_id>/intake/<action>")
 @requires("servicedesk.intake")
+@pin_limits(_contact_of_form, exempt_when=lambda: request.view_args.get("action") != "verify")
 def intake_action(ticket_id: int, action: str):
     ticket = _ticket(ticket_id)
     if action == "verify":
@@ -204,6 +220,7 @@ def ticket(ticket_id: int):
         ticket=record,
         chiefs=chiefs,
         contacts=contacts,
+        attempts_left=_attempts_left(contacts) if record.state == "new" else {},
         units=units,
         # "reacted" offers the first-reaction form, also on an escalated ticket.
         allowed=TRANSITIONS[record.state]

@@ -75,7 +75,7 @@ def test_no_open_redirect_after_login_or_language_choice(web, factories, target)
     assert response.status_code == 302
     assert "evil" not in response.location and "\\" not in response.location
     assert response.location.startswith("/")
-    response = web.get("/language/en", query_string={"next": target})
+    response = web.post("/language", data={"language": "en", "next": target})
     assert "evil" not in response.location and response.location.startswith("/")
 
 
@@ -84,6 +84,59 @@ def test_logout_ends_the_session(web, factories):
     assert web.get("/customers").status_code == 200
     assert web.post("/logout").status_code == 302
     assert web.get("/customers").status_code == 302
+
+
+def test_a_copied_session_cookie_no_longer_works_after_logout(app, web, factories):
+    user = factories.user("finance")
+    login(web, user)
+    copied = web.get_cookie("session").value
+    other_browser = isolated_client(app)
+    other_browser.set_cookie("session", copied)
+    assert other_browser.get("/customers").status_code == 200
+    web.post("/logout")
+    replay = isolated_client(app)
+    replay.set_cookie("session", copied)
+    response = replay.get("/customers")
+    assert response.status_code == 302 and "/login" in response.location
+    # Logging out ended the other browser's session as well.
+    assert other_browser.get("/customers").status_code == 302
+    # A new login works as before.
+    login(web, user)
+    assert web.get("/customers").status_code == 200
+
+
+def test_a_password_change_ends_every_session_of_the_user(app, web, db, factories):
+    from app.schemas import UserPatch
+    from app.services import update_user
+
+    user = factories.user("finance")
+    login(web, user)
+    update_user(user, UserPatch(password="ein-neues-passwort"))
+    db.session.commit()
+    assert web.get("/customers").status_code == 302
+    login(web, user, "ein-neues-passwort")
+    assert web.get("/customers").status_code == 200
+
+
+def test_a_deactivated_user_is_logged_out_everywhere(web, db, factories):
+    from app.schemas import UserPatch
+    from app.services import update_user
+
+    user = factories.user("finance")
+    login(web, user)
+    update_user(user, UserPatch(active=False))
+    db.session.commit()
+    assert web.get("/customers").status_code == 302
+
+
+def test_a_session_from_before_session_tokens_opens_nothing(app, factories):
+    from app.web import user_of_session
+
+    user = factories.user("finance")
+    assert user_of_session(user.get_id()) is user
+    assert user_of_session(str(user.id)) is None  # the old form, "<id>"
+    assert user_of_session(f"{user.id}:{'0' * 32}") is None
+    assert user_of_session("99999999999999999999:x") is None
 
 
 def test_anonymous_pages_redirect_to_login_with_next(web):
@@ -169,19 +222,41 @@ def test_finance_sees_prices_in_the_catalog(web, factories):
 def test_ui_is_german_by_default_and_english_on_request(web, factories):
     page = web.get("/login").get_data(as_text=True)
     assert "Anmelden" in page and 'lang="de"' in page
-    response = web.get("/language/en?next=/login")
+    response = web.post("/language", data={"language": "en", "next": "/login"})
     assert response.status_code == 302 and response.location.endswith("/login")
     page = web.get("/login").get_data(as_text=True)
     assert "Log in" in page and "Anmelden" not in page and 'lang="en"' in page
-    web.get("/language/de")
+    web.post("/language", data={"language": "de"})
     assert "Anmelden" in web.get("/login").get_data(as_text=True)
+
+
+def test_a_get_never_changes_the_stored_language(web, db, factories):
+    user = factories.user("finance", language="en")
+    login(web, user)
+    assert web.get("/language/de").status_code in (404, 405)
+    page = web.get("/customers?lang=de").text
+    assert "Kunden" in page  # ?lang= shows this one page in German ...
+    db.session.expire_all()
+    assert user.language == "en"  # ... and stores nothing
+    assert "Customers" in web.get("/customers").text
+
+
+@pytest.mark.parametrize("app_config", [{"WTF_CSRF_ENABLED": True}])
+def test_the_language_switcher_is_a_form_with_a_csrf_token(web):
+    page = web.get("/login").text
+    switcher = page.split('action="/language"')[1].split("</form>")[0]
+    assert 'name="csrf_token"' in switcher and 'name="language" value="en"' in switcher
+    assert web.post("/language", data={"language": "en"}).status_code == 400
+    token = csrf_token_of(page)
+    web.post("/language", data={"language": "en", "csrf_token": token})
+    assert 'lang="en"' in web.get("/login").text
 
 
 def test_a_users_language_is_remembered(web, db, factories):
     user = factories.user("finance", language="en")
     login(web, user)
     assert "Customers" in web.get("/customers").get_data(as_text=True)
-    web.get("/language/de")
+    web.post("/language", data={"language": "de"})
     db.session.expire_all()
     assert user.language == "de"
     assert "Kunden" in web.get("/customers").get_data(as_text=True)

@@ -74,3 +74,31 @@ def test_wrong_password_stays_on_the_login_page(factories, live_server, browser_
     assert browser_page.url.endswith("/login")
     assert "E-Mail oder Passwort ist falsch." in browser_page.content()
     assert browser_page.locator("nav.menu").count() == 0
+
+
+def test_pages_run_under_the_csp_without_violations_and_switch_language(
+    app, factories, live_server, browser_page
+):
+    """Chromium enforces the Content-Security-Policy: no page may trip it, and the
+    language switcher (a POST form now) works in a real browser."""
+    violations = []
+    browser_page.on(
+        "console",
+        lambda message: (
+            violations.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    user = factories.user("admin")
+    log_in(browser_page, live_server, user)
+    for endpoint in shown_menu(browser_page):
+        browser_page.click(f"nav.menu a[data-endpoint='{endpoint}']")
+        browser_page.wait_for_load_state()
+    assert violations == []
+
+    browser_page.click("form.languages button[value='en']")
+    browser_page.wait_for_load_state()
+    assert browser_page.locator("html").get_attribute("lang") == "en"
+    assert browser_page.locator("form.languages button.active").inner_text() == "EN"
+    browser_page.click("form.languages button[value='de']")
+    browser_page.wait_for_load_state()
+    assert browser_page.locator("html").get_attribute("lang") == "de"

@@ -36,13 +36,13 @@ PUBLIC_ENDPOINTS = {
     "contracts.quote_link_accept": "signed, expiring quote link sent to the customer",
     "contracts.quote_link_decline": "signed, expiring quote link sent to the customer",
     "invoicing.pay_link": "signed pay link printed on the invoice",
+    "invoicing.pay_link_pdf": "the same signed pay link: that invoice's PDF with its QR-bill",
     "invoicing.stripe_webhook": "Stripe webhook, verified by Stripe's signature",
     "servicedesk_api.post_alerts": "Alertmanager webhook, verified by a shared secret",
 }
 
 # Non-id URL parameters with a meaningful value; anything unknown gets "1".
 TEXT_PARAMETERS = {
-    "code": "en",
     "key": "core.vat_standard_percent",
     "period": "2026-11",
     "year": "2026",
@@ -50,6 +50,14 @@ TEXT_PARAMETERS = {
 }
 
 CUSTOMER_TABLE = "core_customer"
+
+# On every answer, whatever the route, role or status (app/hardening.py).
+SECURITY_HEADERS = (
+    "Content-Security-Policy",
+    "X-Frame-Options",
+    "X-Content-Type-Options",
+    "Referrer-Policy",
+)
 
 
 # --- the world: two customers with records, one user of each role ----------------------
@@ -214,6 +222,12 @@ def request(app: Flask, actor: Actor, call: Call):
     return client.open(call.url, method=call.method, headers=headers, **kwargs)
 
 
+def call_order(call: Call) -> tuple:
+    """Reads before writes, so that an accepted empty POST cannot disturb the reads, and
+    logging out last: it ends the actor's session everywhere, the replayed cookie too."""
+    return (call.endpoint == "core_auth.logout", call.method != "GET", call.api, call.url)
+
+
 def expectation(app: Flask, actor: Actor, call: Call) -> str:
     """'public', 'login' (anonymous), 'deny' (403) or 'allow'."""
     if call.permission is None:
@@ -290,8 +304,7 @@ def world(app, db, factories) -> World:
 
 def test_every_route_answers_every_role_as_its_permissions_say(app, db, world):
     calls = [make_call(app, db, rule, world.customer_a.id) for rule in routes(app)]
-    # Reads before writes, so that an accepted empty POST cannot disturb the reads.
-    calls.sort(key=lambda call: (call.method != "GET", call.api, call.url))
+    calls.sort(key=call_order)
     columns = list(world.actors)
     rows, failures = [], []
     for call in calls:
@@ -303,6 +316,9 @@ def test_every_route_answers_every_role_as_its_permissions_say(app, db, world):
             cells[name] = f"{'' if ok else '!'}{response.status_code}"
             if not ok:
                 failures.append(f"{name}: {call.method} {call.url} expected {expected}")
+            missing = [h for h in SECURITY_HEADERS if h not in response.headers]
+            if missing:
+                failures.append(f"{name}: {call.method} {call.url} lacks {missing}")
         rows.append((call, cells))
     assert not failures, (
         "route x role matrix ('!' = wrong; expected: anonymous 302->/login or 401 for the "
@@ -323,7 +339,7 @@ def test_a_customer_user_never_reaches_another_customers_records(app, db, world)
     other = world.customer_b
     assert actor.user.customer_id == world.customer_a.id
     calls = [make_call(app, db, rule, other.id) for rule in routes(app)]
-    calls.sort(key=lambda call: (call.method != "GET", call.api, call.url))
+    calls.sort(key=call_order)
     rows, failures = [], []
     for call in calls:
         response = request(app, actor, call)
