@@ -81,6 +81,9 @@ class Plugin:
     seed: str | None = None
     demo: str | None = None
     periodic: tuple[PeriodicTask, ...] = ()
+    # "module:function" called once per app with the app.metrics.MetricsRegistry, to add
+    # the plugin's metrics and scrape-time collectors (see app/metrics.py).
+    metrics: str | None = None
     package_path: Path | None = field(default=None, compare=False)
 
     @property

@@ -36,6 +36,7 @@ from app.hooks import (
 )
 from app.jobs import enqueue_call, one_off
 from app.mail import Attachment, send_mail
+from app.metrics import MetricsRegistry
 from app.models import Contact, Customer, Site, Tariff, Tier, TierVersion, User
 from app.models.catalog import tier_versions_on
 from app.money import (
@@ -81,6 +82,7 @@ __all__ = [
     "HouseNumber",
     "IdMixin",
     "MenuEntry",
+    "MetricsRegistry",
     "Money",
     "Panel",
     "Percent",

@@ -129,4 +129,5 @@ PLUGIN = Plugin(
     cli=("plugins.servicedesk.cli:cli",),
     demo="plugins.servicedesk.demo:load_demo",
     periodic=(PeriodicTask("servicedesk.sweep", "plugins.servicedesk.sweep:run_sweep", 60),),
+    metrics="plugins.servicedesk.metrics:register",
 )
