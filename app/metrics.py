@@ -274,16 +274,21 @@ def _bearer_matches(expected: str | None) -> bool:
 
 
 def scrape_allowed() -> bool:
-    """With the METRICS_TOKEN bearer secret, or from METRICS_ALLOWED_NETWORKS (default:
-    this machine). A request that a proxy forwarded is local only if the proxy is trusted
-    (WINET_PROXY_HOPS): otherwise the proxy's own address would let the world in."""
+    """With the METRICS_TOKEN bearer secret from anywhere; without it, only a direct request
+    (Prometheus scrapes each web machine itself) from METRICS_ALLOWED_NETWORKS (default:
+    this machine). A forwarded request needs the token: through a proxy on this machine
+    the world would look local, and a forwarded address can be made up by whoever talks
+    to gunicorn directly."""
     config = current_app.config
     if _bearer_matches(config.get("METRICS_TOKEN")):
         return True
-    if not config["PROXY_HOPS"] and "X-Forwarded-For" in request.headers:
+    if "X-Forwarded-For" in request.headers:
         return False
+    peer = request.environ.get("werkzeug.proxy_fix.orig", {}).get(
+        "REMOTE_ADDR", request.remote_addr
+    )
     try:
-        address = ipaddress.ip_address(request.remote_addr or "")
+        address = ipaddress.ip_address(peer or "")
     except ValueError:
         return False
     return any(

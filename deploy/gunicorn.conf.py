@@ -70,11 +70,20 @@ class JsonLogger(glogging.Logger):
 
     def setup(self, cfg):
         super().setup(cfg)
-        from app.logging_setup import json_formatter
+        # The fields of app/logging_setup.py's JSON lines, built here rather than imported:
+        # the master must never import the app, or the workers a reload (HUP) starts would
+        # inherit the old release's modules instead of importing the new ones.
+        from pythonjsonlogger.json import JsonFormatter
 
         for log in (self.error_log, self.access_log):
             for handler in log.handlers:
-                handler.setFormatter(json_formatter())
+                handler.setFormatter(
+                    JsonFormatter(
+                        ("asctime", "levelname", "name", "message", "process"),
+                        rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+                        datefmt="%Y-%m-%dT%H:%M:%S%z",
+                    )
+                )
 
     def access(self, resp, req, environ, request_time):
         if not self.access_log_enabled:

@@ -56,21 +56,30 @@ def test_metrics_is_refused_outside_the_allowed_networks(client):
     assert client.get("/metrics", environ_base={"REMOTE_ADDR": "::1"}).status_code == 200
 
 
-def test_a_proxied_request_is_not_local_unless_the_proxy_is_trusted(app):
+@pytest.mark.parametrize("hops", [0, 1])
+def test_a_forwarded_request_needs_the_token(migrated, hops):
+    from app import create_app
+
+    app = create_app(make_config(migrated, PROXY_HOPS=hops, METRICS_TOKEN="scrape-secret-42"))
     client = app.test_client()
-    # nginx on this machine forwarding a stranger: REMOTE_ADDR is the proxy's own address.
-    forwarded = {"X-Forwarded-For": "203.0.113.9"}
-    assert client.get("/metrics", headers=forwarded).status_code == 403
+    with app.app_context():
+        # nginx on this machine forwarding a stranger, or a stranger posing as local.
+        for claimed in ("203.0.113.9", "127.0.0.1"):
+            forwarded = {"X-Forwarded-For": claimed}
+            assert client.get("/metrics", headers=forwarded).status_code == 403
+            with_token = {**forwarded, "Authorization": "Bearer scrape-secret-42"}
+            assert client.get("/metrics", headers=with_token).status_code == 200
 
 
-@pytest.mark.parametrize(("forwarded_for", "status"), [("10.20.1.5", 200), ("203.0.113.9", 403)])
-def test_behind_a_trusted_proxy_the_client_address_decides(migrated, forwarded_for, status):
+def test_a_direct_scrape_from_an_allowed_network(migrated):
     from app import create_app
 
     app = create_app(make_config(migrated, PROXY_HOPS=1, METRICS_ALLOWED_NETWORKS=["10.20.0.0/16"]))
+    client = app.test_client()
     with app.app_context():
-        response = app.test_client().get("/metrics", headers={"X-Forwarded-For": forwarded_for})
-    assert response.status_code == status
+        assert client.get("/metrics", environ_base={"REMOTE_ADDR": "10.20.1.5"}).status_code == 200
+        assert client.get("/metrics", environ_base={"REMOTE_ADDR": "10.21.1.5"}).status_code == 403
+        assert client.get("/metrics").status_code == 403  # 127.0.0.1 is not listed now
 
 
 def test_the_bearer_token_opens_metrics_from_anywhere(app):
