@@ -1,4 +1,5 @@
-# Two commands for a fresh machine with Python 3.11+: `make run` and `make test`.
+# Two commands for a fresh machine with Python 3.11+: `make run` and `make test`
+# (`make serve`: the production processes on this machine).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -13,6 +14,11 @@ run: install system-packages
 	@echo "Serving on http://127.0.0.1:5000 (Ctrl-C stops)"
 	@echo "Outgoing e-mails are written to instance/mail/*.eml"
 	WINET_INPROCESS_SCHEDULER=1 MAIL_BACKEND=$${MAIL_BACKEND:-file} $(BIN)/flask run --host 127.0.0.1 --port 5000
+
+# The production processes (Procfile: gunicorn, Celery worker and beat) on this machine,
+# against the local PostgreSQL (database winet, created when missing) and Redis.
+serve: install system-packages
+	$(BIN)/python scripts/serve.py $(SERVE_ARGS)
 
 test: install
 	./scripts/system-packages.sh test

@@ -7,9 +7,15 @@ from typing import Any
 from flask import Flask, g, has_request_context, request, session
 from flask_login import current_user
 
-from app import hardening, jobs, ratelimit
+from app import hardening, health, jobs, logging_setup, metrics, proxy, ratelimit
 from app.audit import install_audit_listener
-from app.config import INSTANCE_DIR, PROJECT_ROOT, database_url, from_environment
+from app.config import (
+    INSTANCE_DIR,
+    PROJECT_ROOT,
+    check_configuration,
+    database_url,
+    from_environment,
+)
 from app.core import CORE
 from app.extensions import babel, csrf, db, login_manager, migrate
 from app.hooks import create_plugin_manager
@@ -53,6 +59,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if config:
         app.config.update(config)
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    check_configuration(app.config)
+    logging_setup.init_app(app)
+    proxy.init_app(app)
 
     plugins = enabled_plugins(app.config)
     declarations = [CORE, *plugins]
@@ -81,6 +90,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     install_audit_listener()
     errors.register(app)
     web.register(app)
+    health.init_app(app)
+    metrics.init_app(app)
     check_every_endpoint_guarded(app)
     jobs.init_app(app)
 

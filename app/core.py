@@ -68,4 +68,5 @@ CORE = Plugin(
     # Retries and anything a dispatch after commit missed (see app.jobs).
     periodic=(PeriodicTask("core.outbox", "app.jobs:deliver_due_outbox", 60),),
     outbox_channels=(OutboxChannel("core.mail", "app.outbox:deliver_mail"),),
+    metrics="app.outbox:register_metrics",
 )

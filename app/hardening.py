@@ -11,6 +11,8 @@ from __future__ import annotations
 from flask import Flask, request
 from flask.wrappers import Response
 
+from app.config import is_production
+
 # No inline script, no inline style, no plugins, nothing from another origin; the pages
 # use only /static files (no `style="..."` attribute anywhere, which a test keeps so).
 # form-action is left out on purpose: the pay button posts to us and we answer with a
@@ -42,8 +44,7 @@ HSTS_SECONDS = 365 * 24 * 3600
 
 
 def production(app: Flask) -> bool:
-    """ENV_NAME is the one setting that says "this is production" (set from ENV)."""
-    return app.config.get("ENV_NAME") == "production"
+    return is_production(app.config)
 
 
 def secure_cookies_wanted(app: Flask) -> bool:
@@ -63,9 +64,6 @@ def add_security_headers(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    import os
-
-    app.config.setdefault("ENV_NAME", os.environ.get("ENV", "development"))
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["REMEMBER_COOKIE_HTTPONLY"] = True
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")

@@ -23,7 +23,8 @@ from flask import Flask, current_app, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from app import outbox
+from app import heartbeats, outbox
+from app.config import ConfigurationError
 from app.database import db
 from app.plugins import PeriodicTask, PluginError, load_object
 from app.timeutil import now
@@ -37,9 +38,34 @@ def periodic_tasks(app: Flask) -> list[PeriodicTask]:
     return [job for plugin in app.extensions["winet.declarations"] for job in plugin.periodic]
 
 
+def intervals(app: Flask) -> dict[str, int]:
+    """Each periodic task's interval in seconds: its declaration's, unless PERIODIC_INTERVALS
+    overrides it (e.g. a sweep every 30 s; the stack test runs it every second)."""
+    declared = {job.name: job.every_seconds for job in periodic_tasks(app)}
+    overrides = app.config.get("PERIODIC_INTERVALS") or {}
+    unknown = sorted(set(overrides) - set(declared))
+    if unknown:
+        raise ConfigurationError(
+            f"PERIODIC_INTERVALS names unknown periodic tasks: {', '.join(unknown)}"
+        )
+    for name, seconds in overrides.items():
+        if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds <= 0:
+            raise ConfigurationError(
+                f"PERIODIC_INTERVALS: {name} must be a positive number of seconds"
+            )
+    return {**declared, **overrides}
+
+
 def _runner(job: PeriodicTask) -> Callable:
     def run():
-        return load_object(job.function)()
+        # Heartbeats feed the lag metric and its alert (app/heartbeats.py).
+        try:
+            result = load_object(job.function)()
+        except Exception:
+            heartbeats.record(job.name, "failure")
+            raise
+        heartbeats.record(job.name, "success")
+        return result
 
     run.__name__ = job.name.replace(".", "_")
     return run
@@ -74,6 +100,7 @@ def create_celery(app: Flask) -> Celery:
 
     broker = app.config.get("CELERY_BROKER_URL")
     jobs = periodic_tasks(app)
+    every = intervals(app)
     celery = Celery(app.import_name, task_cls=FlaskTask, set_as_current=False)
     celery.conf.update(
         broker_url=broker or "memory://",
@@ -81,8 +108,9 @@ def create_celery(app: Flask) -> Celery:
         task_eager_propagates=True,
         task_ignore_result=True,
         timezone="UTC",
+        task_default_queue=app.config.get("CELERY_QUEUE") or "celery",
         beat_schedule={
-            job.name: {"task": job.name, "schedule": float(job.every_seconds)} for job in jobs
+            job.name: {"task": job.name, "schedule": float(every[job.name])} for job in jobs
         },
     )
     for job in jobs:
@@ -103,6 +131,7 @@ class InProcessScheduler(threading.Thread):
         self.tick = tick
         self.stopping = threading.Event()
         self.next_run: dict[str, float] = {job.name: 0.0 for job in jobs}
+        self.every = intervals(app)
 
     def run_due(self, clock: float) -> list[str]:
         """Run every job whose time has come; returns the names run."""
@@ -110,7 +139,7 @@ class InProcessScheduler(threading.Thread):
         for job in self.jobs:
             if clock < self.next_run[job.name]:
                 continue
-            self.next_run[job.name] = clock + job.every_seconds
+            self.next_run[job.name] = clock + self.every[job.name]
             try:
                 with self.app.app_context():
                     self.celery.tasks[job.name].apply(throw=True)

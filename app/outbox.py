@@ -267,3 +267,38 @@ def deliver_mail(message: OutboxMessage) -> None:
             date=message.created_at,
         )
     )
+
+
+# --- metrics (the alert rules watch them: deploy/prometheus/alerts.yml) ------------------
+
+
+def outbox_metrics():
+    """Messages by state and the age of the oldest one still waiting."""
+    from prometheus_client.core import GaugeMetricFamily
+    from sqlalchemy import func
+
+    counts = dict(
+        db.session.execute(
+            select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)
+        ).all()
+    )
+    messages = GaugeMetricFamily(
+        "winet_outbox_messages", "Outbox messages by state", labels=["state"]
+    )
+    for state in OutboxState:
+        messages.add_metric([state.value], counts.get(state, 0))
+    oldest = db.session.scalar(
+        select(func.min(OutboxMessage.created_at)).where(
+            OutboxMessage.state.in_((OutboxState.PENDING, OutboxState.SENDING))
+        )
+    )
+    age = GaugeMetricFamily(
+        "winet_outbox_oldest_pending_age_seconds",
+        "Age of the oldest message not yet delivered (0 when none waits)",
+        value=(now() - oldest).total_seconds() if oldest is not None else 0,
+    )
+    return [messages, age]
+
+
+def register_metrics(registry) -> None:
+    registry.add_collector("outbox", outbox_metrics)

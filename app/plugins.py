@@ -94,6 +94,9 @@ class Plugin:
     demo: str | None = None
     periodic: tuple[PeriodicTask, ...] = ()
     outbox_channels: tuple[OutboxChannel, ...] = ()
+    # "module:function" called once per app with the app.metrics.MetricsRegistry, to add
+    # the plugin's metrics and scrape-time collectors (see app/metrics.py).
+    metrics: str | None = None
     package_path: Path | None = field(default=None, compare=False)
 
     @property

@@ -36,6 +36,7 @@ from app.hooks import (
 )
 from app.jobs import enqueue_call, one_off
 from app.mail import Attachment
+from app.metrics import MetricsRegistry
 from app.models import Contact, Customer, Site, Tariff, Tier, TierVersion, User
 from app.models.catalog import tier_versions_on
 from app.money import (
@@ -97,6 +98,7 @@ __all__ = [
     "IdMixin",
     "MenuEntry",
     "OutboxChannel",
+    "MetricsRegistry",
     "Money",
     "Panel",
     "Percent",

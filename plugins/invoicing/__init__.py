@@ -47,4 +47,5 @@ PLUGIN = Plugin(
     blueprints=("plugins.invoicing.views:bp", "plugins.invoicing.api:bp"),
     cli=("plugins.invoicing.cli:cli",),
     periodic=(PeriodicTask("invoicing.monthly_run", "plugins.invoicing.jobs:monthly_run", 3600),),
+    metrics="plugins.invoicing.metrics:register",
 )

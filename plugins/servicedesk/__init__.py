@@ -133,4 +133,5 @@ PLUGIN = Plugin(
     outbox_channels=(
         OutboxChannel("servicedesk.notification", "plugins.servicedesk.notify:deliver"),
     ),
+    metrics="plugins.servicedesk.metrics:register",
 )

@@ -212,3 +212,20 @@ def test_the_outbox_page_shows_messages_to_admins_only(app, db, client, factorie
     assert "Dispatch T-000009" in page
     detail = client.get(f"/admin/outbox/{message.id}").get_data(as_text=True)
     assert "ConnectionError: the gateway is down" in detail and "Ticket body" in detail
+
+
+def test_metrics_show_the_backlog_and_the_age_of_the_oldest_waiting_message(
+    app, db, client, channel
+):
+    from tests.core.test_metrics import scrape, value
+
+    channel.reset(failures=1)
+    queue(TEST_CHANNEL, "pikett@winet.example", "Dispatch", "body")
+    queue_mail("it@aarebank.example", "Rechnung", "x")
+    db.session.commit()  # the mail leaves, the notification fails and waits
+    app.config["FROZEN_NOW"] = T0 + timedelta(minutes=10)
+    samples = scrape(client)
+    assert value(samples, "winet_outbox_messages", state="pending") == 1
+    assert value(samples, "winet_outbox_messages", state="sent") == 1
+    assert value(samples, "winet_outbox_messages", state="failed") == 0
+    assert value(samples, "winet_outbox_oldest_pending_age_seconds") == 600

@@ -99,8 +99,8 @@ def test_the_session_cookie_is_httponly_and_samesite(app, factories):
     assert "Secure" not in header  # plain http in development and tests
 
 
-@pytest.mark.parametrize("app_config", [{"ENV_NAME": "production"}])
-def test_in_production_the_session_cookie_is_secure(app, factories):
+@pytest.mark.parametrize("app_config", [{"PREFERRED_URL_SCHEME": "https"}])
+def test_served_over_https_the_session_cookie_is_secure(app, factories):
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
     web = isolated_client(app)
     page = web.get("/login", base_url="https://erp.winet.example")
