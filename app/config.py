@@ -74,4 +74,7 @@ def from_environment() -> dict:
         # werkzeug method string; scrypt unless a deployment has a reason to differ.
         "PASSWORD_HASH_METHOD": env.get("PASSWORD_HASH_METHOD", "scrypt"),
         "FROZEN_NOW": None,
+        # "production" where real money is billed: e.g. invoices are not issued while the
+        # company data holds placeholders (app.company).
+        "ENV_NAME": env.get("ENV", "development"),
     }

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from app.api import api_blueprint, committed, operation
 from app.audit import acting_as, current_actor
+from app.company import CompanyData, company, company_placeholders, in_production
 from app.database import (
     MAX_ID,
     ExactDecimal,
@@ -61,6 +62,16 @@ from app.security import (
     visible_customer_id,
 )
 from app.services import create_site, find_customers
+from app.tariff_kinds import (
+    BooleanKind,
+    DateListKind,
+    MinutesKind,
+    MoneyKind,
+    PercentKind,
+    ReminderLevelsKind,
+    VolumeBandsKind,
+    WholeNumberKind,
+)
 from app.tariffs import declared_keys, parse_value, tariff
 from app.timeutil import ZURICH, local, now, today, zurich_instant
 from app.vocabulary import Vocabulary
@@ -73,23 +84,30 @@ __all__ = [
     "ApiError",
     "Attachment",
     "BillableCharge",
+    "BooleanKind",
     "ChargeQuery",
     "ChargesBilled",
+    "CompanyData",
     "Contact",
     "Customer",
+    "DateListKind",
     "ExactDecimal",
     "HouseNumber",
     "IdMixin",
     "MenuEntry",
+    "MinutesKind",
     "Money",
+    "MoneyKind",
     "Panel",
     "Percent",
+    "PercentKind",
     "PeriodicTask",
     "Permission",
     "Plugin",
     "PostalCode",
     "RecordId",
     "RecordNotFound",
+    "ReminderLevelsKind",
     "RuleViolation",
     "Site",
     "SiteIn",
@@ -106,11 +124,15 @@ __all__ = [
     "UpgradeSigned",
     "User",
     "Vocabulary",
+    "VolumeBandsKind",
+    "WholeNumberKind",
     "acting_as",
     "api_blueprint",
     "apportion",
     "committed",
     "committed_or_flash",
+    "company",
+    "company_placeholders",
     "create_site",
     "csrf",
     "current_actor",
@@ -124,6 +146,7 @@ __all__ = [
     "has_permission",
     "hookimpl",
     "hooks",
+    "in_production",
     "letterhead",
     "local",
     "now",
