@@ -3,6 +3,7 @@
 from flask_babel import lazy_gettext as _l
 
 from app.plugins import MenuEntry, OutboxChannel, PeriodicTask, Permission, Plugin, TariffKey
+from app.tariff_kinds import PercentKind
 
 STAFF = ("finance", "account_manager", "service_desk", "technician", "chief")
 
@@ -34,6 +35,8 @@ CORE = Plugin(
         Permission("core.tariffs.read", "See tariffs", ("finance", "account_manager")),
         Permission("core.tariffs.write", "Edit tariffs", ("finance",)),
         Permission("core.audit.read", "See the audit trail", ("finance",)),
+        # Letterhead, UID, QR-IBAN and link base: what every invoice carries (admin only).
+        Permission("core.company.manage", "Edit the company data", ()),
         Permission("core.profile", "Own profile, language and API tokens", (*STAFF, "customer")),
         Permission("core.outbox.manage", "See the outbox and resend messages", ()),
     ),
@@ -41,7 +44,9 @@ CORE = Plugin(
         MenuEntry("core.customers", _l("Customers"), "core.customers.read", order=10),
         MenuEntry("core.catalog", _l("Catalog"), "core.catalog.read", order=80),
         MenuEntry("core.tariffs", _l("Tariffs"), "core.tariffs.read", order=85),
+        MenuEntry("core.vat_rate_table", _l("VAT rates"), "core.tariffs.read", order=86),
         MenuEntry("core.users", _l("Users"), "core.users.manage", order=90),
+        MenuEntry("core.company_page", _l("Company"), "core.company.manage", order=92),
         MenuEntry("core.audit", _l("Audit trail"), "core.audit.read", order=95),
         MenuEntry("core_outbox.index", _l("Outbox"), "core.outbox.manage", order=96),
     ),
@@ -49,8 +54,8 @@ CORE = Plugin(
         # Quotes and invoices both need it; by date of service (SPEC section 5).
         TariffKey(
             "core.vat_standard_percent",
-            "decimal",
-            "Swiss standard VAT rate (%), by date of service",
+            PercentKind(),
+            _l("Swiss standard VAT rate (%), by date of service"),
             (("2011-01-01", "8.00"), ("2018-01-01", "7.70"), ("2024-01-01", "8.10")),
         ),
     ),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from app.company import load_demo_company
 from app.database import db
 from app.models import Customer, User
 from app.schemas import ContactIn, CustomerIn, SiteIn, UserIn
@@ -198,6 +199,8 @@ def demo_logins() -> list[tuple[str, str, str]]:
 
 
 def load_core_demo() -> None:
+    # Fictitious company data, each value a placeholder (app.company.DEMO_COMPANY).
+    load_demo_company()
     if db.session.scalar(
         select(Customer).where(Customer.legal_name == CUSTOMERS[0]["customer"]["legal_name"])
     ):

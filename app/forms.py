@@ -10,14 +10,27 @@ from pydantic import BaseModel, ValidationError
 from wtforms import (
     BooleanField,
     DateField,
+    DecimalField,
     EmailField,
+    FieldList,
+    Form,
+    FormField,
+    IntegerField,
     PasswordField,
     SelectField,
+    SelectMultipleField,
     StringField,
-    TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+)
+from wtforms.widgets import CheckboxInput, ListWidget, NumberInput
 
 from app.errors import RuleViolation
 from app.models.customers import CANTONS
@@ -130,8 +143,104 @@ class UserForm(FlaskForm):
 
 
 class TariffForm(FlaskForm):
+    """The new value itself is entered with the editor of the tariff's kind
+    (core/_tariff_inputs.html) and read by the kind (TariffKind.from_form)."""
+
     valid_from = DateField(_l("Valid from"), validators=[DataRequired()])
-    value = TextAreaField(_l("Value"), validators=[DataRequired(), Length(max=4000)])
+
+
+WEEKDAY_CHOICES = choices(
+    [
+        (0, _l("Mon")),
+        (1, _l("Tue")),
+        (2, _l("Wed")),
+        (3, _l("Thu")),
+        (4, _l("Fri")),
+        (5, _l("Sat")),
+        (6, _l("Sun")),
+    ]
+)
+CLOCK = Regexp(
+    r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)?$",
+    message=_l("Enter the time as HH:MM, e.g. 07:00 (24:00 for midnight at the end)."),
+)
+
+
+class ServiceWindowForm(Form):
+    """One row of service hours: some days of the week, from - until (Zurich time)."""
+
+    days = SelectMultipleField(
+        _l("Days"),
+        choices=WEEKDAY_CHOICES,
+        coerce=int,
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+        validate_choice=True,
+    )
+    start = StringField(_l("From (HH:MM)"), validators=[CLOCK], render_kw={"placeholder": "07:00"})
+    end = StringField(_l("Until (HH:MM)"), validators=[CLOCK], render_kw={"placeholder": "19:00"})
+
+    def is_blank(self) -> bool:
+        return not self.days.data and not self.start.data and not self.end.data
+
+
+class TierVersionForm(FlaskForm):
+    valid_from = DateField(_l("Valid from"), validators=[DataRequired()])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=70)])
+    monthly_price = DecimalField(
+        _l("Monthly price per site (CHF, excl. VAT)"),
+        places=2,
+        validators=[InputRequired(), NumberRange(min=0, max=100000)],
+        widget=NumberInput(step="0.01", min=0, max=100000),
+    )
+    service_hours_label = StringField(
+        _l("Service hours as shown to customers"), validators=[DataRequired(), Length(max=70)]
+    )
+    windows = FieldList(FormField(ServiceWindowForm), min_entries=1, max_entries=14)
+    holidays_closed = BooleanField(_l("Closed on public holidays"), default=True)
+    reaction_kind = SelectField(_l("FirstReaction"), choices=[])
+    reaction_hours = IntegerField(
+        _l("FirstReaction within (hours)"),
+        validators=[Optional(), NumberRange(min=1, max=240)],
+        widget=NumberInput(step=1, min=1, max=240),
+    )
+    free_service_units = IntegerField(
+        _l("Free service units per contract year"),
+        default=0,
+        validators=[InputRequired(), NumberRange(min=0, max=1000)],
+        widget=NumberInput(step=1, min=0, max=1000),
+    )
+
+
+class VatRateForm(FlaskForm):
+    valid_from = DateField(_l("Valid from"), validators=[DataRequired()])
+    rate = DecimalField(
+        _l("Rate (%)"),
+        places=2,
+        validators=[InputRequired(), NumberRange(min=0, max=100)],
+        widget=NumberInput(step="0.01", min=0, max=100),
+    )
+    valid_to = DateField(_l("Valid to (optional, for a limited rate)"), validators=[Optional()])
+
+
+class CompanyForm(AddressFields, FlaskForm):
+    legal_name = StringField(_l("Legal name"), validators=[DataRequired(), Length(max=70)])
+    uid = StringField(
+        _l("UID/MWST number"),
+        validators=[Length(max=40)],
+        render_kw={"placeholder": "CHE-123.456.789 MWST"},
+    )
+    qr_iban = StringField(
+        _l("QR-IBAN"), validators=[Length(max=42)], render_kw={"placeholder": "CH.. 3..."}
+    )
+    email = EmailField(_l("E-mail"), validators=[Length(max=254)])
+    phone = StringField(_l("Phone"), validators=[Length(max=32)])
+    website = StringField(_l("Website"), validators=[Length(max=200)])
+    public_base_url = StringField(
+        _l("Public base URL of links"),
+        validators=[Length(max=200)],
+        render_kw={"placeholder": "https://erp.example.ch"},
+    )
 
 
 class TokenForm(FlaskForm):

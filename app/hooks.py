@@ -159,6 +159,12 @@ class HookSpecs:
     def upgrade_signed(self, event: UpgradeSigned) -> None:
         """A CLA upgrade was signed (Fast Lane fees of the 14 days before are credited)."""
 
+    @hookspec(firstresult=True)
+    def billed_through(self) -> date | None:
+        """The last day of service that is on an invoice (drafts count: they can still be
+        issued), or None when nothing is billed. No price, rate or tariff may change for a
+        day up to it: the host refuses such a change (app.history)."""
+
 
 def create_plugin_manager() -> pluggy.PluginManager:
     manager = pluggy.PluginManager(PROJECT)

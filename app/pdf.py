@@ -19,19 +19,6 @@ except ImportError:  # WeasyPrint >= 68: a URLFetcher subclass returning URLFetc
 
 STATIC_PREFIX = "static:"
 
-# The provider's letterhead (SPEC section 5); configurable for a sister company.
-LETTERHEAD = {
-    "name": "Winet Voicetec Solutions AG",
-    "street": "Täfernstrasse",
-    "house_number": "31",
-    "postal_code": "5405",
-    "town": "Baden-Dättwil",
-    "country": "CH",
-    "phone": "+41 56 520 20 00",
-    "email": "customer.service@winet.ch",
-    "vat_number": "CHE-000.000.000 MWST",
-}
-
 
 class RefusedResource(ValueError):
     pass
@@ -50,7 +37,11 @@ def safe_url_fetcher(url: str, *args: Any, **kwargs: Any) -> dict:
 
 
 def letterhead() -> dict[str, str]:
-    return {**LETTERHEAD, **current_app.config.get("LETTERHEAD", {})}
+    """The sender block of quotes and invoices: the company data (app.company), which the
+    admin edits, never a constant."""
+    from app.company import company
+
+    return company().letterhead()
 
 
 def _url_fetcher() -> Any:

@@ -12,6 +12,8 @@ from typing import Any
 
 from flask import Blueprint, Flask
 
+from app.tariff_kinds import TariffKind
+
 
 class PluginError(RuntimeError):
     """The configured plugin set cannot start; the message names the plugins at fault."""
@@ -38,17 +40,26 @@ class MenuEntry:
 
 @dataclass(frozen=True)
 class TariffKey:
-    """A value finance can edit (SPEC [default]), with its type and seeded default.
+    """A value finance can edit (SPEC [default]), with its kind, label and seeded default.
 
-    kind is "decimal", "integer", "boolean" or "json"; `versions` are the seeded
-    (valid-from ISO date, value) pairs, values given as text/JSON exactly as they are
-    stored, so that no float ever stands in for money.
+    `kind` is a TariffKind (app.tariff_kinds) with its bounds: it parses, checks, stores
+    and describes the value, and picks the form's editor. `label` is a lazy translated
+    name for the pages and error messages. `versions` are the seeded (valid-from ISO
+    date, value) pairs, given as text/JSON exactly as they are stored, so that no float
+    ever stands in for money.
     """
 
     key: str
-    kind: str
-    description: str
+    kind: TariffKind
+    label: Any  # a lazy gettext string
     versions: tuple[tuple[str, Any], ...]
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.kind, TariffKind):
+            raise PluginError(
+                f"tariff {self.key}: kind must be a TariffKind (app.tariff_kinds), "
+                f"not {self.kind!r}"
+            )
 
 
 @dataclass(frozen=True)

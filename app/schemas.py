@@ -7,9 +7,19 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
+from flask_babel import gettext as _
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from app.database import MAX_ID
+from app.models.catalog import ReactionKind
 from app.models.customers import CANTONS
 
 Text70 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=70)]
@@ -201,6 +211,93 @@ class UserOut(Out):
     last_login_at: datetime | None
 
 
+# --- catalog --------------------------------------------------------------------------
+
+# "HH:MM" on the Zurich clock; a window may end at 24:00 (midnight at its end).
+Clock = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, pattern=r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$"),
+]
+Weekday = Annotated[int, Field(strict=True, ge=0, le=6, description="0 = Monday ... 6 = Sunday")]
+
+
+class ServiceWindowIn(Strict):
+    """Service hours on some days of the week, e.g. Monday to Friday 07:00-19:00."""
+
+    days: list[Weekday] = Field(min_length=1, max_length=7)
+    start: Clock
+    end: Clock
+
+    @field_validator("days")
+    @classmethod
+    def _each_day_once(cls, days: list[int]) -> list[int]:
+        if len(set(days)) != len(days):
+            raise ValueError(_("each day once"))
+        return sorted(days)
+
+    @model_validator(mode="after")
+    def _start_before_end(self) -> ServiceWindowIn:
+        if self.start == "24:00" or self.end <= self.start:
+            raise ValueError(
+                _(
+                    "a service window must end after it starts (%(start)s-%(end)s)",
+                    start=self.start,
+                    end=self.end,
+                )
+            )
+        return self
+
+
+def weekday_names() -> tuple[str, ...]:
+    """Monday ... Sunday in the current language (index = the stored day number)."""
+    return (
+        _("Monday"),
+        _("Tuesday"),
+        _("Wednesday"),
+        _("Thursday"),
+        _("Friday"),
+        _("Saturday"),
+        _("Sunday"),
+    )
+
+
+class TierVersionIn(Strict):
+    """A new catalog version of a tier, in force from `valid_from` (a future, unbilled day)."""
+
+    valid_from: date
+    name: Text70
+    monthly_price: Annotated[Decimal, Field(ge=0, le=100000, decimal_places=2)] = Field(
+        description="CHF per site and month excl. VAT"
+    )
+    service_windows: list[ServiceWindowIn] = Field(min_length=1, max_length=14)
+    service_hours_label: Text70
+    holidays_closed: bool = True
+    reaction_kind: ReactionKind
+    reaction_hours: Annotated[int, Field(ge=1, le=240)] | None = Field(
+        default=None, description="only, and required, for reaction_kind 'hours'"
+    )
+    free_service_units: Annotated[int, Field(ge=0, le=1000)] = 0
+
+    @model_validator(mode="after")
+    def _hours_with_kind_hours(self) -> TierVersionIn:
+        if self.reaction_kind == ReactionKind.HOURS and self.reaction_hours is None:
+            raise ValueError(_("A FirstReaction within hours needs the number of hours."))
+        if self.reaction_kind != ReactionKind.HOURS:
+            self.reaction_hours = None
+        return self
+
+    @model_validator(mode="after")
+    def _windows_do_not_overlap(self) -> TierVersionIn:
+        for day in range(7):
+            spans = sorted((w.start, w.end) for w in self.service_windows if day in w.days)
+            for (_start, end), (start, _end) in zip(spans, spans[1:], strict=False):
+                if start < end:
+                    raise ValueError(
+                        _("Two service windows overlap on %(day)s.", day=weekday_names()[day])
+                    )
+        return self
+
+
 class TierVersionOut(Out):
     code: str
     name: str
@@ -214,6 +311,118 @@ class TierVersionOut(Out):
     monthly_price: Decimal | None = Field(
         default=None, description="CHF per site and month excl. VAT; only for roles that see prices"
     )
+
+
+# --- tariffs and VAT rates ------------------------------------------------------------
+
+
+class TariffVersionIn(Strict):
+    valid_from: date
+    value: Any = Field(
+        description='typed by the tariff\'s kind: an amount or percentage as text ("250.00"), '
+        "a whole number, true/false, a list of ISO dates, or a list of rows"
+    )
+
+
+class TariffVersionOut(BaseModel):
+    valid_from: date
+    valid_to: date | None = Field(description="inclusive; null: until further notice")
+    value: Any = Field(description="as stored: decimals as text")
+    problem: str | None = Field(
+        default=None, description="set when a value stored earlier breaks today's rules"
+    )
+
+
+class TariffOut(BaseModel):
+    key: str
+    label: str
+    kind: str = Field(description="money, percent, whole, boolean, dates, bands or levels")
+    rule: str = Field(description="the rule every value must meet, in words")
+    versions: list[TariffVersionOut]
+
+
+Rate = Annotated[Decimal, Field(ge=0, le=100, decimal_places=2)]
+
+
+class VatRateIn(Strict):
+    valid_from: date
+    rate: Rate = Field(description="percent, e.g. 8.1")
+    valid_to: date | None = Field(
+        default=None,
+        description="last day of a limited rate; the rate in force before returns the day after",
+    )
+
+
+class VatRateOut(BaseModel):
+    valid_from: date
+    valid_to: date | None
+    rate: Decimal | None
+
+
+# --- company ----------------------------------------------------------------------------
+
+
+class CompanyIn(Strict):
+    """The company data on letterhead, QR-bill and links; empty optional fields are allowed
+    (they are listed as placeholders, and production issues no invoice while one is)."""
+
+    legal_name: Text70
+    street: Street
+    house_number: HouseNumber = ""
+    postal_code: PostalCode
+    town: Town
+    country: Country = "CH"
+    uid: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] = Field(
+        default="", description="UID/MWST number, e.g. CHE-123.456.789 MWST"
+    )
+    qr_iban: Annotated[str, StringConstraints(strip_whitespace=True, max_length=42)] = Field(
+        default="", description="QR-IBAN (institution id 30000-31999) for QR references"
+    )
+    email: EmailStr | Literal[""] = ""
+    phone: Phone = ""
+    website: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
+    public_base_url: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = (
+        Field(default="", description="base of the pay and accept links, e.g. https://erp.winet.ch")
+    )
+
+    @field_validator("uid")
+    @classmethod
+    def _valid_uid(cls, value: str) -> str:
+        from app.company import normalise_uid
+
+        return normalise_uid(value) if value else ""
+
+    @field_validator("qr_iban")
+    @classmethod
+    def _valid_qr_iban(cls, value: str) -> str:
+        from app.company import normalise_qr_iban
+
+        return normalise_qr_iban(value) if value else ""
+
+    @field_validator("website", "public_base_url")
+    @classmethod
+    def _web_address(cls, value: str) -> str:
+        from app.company import normalise_url
+
+        return normalise_url(value) if value else ""
+
+
+class CompanyOut(BaseModel):
+    legal_name: str
+    street: str
+    house_number: str
+    postal_code: str
+    town: str
+    country: str
+    uid: str
+    vat_number: str = Field(description="as printed: CHE-123.456.789 MWST")
+    qr_iban: str
+    email: str
+    phone: str
+    website: str
+    public_base_url: str
+    from_environment: list[str] = Field(description="fields set by WINET_COMPANY_* variables")
+    placeholders: list[str] = Field(description="fields still empty, a sample or invalid")
 
 
 class ErrorOut(BaseModel):

@@ -1,4 +1,4 @@
-"""Reference data the system needs to work: the SPEC's tier catalog and tariff defaults.
+"""Reference data the system needs: the SPEC's tier catalog, tariffs and company letterhead.
 
 Seeding is idempotent and never overwrites what finance has edited: a tier version or
 a tariff key that exists is left as it is.
@@ -118,8 +118,11 @@ def seed_tariffs() -> None:
 
 
 def seed_core() -> None:
+    from app.company import seed_company
+
     seed_catalog()
     seed_tariffs()
+    seed_company()
 
 
 def seed_all() -> None:

@@ -1,16 +1,23 @@
-"""Reading and writing the effective-dated tariff values that finance edits."""
+"""Reading and writing the effective-dated tariff values that finance edits.
+
+Each key's kind (app.tariff_kinds) checks a value before it is stored, and a new value
+starts tomorrow at the earliest and after the last billed day (app.history): a version
+once in force is never rewritten.
+"""
 
 from __future__ import annotations
 
-import json
-from datetime import date
-from decimal import Decimal, InvalidOperation
+from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.database import db
+from app.errors import RuleViolation
+from app.history import require_changeable
 from app.models import Tariff
 from app.plugins import TariffKey
 
@@ -24,58 +31,38 @@ def declared_keys() -> dict[str, TariffKey]:
     return current_app.extensions["winet.tariff_keys"]
 
 
-def parse_value(key: TariffKey, raw: Any) -> Any:
-    """The typed value of a stored or entered tariff; ValueError with a reason if invalid."""
-    if key.kind == "decimal":
-        if isinstance(raw, float):
-            raise ValueError(f"{key.key}: a decimal must be given as text, not a float")
-        try:
-            value = Decimal(str(raw).strip())
-        except InvalidOperation as error:
-            raise ValueError(f"{key.key}: {raw!r} is not a decimal number") from error
-        if not value.is_finite():
-            raise ValueError(f"{key.key}: {raw!r} is not a decimal number")
-        return value
-    if key.kind == "integer":
-        try:
-            return int(str(raw).strip())
-        except ValueError as error:
-            raise ValueError(f"{key.key}: {raw!r} is not a whole number") from error
-    if key.kind == "boolean":
-        if isinstance(raw, bool):
-            return raw
-        text = str(raw).strip().lower()
-        if text in ("true", "1", "yes", "ja"):
-            return True
-        if text in ("false", "0", "no", "nein"):
-            return False
-        raise ValueError(f"{key.key}: {raw!r} is not yes/no")
-    if key.kind == "json":
-        if isinstance(raw, str):
-            try:
-                return json.loads(raw, parse_float=Decimal)
-            except json.JSONDecodeError as error:
-                raise ValueError(f"{key.key}: invalid JSON: {error.msg}") from error
-        return raw
-    raise ValueError(f"{key.key}: unknown tariff kind {key.kind!r}")
+def declaration_of(key: str) -> TariffKey:
+    declaration = declared_keys().get(key)
+    if declaration is None:
+        raise TariffError(f"undeclared tariff {key!r}")
+    return declaration
 
 
-def storable(key: TariffKey, value: Any) -> Any:
+def parse_value(declaration: TariffKey, raw: Any) -> Any:
+    """The typed value of a stored or entered tariff.
+
+    Invalid: RuleViolation (a ValueError) on the field "value", naming the tariff and the
+    rule it breaks, e.g. "Fast Lane ticket fee (CHF): must be an amount in CHF from 0.00
+    to 10'000.00 (given: -250)".
+    """
+    try:
+        return declaration.kind.parse(raw)
+    except ValueError as error:
+        raise RuleViolation(
+            _("%(label)s: %(problem)s", label=declaration.label, problem=error), field="value"
+        ) from None
+
+
+def storable(declaration: TariffKey, value: Any) -> Any:
     """The JSON form of a typed value (decimals as text)."""
-    if key.kind == "decimal":
-        return str(value)
-    if key.kind == "json":
-        return json.loads(json.dumps(value, default=str))
-    return value
+    return declaration.kind.store(value)
 
 
 def tariff(key: str, on: date | None = None) -> Any:
     """The value of tariff `key` valid on `on` (today when None)."""
     from app.timeutil import today
 
-    declaration = declared_keys().get(key)
-    if declaration is None:
-        raise TariffError(f"undeclared tariff {key!r}")
+    declaration = declaration_of(key)
     day = on or today()
     row = db.session.scalars(
         select(Tariff)
@@ -89,11 +76,15 @@ def tariff(key: str, on: date | None = None) -> Any:
 
 
 def set_tariff(key: str, valid_from: date, raw: Any) -> Tariff:
-    """Add or replace the version of `key` starting on `valid_from` (validated first)."""
-    declaration = declared_keys().get(key)
-    if declaration is None:
-        raise TariffError(f"undeclared tariff {key!r}")
+    """Add the version of `key` starting on `valid_from`, checked first (flushes).
+
+    Refused (RuleViolation, nothing changed): an invalid value, or a start that is not in
+    the future or lies on a billed day. A version planned for a future day that is not
+    billed may be replaced: it has never been in force.
+    """
+    declaration = declaration_of(key)
     value = storable(declaration, parse_value(declaration, raw))
+    require_changeable(valid_from)
     row = db.session.scalars(
         select(Tariff).where(Tariff.key == key, Tariff.valid_from == valid_from)
     ).first()
@@ -102,4 +93,36 @@ def set_tariff(key: str, valid_from: date, raw: Any) -> Tariff:
         db.session.add(row)
     else:
         row.value = value
+    db.session.flush()
     return row
+
+
+@dataclass(frozen=True)
+class TariffVersion:
+    """One version of a tariff as pages and the API show it: from, until (inclusive,
+    None = open), the typed value (None when the stored value breaks the rules)."""
+
+    valid_from: date
+    valid_to: date | None
+    value: Any
+    stored: Any
+    problem: str | None = None
+
+
+def versions_of(key: str) -> list[TariffVersion]:
+    """Every version of `key`, oldest first, each until the day before the next one."""
+    declaration = declaration_of(key)
+    rows = db.session.scalars(
+        select(Tariff).where(Tariff.key == key).order_by(Tariff.valid_from)
+    ).all()
+    versions = []
+    for index, row in enumerate(rows):
+        until = rows[index + 1].valid_from - timedelta(days=1) if index + 1 < len(rows) else None
+        try:
+            value, problem = parse_value(declaration, row.value), None
+        except RuleViolation as error:
+            # Stored before the kinds checked values: shown with the rule it breaks, so
+            # finance can replace it from the next possible day.
+            value, problem = None, str(error)
+        versions.append(TariffVersion(row.valid_from, until, value, row.value, problem))
+    return versions

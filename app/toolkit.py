@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from app.api import api_blueprint, committed, operation
 from app.audit import acting_as, current_actor
+from app.company import CompanyData, company, company_placeholders, in_production
 from app.database import (
     MAX_ID,
     ExactDecimal,
@@ -73,6 +74,16 @@ from app.security import (
     visible_customer_id,
 )
 from app.services import create_site, find_customers
+from app.tariff_kinds import (
+    BooleanKind,
+    DateListKind,
+    MinutesKind,
+    MoneyKind,
+    PercentKind,
+    ReminderLevelsKind,
+    VolumeBandsKind,
+    WholeNumberKind,
+)
 from app.tariffs import declared_keys, parse_value, tariff
 from app.timeutil import ZURICH, local, now, today, zurich_instant
 from app.validation import InvalidInput, form_input
@@ -88,10 +99,13 @@ __all__ = [
     "ApiError",
     "Attachment",
     "BillableCharge",
+    "BooleanKind",
     "ChargeQuery",
     "ChargesBilled",
+    "CompanyData",
     "Contact",
     "Customer",
+    "DateListKind",
     "ExactDecimal",
     "HouseNumber",
     "InvalidInput",
@@ -99,15 +113,19 @@ __all__ = [
     "MenuEntry",
     "OutboxChannel",
     "MetricsRegistry",
+    "MinutesKind",
     "Money",
+    "MoneyKind",
     "Panel",
     "Percent",
+    "PercentKind",
     "PeriodicTask",
     "Permission",
     "Plugin",
     "PostalCode",
     "RecordId",
     "RecordNotFound",
+    "ReminderLevelsKind",
     "RuleViolation",
     "Site",
     "SiteIn",
@@ -124,12 +142,16 @@ __all__ = [
     "UpgradeSigned",
     "User",
     "Vocabulary",
+    "VolumeBandsKind",
+    "WholeNumberKind",
     "acting_as",
     "api_blueprint",
     "api_error_response",
     "apportion",
     "committed",
     "committed_or_flash",
+    "company",
+    "company_placeholders",
     "create_site",
     "csrf",
     "current_actor",
@@ -145,6 +167,7 @@ __all__ = [
     "has_permission",
     "hookimpl",
     "hooks",
+    "in_production",
     "letterhead",
     "local",
     "messages_about",

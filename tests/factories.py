@@ -75,6 +75,30 @@ class Factories:
         return clear
 
 
+def put_tariff(key: str, valid_from, raw):
+    """Test data: a tariff version as if entered long ago, typed and checked by its kind.
+
+    app.tariffs.set_tariff refuses a start in the past (history is never rewritten); a
+    test that needs a value in force on a past day writes the row as seeding does.
+    """
+    from sqlalchemy import select
+
+    from app.database import db
+    from app.models import Tariff
+    from app.tariffs import declaration_of, parse_value, storable
+
+    declaration = declaration_of(key)
+    value = storable(declaration, parse_value(declaration, raw))
+    row = db.session.scalar(
+        select(Tariff).where(Tariff.key == key, Tariff.valid_from == valid_from)
+    )
+    if row is None:
+        db.session.add(Tariff(key=key, valid_from=valid_from, value=value))
+    else:
+        row.value = value
+    db.session.flush()
+
+
 def login(client, user: User, password: str = PASSWORD):
     response = client.post("/login", data={"email": user.email, "password": password})
     assert response.status_code == 302, response.data[:500]

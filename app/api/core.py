@@ -1,4 +1,4 @@
-"""JSON endpoints for the core records: customers, sites, contacts, users, catalog."""
+"""JSON endpoints of the host: customers, sites, contacts, users, catalog, tariffs, VAT, company."""
 
 from __future__ import annotations
 
@@ -6,10 +6,16 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.api import api_blueprint, committed, operation
+from app.catalog import add_tier_version, tier_by_code
+from app.company import FIELDS as COMPANY_FIELDS
+from app.company import company, environment_values, placeholder_fields, update_company
 from app.database import db
+from app.errors import ApiError, RecordNotFound
 from app.models import Contact, Customer, Site, User
 from app.models.catalog import tier_versions_on
 from app.schemas import (
+    CompanyIn,
+    CompanyOut,
     ContactIn,
     ContactOut,
     ContactPatch,
@@ -20,10 +26,16 @@ from app.schemas import (
     SiteIn,
     SiteOut,
     SitePatch,
+    TariffOut,
+    TariffVersionIn,
+    TariffVersionOut,
+    TierVersionIn,
     TierVersionOut,
     UserIn,
     UserOut,
     UserPatch,
+    VatRateIn,
+    VatRateOut,
 )
 from app.security import get_visible_or_404, has_permission, scope_to_customer
 from app.services import (
@@ -37,7 +49,9 @@ from app.services import (
     update_site,
     update_user,
 )
+from app.tariffs import declaration_of, declared_keys, set_tariff, versions_of
 from app.timeutil import today
+from app.vat_rates import add_vat_rate, vat_rates
 
 bp = api_blueprint("core_api")
 
@@ -338,3 +352,196 @@ def list_tiers():
             out = out.model_copy(update={"monthly_price": None})
         result.append(out)
     return result
+
+
+def _tier_out(version, show_prices: bool) -> TierVersionOut:
+    out = TierVersionOut.model_validate(version).model_copy(update={"code": version.tier.code})
+    return out if show_prices else out.model_copy(update={"monthly_price": None})
+
+
+def _tier_or_404(code: str):
+    try:
+        return tier_by_code(code)
+    except RecordNotFound as error:
+        raise ApiError(404, "not_found", "no such tier") from error
+
+
+@operation(
+    bp,
+    "GET",
+    "/catalog/tiers/<code>/versions",
+    permission="core.catalog.read",
+    summary="Every version of a tier, planned ones included, oldest first",
+    tags="catalog",
+    response=TierVersionOut,
+    many=True,
+)
+def list_tier_versions(code: str):
+    tier = _tier_or_404(code)
+    show_prices = has_permission(current_user, "core.prices.read")
+    ordered = sorted(tier.versions, key=lambda version: version.valid_from)
+    return [_tier_out(version, show_prices) for version in ordered]
+
+
+@operation(
+    bp,
+    "POST",
+    "/catalog/tiers/<code>/versions",
+    permission="core.catalog.write",
+    summary="Add a version of a tier from a future, not yet invoiced day",
+    tags="catalog",
+    body=TierVersionIn,
+    response=TierVersionOut,
+    status=201,
+)
+def post_tier_version(code: str, body: TierVersionIn):
+    tier = _tier_or_404(code)
+    version = committed(lambda: add_tier_version(tier, body))
+    return _tier_out(version, show_prices=True), 201
+
+
+# --- tariffs and VAT rates ------------------------------------------------------------
+
+
+def _tariff_out(key: str) -> TariffOut:
+    declaration = declaration_of(key)
+    return TariffOut(
+        key=key,
+        label=str(declaration.label),
+        kind=declaration.kind.input,
+        rule=declaration.kind.describe(),
+        versions=[
+            TariffVersionOut(
+                valid_from=v.valid_from, valid_to=v.valid_to, value=v.stored, problem=v.problem
+            )
+            for v in versions_of(key)
+        ],
+    )
+
+
+def _declared_or_404(key: str) -> str:
+    if key not in declared_keys():
+        raise ApiError(404, "not_found", "no such tariff")
+    return key
+
+
+@operation(
+    bp,
+    "GET",
+    "/tariffs",
+    permission="core.tariffs.read",
+    summary="Every tariff with its rule and its versions",
+    tags="tariffs",
+    response=TariffOut,
+    many=True,
+)
+def list_tariffs():
+    return [_tariff_out(key) for key in sorted(declared_keys())]
+
+
+@operation(
+    bp,
+    "GET",
+    "/tariffs/<key>",
+    permission="core.tariffs.read",
+    summary="One tariff with its rule and its versions",
+    tags="tariffs",
+    response=TariffOut,
+)
+def get_tariff(key: str):
+    return _tariff_out(_declared_or_404(key))
+
+
+@operation(
+    bp,
+    "POST",
+    "/tariffs/<key>/versions",
+    permission="core.tariffs.write",
+    summary="Add a value of a tariff from a future, not yet invoiced day (checked by its kind)",
+    tags="tariffs",
+    body=TariffVersionIn,
+    response=TariffOut,
+    status=201,
+)
+def post_tariff_version(key: str, body: TariffVersionIn):
+    _declared_or_404(key)
+    committed(lambda: set_tariff(key, body.valid_from, body.value))
+    return _tariff_out(key), 201
+
+
+def _vat_out() -> list[VatRateOut]:
+    return [
+        VatRateOut(valid_from=r.valid_from, valid_to=r.valid_to, rate=r.rate) for r in vat_rates()
+    ]
+
+
+@operation(
+    bp,
+    "GET",
+    "/vat-rates",
+    permission="core.tariffs.read",
+    summary="The Swiss standard VAT rates by date of service",
+    tags="tariffs",
+    response=VatRateOut,
+    many=True,
+)
+def list_vat_rates():
+    return _vat_out()
+
+
+@operation(
+    bp,
+    "POST",
+    "/vat-rates",
+    permission="core.tariffs.write",
+    summary="Add a VAT rate; with valid_to, the rate before returns the day after",
+    tags="tariffs",
+    body=VatRateIn,
+    response=VatRateOut,
+    many=True,
+    status=201,
+)
+def post_vat_rate(body: VatRateIn):
+    committed(lambda: add_vat_rate(body.valid_from, body.rate, body.valid_to))
+    return _vat_out(), 201
+
+
+# --- company --------------------------------------------------------------------------
+
+
+def _company_out() -> CompanyOut:
+    data = company()
+    return CompanyOut(
+        **{name: getattr(data, name) for name in COMPANY_FIELDS},
+        vat_number=data.vat_number,
+        from_environment=sorted(environment_values()),
+        placeholders=sorted(placeholder_fields()),
+    )
+
+
+@operation(
+    bp,
+    "GET",
+    "/company",
+    permission="core.company.manage",
+    summary="The company data in force (environment variables over the stored values)",
+    tags="company",
+    response=CompanyOut,
+)
+def get_company():
+    return _company_out()
+
+
+@operation(
+    bp,
+    "PUT",
+    "/company",
+    permission="core.company.manage",
+    summary="Set the company data (fields set by the environment keep their value)",
+    tags="company",
+    body=CompanyIn,
+    response=CompanyOut,
+)
+def put_company(body: CompanyIn):
+    committed(lambda: update_company(body))
+    return _company_out()

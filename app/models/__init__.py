@@ -2,6 +2,7 @@
 
 from app.models.audit import AuditEntry
 from app.models.catalog import Tariff, Tier, TierVersion
+from app.models.company import Company
 from app.models.customers import Contact, Customer, Site
 from app.models.outbox import OutboxAttachment, OutboxMessage, OutboxState
 from app.models.users import ROLES, ApiToken, User
@@ -10,6 +11,7 @@ __all__ = [
     "ROLES",
     "ApiToken",
     "AuditEntry",
+    "Company",
     "Contact",
     "Customer",
     "OutboxAttachment",

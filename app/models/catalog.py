@@ -10,12 +10,23 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.database import IdMixin, TimestampMixin, db
+from app.vocabulary import Vocabulary
 
-REACTION_KINDS = ("hours", "next_business_day", "best_effort")
+
+class ReactionKind(Vocabulary):
+    """How a tier's FirstReaction is due (SPEC section 2)."""
+
+    HOURS = "hours", _l("within hours")
+    NEXT_BUSINESS_DAY = "next_business_day", _l("next business day")
+    BEST_EFFORT = "best_effort", _l("best effort")
+
+
+REACTION_KINDS = ReactionKind.codes()
 
 
 class Tier(IdMixin, db.Model):
@@ -32,7 +43,12 @@ class Tier(IdMixin, db.Model):
 
     def version_on(self, day: date) -> TierVersion | None:
         valid = [v for v in self.versions if v.valid_from <= day]
-        return valid[-1] if valid else None
+        # By date, not list order: a version just added sits at the end of the list.
+        return max(valid, key=lambda v: v.valid_from) if valid else None
+
+    def planned_versions(self, day: date) -> list[TierVersion]:
+        """Versions that start after `day`, soonest first."""
+        return sorted((v for v in self.versions if v.valid_from > day), key=lambda v: v.valid_from)
 
     def __str__(self) -> str:
         return self.code
@@ -43,9 +59,7 @@ class TierVersion(IdMixin, TimestampMixin, db.Model):
     __audited__ = True
     __table_args__ = (
         UniqueConstraint("tier_id", "valid_from"),
-        CheckConstraint(
-            "reaction_kind in ('hours', 'next_business_day', 'best_effort')", name="reaction_kind"
-        ),
+        ReactionKind.constraint("reaction_kind"),
         CheckConstraint(
             "(reaction_kind = 'hours') = (reaction_hours IS NOT NULL)", name="reaction_hours"
         ),

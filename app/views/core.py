@@ -2,27 +2,54 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
+from types import SimpleNamespace
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
 from sqlalchemy import select
 
+from app.catalog import add_tier_version
+from app.company import (
+    ENVIRONMENT_PREFIX,
+    company,
+    environment_values,
+    in_production,
+    placeholder_fields,
+    stored_company,
+    update_company,
+)
+from app.company import LABELS as COMPANY_LABELS
 from app.database import db
 from app.forms import (
+    CompanyForm,
     ContactForm,
     CustomerForm,
     SiteForm,
     TariffForm,
+    TierVersionForm,
     UserForm,
+    VatRateForm,
     apply_rule_violation,
     choices,
     validate_into,
 )
-from app.models import AuditEntry, Contact, Customer, Site, Tariff, User
-from app.models.catalog import Tier
-from app.schemas import ContactIn, ContactPatch, CustomerIn, SiteIn, UserIn, UserPatch
+from app.history import earliest_change_day
+from app.models import AuditEntry, Contact, Customer, Site, User
+from app.models.catalog import ReactionKind, Tier
+from app.schemas import (
+    CompanyIn,
+    ContactIn,
+    ContactPatch,
+    CustomerIn,
+    SiteIn,
+    TierVersionIn,
+    UserIn,
+    UserPatch,
+    VatRateIn,
+)
 from app.security import get_visible_or_404, requires, scope_to_customer, visible_customer_id
 from app.services import (
     RuleViolation,
@@ -36,8 +63,10 @@ from app.services import (
     update_site,
     update_user,
 )
-from app.tariffs import TariffError, declared_keys, parse_value, set_tariff, storable
+from app.tariffs import TariffError, declared_keys, set_tariff, versions_of
 from app.timeutil import now, today
+from app.vat_rates import VAT_KEY, add_vat_rate, vat_rates
+from app.web import number
 
 bp = Blueprint("core", __name__)
 PAGE_SIZE = 50
@@ -242,7 +271,13 @@ def user_edit(user_id: int):
     return render_template("core/form.html", form=form, title=record.email)
 
 
-# --- catalog, tariffs, audit ----------------------------------------------------------
+# --- catalog, tariffs, VAT rates, company -----------------------------------------------
+
+
+def _first_of_month_from(day: date) -> date:
+    if day.day == 1:
+        return day
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
 @bp.get("/catalog")
@@ -252,42 +287,181 @@ def catalog():
     return render_template("core/catalog.html", tiers=tiers, day=today())
 
 
+def _window_rows(form: TierVersionForm) -> list[dict]:
+    return [
+        {"days": entry.days.data or [], "start": entry.start.data, "end": entry.end.data}
+        for entry in (subform.form for subform in form.windows)
+        if not entry.is_blank()
+    ]
+
+
+@bp.route("/catalog/<code>/versions/new", methods=["GET", "POST"])
+@requires("core.catalog.write")
+def tier_version_new(code: str):
+    tier = db.session.scalar(select(Tier).where(Tier.code == code)) or abort(404)
+    current = tier.version_on(today())
+    form = TierVersionForm(obj=current if request.method == "GET" else None)
+    form.reaction_kind.choices = choices(ReactionKind.choices())
+    if request.method == "GET":
+        form.valid_from.data = _first_of_month_from(earliest_change_day())
+        windows = current.service_windows if current else []
+        while len(form.windows) > 0:
+            form.windows.pop_entry()
+        blank = {"days": [], "start": "", "end": ""}
+        room = form.windows.max_entries - len(windows)
+        for window in [*windows, *[blank] * min(3, room)]:
+            form.windows.append_entry(SimpleNamespace(**window))
+    if form.validate_on_submit():
+        data = validate_into(form, TierVersionIn, service_windows=_window_rows(form))
+        if data is not None:
+            try:
+                add_tier_version(tier, data)
+                db.session.commit()
+            except RuleViolation as error:
+                db.session.rollback()
+                apply_rule_violation(form, error)
+            else:
+                flash(
+                    _(
+                        "The new version of %(tier)s applies from %(day)s.",
+                        tier=data.name,
+                        day=format_date(data.valid_from),
+                    ),
+                    "success",
+                )
+                return redirect(url_for("core.catalog"))
+    return render_template(
+        "core/tier_version_form.html",
+        form=form,
+        tier=tier,
+        current=current,
+        earliest=earliest_change_day(),
+    )
+
+
 @bp.get("/tariffs")
 @requires("core.tariffs.read")
 def tariffs():
-    rows = db.session.scalars(select(Tariff).order_by(Tariff.key, Tariff.valid_from)).all()
-    by_key: dict[str, list[Tariff]] = {}
-    for row in rows:
-        by_key.setdefault(row.key, []).append(row)
-    return render_template("core/tariffs.html", keys=declared_keys(), versions=by_key, day=today())
+    keys = sorted(declared_keys().values(), key=lambda declaration: declaration.key)
+    return render_template(
+        "core/tariffs.html",
+        keys=keys,
+        versions={declaration.key: versions_of(declaration.key) for declaration in keys},
+        day=today(),
+        vat_key=VAT_KEY,
+    )
 
 
 @bp.route("/tariffs/<key>", methods=["GET", "POST"])
 @requires("core.tariffs.write")
 def tariff_edit(key: str):
     declaration = declared_keys().get(key) or abort(404)
+    kind = declaration.kind
     form = TariffForm()
+    versions = versions_of(key)
+    current = next((v for v in reversed(versions) if v.valid_from <= today()), None)
+    entered = current.value if current and current.problem is None else None
     if request.method == "GET":
-        form.valid_from.data = today()
+        form.valid_from.data = earliest_change_day()
     if form.validate_on_submit():
         valid_from: date = form.valid_from.data
+        entered = kind.from_form(request.form)
         try:
-            set_tariff(key, valid_from, form.value.data)
+            set_tariff(key, valid_from, entered)
             db.session.commit()
-        except (ValueError, TariffError) as error:
+        except (RuleViolation, TariffError) as error:
             db.session.rollback()
-            form.value.errors = [str(error)]
+            if getattr(error, "field", None) == "valid_from":
+                form.valid_from.errors = [str(error)]
+            else:
+                form.form_errors.append(str(error))
         else:
-            flash(_("The new value applies from %(day)s.", day=valid_from.isoformat()), "success")
+            flash(_("The new value applies from %(day)s.", day=format_date(valid_from)), "success")
             return redirect(url_for("core.tariffs"))
-    versions = db.session.scalars(
-        select(Tariff).where(Tariff.key == key).order_by(Tariff.valid_from)
-    ).all()
-    shown = [
-        (v.valid_from, storable(declaration, parse_value(declaration, v.value))) for v in versions
-    ]
+    else:
+        entered = kind.form_value(entered)
     return render_template(
-        "core/tariff_edit.html", form=form, declaration=declaration, versions=shown
+        "core/tariff_edit.html",
+        form=form,
+        declaration=declaration,
+        versions=versions,
+        entered=entered,
+        earliest=earliest_change_day(),
+    )
+
+
+def _vat_page(form: VatRateForm, status: int = 200):
+    return render_template(
+        "core/vat_rates.html",
+        form=form,
+        rates=vat_rates(),
+        day=today(),
+        earliest=earliest_change_day(),
+    ), status
+
+
+@bp.get("/vat-rates")
+@requires("core.tariffs.read")
+def vat_rate_table():
+    form = VatRateForm()
+    form.valid_from.data = _first_of_month_from(earliest_change_day())
+    return _vat_page(form)
+
+
+@bp.post("/vat-rates")
+@requires("core.tariffs.write")
+def vat_rate_new():
+    form = VatRateForm()
+    if not form.validate_on_submit():
+        return _vat_page(form, 422)
+    data = validate_into(form, VatRateIn)
+    if data is None:
+        return _vat_page(form, 422)
+    try:
+        add_vat_rate(data.valid_from, data.rate, data.valid_to)
+        db.session.commit()
+    except RuleViolation as error:
+        db.session.rollback()
+        apply_rule_violation(form, error)
+        return _vat_page(form, 422)
+    flash(
+        _(
+            "VAT %(rate)s %% applies from %(day)s.",
+            rate=number(data.rate),
+            day=format_date(data.valid_from),
+        ),
+        "success",
+    )
+    return redirect(url_for("core.vat_rate_table"))
+
+
+@bp.route("/company", methods=["GET", "POST"])
+@requires("core.company.manage")
+def company_page():
+    row = stored_company()
+    from_environment = environment_values()
+    form = CompanyForm(obj=row)
+    if request.method == "POST":
+        # Fields the environment sets are shown read-only; their stored value stays.
+        for name in from_environment:
+            if row is not None:
+                form[name].data = getattr(row, name)
+    if form.validate_on_submit():
+        data = validate_into(form, CompanyIn)
+        if data is not None:
+            update_company(data)
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("core.company_page"))
+    return render_template(
+        "core/company.html",
+        form=form,
+        data=company(),
+        from_environment=from_environment,
+        prefix=ENVIRONMENT_PREFIX,
+        placeholders=placeholder_fields(),
+        labels=COMPANY_LABELS,
+        production=in_production(),
     )
 
 

@@ -2,7 +2,15 @@
 
 from flask_babel import lazy_gettext as _l
 
-from app.toolkit import MenuEntry, PeriodicTask, Permission, Plugin, TariffKey
+from app.toolkit import (
+    MenuEntry,
+    PercentKind,
+    PeriodicTask,
+    Permission,
+    Plugin,
+    TariffKey,
+    VolumeBandsKind,
+)
 
 PLUGIN = Plugin(
     name="contracts",
@@ -42,8 +50,8 @@ PLUGIN = Plugin(
     tariffs=(
         TariffKey(
             "contracts.volume_discount",
-            "json",
-            "Volume discount of a quote by number of sites: [{min_sites, percent}]",
+            VolumeBandsKind(),
+            _l("Volume discount of a quote by number of sites"),
             (
                 (
                     "2000-01-01",
@@ -53,8 +61,8 @@ PLUGIN = Plugin(
         ),
         TariffKey(
             "contracts.manual_discount_limit_percent",
-            "decimal",
-            "Manual quote discount an account manager may give without finance approval (%)",
+            PercentKind(),
+            _l("Manual quote discount an account manager may give without finance approval (%)"),
             (("2000-01-01", "10.00"),),
         ),
     ),

@@ -27,6 +27,7 @@ from app.toolkit import (
     Site,
     SiteIn,
     User,
+    company,
     create_site,
     db,
     now,
@@ -367,11 +368,10 @@ def quote_for_token(token: str) -> Quote:
 
 def accept_url(quote: Quote) -> str:
     """The public link, also when built outside a request (CLI, jobs)."""
-    base = current_app.config.get("PUBLIC_BASE_URL", "").rstrip("/")
     path = current_app.url_map.bind("localhost").build(
         "contracts.quote_link", {"token": accept_token(quote)}
     )
-    return base + path
+    return company().link(path)
 
 
 def quote_pdf(quote: Quote) -> bytes:

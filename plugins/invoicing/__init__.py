@@ -1,8 +1,18 @@
 """invoicing: monthly per-site invoice run, Swiss VAT, QR-bill PDFs, payments, reminders."""
 
+from decimal import Decimal
+
 from flask_babel import lazy_gettext as _l
 
-from app.toolkit import MenuEntry, PeriodicTask, Permission, Plugin, TariffKey
+from app.toolkit import (
+    MenuEntry,
+    PeriodicTask,
+    Permission,
+    Plugin,
+    ReminderLevelsKind,
+    TariffKey,
+    WholeNumberKind,
+)
 
 PLUGIN = Plugin(
     name="invoicing",
@@ -26,14 +36,14 @@ PLUGIN = Plugin(
     tariffs=(
         TariffKey(
             "invoicing.payment_terms_days",
-            "integer",
-            "Payment terms, days net",
+            WholeNumberKind(minimum=0, maximum=180),
+            _l("Payment terms (days net)"),
             (("2000-01-01", 30),),
         ),
         TariffKey(
             "invoicing.reminder_levels",
-            "json",
-            "Payment reminders: [{level, days_overdue, fee}]",
+            ReminderLevelsKind(max_fee=Decimal("1000.00")),
+            _l("Payment reminder levels"),
             (
                 (
                     "2000-01-01",

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from flask import current_app, has_request_context, render_template
 
-from app.toolkit import letterhead, render_pdf_html
+from app.toolkit import company, letterhead, render_pdf_html
 from plugins.invoicing.document_text import format_date, language_of, texts
 from plugins.invoicing.models import Invoice
 from plugins.invoicing.paylinks import pay_url
@@ -20,19 +20,21 @@ from plugins.invoicing.payment_part import Creditor, PostalAddress, payment_part
 from plugins.invoicing.qr_reference import format_qr_reference
 from plugins.invoicing.sources import tariff_on
 
+# Outside production a missing QR-IBAN prints the SIX sample, so that drafts and tests
+# render; in production issuing refuses while it is missing (company_placeholders).
 DEFAULT_CREDITOR_IBAN = "CH44 3199 9123 0008 8901 2"
 
 
 def creditor() -> Creditor:
-    head = letterhead()
+    data = company()
     return Creditor(
-        name=head["name"],
-        street=head["street"],
-        house_number=head["house_number"],
-        postal_code=head["postal_code"],
-        town=head["town"],
-        country=head["country"],
-        account=current_app.config.get("INVOICE_CREDITOR_IBAN") or DEFAULT_CREDITOR_IBAN,
+        name=data.legal_name,
+        street=data.street,
+        house_number=data.house_number,
+        postal_code=data.postal_code,
+        town=data.town,
+        country=data.country,
+        account=data.qr_iban_formatted or DEFAULT_CREDITOR_IBAN,
     )
 
 
@@ -76,7 +78,7 @@ def invoice_html(invoice: Invoice) -> str:
 def _request_context():
     # The host's context processors read current_user, which exists only in a request;
     # a run from the CLI or a job renders inside a bare one.
-    base = current_app.config.get("PUBLIC_BASE_URL") or "http://localhost"
+    base = company().public_base_url or "http://localhost"
     return current_app.test_request_context("/", base_url=base)
 
 

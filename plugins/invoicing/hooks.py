@@ -1,14 +1,17 @@
-"""What invoicing answers through the host's hooks: the invoices panel of a customer."""
+"""What invoicing answers through the host's hooks: the invoices panel of a customer, and
+how far service days are billed."""
 
 from __future__ import annotations
+
+from datetime import date
 
 from flask import render_template
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.toolkit import Panel, db, has_permission, hookimpl
-from plugins.invoicing.models import Invoice
+from plugins.invoicing.models import Invoice, InvoiceLine
 
 
 @hookimpl
@@ -23,3 +26,14 @@ def detail_panels(kind, record_id):
     ).all()
     html = render_template("invoicing/_panel.html", invoices=invoices)
     return [Panel(title=_("Invoices"), html=html, order=40)]
+
+
+@hookimpl
+def billed_through() -> date | None:
+    """The last service day on any invoice line. Drafts count, since they can still be
+    issued; a discarded draft is deleted with its lines, so it no longer counts."""
+    return db.session.scalar(
+        select(func.max(InvoiceLine.service_end)).join(
+            Invoice, Invoice.id == InvoiceLine.invoice_id
+        )
+    )

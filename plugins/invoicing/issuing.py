@@ -7,9 +7,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 
-from app.toolkit import RuleViolation, acting_as, db, now, today
+from app.toolkit import (
+    RuleViolation,
+    acting_as,
+    company_placeholders,
+    db,
+    in_production,
+    now,
+    today,
+)
 from plugins.invoicing.models import Invoice
 from plugins.invoicing.numbering import CREDIT_NOTE_SERIES, INVOICE_SERIES, next_number
 from plugins.invoicing.payments import locked_invoice
@@ -51,6 +60,7 @@ def issue_invoice(invoice_id: int, *, actor: str = "system") -> Invoice:
         raise RuleViolation(f"invoice {invoice.number} is already issued")
     if invoice.kind == "invoice" and not invoice.lines:
         raise RuleViolation("an invoice without lines cannot be issued")
+    _refuse_placeholders_in_production()
     day = today()
     series = CREDIT_NOTE_SERIES if invoice.is_credit_note else INVOICE_SERIES
     terms = None if invoice.is_credit_note else tariff_on("invoicing.payment_terms_days", day)
@@ -71,6 +81,19 @@ def issue_invoice(invoice_id: int, *, actor: str = "system") -> Invoice:
         invoice.status = "issued"
     db.session.flush()
     return invoice
+
+
+def _refuse_placeholders_in_production() -> None:
+    """In production no document leaves with sample company data (before a number is taken)."""
+    placeholders = company_placeholders() if in_production() else []
+    if placeholders:
+        raise RuleViolation(
+            _(
+                "No invoice can be issued while the company data holds placeholders: "
+                "%(fields)s. An admin enters the real values on the Company page.",
+                fields=", ".join(placeholders),
+            )
+        )
 
 
 def store_pdf(invoice_id: int, pdf: bytes) -> None:

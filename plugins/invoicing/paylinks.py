@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from app.toolkit import company
+
 _SALT = "invoicing.pay-link"
 
 
@@ -26,5 +28,4 @@ def invoice_id_of(token: str) -> int | None:
 
 
 def pay_url(invoice_id: int) -> str:
-    base = current_app.config.get("PUBLIC_BASE_URL", "").rstrip("/")
-    return f"{base}/invoicing/pay/{pay_token(invoice_id)}"
+    return company().link(f"/invoicing/pay/{pay_token(invoice_id)}")

@@ -1,8 +1,23 @@
 """servicedesk: 24x7 call intake, Fast Lane, FirstReaction monitoring, tickets, charges."""
 
+from decimal import Decimal
+
 from flask_babel import lazy_gettext as _l
 
-from app.toolkit import MenuEntry, OutboxChannel, PeriodicTask, Permission, Plugin, TariffKey
+from app.toolkit import (
+    BooleanKind,
+    DateListKind,
+    MenuEntry,
+    MinutesKind,
+    MoneyKind,
+    OutboxChannel,
+    PercentKind,
+    PeriodicTask,
+    Permission,
+    Plugin,
+    TariffKey,
+    WholeNumberKind,
+)
 
 PLUGIN = Plugin(
     name="servicedesk",
@@ -40,86 +55,86 @@ PLUGIN = Plugin(
     tariffs=(
         TariffKey(
             "servicedesk.fast_lane_fee",
-            "decimal",
-            "Fast Lane ticket fee, CHF",
+            MoneyKind(maximum=Decimal("10000.00")),
+            _l("Fast Lane ticket fee (CHF)"),
             (("2000-01-01", "250.00"),),
         ),
         TariffKey(
             "servicedesk.hourly_rate",
-            "decimal",
-            "Technical service rate, CHF per hour",
+            MoneyKind(maximum=Decimal("10000.00")),
+            _l("Technical service rate (CHF per hour)"),
             (("2000-01-01", "160.00"),),
         ),
         TariffKey(
             "servicedesk.billing_increment_minutes",
-            "integer",
-            "Time is billed in increments of (minutes)",
+            MinutesKind(maximum=240),
+            _l("Time is billed in increments of (minutes)"),
             (("2000-01-01", 15),),
         ),
         TariffKey(
             "servicedesk.travel_flat_fee",
-            "decimal",
-            "Flat travel fee per on-site visit, CHF",
+            MoneyKind(maximum=Decimal("10000.00")),
+            _l("Flat travel fee per on-site visit (CHF)"),
             (("2000-01-01", "80.00"),),
         ),
         TariffKey(
             "servicedesk.service_unit_minutes",
-            "integer",
-            "Minutes of work one free service unit covers",
+            MinutesKind(maximum=480),
+            _l("Minutes of work one free service unit covers"),
             (("2000-01-01", 15),),
         ),
         TariffKey(
             "servicedesk.free_units_lapse",
-            "boolean",
-            "Unused free units lapse at the end of the contract year",
+            BooleanKind(),
+            _l("Unused free units lapse at the end of the contract year"),
             (("2000-01-01", True),),
         ),
         TariffKey(
             "servicedesk.reminder_at_percent",
-            "decimal",
-            "Remind the technician when this share of the FirstReaction window has passed (%)",
+            PercentKind(),
+            _l("Remind the technician when this share of the FirstReaction window has passed (%)"),
             (("2000-01-01", "75"),),
         ),
         TariffKey(
             "servicedesk.fast_lane_credit_days",
-            "integer",
-            "Fast Lane fees of this many days before an upgrade signature are credited",
+            WholeNumberKind(minimum=0, maximum=365),
+            _l("Fast Lane fees of this many days before an upgrade signature are credited"),
             (("2000-01-01", 14),),
         ),
         TariffKey(
             "servicedesk.closing_days",
-            "json",
-            'Company closing days added to the Aargau holidays: ["YYYY-MM-DD", ...]',
+            DateListKind(),
+            _l("Company closing days added to the Aargau holidays"),
             (("2000-01-01", "[]"),),
         ),
         TariffKey(
             "servicedesk.holidays_excluded",
-            "json",
-            'Public holidays of the library that are working days here: ["YYYY-MM-DD", ...]',
+            DateListKind(),
+            _l("Public holidays of the library that are working days here"),
             (("2000-01-01", "[]"),),
         ),
         TariffKey(
             "servicedesk.pin_max_failures",
-            "integer",
-            "Failed PIN attempts after which a contact is locked",
+            WholeNumberKind(minimum=1, maximum=20),
+            _l("Failed PIN attempts after which a contact is locked"),
             (("2000-01-01", 3),),
         ),
         TariffKey(
             "servicedesk.pin_lockout_minutes",
-            "integer",
-            "Minutes failed PIN attempts count and a lock lasts",
+            MinutesKind(maximum=1440),
+            _l("Minutes failed PIN attempts count and a lock lasts"),
             (("2000-01-01", 15),),
         ),
         TariffKey(
             "servicedesk.dispatch_ack_minutes",
-            "integer",
-            "Re-notify the technician when a dispatch is not acknowledged after (minutes)",
+            MinutesKind(maximum=1440),
+            _l("Re-notify the technician when a dispatch is not acknowledged after (minutes)"),
             (("2000-01-01", 15),),
         ),
         TariffKey(
             "servicedesk.dispatch_renotify_max",
-            "integer",
-            "How many times an unacknowledged dispatch is re-notified",
+            WholeNumberKind(minimum=0, maximum=20),
+            _l("How many times an unacknowledged dispatch is re-notified"),
             (("2000-01-01", 3),),
         ),
     ),

@@ -23,6 +23,12 @@ CORE_PATHS = {
     "/api/v1/users/{user_id}": {"get", "patch"},
     "/api/v1/me": {"get"},
     "/api/v1/catalog/tiers": {"get"},
+    "/api/v1/catalog/tiers/{code}/versions": {"get", "post"},
+    "/api/v1/tariffs": {"get"},
+    "/api/v1/tariffs/{key}": {"get"},
+    "/api/v1/tariffs/{key}/versions": {"post"},
+    "/api/v1/vat-rates": {"get", "post"},
+    "/api/v1/company": {"get", "put"},
 }
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 

@@ -26,6 +26,7 @@ from app.security import (
     requires,
     role_permissions,
 )
+from app.tariff_kinds import MoneyKind
 from tests.conftest import test_config as make_config
 
 
@@ -166,7 +167,7 @@ def test_permission_without_the_plugin_prefix_is_refused():
 
 
 def test_tariff_without_the_plugin_prefix_is_refused():
-    plugin = fake("shop", tariffs=(TariffKey("fee", "decimal", "no prefix", ()),))
+    plugin = fake("shop", tariffs=(TariffKey("fee", MoneyKind(), "no prefix", ()),))
     with pytest.raises(PluginError, match=r"shop.*fee"):
         _check_declaration(plugin)
 
@@ -177,12 +178,17 @@ def test_periodic_task_without_the_plugin_prefix_is_refused():
         _check_declaration(plugin)
 
 
+def test_a_tariff_key_without_a_typed_kind_is_refused():
+    with pytest.raises(PluginError, match="kind must be a TariffKind"):
+        TariffKey("shop.fee", "decimal", "untyped", ())
+
+
 def test_prefixed_permissions_and_tariffs_are_accepted():
     _check_declaration(
         fake(
             "shop",
             permissions=(Permission("shop.order", "ok", ("customer",)),),
-            tariffs=(TariffKey("shop.fee", "decimal", "ok", ()),),
+            tariffs=(TariffKey("shop.fee", MoneyKind(), "ok", ()),),
         )
     )
 

@@ -137,9 +137,9 @@ def test_paid_invoices_get_no_reminder(app, db, invoice):
 
 
 def test_reminder_levels_are_data_finance_can_change(app, db, invoice):
-    from app.tariffs import set_tariff
+    from tests.factories import put_tariff
 
-    set_tariff(
+    put_tariff(
         "invoicing.reminder_levels",
         date(2026, 1, 1),
         '[{"level": 1, "days_overdue": 2, "fee": "5.00"}]',

@@ -70,8 +70,22 @@ def test_last_page_is_the_qr_bill_payment_part(db, setup):
     assert "237.05" in last
 
 
-def test_creditor_account_comes_from_configuration(app, db, setup):
-    app.config["INVOICE_CREDITOR_IBAN"] = "CH21 3080 8001 2345 6782 7"
+def test_creditor_and_letterhead_come_from_the_company_data(db, setup):
+    from app.company import stored_company
+
+    company = stored_company()
+    company.qr_iban, company.uid = "CH2130808001234567827", "CHE-999.999.996"
+    company.legal_name = "Winet Schwesterfirma AG"
+    db.session.commit()
+    invoice = issued(db, setup)
+    pages = pdf_pages(invoice.pdf)
+    assert "Winet Schwesterfirma AG" in pages[0] and "CHE-999.999.996 MWST" in pages[0]
+    assert "CH21 3080 8001 2345 6782 7" in pages[-1]
+    assert "Winet Schwesterfirma AG" in pages[-1]
+
+
+def test_the_environment_wins_over_the_stored_qr_iban(db, setup, monkeypatch):
+    monkeypatch.setenv("WINET_COMPANY_QR_IBAN", "CH21 3080 8001 2345 6782 7")
     invoice = issued(db, setup)
     assert "CH21 3080 8001 2345 6782 7" in pdf_pages(invoice.pdf)[-1]
 

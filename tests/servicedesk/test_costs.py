@@ -382,11 +382,11 @@ def test_two_resolutions_at_once_never_spend_more_free_units_than_the_year_has(
 def test_unused_units_lapse_by_default_and_carry_over_when_finance_says_so(
     desk, make_site, db, clock
 ):
-    from app.tariffs import set_tariff
+    from tests.factories import put_tariff
 
     site = make_site("pro", start=date(2025, 1, 1), customer=desk.customer)
     at = zurich(2026, 11, 24, 12, 0)
     assert (costs.free_units(site, at).allowance, costs.free_units(site, at).left) == (4, 4)
-    set_tariff("servicedesk.free_units_lapse", date(2000, 1, 1), False)
+    put_tariff("servicedesk.free_units_lapse", date(2000, 1, 1), False)
     db.session.commit()
     assert (costs.free_units(site, at).allowance, costs.free_units(site, at).left) == (8, 8)

@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 
 from app.errors import RuleViolation
-from app.tariffs import set_tariff
 from plugins.servicedesk import intake
+from tests.factories import put_tariff
 from tests.servicedesk.conftest import zurich
 
 
@@ -102,7 +102,7 @@ def test_best_effort_has_no_due_time(desk, make_site, clock):
 
 
 def test_company_closing_days_stop_the_clock(desk, clock, db):
-    set_tariff("servicedesk.closing_days", date(2026, 1, 1), '["2026-11-30"]')
+    put_tariff("servicedesk.closing_days", date(2026, 1, 1), '["2026-11-30"]')
     db.session.commit()
     clock(zurich(2026, 11, 27, 18, 30))
     # Monday is closed: 30 min Friday, 5 h 30 on Tuesday
@@ -110,7 +110,7 @@ def test_company_closing_days_stop_the_clock(desk, clock, db):
 
 
 def test_excluded_holidays_are_working_days(desk, clock, db):
-    set_tariff("servicedesk.holidays_excluded", date(2026, 1, 1), '["2026-12-25"]')
+    put_tariff("servicedesk.holidays_excluded", date(2026, 1, 1), '["2026-12-25"]')
     db.session.commit()
     clock(zurich(2026, 12, 24, 18, 0))
     # 1 h on Thursday 24th, 5 h on Friday 25th (a working day here)
