@@ -138,3 +138,39 @@ def install_audit_listener() -> None:
     """Listen on every ORM session; safe to call once per app (tests build many)."""
     if not event.contains(Session, "after_flush", _write_audit_entries):
         event.listen(Session, "after_flush", _write_audit_entries)
+
+
+def bulk_insert_entries(table_name: str, rows: list[dict[str, Any]], redact=frozenset()):
+    """Audit entries for rows written in bulk (executemany), which the flush listener never
+    sees: the same "insert" entries it would have written, so the trail stays complete.
+    Each row must carry its "id"."""
+    user_id, actor = current_actor()
+    at = utcnow()
+    entries = []
+    for row in rows:
+        changes = {
+            key: [None, REDACTED if key in redact else _plain(value)]
+            for key, value in row.items()
+            if value is not None and key not in ("id", "created_at", "updated_at")
+        }
+        entries.append(
+            {
+                "at": at,
+                "user_id": user_id,
+                "actor": actor,
+                "action": "insert",
+                "table_name": table_name,
+                "row_id": str(row["id"]),
+                "changes": changes,
+            }
+        )
+    return entries
+
+
+def record_bulk_inserts(session: Session, table_name: str, rows: list[dict[str, Any]]) -> None:
+    """Write the audit entries of rows inserted in bulk, in the same transaction."""
+    from app.models import AuditEntry
+
+    entries = bulk_insert_entries(table_name, rows)
+    if entries:
+        session.execute(insert(AuditEntry.__table__), entries)

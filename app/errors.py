@@ -48,6 +48,19 @@ def register(app: Flask) -> None:
     def _api_error(exc: ApiError):
         return api_error_response(exc.status, exc.error, exc.message, exc.details)
 
+    @app.errorhandler(RecordNotFound)
+    def _not_found(exc: RecordNotFound):
+        # One not-found everywhere: a record that does not exist, or that belongs to
+        # another customer, is a 404 on pages and in the API, never a rule violation.
+        from app.database import db
+
+        db.session.rollback()
+        if is_api_request():
+            return api_error_response(404, "not_found", "no such record")
+        return render_template(
+            "error.html", status=404, message=_("This page does not exist.")
+        ), 404
+
     @app.errorhandler(CSRFError)
     def _csrf_error(exc: CSRFError):
         if is_api_request():

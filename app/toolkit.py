@@ -9,7 +9,7 @@ directly.
 from __future__ import annotations
 
 from app.api import api_blueprint, committed, operation
-from app.audit import acting_as, current_actor
+from app.audit import acting_as, current_actor, record_bulk_inserts
 from app.company import CompanyData, company, company_placeholders, in_production
 from app.database import (
     MAX_ID,
@@ -179,6 +179,7 @@ __all__ = [
     "percent_of",
     "pin_limits",
     "pro_rata",
+    "record_bulk_inserts",
     "public",
     "queue",
     "queue_mail",

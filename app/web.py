@@ -114,6 +114,15 @@ def number(value: Decimal | None) -> str:
     return format(value.normalize(), "f")
 
 
+def label(value) -> str:
+    """A vocabulary code as people read it (app.vocabulary); anything else as it is."""
+    from app.vocabulary import Vocabulary
+
+    if isinstance(value, Vocabulary):
+        return value.label
+    return "" if value is None else str(value)
+
+
 def register(app: Flask) -> None:
     login_manager.login_view = "core_auth.login"
     # Flask-Login flashes this when a page needs a login; flashed text must be plain
@@ -130,6 +139,7 @@ def register(app: Flask) -> None:
     app.before_request(_refuse_nul_characters)
     app.jinja_env.filters["chf"] = chf
     app.jinja_env.filters["number"] = number
+    app.jinja_env.filters["label"] = label
     app.jinja_env.filters["local_datetime"] = lambda value, fmt="short": (
         format_datetime(local(value), fmt) if isinstance(value, datetime) else ""
     )

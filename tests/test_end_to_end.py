@@ -21,8 +21,8 @@ from sqlalchemy import select
 from app.timeutil import ZURICH
 from plugins.contracts import quotes as quote_rules
 from plugins.contracts import services as contract_rules
+from plugins.invoicing.jobs import run_period
 from plugins.invoicing.models import Invoice
-from plugins.invoicing.run import run_period
 from plugins.servicedesk import costs, intake, work
 from plugins.servicedesk.dispatch import acknowledge, add_shift, dispatch
 from plugins.servicedesk.models import Charge, FastLaneCredit, Ticket, VerificationAttempt

@@ -6,8 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask import Response, url_for
-from flask_login import current_user
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from app.toolkit import (
@@ -18,26 +17,24 @@ from app.toolkit import (
     committed,
     current_actor,
     db,
-    get_visible_or_404,
     operation,
-    scope_to_customer,
     today,
 )
-from plugins.invoicing.billing import Month
+from plugins.invoicing import jobs
+from plugins.invoicing.access import visible_invoice, visible_invoices
+from plugins.invoicing.credit_notes import create_credit_note
+from plugins.invoicing.documents import render_invoice_pdf
+from plugins.invoicing.forms import CreditNoteForm, PaymentForm, RunForm
 from plugins.invoicing.models import Invoice, InvoiceRun
+from plugins.invoicing.payments import record_payment
+from plugins.invoicing.stripe_payments import (
+    RETRY_AFTER_SECONDS,
+    OnlinePaymentUnavailable,
+    open_checkout,
+)
+from plugins.invoicing.vocabulary import RunState
 
 bp = api_blueprint("invoicing_api", "/invoicing")
-
-
-class RunIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    period: str = Field(description="YYYY-MM", examples=["2026-12"])
-    issue: bool = Field(default=False, description="Issue directly instead of drafts")
-
-    @field_validator("period")
-    @classmethod
-    def _period(cls, value: str) -> str:
-        return Month.parse(value).label
 
 
 class FailureOut(BaseModel):
@@ -129,21 +126,6 @@ class InvoiceDetailOut(InvoiceOut):
     lines: list[LineOut]
 
 
-class PaymentIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    amount: Decimal = Field(gt=0, decimal_places=2, description="CHF, as a string: '120.50'")
-    received_on: date | None = None
-    note: str = Field(default="", max_length=200)
-
-
-class CreditNoteIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    reason: str = Field(min_length=1, max_length=2000)
-    amounts: dict[int, Decimal] | None = Field(
-        default=None, description="line id -> CHF to credit; omit to credit everything"
-    )
-
-
 class CheckoutOut(BaseModel):
     url: str
     session_id: str
@@ -152,13 +134,6 @@ class CheckoutOut(BaseModel):
 
 def _actor() -> str:
     return current_actor()[1]
-
-
-def _visible(invoice_id: int) -> Invoice:
-    invoice = get_visible_or_404(Invoice, invoice_id)
-    if invoice.status == "draft" and current_user.role == "customer":
-        raise ApiError(404, "not_found", "no such invoice")
-    return invoice
 
 
 def _status_url(run_id: int) -> str:
@@ -172,17 +147,17 @@ def _status_url(run_id: int) -> str:
     permission="invoicing.run",
     summary="Queue the monthly invoicing of a period (idempotent); follow it at status_url",
     tags="invoicing",
-    body=RunIn,
+    body=RunForm,
     response=RunStartedOut,
     status=202,
 )
-def start_run(body: RunIn):
-    from plugins.invoicing.run import RunInProgress
-    from plugins.invoicing.run import start_run as queue_run
-
+def start_run(body: RunForm):
     try:
-        run = queue_run(body.period, issue=body.issue, actor=_actor())
-    except RunInProgress as busy:
+        run = jobs.start_run(body.period, issue=body.issue, actor=_actor())
+    except RuleViolation as error:
+        db.session.rollback()
+        raise ApiError(422, "rule_violation", str(error)) from error
+    except jobs.RunInProgress as busy:
         raise ApiError(
             409,
             "run_in_progress",
@@ -220,7 +195,7 @@ def get_run(run_id: int):
         "issue": run.issue,
         "actor": run.actor,
         "requested_at": run.requested_at,
-        "started_at": None if run.status == "queued" else run.started_at,
+        "started_at": None if run.status == RunState.QUEUED else run.started_at,
         "finished_at": run.finished_at,
         "invoices_planned": run.invoices_planned,
         "invoices_created": run.invoices_created,
@@ -251,9 +226,7 @@ def get_run(run_id: int):
     many=True,
 )
 def list_invoices(query: InvoiceQuery):
-    statement = scope_to_customer(select(Invoice), Invoice.customer_id)
-    if current_user.role == "customer":
-        statement = statement.where(Invoice.status != "draft")
+    statement = visible_invoices()
     if query.period:
         statement = statement.where(Invoice.period == query.period)
     if query.customer_id:
@@ -276,7 +249,7 @@ def list_invoices(query: InvoiceQuery):
     response=InvoiceDetailOut,
 )
 def get_invoice(invoice_id: int):
-    return _visible(invoice_id)
+    return visible_invoice(invoice_id)
 
 
 @operation(
@@ -288,9 +261,7 @@ def get_invoice(invoice_id: int):
     tags="invoicing",
 )
 def get_invoice_pdf(invoice_id: int):
-    from plugins.invoicing.documents import render_invoice_pdf
-
-    invoice = _visible(invoice_id)
+    invoice = visible_invoice(invoice_id)
     return Response(invoice.pdf or render_invoice_pdf(invoice), mimetype="application/pdf")
 
 
@@ -304,11 +275,9 @@ def get_invoice_pdf(invoice_id: int):
     response=InvoiceOut,
 )
 def issue(invoice_id: int):
-    from plugins.invoicing.issuing import issue_invoices
-
-    get_visible_or_404(Invoice, invoice_id)
-    result = issue_invoices([invoice_id], actor=_actor())
-    if not result.numbers:
+    visible_invoice(invoice_id)
+    result = jobs.issue_invoices([invoice_id], actor=_actor())
+    if not result.issued_numbers:
         raise ApiError(422, "rule_violation", result.failures[0].reason)
     return db.session.get(Invoice, invoice_id)
 
@@ -320,14 +289,12 @@ def issue(invoice_id: int):
     permission="invoicing.payments",
     summary="Record a bank payment (partial payments allowed)",
     tags="invoicing",
-    body=PaymentIn,
+    body=PaymentForm,
     response=InvoiceOut,
     status=201,
 )
-def add_payment(invoice_id: int, body: PaymentIn):
-    from plugins.invoicing.payments import record_payment
-
-    get_visible_or_404(Invoice, invoice_id)
+def add_payment(invoice_id: int, body: PaymentForm):
+    visible_invoice(invoice_id)
     committed(
         lambda: record_payment(
             invoice_id,
@@ -347,19 +314,16 @@ def add_payment(invoice_id: int, body: PaymentIn):
     permission="invoicing.credit",
     summary="Issue a credit note (full or partial, with a reason)",
     tags="invoicing",
-    body=CreditNoteIn,
+    body=CreditNoteForm,
     response=InvoiceOut,
     status=201,
 )
-def add_credit_note(invoice_id: int, body: CreditNoteIn):
-    from plugins.invoicing.credit_notes import create_credit_note
-    from plugins.invoicing.issuing import render_and_store
-
-    get_visible_or_404(Invoice, invoice_id)
+def add_credit_note(invoice_id: int, body: CreditNoteForm):
+    visible_invoice(invoice_id)
     note = committed(
         lambda: create_credit_note(invoice_id, body.reason, body.amounts, actor=_actor())
     )
-    render_and_store([note.id])
+    jobs.render_and_mail([note.id])
     return db.session.get(Invoice, note.id)
 
 
@@ -374,16 +338,12 @@ def add_credit_note(invoice_id: int, body: CreditNoteIn):
     status=201,
 )
 def checkout(invoice_id: int):
-    from plugins.invoicing.stripe_payments import (
-        RETRY_AFTER_SECONDS,
-        OnlinePaymentUnavailable,
-        open_checkout,
-    )
-
-    invoice = _visible(invoice_id)
+    invoice = visible_invoice(invoice_id)
     try:
         session = open_checkout(invoice)
+        db.session.commit()
     except RuleViolation as error:
+        db.session.rollback()
         raise ApiError(422, "rule_violation", str(error)) from error
     except OnlinePaymentUnavailable:
         response, status = api_error_response(

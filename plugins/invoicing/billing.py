@@ -26,10 +26,11 @@ from app.toolkit import (
     AgreedDiscount,
     BillableCharge,
     TierSpan,
+    apportion,
     pro_rata,
     require_cents,
 )
-from plugins.invoicing.vat import VatRatePeriod, split_by_rate
+from plugins.invoicing.vat import VatRatePeriod, rate_on, split_by_rate
 
 __all__ = [
     "ADVANCE",
@@ -44,7 +45,6 @@ __all__ = [
     "PricedSegment",
     "advance_lines",
     "charge_lines",
-    "plan_month",
     "price_span",
     "settlement_lines",
 ]
@@ -393,24 +393,51 @@ def settlement_lines(
 def charge_lines(
     charges: Iterable[BillableCharge], vat_table: Sequence[VatRatePeriod]
 ) -> list[BillingLine]:
-    """Charges of the previous month, billed in arrears at the rate of their service day."""
+    """Charges billed in arrears, at the VAT rate of each day of their service.
+
+    A charge spanning days under two rates (work on 31.12.2023 and 01.01.2024) is split
+    like a subscription line: each rate gets the share of the amount that its days carry
+    (their weights, e.g. minutes worked), rounded half up to the Rappen; the last rate
+    takes the remainder, so the parts add up to the charge. Quantities are split alike.
+    """
+    return [line for charge in charges for line in _lines_of_charge(charge, vat_table)]
+
+
+def _lines_of_charge(charge: BillableCharge, vat_table: Sequence[VatRatePeriod]):
+    amount = require_cents(charge.amount, f"charge {charge.source}/{charge.reference}")
+    by_rate: dict[Decimal, list[tuple[dt.date, int]]] = {}
+    for day, weight in sorted(charge.day_weights()):
+        if weight < 0:
+            raise ValueError(f"charge {charge.reference}: a day's weight cannot be negative")
+        by_rate.setdefault(rate_on(vat_table, day), []).append((day, weight))
+    total = sum(weight for days in by_rate.values() for _, weight in days)
+    if total <= 0:
+        raise ValueError(f"charge {charge.reference}: its service days carry no weight")
     lines = []
-    for charge in charges:
-        amount = require_cents(charge.amount, f"charge {charge.source}/{charge.reference}")
-        (part,) = split_by_rate(amount, charge.service_date, charge.service_date, vat_table)
+    amount_left, quantity_left = amount, charge.quantity
+    groups = sorted(by_rate.items(), key=lambda item: item[1][0][0])
+    for position, (rate, days) in enumerate(groups):
+        weight = sum(w for _, w in days)
+        if position < len(groups) - 1:
+            part = apportion(amount, weight, total)
+            quantity = (charge.quantity * weight / total).quantize(Decimal("0.001"))
+        else:
+            part, quantity = amount_left, quantity_left
+        amount_left -= part
+        quantity_left -= quantity
         lines.append(
             BillingLine(
                 kind=CHARGE,
                 customer_id=charge.customer_id,
                 site_id=charge.site_id,
                 description=charge.description,
-                service_start=charge.service_date,
-                service_end=charge.service_date,
-                quantity=charge.quantity,
+                service_start=days[0][0],
+                service_end=days[-1][0],
+                quantity=quantity,
                 unit=charge.unit,
                 unit_price=charge.unit_price,
-                amount=amount,
-                vat_rate=part.rate,
+                amount=part,
+                vat_rate=rate,
                 source=charge.source,
                 reference=charge.reference,
                 zero_rated_reason=charge.zero_rated_reason,
@@ -419,80 +446,104 @@ def charge_lines(
     return lines
 
 
+# --- what a run bills of one contract -------------------------------------------------
+
+
 @dataclass(frozen=True)
-class ContractMonth:
-    """What the run bills for one contract: its advance and/or its settlement."""
+class BilledMonth:
+    """What the ledger says of one contract's month: its latest revision."""
+
+    month: Month
+    revision: int
+    final: bool
+    segments: tuple[PricedSegment, ...]
+
+
+@dataclass(frozen=True)
+class MonthBilling:
+    """What a run bills of one contract's month: the next revision and its lines."""
 
     contract_id: int
     customer_id: int
     site_id: int
-    advance: tuple[PricedSegment, ...] | None  # None: not billed in this run
-    settlement: tuple[BillingLine, ...] | None  # None: nothing to settle
-    advance_lines: tuple[BillingLine, ...] = ()
-
-    @property
-    def lines(self) -> list[BillingLine]:
-        return [*(self.settlement or ()), *self.advance_lines]
+    month: Month
+    revision: int
+    final: bool
+    segments: tuple[PricedSegment, ...]
+    lines: tuple[BillingLine, ...]
 
 
-def plan_month(
+def months_touched(spans: Iterable[TierSpan]) -> set[Month]:
+    found = set()
+    for span in spans:
+        month = Month.of(span.first_day)
+        while month.first_day <= span.last_day:
+            found.add(month)
+            month = month.next()
+    return found
+
+
+def bill_contract(
+    contract_id: int,
+    customer_id: int,
+    site_id: int,
+    *,
     period: Month,
-    spans_in_period: Iterable[TierSpan],
-    spans_in_previous: Iterable[TierSpan],
-    billed_in_advance_previous: Mapping[int, Sequence[PricedSegment]],
+    first: Month,
+    today: dt.date,
+    spans: Sequence[TierSpan],
+    billed: Mapping[Month, BilledMonth],
     prices: Mapping[str, Sequence[CatalogPrice]],
     vat_table: Sequence[VatRatePeriod],
-    *,
-    skip_advance: Iterable[int] = (),
-    skip_settlement: Iterable[int] = (),
-    sites_of: Mapping[int, tuple[int, int]] | None = None,
-    discounts: Mapping[int, AgreedDiscount] | None = None,
-) -> list[ContractMonth]:
-    """Per contract, the advance of `period` and the settlement of the month before.
+    settled_through: Month | None = None,
+) -> list[MonthBilling]:
+    """Everything the run for `period` bills of one contract, month by month.
 
-    `billed_in_advance_previous` maps contract id -> the segments billed in advance for
-    the previous month (empty when its advance was never billed, e.g. a contract started
-    after that run). `skip_*` name contracts whose advance/settlement is already billed.
-    `sites_of` gives (customer id, site id) of contracts that only appear in the ledger;
-    `discounts` overrides the percent off the list price that the spans carry.
+    `spans` are the contract's tier spans from `first` (the first month this system
+    bills) to the end of `period`; `settled_through` the last month of the contract
+    settled for good (every month up to it is final); `billed` the ledger's latest
+    revision of each later month. For each month from `first` to `period`:
+    - never billed: bill its days now (in advance if the month is not over, its real
+      days if it is: a month a skipped or late run left out is billed, not lost);
+    - billed but not final, and over: settle it (credit what was billed, bill the real
+      days; nothing when they agree) and mark it final;
+    - final, or billed and not over yet: nothing.
+    So a day is billed once whatever the order of the runs, and a run for an earlier
+    month after a later one bills only what is really missing.
     """
-    previous = period.previous()
-    skip_advance, skip_settlement = set(skip_advance), set(skip_settlement)
-    by_contract_now: dict[int, list[TierSpan]] = {}
-    for span in _clip(spans_in_period, period):
-        by_contract_now.setdefault(span.contract_id, []).append(span)
-    by_contract_before: dict[int, list[TierSpan]] = {}
-    for span in _clip(spans_in_previous, previous):
-        by_contract_before.setdefault(span.contract_id, []).append(span)
-
-    owners: dict[int, tuple[int, int]] = dict(sites_of or {})
-    for spans in (*by_contract_now.values(), *by_contract_before.values()):
-        for span in spans:
-            owners[span.contract_id] = (span.customer_id, span.site_id)
-    for contract_id, segments in billed_in_advance_previous.items():
-        if segments and contract_id not in owners:
-            owners[contract_id] = (segments[0].customer_id, segments[0].site_id)
-
-    contracts = sorted(
-        set(by_contract_now) | set(by_contract_before) | set(billed_in_advance_previous)
-    )
+    floor = first if settled_through is None else max(first, settled_through.next())
+    months = {m for m in months_touched(spans) | set(billed) if floor <= m <= period}
     planned = []
-    for contract_id in contracts:
-        customer_id, site_id = owners[contract_id]
-        advance = None
-        lines_now: tuple[BillingLine, ...] = ()
-        if contract_id in by_contract_now and contract_id not in skip_advance:
-            advance = tuple(price_spans(by_contract_now[contract_id], prices, discounts))
-            lines_now = tuple(advance_lines(advance, vat_table))
-        settlement = None
-        if contract_id not in skip_settlement:
-            actual = price_spans(by_contract_before.get(contract_id, ()), prices, discounts)
-            billed = billed_in_advance_previous.get(contract_id, ())
-            found = settlement_lines(actual, billed, vat_table)
-            settlement = tuple(found) if found else None
-        if advance is None and settlement is None:
+    for month in sorted(months):
+        latest = billed.get(month)
+        if latest is not None and latest.final:
             continue
+        over = month.last_day < today
+        actual = tuple(price_spans(_clip(spans, month), prices))
+        if latest is None:
+            if not actual:
+                continue  # no day of this month in force
+            lines = (
+                settlement_lines(actual, (), vat_table)
+                if over
+                else advance_lines(actual, vat_table)
+            )
+            revision = 0
+        elif over:
+            lines = settlement_lines(actual, latest.segments, vat_table)
+            revision = latest.revision + 1
+        else:
+            continue  # billed in advance; settled once the month is over
         planned.append(
-            ContractMonth(contract_id, customer_id, site_id, advance, settlement, lines_now)
+            MonthBilling(
+                contract_id,
+                customer_id,
+                site_id,
+                month,
+                revision,
+                over,
+                actual,
+                tuple(lines),
+            )
         )
     return planned

@@ -5,13 +5,20 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from plugins.invoicing.billing import Month
+from app.toolkit import RuleViolation
+from plugins.invoicing import jobs
+from plugins.invoicing.issuing import draft_ids
+from plugins.invoicing.planning import check_period
+from plugins.invoicing.reminders import due_reminders
+
+ACTOR = "cli:invoicing"
 
 
 def _period(ctx, param, value: str) -> str:
+    """A period a run may bill (YYYY-MM, not before the first period, at most a year ahead)."""
     try:
-        return Month.parse(value).label
-    except ValueError as error:
+        return check_period(value).label
+    except RuleViolation as error:
         raise click.BadParameter(str(error)) from error
 
 
@@ -21,14 +28,13 @@ def cli() -> None:
 
 
 @cli.command("run")
-@click.option("--period", required=True, callback=_period, help="YYYY-MM")
+@click.option("--period", required=True, help="YYYY-MM")
 @click.option("--issue", is_flag=True, help="Issue the invoices directly instead of drafts.")
 @with_appcontext
 def run_command(period: str, issue: bool) -> None:
     """Bill a period: one invoice per site (or consolidated), drafts unless --issue."""
-    from plugins.invoicing.run import run_period
-
-    result = run_period(period, issue=issue, actor="cli:invoicing")
+    period = _period(None, None, period)  # needs the app (the first period is a setting)
+    result = jobs.run_period(period, issue=issue, actor=ACTOR)
     click.echo(
         f"Period {period}: {len(result.invoice_ids)} invoice(s) created"
         + (f", {len(result.issued_numbers)} issued" if issue else " as drafts")
@@ -47,16 +53,17 @@ def run_command(period: str, issue: bool) -> None:
 
 
 @cli.command("issue")
-@click.option("--period", required=True, callback=_period, help="YYYY-MM")
+@click.option("--period", required=True, help="YYYY-MM")
 @with_appcontext
 def issue_command(period: str) -> None:
-    """Issue every draft of a period."""
-    from plugins.invoicing.issuing import draft_ids, issue_invoices
-
-    result = issue_invoices(draft_ids(period), actor="cli:invoicing")
-    click.echo(f"{len(result.numbers)} invoice(s) issued.")
+    """Issue every draft of a period (numbers, PDFs with QR-bill, e-mails)."""
+    period = _period(None, None, period)
+    result = jobs.issue_invoices(draft_ids(period), actor=ACTOR)
+    click.echo(f"{len(result.issued_numbers)} invoice(s) issued.")
     for failure in result.failures:
         click.echo(f"FAILED {failure.reason}")
+    if result.failures:
+        raise SystemExit(1)
 
 
 @cli.command("reminders")
@@ -64,10 +71,8 @@ def issue_command(period: str) -> None:
 @with_appcontext
 def reminders_command(send: bool) -> None:
     """List (or send) the payment reminders due today."""
-    from plugins.invoicing.reminders import due_reminders, send_reminders
-
     if send:
-        sent = send_reminders(actor="cli:invoicing")
+        sent = jobs.send_reminders(actor=ACTOR)
         click.echo(f"{len(sent)} reminder(s) sent.")
         return
     for due in due_reminders():

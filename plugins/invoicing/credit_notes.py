@@ -8,10 +8,12 @@ from decimal import Decimal
 from sqlalchemy import func, select, update
 
 from app.toolkit import RuleViolation, db, now, require_cents
+from plugins.invoicing.invoice_build import fill_bill_to, set_totals
 from plugins.invoicing.issuing import issue_invoice
 from plugins.invoicing.models import BilledCharge, Invoice, InvoiceLine
 from plugins.invoicing.payments import settle_status
-from plugins.invoicing.run import _fill_bill_to, set_totals
+from plugins.invoicing.vocabulary import InvoiceKind, InvoiceState, LineKind
+from plugins.invoicing.writing import tell_source
 
 
 def credited_so_far(invoice: Invoice) -> dict[int, Decimal]:
@@ -19,7 +21,7 @@ def credited_so_far(invoice: Invoice) -> dict[int, Decimal]:
     rows = db.session.execute(
         select(InvoiceLine.credited_line_id, func.sum(InvoiceLine.amount))
         .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
-        .where(Invoice.credited_invoice_id == invoice.id, Invoice.status != "draft")
+        .where(Invoice.credited_invoice_id == invoice.id, Invoice.status != InvoiceState.DRAFT)
         .group_by(InvoiceLine.credited_line_id)
     ).all()
     return {line_id: -Decimal(total) for line_id, total in rows if line_id is not None}
@@ -41,7 +43,7 @@ def create_credit_note(
     if not reason:
         raise RuleViolation("a credit note needs a reason", "reason")
     invoice = db.session.scalar(select(Invoice).where(Invoice.id == invoice_id).with_for_update())
-    if invoice is None or invoice.is_credit_note or invoice.status == "draft":
+    if invoice is None or invoice.is_credit_note or invoice.status == InvoiceState.DRAFT:
         raise RuleViolation("only an issued invoice can be credited")
     already = credited_so_far(invoice)
     by_id = {line.id: line for line in invoice.lines}
@@ -69,7 +71,7 @@ def create_credit_note(
         credit_lines.append(
             InvoiceLine(
                 position=len(credit_lines) + 1,
-                kind="credit",
+                kind=LineKind.CREDIT,
                 site_id=line.site_id,
                 site_name=line.site_name,
                 contract_id=line.contract_id,
@@ -92,8 +94,8 @@ def create_credit_note(
     if not credit_lines:
         raise RuleViolation("nothing is left to credit on this invoice")
     note = Invoice(
-        kind="credit_note",
-        status="draft",
+        kind=InvoiceKind.CREDIT_NOTE,
+        status=InvoiceState.DRAFT,
         customer_id=invoice.customer_id,
         site_id=invoice.site_id,
         period=invoice.period,
@@ -101,7 +103,7 @@ def create_credit_note(
         credited_invoice_id=invoice.id,
         reason=reason[:2000],
     )
-    _fill_bill_to(note, invoice.customer)
+    fill_bill_to(note, invoice.customer)
     note.lines = credit_lines
     set_totals(note, credit_lines)
     db.session.add(note)
@@ -173,5 +175,6 @@ def credit_invoiced_charge(charge, invoice_id: int, *, actor: str = "system") ->
             }
         ],
     )
+    tell_source(charge.source, (charge.reference,), note.id)
     db.session.flush()
     return note

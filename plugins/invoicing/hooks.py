@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from app.toolkit import Panel, db, has_permission, hookimpl
 from plugins.invoicing.models import Invoice, InvoiceLine
+from plugins.invoicing.vocabulary import InvoiceState
 
 
 @hookimpl
@@ -20,7 +21,7 @@ def detail_panels(kind, record_id):
         return []
     invoices = db.session.scalars(
         select(Invoice)
-        .where(Invoice.customer_id == record_id, Invoice.status != "draft")
+        .where(Invoice.customer_id == record_id, Invoice.status != InvoiceState.DRAFT)
         .order_by(Invoice.issue_date.desc(), Invoice.id.desc())
         .limit(10)
     ).all()

@@ -1,90 +1,62 @@
-"""Issuing: a draft gets its number, dates and QR reference, then its PDF, and is frozen."""
+"""Issuing: a draft is checked for everything its PDF and QR-bill need, then gets its
+number, dates and QR reference and is frozen; its PDF is rendered and stored after.
+
+The checks come first because the number is the irreversible step: numbers are gap-free
+per year, so nothing that could still fail (the company data, the customer's address as
+the QR-bill requires it) may fail once one is taken. Flush only; jobs.py commits.
+"""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
 from datetime import timedelta
+from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from app.toolkit import (
     RuleViolation,
-    acting_as,
     company_placeholders,
     db,
     in_production,
     now,
     today,
 )
-from plugins.invoicing.models import Invoice
+from plugins.invoicing.documents import (
+    creditor,
+    debtor_of,
+    invoice_html,
+    render_invoice_pdf,
+)
+from plugins.invoicing.invoice_build import fill_bill_to
+from plugins.invoicing.models import BilledCharge, BilledMonth, Invoice
 from plugins.invoicing.numbering import CREDIT_NOTE_SERIES, INVOICE_SERIES, next_number
+from plugins.invoicing.payment_part import payment_part_svg
 from plugins.invoicing.payments import locked_invoice
 from plugins.invoicing.qr_reference import qr_reference_for
+from plugins.invoicing.rendering import render_many
 from plugins.invoicing.sources import tariff_on
+from plugins.invoicing.vocabulary import InvoiceKind, InvoiceState
+from plugins.invoicing.writing import tell_source
 
-log = logging.getLogger(__name__)
-
-
-@dataclass
-class IssueResult:
-    numbers: list[str] = field(default_factory=list)
-    invoice_ids: list[int] = field(default_factory=list)
-    failures: list = field(default_factory=list)
-
-
-def _refresh_bill_to(invoice: Invoice) -> None:
-    from plugins.invoicing.run import _fill_bill_to
-
-    _fill_bill_to(invoice, invoice.customer)
+# A well-formed QR reference standing in for the one the number will give, so the
+# QR-bill can be checked before the number is taken.
+_PROBE_REFERENCE = qr_reference_for("2000-000001")
 
 
 def draft_ids(period: str | None = None) -> list[int]:
     """The drafts waiting for finance, oldest first; of one period when given."""
-    statement = select(Invoice.id).where(Invoice.status == "draft").order_by(Invoice.id)
+    statement = select(Invoice.id).where(Invoice.status == InvoiceState.DRAFT).order_by(Invoice.id)
     if period:
         statement = statement.where(Invoice.period == period)
     return list(db.session.scalars(statement))
 
 
-def issue_invoice(invoice_id: int, *, actor: str = "system") -> Invoice:
-    """Assign the next number of the year and freeze the draft (flushes, does not commit).
-
-    The draft row is locked first, so two people issuing the same draft at once give it
-    one number, and the second is told it is no longer a draft.
-    """
-    invoice = locked_invoice(invoice_id)
-    if invoice.status != "draft":
-        raise RuleViolation(f"invoice {invoice.number} is already issued")
-    if invoice.kind == "invoice" and not invoice.lines:
-        raise RuleViolation("an invoice without lines cannot be issued")
-    _refuse_placeholders_in_production()
-    day = today()
-    series = CREDIT_NOTE_SERIES if invoice.is_credit_note else INVOICE_SERIES
-    terms = None if invoice.is_credit_note else tariff_on("invoicing.payment_terms_days", day)
-    sequence, number = next_number(series, day.year)
-    # Every column of the issued state is set before the next flush: the table's check
-    # constraint ties the number to the status.
-    with db.session.no_autoflush:
-        _refresh_bill_to(invoice)
-        invoice.number = number
-        invoice.number_series = series
-        invoice.number_year = day.year
-        invoice.number_sequence = sequence
-        invoice.qr_reference = qr_reference_for(number)
-        invoice.issue_date = day
-        invoice.issued_at = now()
-        invoice.issued_by = actor
-        invoice.due_date = None if terms is None else day + timedelta(days=terms)
-        invoice.status = "issued"
-    db.session.flush()
-    return invoice
-
-
-def _refuse_placeholders_in_production() -> None:
-    """In production no document leaves with sample company data (before a number is taken)."""
+def check_issuable(invoice: Invoice) -> None:
+    """Refuse, with the reason, what would fail after the number is taken."""
+    if invoice.kind == InvoiceKind.INVOICE and not invoice.lines:
+        raise RuleViolation(_("An invoice without lines cannot be issued."))
     placeholders = company_placeholders() if in_production() else []
     if placeholders:
         raise RuleViolation(
@@ -94,105 +66,132 @@ def _refuse_placeholders_in_production() -> None:
                 fields=", ".join(placeholders),
             )
         )
+    if invoice.is_credit_note or invoice.payable < Decimal("0.01"):
+        return  # no payment part
+    try:
+        payment_part_svg(
+            creditor=creditor(),
+            debtor=debtor_of(invoice),
+            amount=invoice.payable,
+            reference=_PROBE_REFERENCE,
+        )
+    except ValueError as error:
+        raise RuleViolation(
+            _(
+                "The QR-bill of %(customer)s cannot be made: %(reason)s",
+                customer=invoice.bill_to_name,
+                reason=str(error),
+            )
+        ) from error
+
+
+def issue_invoice(invoice_id: int, *, actor: str = "system") -> Invoice:
+    """Check the draft, assign the next number of the year and freeze it (flushes).
+
+    The draft row is locked first, so two people issuing the same draft at once give it
+    one number, and the second is told it is no longer a draft.
+    """
+    invoice = locked_invoice(invoice_id)
+    if invoice.status != InvoiceState.DRAFT:
+        raise RuleViolation(_("Invoice %(number)s is already issued.", number=invoice.number))
+    day = today()
+    fill_bill_to(invoice, invoice.customer)  # the address as it is on the day of issue
+    check_issuable(invoice)
+    series = CREDIT_NOTE_SERIES if invoice.is_credit_note else INVOICE_SERIES
+    terms = None if invoice.is_credit_note else tariff_on("invoicing.payment_terms_days", day)
+    sequence, number = next_number(series, day.year)
+    # Every column of the issued state is set before the next flush: the table's check
+    # constraint ties the number to the status.
+    with db.session.no_autoflush:
+        invoice.number = number
+        invoice.number_series = series
+        invoice.number_year = day.year
+        invoice.number_sequence = sequence
+        invoice.qr_reference = qr_reference_for(number)
+        invoice.issue_date = day
+        invoice.issued_at = now()
+        invoice.issued_by = actor
+        invoice.due_date = None if terms is None else day + timedelta(days=terms)
+        invoice.status = InvoiceState.ISSUED
+    db.session.flush()
+    return invoice
 
 
 def store_pdf(invoice_id: int, pdf: bytes) -> None:
     """Keep the rendered PDF; only the first rendering of an issued document is stored."""
     db.session.execute(
         update(Invoice)
-        .where(Invoice.id == invoice_id, Invoice.pdf.is_(None), Invoice.status != "draft")
+        .where(
+            Invoice.id == invoice_id,
+            Invoice.pdf.is_(None),
+            Invoice.status != InvoiceState.DRAFT,
+        )
         .values(pdf=pdf, pdf_rendered_at=now())
     )
 
 
-def render_and_store(invoice_ids: Iterable[int], processes: int = 1) -> None:
-    """Render and store the PDFs of issued documents that have none yet (commits)."""
-    from plugins.invoicing.documents import invoice_html, render_invoice_pdf
-    from plugins.invoicing.rendering import render_many
-
-    ids = list(invoice_ids)
+def rendered_pdfs(invoice_ids: Iterable[int], processes: int = 1) -> Iterator[tuple[int, bytes]]:
+    """(id, PDF) of each issued document that has none yet, rendered here or, with
+    processes > 1, by the long-lived pool of rendering processes (rendering.py)."""
+    ids = [
+        invoice_id
+        for invoice_id in invoice_ids
+        if db.session.scalar(
+            select(Invoice.id).where(Invoice.id == invoice_id, Invoice.pdf_rendered_at.is_(None))
+        )
+    ]
     if processes > 1 and len(ids) > 1:
         pages = [
             (invoice_id, invoice_html(db.session.get(Invoice, invoice_id))) for invoice_id in ids
         ]
         db.session.rollback()  # do not hold a transaction open while the workers render
-        for invoice_id, pdf in render_many(pages, processes):
-            store_pdf(invoice_id, pdf)
-        db.session.commit()
+        yield from render_many(pages, processes)
         return
     for invoice_id in ids:
-        invoice = db.session.get(Invoice, invoice_id)
-        store_pdf(invoice_id, render_invoice_pdf(invoice))
-        db.session.commit()
-
-
-def issue_invoices(
-    invoice_ids: Iterable[int], *, actor: str = "system", processes: int | None = None
-) -> IssueResult:
-    """Issue drafts one transaction each (a failure skips one, not all), then render PDFs."""
-    from flask import current_app
-
-    from plugins.invoicing.run import RunFailure
-
-    result = IssueResult()
-    with acting_as(actor):
-        for invoice_id in invoice_ids:
-            try:
-                number = issue_invoice(invoice_id, actor=actor).number
-                db.session.commit()
-            except Exception as error:
-                db.session.rollback()
-                invoice = db.session.get(Invoice, invoice_id)
-                result.failures.append(
-                    RunFailure(
-                        invoice.customer_id if invoice else 0,
-                        invoice.bill_to_name if invoice else "?",
-                        f"issuing draft {invoice_id}: {error}",
-                    )
-                )
-                continue
-            result.numbers.append(number)
-            result.invoice_ids.append(invoice_id)
-        if processes is None:
-            processes = int(current_app.config.get("INVOICING_PDF_PROCESSES", 1))
-        render_and_store(result.invoice_ids, processes=processes)
-        if current_app.config.get("INVOICING_MAIL_ON_ISSUE", True):
-            _mail_issued(result)
-            db.session.commit()
-    return result
-
-
-def _mail_issued(result: IssueResult) -> None:
-    """E-mail each issued invoice with its PDF; a failed mail is reported, the issue stands."""
-    from plugins.invoicing.mailing import mail_document
-    from plugins.invoicing.run import RunFailure
-
-    for invoice_id in result.invoice_ids:
-        invoice = db.session.get(Invoice, invoice_id)
-        try:
-            mail_document(invoice)
-        except Exception as error:
-            log.exception("mailing invoice %s failed", invoice.number)
-            result.failures.append(
-                RunFailure(
-                    invoice.customer_id, invoice.bill_to_name, f"mail {invoice.number}: {error}"
-                )
-            )
+        yield invoice_id, render_invoice_pdf(db.session.get(Invoice, invoice_id))
 
 
 def discard_draft(invoice_id: int) -> None:
-    """Delete a draft and release what it billed, so the next run bills it again."""
-    invoice = db.session.get(Invoice, invoice_id)
-    if invoice is None or invoice.status != "draft":
-        raise RuleViolation("only a draft can be discarded")
-    from plugins.invoicing.models import BilledCharge, BilledSubscription
+    """Delete a draft and release what it billed, so the next run bills it again (flushes).
 
-    db.session.execute(
-        BilledSubscription.__table__.delete().where(BilledSubscription.invoice_id == invoice_id)
-    )
-    db.session.execute(BilledCharge.__table__.delete().where(BilledCharge.invoice_id == invoice_id))
+    Refused when a later run already built on it (it settled a month this draft billed):
+    that later draft is discarded first, or the months would be credited without ever
+    having been billed.
+    """
+    invoice = db.session.get(Invoice, invoice_id)
+    if invoice is None or invoice.status != InvoiceState.DRAFT:
+        raise RuleViolation(_("Only a draft can be discarded."))
+    mine = db.session.execute(
+        select(BilledMonth.contract_id, BilledMonth.month, BilledMonth.revision).where(
+            BilledMonth.invoice_id == invoice_id
+        )
+    ).all()
+    for contract_id, month, revision in mine:
+        later = db.session.scalar(
+            select(BilledMonth.invoice_id).where(
+                BilledMonth.contract_id == contract_id,
+                BilledMonth.month == month,
+                BilledMonth.revision > revision,
+            )
+        )
+        if later is not None:
+            raise RuleViolation(
+                _("A later draft settles what this one bills; discard that one first.")
+            )
+    db.session.execute(delete(BilledMonth).where(BilledMonth.invoice_id == invoice_id))
+    released = db.session.execute(
+        select(BilledCharge.source, BilledCharge.reference).where(
+            BilledCharge.invoice_id == invoice_id
+        )
+    ).all()
+    db.session.execute(delete(BilledCharge).where(BilledCharge.invoice_id == invoice_id))
+    by_source: dict[str, list[str]] = {}
+    for source, reference in released:
+        by_source.setdefault(source, []).append(reference)
+    for source, references in by_source.items():
+        tell_source(source, tuple(references), None)
     # The audit trail records every column of a deleted row; load the deferred PDF column
     # now, as it cannot be loaded once the row is gone.
-    _ = invoice.pdf, list(invoice.lines)
+    invoice.pdf, list(invoice.lines)  # noqa: B018 - loads them for the audit trail
     db.session.delete(invoice)
     db.session.flush()

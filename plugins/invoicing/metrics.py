@@ -7,7 +7,8 @@ from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select
 
 from app.toolkit import MetricsRegistry, db, now
-from plugins.invoicing.models import RUN_ACTIVE, RUN_STATES, InvoiceRun
+from plugins.invoicing.models import InvoiceRun
+from plugins.invoicing.vocabulary import RUN_ACTIVE, RunState
 
 
 def _gauge(name: str, documentation: str, value: float | None = None, labels=()):
@@ -24,8 +25,8 @@ def invoice_run_metrics():
         ).all()
     )
     runs = _gauge("winet_invoicing_runs", "Invoice runs recorded, by status", labels=["status"])
-    for status in RUN_STATES:
-        runs.add_metric([status], by_status.get(status, 0))
+    for status in RunState:
+        runs.add_metric([status.value], by_status.get(status, 0))
     families = [runs]
     last = db.session.scalars(select(InvoiceRun).order_by(InvoiceRun.id.desc()).limit(1)).first()
     if last is None:
@@ -36,7 +37,7 @@ def invoice_run_metrics():
         "The latest invoice run: its period and status",
         labels=["period", "status"],
     )
-    info.add_metric([last.period, last.status], 1)
+    info.add_metric([last.period, str(last.status)], 1)
     invoices = _gauge(
         "winet_invoicing_last_run_invoices",
         "Invoices of the latest run: planned, created (drafts), issued",

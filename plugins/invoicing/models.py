@@ -1,7 +1,8 @@
 """Invoices, credit notes, their lines, the ledger of what was billed, payments, reminders.
 
-The ledger tables carry the unique constraints that make a run idempotent: a contract's
-advance or settlement of a month, and a charge (source, reference), can be billed once.
+The ledger tables carry the unique constraints that make a run idempotent: what a
+contract's month was billed at, revision by revision (`BilledMonth`), and a charge
+(source, reference) can each be written once.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sqlalchemy import (
     JSON,
     CheckConstraint,
     ForeignKey,
+    Index,
     LargeBinary,
     String,
     Text,
@@ -22,9 +24,16 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from app.toolkit import Customer, ExactDecimal, IdMixin, Percent, Site, TimestampMixin, db, utcnow
+from plugins.invoicing.vocabulary import (
+    RUN_ACTIVE,
+    InvoiceKind,
+    InvoiceState,
+    LineKind,
+    PaymentMethod,
+    RunKind,
+    RunState,
+)
 
-INVOICE_KINDS = ("invoice", "credit_note")
-INVOICE_STATES = ("draft", "issued", "paid", "credited")
 # Columns that may still change once a document is issued: its payment state and the
 # PDF, which is rendered right after the number is assigned.
 MUTABLE_AFTER_ISSUE = frozenset(
@@ -41,12 +50,9 @@ MUTABLE_AFTER_ISSUE = frozenset(
 )
 
 
-RUN_STATES = ("queued", "running", "finished", "failed")
-RUN_ACTIVE = ("queued", "running")
-
-
 class InvoiceRun(IdMixin, db.Model):
-    """One start of the monthly run, with what it did and who failed why.
+    """One start of the monthly run (or of issuing a period's drafts), with what it did
+    and who failed why.
 
     A run started from the pages or the API is queued and done by a background job, which
     keeps the counts up to date while it works (`updated_at` is its heartbeat). While it
@@ -55,10 +61,16 @@ class InvoiceRun(IdMixin, db.Model):
     """
 
     __tablename__ = "invoicing_run"
+    __table_args__ = (RunState.constraint("status"), RunKind.constraint("kind"))
 
     period: Mapped[str] = mapped_column(String(7), index=True)
+    kind: Mapped[RunKind] = mapped_column(
+        RunKind.column(10), default=RunKind.BILLING, server_default=RunKind.BILLING.value
+    )
     # Runs recorded before background runs existed all finished (or died): "finished".
-    status: Mapped[str] = mapped_column(String(10), default="queued", server_default="finished")
+    status: Mapped[RunState] = mapped_column(
+        RunState.column(10), default=RunState.QUEUED, server_default=RunState.FINISHED.value
+    )
     requested_at: Mapped[datetime | None]
     # When the work began (for a run still queued: when it was requested).
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -70,7 +82,11 @@ class InvoiceRun(IdMixin, db.Model):
     invoices_created: Mapped[int] = mapped_column(default=0)
     invoices_issued: Mapped[int] = mapped_column(default=0, server_default="0")
     conflicts: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Months this run made up for: the scheduler found them never run (server down).
+    catch_up: Mapped[bool] = mapped_column(default=False, server_default="0")
     failures: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # Issuing: the drafts it was asked to issue (ids), fixed when it is queued.
+    selection: Mapped[list[int] | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
     active_period: Mapped[str | None] = mapped_column(String(7), unique=True, index=True)
 
@@ -84,14 +100,16 @@ class Invoice(IdMixin, TimestampMixin, db.Model):
     __audited__ = True
     __audit_redact__ = frozenset({"pdf"})
     __table_args__ = (
-        CheckConstraint("kind in ('invoice', 'credit_note')", name="kind"),
-        CheckConstraint("status in ('draft', 'issued', 'paid', 'credited')", name="status"),
+        InvoiceKind.constraint("kind"),
+        InvoiceState.constraint("status"),
         CheckConstraint("(status = 'draft') = (number IS NULL)", name="number_when_issued"),
         UniqueConstraint("number_series", "number_year", "number_sequence"),
     )
 
-    kind: Mapped[str] = mapped_column(String(12), default="invoice")
-    status: Mapped[str] = mapped_column(String(12), default="draft", index=True)
+    kind: Mapped[InvoiceKind] = mapped_column(InvoiceKind.column(12), default=InvoiceKind.INVOICE)
+    status: Mapped[InvoiceState] = mapped_column(
+        InvoiceState.column(12), default=InvoiceState.DRAFT, index=True
+    )
     customer_id: Mapped[int] = mapped_column(ForeignKey("core_customer.id"), index=True)
     site_id: Mapped[int | None] = mapped_column(ForeignKey("core_site.id"), index=True)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("invoicing_run.id"))
@@ -149,11 +167,11 @@ class Invoice(IdMixin, TimestampMixin, db.Model):
 
     @property
     def is_credit_note(self) -> bool:
-        return self.kind == "credit_note"
+        return self.kind == InvoiceKind.CREDIT_NOTE
 
     @property
     def is_draft(self) -> bool:
-        return self.status == "draft"
+        return self.status == InvoiceState.DRAFT
 
     @property
     def open_amount(self) -> Decimal:
@@ -181,10 +199,11 @@ class Invoice(IdMixin, TimestampMixin, db.Model):
 class InvoiceLine(IdMixin, db.Model):
     __tablename__ = "invoicing_invoice_line"
     __audited__ = True
+    __table_args__ = (LineKind.constraint("kind"),)
 
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoicing_invoice.id"), index=True)
     position: Mapped[int]
-    kind: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[LineKind] = mapped_column(LineKind.column(16))
     site_id: Mapped[int | None]  # no FK: a line outlives changes to the site
     site_name: Mapped[str | None] = mapped_column(String(70))
     contract_id: Mapped[int | None] = mapped_column(index=True)
@@ -207,24 +226,37 @@ class InvoiceLine(IdMixin, db.Model):
     invoice: Mapped[Invoice] = relationship(back_populates="lines")
 
 
-class BilledSubscription(IdMixin, db.Model):
-    """Ledger: a contract's advance or settlement of one month is on an invoice (once)."""
+class BilledMonth(IdMixin, db.Model):
+    """Ledger: what one contract's month is billed at, one row per revision.
 
-    __tablename__ = "invoicing_billed_subscription"
+    Revision 0 bills the month the first time: in advance while it is not over, or its
+    real days when it already is (a month a skipped run left out). A later revision
+    settles it: it credits what the previous one billed and bills the days really in
+    force. A revision written after the month is over is `final`: that month is never
+    billed again, by any run. The unique key (contract, month, revision) is what keeps two
+    runs, in any order and at the same time, from billing a month twice.
+    """
+
+    __tablename__ = "invoicing_billed_month"
     __table_args__ = (
-        UniqueConstraint("contract_id", "period", "kind"),
-        CheckConstraint("kind in ('advance', 'settlement')", name="kind"),
+        UniqueConstraint("contract_id", "month", "revision"),
+        # What a run reads: how far each contract is settled for good.
+        Index("ix_invoicing_billed_month_final", "final", "contract_id", "month"),
     )
 
     contract_id: Mapped[int]
-    period: Mapped[str] = mapped_column(String(7), index=True)
-    kind: Mapped[str] = mapped_column(String(12))
+    month: Mapped[str] = mapped_column(String(7), index=True)
+    revision: Mapped[int]
+    final: Mapped[bool]
     customer_id: Mapped[int]
     site_id: Mapped[int]
-    # NULL when nothing was to be paid (a free tier): billed, but no invoice was needed.
+    # NULL when nothing was to be paid (a free tier, an unchanged month): billed, but no
+    # invoice was needed.
     invoice_id: Mapped[int | None] = mapped_column(
         ForeignKey("invoicing_invoice.id", ondelete="CASCADE"), index=True
     )
+    run_id: Mapped[int | None]
+    # The priced segments the month is billed at after this revision (PricedSegment).
     segments: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -260,12 +292,13 @@ class Payment(IdMixin, db.Model):
         # A Stripe session (or a bank reference) pays once, however often it is reported.
         UniqueConstraint("method", "external_reference"),
         CheckConstraint("amount > 0", name="positive"),
+        PaymentMethod.constraint("method"),
     )
 
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoicing_invoice.id"), index=True)
     amount: Mapped[Decimal]
     received_on: Mapped[date]
-    method: Mapped[str] = mapped_column(String(12))  # bank, stripe
+    method: Mapped[PaymentMethod] = mapped_column(PaymentMethod.column(12))
     external_reference: Mapped[str | None] = mapped_column(String(120))
     note: Mapped[str] = mapped_column(String(200), default="")
     recorded_by: Mapped[str] = mapped_column(String(120), default="system")
@@ -327,7 +360,7 @@ def _guard_issued(session, flush_context, instances) -> None:
     for obj in list(session.dirty) + list(session.deleted):
         if isinstance(obj, Invoice):
             status = _committed_status(obj)
-            if status in (None, "draft"):
+            if status in (None, InvoiceState.DRAFT):
                 continue
             if obj in session.deleted:
                 raise ImmutableInvoice(f"invoice {obj.number} is issued and cannot be deleted")
@@ -347,7 +380,10 @@ def _guard_issued(session, flush_context, instances) -> None:
             invoice = obj.invoice
             if invoice is None and obj.invoice_id is not None:
                 invoice = session.get(Invoice, obj.invoice_id)
-            if invoice is not None and _committed_status(invoice) not in (None, "draft"):
+            if invoice is not None and _committed_status(invoice) not in (
+                None,
+                InvoiceState.DRAFT,
+            ):
                 raise ImmutableInvoice(f"the lines of invoice {invoice.number} cannot change")
 
 

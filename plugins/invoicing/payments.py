@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 
 from app.toolkit import RuleViolation, db, now, require_cents
 from plugins.invoicing.models import Invoice, Payment
+from plugins.invoicing.vocabulary import InvoiceState
 
 
 def locked_invoice(invoice_id: int) -> Invoice:
@@ -26,17 +27,17 @@ def locked_invoice(invoice_id: int) -> Invoice:
 
 def settle_status(invoice: Invoice) -> None:
     """Paid when nothing is open; credited when credit notes cleared it without payment."""
-    if invoice.status == "draft" or invoice.is_credit_note:
+    if invoice.status == InvoiceState.DRAFT or invoice.is_credit_note:
         return
     if invoice.open_amount > 0:
-        invoice.status = "issued"
+        invoice.status = InvoiceState.ISSUED
         invoice.paid_at = None
     elif invoice.amount_paid > 0:
-        if invoice.status != "paid":
-            invoice.status = "paid"
+        if invoice.status != InvoiceState.PAID:
+            invoice.status = InvoiceState.PAID
             invoice.paid_at = now()
     else:
-        invoice.status = "credited"
+        invoice.status = InvoiceState.CREDITED
 
 
 def record_payment(
@@ -59,7 +60,7 @@ def record_payment(
     if amount <= 0:
         raise RuleViolation("a payment must be a positive amount", "amount")
     invoice = locked_invoice(invoice_id)
-    if invoice.status == "draft" or invoice.is_credit_note:
+    if invoice.status == InvoiceState.DRAFT or invoice.is_credit_note:
         raise RuleViolation("payments are recorded against issued invoices only")
     payment = Payment(
         invoice_id=invoice.id,

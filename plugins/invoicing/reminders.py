@@ -10,10 +10,11 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app.toolkit import acting_as, db, now, today
+from app.toolkit import db, now, today
 from plugins.invoicing.mailing import mail_reminder
 from plugins.invoicing.models import Invoice, Reminder
 from plugins.invoicing.sources import tariff_on
+from plugins.invoicing.vocabulary import InvoiceKind, InvoiceState
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +59,8 @@ def due_reminders(day: date | None = None) -> list[DueReminder]:
     overdue = db.session.scalars(
         select(Invoice)
         .where(
-            Invoice.kind == "invoice",
-            Invoice.status == "issued",
+            Invoice.kind == InvoiceKind.INVOICE,
+            Invoice.status == InvoiceState.ISSUED,
             Invoice.due_date < day,
         )
         .order_by(Invoice.due_date, Invoice.id)
@@ -75,34 +76,25 @@ def due_reminders(day: date | None = None) -> list[DueReminder]:
     return found
 
 
-def send_reminders(day: date | None = None, *, actor: str = "system") -> list[Reminder]:
-    """Record and e-mail each due reminder, one transaction each; never twice per level."""
-    day = day or today()
-    sent = []
-    with acting_as(actor):
-        for due in due_reminders(day):
-            invoice = due.invoice
-            reminder = Reminder(
-                invoice_id=invoice.id,
-                level=due.level.level,
-                fee=due.level.fee,
-                open_amount=invoice.open_amount,
-                sent_on=day,
-                sent_to=invoice.bill_to_email,
-                created_at=now(),
-            )
-            try:
-                db.session.add(reminder)
-                invoice.reminder_level = due.level.level
-                db.session.flush()
-                mail_reminder(invoice, due.level.level, due.level.fee, invoice.open_amount)
-                db.session.commit()
-            except IntegrityError:
-                db.session.rollback()  # another run sent this level meanwhile
-                continue
-            except Exception:
-                db.session.rollback()  # mail failed: nothing recorded, the next run retries
-                log.exception("reminder for invoice %s failed", invoice.id)
-                continue
-            sent.append(reminder)
-    return sent
+def remind(due: DueReminder, day: date) -> Reminder | None:
+    """Record the reminder and queue its e-mail (flushes); None when this level was sent
+    already (by a concurrent run: the unique key (invoice, level) refuses the second)."""
+    invoice = due.invoice
+    reminder = Reminder(
+        invoice_id=invoice.id,
+        level=due.level.level,
+        fee=due.level.fee,
+        open_amount=invoice.open_amount,
+        sent_on=day,
+        sent_to=invoice.bill_to_email,
+        created_at=now(),
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(reminder)
+    except IntegrityError:
+        return None
+    invoice.reminder_level = due.level.level
+    mail_reminder(invoice, due.level.level, due.level.fee, invoice.open_amount)
+    db.session.flush()
+    return reminder

@@ -1,42 +1,68 @@
-"""PDF rendering spread over worker processes (WeasyPrint is CPU-bound and single-threaded).
+"""PDF rendering spread over a long-lived pool of processes (WeasyPrint is CPU-bound and
+single-threaded), started once per application process and reused by every issuing.
 
 Workers only turn finished HTML into PDF bytes: they open no database connection, and
 their minimal Flask app exists only so the host's safe URL fetcher finds static files.
+Starting a pool costs about a second per process (each imports WeasyPrint and loads its
+fonts), which is why it is kept, not made anew for every batch.
 """
 
 from __future__ import annotations
 
+import atexit
 import multiprocessing
+import threading
 from collections.abc import Iterable, Iterator
 
+from flask import Flask, current_app
+
+from app.toolkit import render_pdf_html
+
 _worker_context = None
+_pool = None
+_pool_key: tuple[int, str] | None = None
+_pool_lock = threading.Lock()
 
 
 def _init_worker(static_folder: str) -> None:
     global _worker_context
-    from flask import Flask
-
     app = Flask("invoicing_pdf_worker", static_folder=static_folder)
     _worker_context = app.app_context()
     _worker_context.push()
 
 
 def _render(item: tuple[int, str]) -> tuple[int, bytes]:
-    from app.toolkit import render_pdf_html
-
     invoice_id, html = item
     return invoice_id, render_pdf_html(html)
 
 
-def render_many(pages: Iterable[tuple[int, str]], processes: int) -> Iterator[tuple[int, bytes]]:
-    """(invoice id, PDF bytes) for each (invoice id, HTML), rendered by `processes` workers."""
-    from flask import current_app
+def _shared_pool(processes: int, static_folder: str):
+    """The pool of this process, made on first use (again if the size was changed)."""
+    global _pool, _pool_key
+    with _pool_lock:
+        if _pool is None or _pool_key != (processes, static_folder):
+            if _pool is not None:
+                _pool.terminate()
+            context = multiprocessing.get_context("spawn")
+            _pool = context.Pool(processes, initializer=_init_worker, initargs=(static_folder,))
+            _pool_key = (processes, static_folder)
+        return _pool
 
+
+def close_pool() -> None:
+    global _pool, _pool_key
+    with _pool_lock:
+        if _pool is not None:
+            _pool.terminate()
+            _pool.join()
+        _pool, _pool_key = None, None
+
+
+atexit.register(close_pool)
+
+
+def render_many(pages: Iterable[tuple[int, str]], processes: int) -> Iterator[tuple[int, bytes]]:
+    """(invoice id, PDF bytes) for each (invoice id, HTML), rendered by the shared pool."""
     pages = list(pages)
-    context = multiprocessing.get_context("spawn")
-    with context.Pool(
-        processes, initializer=_init_worker, initargs=(current_app.static_folder,)
-    ) as pool:
-        yield from pool.imap_unordered(
-            _render, pages, chunksize=max(1, len(pages) // (processes * 4))
-        )
+    pool = _shared_pool(processes, current_app.static_folder)
+    yield from pool.imap_unordered(_render, pages, chunksize=max(1, len(pages) // (processes * 4)))

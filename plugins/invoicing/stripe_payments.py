@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from app.toolkit import RuleViolation, acting_as, db, now, today
 from plugins.invoicing.models import CheckoutSession, Invoice
 from plugins.invoicing.payments import record_payment
+from plugins.invoicing.vocabulary import InvoiceState, PaymentMethod
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +77,10 @@ def checkout_urls(invoice: Invoice) -> tuple[str, str]:
 def open_checkout(
     invoice: Invoice, success_url: str | None = None, cancel_url: str | None = None
 ) -> CheckoutSession:
-    """A Checkout session in CHF for the invoice's open amount (commits the record).
+    """A Checkout session in CHF for the invoice's open amount (flushes its record).
+
+    The one call to another system made before a commit: the customer needs the URL
+    now, and Stripe's idempotency key makes a repeated click open the same session.
 
     The return URLs default to the invoice's page (`checkout_urls`).
 
@@ -87,7 +91,7 @@ def open_checkout(
         default_success, default_cancel = checkout_urls(invoice)
         success_url = success_url or default_success
         cancel_url = cancel_url or default_cancel
-    if invoice.is_credit_note or invoice.status == "draft":
+    if invoice.is_credit_note or invoice.status == InvoiceState.DRAFT:
         raise RuleViolation(_("Only an issued invoice can be paid online."))
     amount = invoice.open_amount
     if amount <= 0:
@@ -139,11 +143,10 @@ def open_checkout(
             url=session.url,
             created_at=now(),
         )
-        db.session.add(record)
         try:
-            db.session.commit()
+            with db.session.begin_nested():
+                db.session.add(record)
         except IntegrityError:  # the same session recorded by a concurrent click
-            db.session.rollback()
             record = db.session.scalar(
                 select(CheckoutSession).where(CheckoutSession.session_id == session.id)
             )
@@ -173,7 +176,8 @@ def verify_event(payload: bytes, signature_header: str | None) -> stripe.Event:
 
 
 def handle_webhook(payload: bytes, signature_header: str | None) -> WebhookOutcome:
-    """Verify and apply one delivery; raises WebhookRefused for what must answer 400."""
+    """Verify and apply one delivery (flushes; the webhook endpoint commits); raises
+    WebhookRefused for what must answer 400."""
     event = verify_event(payload, signature_header)
     if event.type in QUIET_EVENTS:
         return WebhookOutcome("ignored")
@@ -194,18 +198,18 @@ def handle_webhook(payload: bytes, signature_header: str | None) -> WebhookOutco
     if amount <= 0:
         raise WebhookRefused("the session has no amount")
     try:
-        with acting_as("stripe:webhook"):
+        # A replayed event meets the unique (method, external reference) of its payment;
+        # the savepoint undoes only that attempt.
+        with acting_as("stripe:webhook"), db.session.begin_nested():
             record_payment(
                 record.invoice_id,
                 amount.quantize(Decimal("0.01")),
                 today(),
-                method="stripe",
+                method=PaymentMethod.STRIPE,
                 external_reference=record.session_id,
                 note=f"Stripe Checkout {session.get('payment_intent') or ''}".strip(),
                 actor="stripe:webhook",
             )
-            db.session.commit()
     except IntegrityError:
-        db.session.rollback()
         return WebhookOutcome("duplicate", record.invoice_id)
     return WebhookOutcome("paid", record.invoice_id)

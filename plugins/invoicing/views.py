@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
 
 from flask import (
     Blueprint,
@@ -17,8 +16,6 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -29,74 +26,45 @@ from app.toolkit import (
     csrf,
     current_actor,
     db,
+    form_input,
     get_visible_or_404,
     parse_money,
     public,
     requires,
-    scope_to_customer,
     today,
 )
+from plugins.invoicing import jobs
+from plugins.invoicing.access import visible_invoice, visible_invoices
 from plugins.invoicing.billing import Month
-from plugins.invoicing.models import INVOICE_STATES, Invoice, InvoiceRun, Payment
+from plugins.invoicing.credit_notes import create_credit_note, credited_so_far
+from plugins.invoicing.documents import render_invoice_pdf
+from plugins.invoicing.forms import PaymentForm, RunForm
+from plugins.invoicing.issuing import discard_draft
+from plugins.invoicing.models import Invoice, InvoiceRun, Payment
 from plugins.invoicing.paylinks import invoice_id_of
+from plugins.invoicing.payments import record_payment
+from plugins.invoicing.planning import check_period, plan_period
+from plugins.invoicing.reminders import due_reminders
+from plugins.invoicing.stripe_payments import (
+    OnlinePaymentUnavailable,
+    StripeNotConfigured,
+    WebhookRefused,
+    handle_webhook,
+    online_payment_offered,
+    open_checkout,
+)
+from plugins.invoicing.vocabulary import InvoiceKind, InvoiceState, RunKind
 
 bp = Blueprint("invoicing", __name__, url_prefix="/invoicing", template_folder="templates")
 PAGE_SIZE = 50
-
-STATUS_LABELS = {
-    "draft": _l("Draft"),
-    "issued": _l("Issued"),
-    "paid": _l("Paid"),
-    "credited": _l("Credited"),
-}
-RUN_STATUS_LABELS = {
-    "queued": _l("queued"),
-    "running": _l("running"),
-    "finished": _l("finished"),
-    "failed": _l("failed"),
-}
-LINE_KIND_LABELS = {
-    "advance": _l("Subscription in advance"),
-    "settlement": _l("Settlement of the previous month"),
-    "advance_credit": _l("Credit of the advance"),
-    "charge": _l("Service"),
-    "credit": _l("Credit"),
-}
-
-
-@bp.app_template_filter("invoicing_status")
-def status_label(status: str) -> str:
-    return str(STATUS_LABELS.get(status, status))
-
-
-@bp.app_template_filter("invoicing_run_status")
-def run_status_label(status: str) -> str:
-    return str(RUN_STATUS_LABELS.get(status, status))
-
-
-@bp.app_template_filter("invoicing_line_kind")
-def line_kind_label(kind: str) -> str:
-    return str(LINE_KIND_LABELS.get(kind, kind))
 
 
 def _actor() -> str:
     return current_actor()[1]
 
 
-def _visible_invoice(invoice_id: int) -> Invoice:
-    """An invoice the current user may see: customers only their own, never drafts."""
-    invoice = get_visible_or_404(Invoice, invoice_id)
-    if invoice.status == "draft" and current_user.role == "customer":
-        abort(404)
-    return invoice
-
-
 def _filtered_invoices(args) -> tuple:
-    statement = scope_to_customer(
-        select(Invoice).options(selectinload(Invoice.customer)), Invoice.customer_id
-    )
-    if current_user.role == "customer":
-        statement = statement.where(Invoice.status != "draft")
+    statement = visible_invoices(select(Invoice).options(selectinload(Invoice.customer)))
     filters = {
         "period": (args.get("period") or "").strip()[:7],
         "customer": (args.get("customer") or "").strip()[:100],
@@ -115,11 +83,11 @@ def _filtered_invoices(args) -> tuple:
                 )
             )
         )
-    if filters["status"] in INVOICE_STATES:
+    if filters["status"] in InvoiceState.codes():
         statement = statement.where(Invoice.status == filters["status"])
-    elif not filters["status"] and current_user.role != "customer":
-        statement = statement.where(Invoice.status != "draft")
-    if filters["kind"] in ("invoice", "credit_note"):
+    elif not filters["status"]:
+        statement = statement.where(Invoice.status != InvoiceState.DRAFT)
+    if filters["kind"] in InvoiceKind.codes():
         statement = statement.where(Invoice.kind == filters["kind"])
     return statement, filters
 
@@ -138,7 +106,7 @@ def index():
         "invoicing/index.html",
         invoices=rows[:PAGE_SIZE],
         filters=filters,
-        states=INVOICE_STATES,
+        states=list(InvoiceState),
         page=page,
         has_next=len(rows) > PAGE_SIZE,
     )
@@ -155,7 +123,7 @@ def export_csv():
     invoices = db.session.scalars(
         select(Invoice)
         .options(selectinload(Invoice.customer))
-        .where(Invoice.period == period, Invoice.status != "draft")
+        .where(Invoice.period == period, Invoice.status != InvoiceState.DRAFT)
         .order_by(Invoice.number)
     ).all()
     buffer = io.StringIO()
@@ -218,67 +186,76 @@ def _default_period() -> str:
 @bp.get("/run")
 @requires("invoicing.run")
 def run_page():
-    from plugins.invoicing.run import plan_period
-
-    period = (request.args.get("period") or _default_period()).strip()
+    period = (request.args.get("period") or _default_period()).strip()[:7]
     preview = None
     error = None
     try:
-        month = Month.parse(period)
+        month = check_period(period)
         if request.args.get("preview"):
             preview = plan_period(month)
-    except ValueError as exc:
+    except RuleViolation as exc:
         error = str(exc)
     runs = db.session.scalars(select(InvoiceRun).order_by(InvoiceRun.id.desc()).limit(10)).all()
-    drafts = db.session.scalar(select(func.count()).where(Invoice.status == "draft"))
+    drafts = db.session.scalar(select(func.count()).where(Invoice.status == InvoiceState.DRAFT))
     return render_template(
         "invoicing/run.html", period=period, preview=preview, error=error, runs=runs, drafts=drafts
     )
 
 
+def _busy(busy: jobs.RunInProgress):
+    flash(
+        _(
+            "A run of %(period)s is already %(status)s (started by %(actor)s); "
+            "no second run was started. Its progress is shown here.",
+            period=busy.run.period,
+            status=busy.run.status.label,
+            actor=busy.run.actor,
+        ),
+        "warning",
+    )
+    return redirect(url_for("invoicing.run_status", run_id=busy.run.id))
+
+
 @bp.post("/run")
 @requires("invoicing.run")
 def run_start():
-    from plugins.invoicing.run import RunInProgress, start_run
-
-    period = (request.form.get("period") or "").strip()
     try:
-        Month.parse(period)
-    except ValueError as error:
+        form = form_input(RunForm)
+        run = jobs.start_run(form.period, issue=form.issue, actor=_actor())
+    except RuleViolation as error:
+        db.session.rollback()
         flash(str(error), "error")
         return redirect(url_for("invoicing.run_page"))
-    try:
-        run = start_run(period, issue=bool(request.form.get("issue")), actor=_actor())
-    except RunInProgress as busy:
-        flash(
-            _(
-                "A run of %(period)s is already %(status)s (started by %(actor)s); "
-                "no second run was started. Its progress is shown here.",
-                period=period,
-                status=run_status_label(busy.run.status),
-                actor=busy.run.actor,
-            ),
-            "warning",
-        )
-        return redirect(url_for("invoicing.run_status", run_id=busy.run.id))
-    flash(_("Run %(period)s started; this page shows its progress.", period=period), "success")
+    except jobs.RunInProgress as busy:
+        return _busy(busy)
+    flash(_("Run %(period)s started; this page shows its progress.", period=run.period), "success")
     return redirect(url_for("invoicing.run_status", run_id=run.id))
 
 
 @bp.get("/runs/<int:run_id>")
 @requires("invoicing.run")
 def run_status(run_id: int):
-    run = db.session.get(InvoiceRun, run_id)
-    if run is None:
-        abort(404)
-    return render_template("invoicing/run_status.html", run=run)
+    run = db.session.get(InvoiceRun, run_id) or abort(404)
+    return render_template("invoicing/run_status.html", run=run, pdfs_rendered=_pdfs_rendered(run))
+
+
+def _pdfs_rendered(run: InvoiceRun) -> int | None:
+    """How many of the documents the run issued have their PDF stored so far."""
+    if not run.issue:
+        return None
+    ids = select(Invoice.id).where(Invoice.run_id == run.id)
+    if run.kind == RunKind.ISSUING:
+        ids = run.selection or []
+    return db.session.scalar(
+        select(func.count()).where(Invoice.id.in_(ids), Invoice.pdf_rendered_at.is_not(None))
+    )
 
 
 @bp.get("/drafts")
 @requires("invoicing.run")
 def drafts():
-    statement = select(Invoice).where(Invoice.status == "draft").order_by(Invoice.id)
-    period = (request.args.get("period") or "").strip()
+    statement = select(Invoice).where(Invoice.status == InvoiceState.DRAFT).order_by(Invoice.id)
+    period = (request.args.get("period") or "").strip()[:7]
     if period:
         statement = statement.where(Invoice.period == period)
     invoices = db.session.scalars(statement.options(selectinload(Invoice.customer))).all()
@@ -288,26 +265,32 @@ def drafts():
 @bp.post("/drafts/issue")
 @requires("invoicing.run")
 def issue_drafts():
-    from plugins.invoicing.issuing import draft_ids, issue_invoices
-
     ids = [int(value) for value in request.form.getlist("invoice_id") if value.isdigit()]
-    if not ids:
-        ids = draft_ids((request.form.get("period") or "").strip() or None)
-    result = issue_invoices(ids, actor=_actor())
-    flash(_("%(count)d invoice(s) issued.", count=len(result.numbers)), "success")
-    for failure in result.failures:
-        flash(failure.reason, "error")
-    return redirect(url_for("invoicing.index"))
+    period = (request.form.get("period") or "").strip()[:7]
+    if not period and ids:
+        first = db.session.get(Invoice, ids[0])
+        period = first.period if first is not None else ""
+    try:
+        record = jobs.start_issuing(period or _default_period(), ids or None, actor=_actor())
+    except ValueError as error:
+        flash(str(error), "error")
+        return redirect(url_for("invoicing.drafts"))
+    except jobs.RunInProgress as busy:
+        return _busy(busy)
+    flash(
+        _("Issuing %(count)d draft(s); this page shows the progress.", count=len(record.selection)),
+        "success",
+    )
+    return redirect(url_for("invoicing.run_status", run_id=record.id))
 
 
 @bp.post("/invoices/<int:invoice_id>/issue")
 @requires("invoicing.run")
 def issue_one(invoice_id: int):
-    from plugins.invoicing.issuing import issue_invoices
-
-    result = issue_invoices([invoice_id], actor=_actor())
-    if result.numbers:
-        flash(_("Invoice %(number)s issued.", number=result.numbers[0]), "success")
+    visible_invoice(invoice_id)
+    result = jobs.issue_invoices([invoice_id], actor=_actor())
+    if result.issued_numbers:
+        flash(_("Invoice %(number)s issued.", number=result.issued_numbers[0]), "success")
     for failure in result.failures:
         flash(failure.reason, "error")
     return redirect(url_for("invoicing.detail", invoice_id=invoice_id))
@@ -316,8 +299,7 @@ def issue_one(invoice_id: int):
 @bp.post("/invoices/<int:invoice_id>/discard")
 @requires("invoicing.run")
 def discard(invoice_id: int):
-    from plugins.invoicing.issuing import discard_draft
-
+    visible_invoice(invoice_id)
     committed_or_flash(
         lambda: discard_draft(invoice_id),
         _("Draft discarded; the next run bills its items again."),
@@ -331,12 +313,10 @@ def discard(invoice_id: int):
 @bp.get("/invoices/<int:invoice_id>")
 @requires("invoicing.read")
 def detail(invoice_id: int):
-    invoice = _visible_invoice(invoice_id)
+    invoice = visible_invoice(invoice_id)
     credit_notes = db.session.scalars(
         select(Invoice).where(Invoice.credited_invoice_id == invoice.id).order_by(Invoice.id)
     ).all()
-    from plugins.invoicing.stripe_payments import online_payment_offered
-
     return render_template(
         "invoicing/detail.html",
         invoice=invoice,
@@ -349,12 +329,10 @@ def detail(invoice_id: int):
 @bp.get("/invoices/<int:invoice_id>/pdf")
 @requires("invoicing.read")
 def pdf(invoice_id: int):
-    return _pdf_response(_visible_invoice(invoice_id))
+    return _pdf_response(visible_invoice(invoice_id))
 
 
 def _pdf_response(invoice: Invoice) -> Response:
-    from plugins.invoicing.documents import render_invoice_pdf
-
     content = invoice.pdf
     if content is None:
         # A draft's preview, or an issued document whose PDF is still being rendered.
@@ -369,11 +347,11 @@ def _pdf_response(invoice: Invoice) -> Response:
 
 def _start_checkout(invoice: Invoice):
     """A redirect to Stripe Checkout, or None with the reason flashed."""
-    from plugins.invoicing.stripe_payments import OnlinePaymentUnavailable, open_checkout
-
     try:
         session = open_checkout(invoice)
+        db.session.commit()
     except RuleViolation as error:
+        db.session.rollback()
         flash(str(error), "error")
         return None
     except OnlinePaymentUnavailable:
@@ -390,14 +368,14 @@ def _start_checkout(invoice: Invoice):
 @bp.post("/invoices/<int:invoice_id>/pay")
 @requires("invoicing.pay")
 def pay(invoice_id: int):
-    invoice = _visible_invoice(invoice_id)
+    invoice = visible_invoice(invoice_id)
     return _start_checkout(invoice) or redirect(url_for("invoicing.detail", invoice_id=invoice.id))
 
 
 def _pay_link_invoice(token: str) -> Invoice:
     invoice_id = invoice_id_of(token)
     invoice = db.session.get(Invoice, invoice_id) if invoice_id else None
-    if invoice is None or invoice.status == "draft" or invoice.is_credit_note:
+    if invoice is None or invoice.status == InvoiceState.DRAFT or invoice.is_credit_note:
         abort(404)
     return invoice
 
@@ -410,8 +388,6 @@ def pay_link(token: str):
         response = _start_checkout(invoice)
         if response is not None:
             return response
-    from plugins.invoicing.stripe_payments import online_payment_offered
-
     return render_template(
         "invoicing/pay.html",
         invoice=invoice,
@@ -430,55 +406,54 @@ def pay_link_pdf(token: str):
 @bp.post("/invoices/<int:invoice_id>/payments")
 @requires("invoicing.payments")
 def record_payment_view(invoice_id: int):
-    from plugins.invoicing.payments import record_payment
-
     invoice = get_visible_or_404(Invoice, invoice_id)
-    try:
-        amount = parse_money(request.form.get("amount", ""))
-        received_on = date.fromisoformat(request.form.get("received_on") or today().isoformat())
-        record_payment(
+
+    def book():
+        form = form_input(PaymentForm)
+        return record_payment(
             invoice.id,
-            amount,
-            received_on,
-            method="bank",
-            note=request.form.get("note", ""),
+            form.amount,
+            form.received_on or today(),
+            note=form.note,
             actor=_actor(),
         )
-        db.session.commit()
-        flash(_("Payment recorded."), "success")
-    except (ValueError, RuleViolation) as error:
-        db.session.rollback()
-        flash(str(error), "error")
+
+    committed_or_flash(book, _("Payment recorded."))
     return redirect(url_for("invoicing.detail", invoice_id=invoice_id))
 
 
 @bp.route("/invoices/<int:invoice_id>/credit-note", methods=["GET", "POST"])
 @requires("invoicing.credit")
 def credit_note(invoice_id: int):
-    from plugins.invoicing.credit_notes import create_credit_note, credited_so_far
-    from plugins.invoicing.issuing import render_and_store
-
     invoice = get_visible_or_404(Invoice, invoice_id)
     if request.method == "POST":
-        try:
+
+        def credit():
             amounts = None
             if request.form.get("mode") == "partial":
                 amounts = {}
                 for line in invoice.lines:
                     raw = (request.form.get(f"line_{line.id}") or "").strip()
                     if raw:
-                        amounts[line.id] = parse_money(raw)
-            note = create_credit_note(
+                        try:
+                            amounts[line.id] = parse_money(raw)
+                        except ValueError as error:
+                            raise RuleViolation(
+                                _(
+                                    "Line %(position)d: %(error)s",
+                                    position=line.position,
+                                    error=error,
+                                )
+                            ) from error
+            return create_credit_note(
                 invoice.id, request.form.get("reason", ""), amounts, actor=_actor()
             )
-            note_id = note.id
-            db.session.commit()
-            render_and_store([note_id])
+
+        note = committed_or_flash(credit)
+        if note is not None:
+            jobs.render_and_mail([note.id])
             flash(_("Credit note %(number)s issued.", number=note.number), "success")
-            return redirect(url_for("invoicing.detail", invoice_id=note_id))
-        except (ValueError, RuleViolation) as error:
-            db.session.rollback()
-            flash(str(error), "error")
+            return redirect(url_for("invoicing.detail", invoice_id=note.id))
     return render_template(
         "invoicing/credit_note.html", invoice=invoice, credited=credited_so_far(invoice)
     )
@@ -490,8 +465,6 @@ def credit_note(invoice_id: int):
 @bp.get("/payments")
 @requires("invoicing.payments")
 def payments():
-    from plugins.invoicing.reminders import due_reminders
-
     recent = db.session.scalars(
         select(Payment)
         .options(selectinload(Payment.invoice))
@@ -500,7 +473,7 @@ def payments():
     ).all()
     open_invoices = db.session.scalars(
         select(Invoice)
-        .where(Invoice.kind == "invoice", Invoice.status == "issued")
+        .where(Invoice.kind == InvoiceKind.INVOICE, Invoice.status == InvoiceState.ISSUED)
         .order_by(Invoice.due_date, Invoice.id)
         .limit(200)
     ).all()
@@ -516,9 +489,7 @@ def payments():
 @bp.post("/reminders/send")
 @requires("invoicing.payments")
 def send_reminders_view():
-    from plugins.invoicing.reminders import send_reminders
-
-    sent = send_reminders(actor=_actor())
+    sent = jobs.send_reminders(actor=_actor())
     flash(_("%(count)d reminder(s) sent.", count=len(sent)), "success")
     return redirect(url_for("invoicing.payments"))
 
@@ -529,18 +500,14 @@ def send_reminders_view():
 @bp.post("/stripe/webhook")
 @public("Stripe webhook: every request is verified against Stripe's signature")
 def stripe_webhook():
-    from plugins.invoicing.stripe_payments import (
-        StripeNotConfigured,
-        WebhookRefused,
-        handle_webhook,
-    )
-
     try:
         outcome = handle_webhook(request.get_data(), request.headers.get("Stripe-Signature"))
+        db.session.commit()
     except WebhookRefused as error:
         db.session.rollback()
         return {"error": "refused", "message": str(error)}, 400
     except StripeNotConfigured as error:
+        db.session.rollback()
         return {"error": "not_configured", "message": str(error)}, 503
     return {"status": outcome.status}, 200
 

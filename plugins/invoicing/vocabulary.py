@@ -29,6 +29,11 @@ class RunState(Vocabulary):
 RUN_ACTIVE = (RunState.QUEUED, RunState.RUNNING)
 
 
+class RunKind(Vocabulary):
+    BILLING = "billing", _l("invoice run")
+    ISSUING = "issuing", _l("issuing")
+
+
 class LineKind(Vocabulary):
     """What an invoice line bills; the order here is the order within a site's section."""
 

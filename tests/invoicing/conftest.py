@@ -106,3 +106,26 @@ def charge_source(app):
     plugin_manager(app).register(Implementation(), name="test_charges")
     yield source
     plugin_manager(app).unregister(name="test_charges")
+
+
+@pytest.fixture
+def plan_together(monkeypatch):
+    """Make two runs in two threads both read what is billed before either writes: the
+    first load of each thread waits for the other's (a later reload, the per-customer
+    fallback after a conflict, does not)."""
+    import threading
+
+    from plugins.invoicing import jobs
+
+    real = jobs.load_period
+    barrier = threading.Barrier(2)
+    seen = threading.local()
+
+    def load_then_wait(*args, **kwargs):
+        inputs = real(*args, **kwargs)
+        if not getattr(seen, "done", False):
+            seen.done = True
+            barrier.wait(timeout=30)
+        return inputs
+
+    monkeypatch.setattr(jobs, "load_period", load_then_wait)

@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 
 from app.jobs import ONE_OFF_TASK, celery_of, enqueue_call
 from app.models import Tier, TierVersion
-from plugins.invoicing.models import BilledSubscription, Invoice, InvoiceLine, InvoiceRun
-from plugins.invoicing.run import RunInProgress, run_period, start_run
+from plugins.invoicing.jobs import RunInProgress, run_period, start_run
+from plugins.invoicing.models import BilledMonth, Invoice, InvoiceLine, InvoiceRun
 from tests.factories import login
 from tests.invoicing.conftest import RUN_DAY
 
@@ -268,11 +268,11 @@ def test_the_job_bills_the_same_invoices_as_the_synchronous_run(app, db, setup, 
 
     synchronous = run_period("2026-12")
     expected = invoice_summary(db)
-    ledger = db.session.scalar(select(func.count()).select_from(BilledSubscription))
+    ledger = db.session.scalar(select(func.count()).select_from(BilledMonth))
     assert len(synchronous.invoice_ids) == 3
     # Start over: the same data billed by the job instead.
     db.session.execute(InvoiceLine.__table__.delete())
-    db.session.execute(BilledSubscription.__table__.delete())
+    db.session.execute(BilledMonth.__table__.delete())
     db.session.execute(Invoice.__table__.delete())
     db.session.commit()
 
@@ -280,7 +280,7 @@ def test_the_job_bills_the_same_invoices_as_the_synchronous_run(app, db, setup, 
 
     assert run.status == "finished" and run.invoices_created == 3
     assert invoice_summary(db) == expected
-    assert db.session.scalar(select(func.count()).select_from(BilledSubscription)) == ledger
+    assert db.session.scalar(select(func.count()).select_from(BilledMonth)) == ledger
     assert {i.run_id for i in db.session.scalars(select(Invoice))} == {run.id}
 
 
@@ -308,15 +308,16 @@ def test_a_failing_customer_appears_in_the_runs_failures_with_its_reason(
 
 
 def test_the_run_keeps_its_counts_up_to_date_while_it_works(app, db, setup, monkeypatch):
-    from plugins.invoicing import run as run_module
+    from plugins.invoicing import jobs
 
     for _ in range(3):
         setup.site_with_contract("pro", date(2026, 12, 1))
-    monkeypatch.setattr(run_module, "PROGRESS_SECONDS", 0.0)
+    monkeypatch.setattr(jobs, "PROGRESS_SECONDS", 0.0)
+    monkeypatch.setitem(app.config, "INVOICING_BATCH_INVOICES", 1)
     seen = []
-    real_bill_plan = run_module.bill_plan
+    real_write = jobs.write_invoices
 
-    def bill_and_look(plan, period, run_id):
+    def bill_and_look(plans, *, run_id, **kwargs):
         # What another request (the run page) would read now, in a separate connection.
         with db.engine.connect() as connection:
             row = connection.execute(
@@ -325,9 +326,9 @@ def test_the_run_keeps_its_counts_up_to_date_while_it_works(app, db, setup, monk
                 ).where(InvoiceRun.id == run_id)
             ).one()
         seen.append(tuple(row))
-        return real_bill_plan(plan, period, run_id)
+        return real_write(plans, run_id=run_id, **kwargs)
 
-    monkeypatch.setattr(run_module, "bill_plan", bill_and_look)
+    monkeypatch.setattr(jobs, "write_invoices", bill_and_look)
 
     run = start_run("2026-12")
 
@@ -336,14 +337,14 @@ def test_the_run_keeps_its_counts_up_to_date_while_it_works(app, db, setup, monk
 
 
 def test_a_run_that_breaks_is_recorded_as_failed_with_the_error(app, db, setup, monkeypatch):
-    from plugins.invoicing import run as run_module
+    from plugins.invoicing import jobs
 
     setup.site_with_contract("pro", date(2026, 12, 1))
 
     def broken(*args, **kwargs):
         raise RuntimeError("the tier catalog is unreadable")
 
-    monkeypatch.setattr(run_module, "plan_period", broken)
+    monkeypatch.setattr(jobs, "load_period", broken)
 
     run = start_run("2026-12")
 
@@ -388,7 +389,7 @@ def test_only_marked_functions_can_be_enqueued(app):
     from app.plugins import PluginError
 
     with pytest.raises(PluginError, match="not a one-off job"):
-        enqueue_call("plugins.invoicing.run:run_period", "2026-12")
+        enqueue_call("plugins.invoicing.jobs:run_period", "2026-12")
 
 
 def test_in_process_scheduler_mode_runs_the_job_in_a_worker_thread(app, db, setup):

@@ -12,11 +12,12 @@ from plugins.invoicing.billing import (
     ADVANCE_CREDIT,
     CHARGE,
     SETTLEMENT,
+    BilledMonth,
     CatalogPrice,
     Month,
     advance_lines,
+    bill_contract,
     charge_lines,
-    plan_month,
     price_span,
     price_spans,
     settlement_lines,
@@ -218,15 +219,46 @@ def test_a_zero_rated_charge_keeps_its_reason():
     assert line.zero_rated_reason == "Fault of a Winet base-system service"
 
 
-def test_plan_month_combines_settlement_of_november_and_advance_of_december():
-    spans_dec = [span("premium", day(2026, 12, 1), day(2026, 12, 31))]
-    spans_nov = [
+DECEMBER_RUN_DAY = day(2026, 12, 1)
+
+
+def bill(
+    spans, billed=None, period=DECEMBER, first=Month(2026, 11), today=DECEMBER_RUN_DAY, vat=VAT
+):
+    return bill_contract(
+        1,
+        100,
+        10,
+        period=period,
+        first=first,
+        today=today,
+        spans=spans,
+        billed=billed or {},
+        prices=PRICES,
+        vat_table=vat,
+    )
+
+
+def billed_month(month, segments, revision=0, final=False):
+    return BilledMonth(month, revision, final, tuple(segments))
+
+
+def lines_of(months):
+    return [(m.month.label, m.revision, m.final, *amounts(m.lines)) for m in months]
+
+
+def test_the_december_run_settles_november_and_bills_december_in_advance():
+    spans = [
         span("pro", day(2026, 11, 1), day(2026, 11, 15)),
-        span("premium", day(2026, 11, 16), day(2026, 11, 30)),
+        span("premium", day(2026, 11, 16), day(2026, 12, 31)),
     ]
-    billed_nov = {1: price_spans([span("pro", day(2026, 11, 1), day(2026, 11, 30))], PRICES)}
-    (planned,) = plan_month(DECEMBER, spans_dec, spans_nov, billed_nov, PRICES, VAT)
-    assert amounts(planned.lines) == [
+    november = price_spans([span("pro", day(2026, 11, 1), day(2026, 11, 30))], PRICES)
+    planned = bill(spans, {Month(2026, 11): billed_month(Month(2026, 11), november)})
+    assert [(m.month.label, m.revision, m.final) for m in planned] == [
+        ("2026-11", 1, True),  # over: settled for good
+        ("2026-12", 0, False),  # billed in advance; settled when it is over
+    ]
+    assert amounts(planned[0].lines + planned[1].lines) == [
         (ADVANCE_CREDIT, D("-129.00")),
         (SETTLEMENT, D("64.50")),
         (SETTLEMENT, D("300.00")),
@@ -234,39 +266,141 @@ def test_plan_month_combines_settlement_of_november_and_advance_of_december():
     ]
 
 
-def test_plan_month_skips_what_the_ledger_says_is_billed():
-    spans_dec = [span("pro", day(2026, 12, 1), day(2026, 12, 31))]
-    spans_nov = [span("pro", day(2026, 11, 10), day(2026, 11, 30))]
-    assert (
-        plan_month(
-            DECEMBER, spans_dec, spans_nov, {}, PRICES, VAT, skip_advance={1}, skip_settlement={1}
-        )
-        == []
-    )
-    (only_settlement,) = plan_month(
-        DECEMBER, spans_dec, spans_nov, {}, PRICES, VAT, skip_advance={1}
-    )
-    assert amounts(only_settlement.lines) == [(SETTLEMENT, D("90.30"))]
+def test_what_the_ledger_holds_is_not_billed_again():
+    spans = [span("pro", day(2026, 11, 10), day(2026, 12, 31))]
+    settled = price_spans([span("pro", day(2026, 11, 10), day(2026, 11, 30))], PRICES)
+    december = price_spans([span("pro", day(2026, 12, 1), day(2026, 12, 31))], PRICES)
+    ledger = {
+        Month(2026, 11): billed_month(Month(2026, 11), settled, final=True),
+        Month(2026, 12): billed_month(Month(2026, 12), december),
+    }
+    assert bill(spans, ledger) == []
+    (only_november,) = bill(spans, {Month(2026, 12): ledger[Month(2026, 12)]})
+    assert only_november.month == Month(2026, 11)
+    assert amounts(only_november.lines) == [(SETTLEMENT, D("90.30"))]
 
 
-def test_plan_month_credits_an_advance_of_a_contract_that_ended_before_the_month():
-    billed_nov = {1: price_spans([span("pro", day(2026, 11, 1), day(2026, 11, 30))], PRICES)}
-    spans_nov = [span("pro", day(2026, 11, 1), day(2026, 11, 10))]
-    (planned,) = plan_month(DECEMBER, [], spans_nov, billed_nov, PRICES, VAT)
-    assert planned.advance is None
+def test_an_unchanged_month_is_closed_without_a_line():
+    spans = [span("pro", day(2026, 11, 1), day(2026, 11, 30))]
+    november = price_spans(spans, PRICES)
+    (closed,) = bill(spans, {Month(2026, 11): billed_month(Month(2026, 11), november)})
+    assert (closed.revision, closed.final, closed.lines) == (1, True, ())
+
+
+def test_the_advance_of_a_contract_ended_early_in_the_month_is_credited():
+    november = price_spans([span("pro", day(2026, 11, 1), day(2026, 11, 30))], PRICES)
+    spans = [span("pro", day(2026, 11, 1), day(2026, 11, 10))]
+    (planned,) = bill(spans, {Month(2026, 11): billed_month(Month(2026, 11), november)})
     assert amounts(planned.lines) == [(ADVANCE_CREDIT, D("-129.00")), (SETTLEMENT, D("43.00"))]
+
+
+def test_every_month_a_skipped_run_left_out_is_billed_with_its_real_days():
+    # Billed up to January in advance (with a mid-January upgrade known only later); the
+    # run of 1 February never happened; the March run settles January and bills February.
+    spans = [
+        span("pro", day(2027, 1, 1), day(2027, 1, 19)),
+        span("premium", day(2027, 1, 20), day(2027, 3, 31)),
+    ]
+    january = price_spans([span("pro", day(2027, 1, 1), day(2027, 1, 31))], PRICES)
+    planned = bill(
+        spans,
+        {Month(2027, 1): billed_month(Month(2027, 1), january)},
+        period=Month(2027, 3),
+        first=Month(2026, 12),
+        today=day(2027, 3, 1),
+    )
+    assert lines_of(planned) == [
+        # January: 12 days moved from pro to premium (600 x 12/31 = 232.26).
+        (
+            "2027-01",
+            1,
+            True,
+            (ADVANCE_CREDIT, D("-129.00")),
+            (SETTLEMENT, D("79.06")),
+            (SETTLEMENT, D("232.26")),
+        ),
+        ("2027-02", 0, True, (SETTLEMENT, D("600.00"))),  # never billed: in full, final
+        ("2027-03", 0, False, (ADVANCE, D("600.00"))),
+    ]
+
+
+def test_a_run_for_an_earlier_month_after_a_later_one_bills_only_what_is_missing():
+    spans = [span("pro", day(2027, 1, 1), day(2027, 3, 31))]
+    months = {
+        m: billed_month(m, price_spans([span("pro", m.first_day, m.last_day)], PRICES), 0, final)
+        for m, final in ((Month(2027, 1), True), (Month(2027, 2), True), (Month(2027, 3), False))
+    }
+    # After the March run (which settled February), the February run finds nothing.
+    assert bill(spans, months, period=Month(2027, 2), today=day(2027, 3, 1)) == []
+
+
+def test_a_month_not_over_is_billed_in_advance_and_left_open_even_before_the_period():
+    # The January run made on 20 December: December is not over, so it is not settled yet.
+    spans = [span("pro", day(2026, 12, 1), day(2027, 1, 31))]
+    december = price_spans([span("pro", day(2026, 12, 1), day(2026, 12, 31))], PRICES)
+    planned = bill(
+        spans,
+        {Month(2026, 12): billed_month(Month(2026, 12), december)},
+        period=Month(2027, 1),
+        today=day(2026, 12, 20),
+    )
+    assert lines_of(planned) == [("2027-01", 0, False, (ADVANCE, D("129.00")))]
 
 
 def test_the_january_run_bills_december_settlement_and_january_at_their_own_rates():
     # A rate change on 1 January (as in 2024) applies to January's advance only.
     table = [*VAT, (day(2027, 1, 1), D("8.5"))]
-    spans_jan = [span("pro", day(2027, 1, 1), day(2027, 1, 31))]
-    spans_dec = [span("pro", day(2026, 12, 5), day(2026, 12, 31))]
-    (planned,) = plan_month(Month(2027, 1), spans_jan, spans_dec, {}, PRICES, table)
-    assert [(line.kind, line.vat_rate) for line in planned.lines] == [
+    spans = [span("pro", day(2026, 12, 5), day(2027, 1, 31))]
+    planned = bill(
+        spans, period=Month(2027, 1), first=Month(2026, 12), today=day(2027, 1, 1), vat=table
+    )
+    assert [(line.kind, line.vat_rate) for m in planned for line in m.lines] == [
         (SETTLEMENT, D("8.1")),
         (ADVANCE, D("8.5")),
     ]
+
+
+def test_a_charge_spanning_a_rate_change_is_split_by_the_minutes_of_each_day():
+    # 60 min on 31.12.2023 (7.7 %) and 30 min on 01.01.2024 (8.1 %): 1.5 h at 160.00 =
+    # 240.00, two thirds (160.00) on the old rate and one third (80.00) on the new.
+    work = BillableCharge(
+        "servicedesk",
+        "ticket:7:time",
+        100,
+        10,
+        day(2024, 1, 1),
+        "T-000007 Servicezeit 90 Min.",
+        D("1.500"),
+        "h",
+        D("160.00"),
+        D("240.00"),
+        service_days=((day(2023, 12, 31), 60), (day(2024, 1, 1), 30)),
+    )
+    lines = charge_lines([work], VAT)
+    assert [(line.vat_rate, line.service_start, line.quantity, line.amount) for line in lines] == [
+        (D("7.7"), day(2023, 12, 31), D("1.000"), D("160.00")),
+        (D("8.1"), day(2024, 1, 1), D("0.500"), D("80.00")),
+    ]
+
+
+def test_the_split_of_a_charge_keeps_its_amount_to_the_rappen():
+    # 100.01 over three equal days on two rates: 66.67 + 33.34 (the last takes the rest).
+    odd = BillableCharge(
+        "servicedesk",
+        "ticket:8:time",
+        100,
+        10,
+        day(2024, 1, 2),
+        "T-000008",
+        D("1.000"),
+        "h",
+        D("100.01"),
+        D("100.01"),
+        service_days=((day(2023, 12, 30), 1), (day(2023, 12, 31), 1), (day(2024, 1, 2), 1)),
+    )
+    lines = charge_lines([odd], VAT)
+    assert [line.amount for line in lines] == [D("66.67"), D("33.34")]
+    assert sum(line.amount for line in lines) == D("100.01")
 
 
 def test_an_agreed_discount_is_a_line_per_kind_under_the_list_price():

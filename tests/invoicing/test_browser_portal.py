@@ -9,8 +9,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from plugins.invoicing.issuing import issue_invoices
-from plugins.invoicing.run import run_period
+from plugins.invoicing.jobs import issue_invoices, run_period
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser

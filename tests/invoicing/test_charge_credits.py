@@ -13,8 +13,9 @@ from sqlalchemy import select
 
 from app.hooks import BillableCharge
 from plugins.invoicing.credit_notes import create_credit_note
+from plugins.invoicing.jobs import run_period
 from plugins.invoicing.models import BilledCharge, Invoice
-from plugins.invoicing.run import plan_period, run_period
+from plugins.invoicing.planning import plan_period
 
 D = Decimal
 JANUARY_RUN = datetime(2027, 1, 1, 6, 0, tzinfo=UTC)
@@ -186,10 +187,8 @@ def test_a_credit_finance_already_gave_by_hand_is_reported_not_credited_twice(
 
 
 @pytest.mark.postgres_only
-def test_two_runs_at_once_issue_one_credit_note(app, db, basic_site, charge_source, monkeypatch):
+def test_two_runs_at_once_issue_one_credit_note(app, db, basic_site, charge_source, plan_together):
     import threading
-
-    from plugins.invoicing import run as run_module
 
     customer, site = basic_site
     charge_source.charges = [fee(customer, site)]
@@ -197,15 +196,6 @@ def test_two_runs_at_once_issue_one_credit_note(app, db, basic_site, charge_sour
     charge_source.charges.append(credit(customer, site))
     app.config["FROZEN_NOW"] = JANUARY_RUN
 
-    real_plan = run_module.plan_period
-    barrier = threading.Barrier(2)
-
-    def plan_then_wait(*args, **kwargs):
-        plan = real_plan(*args, **kwargs)
-        barrier.wait(timeout=30)  # both runs planned the credit note before either writes
-        return plan
-
-    monkeypatch.setattr(run_module, "plan_period", plan_then_wait)
     results, errors = [], []
 
     def run():
@@ -213,7 +203,7 @@ def test_two_runs_at_once_issue_one_credit_note(app, db, basic_site, charge_sour
             from app.database import db as thread_db
 
             try:
-                results.append(run_module.run_period("2027-01"))
+                results.append(run_period("2027-01"))
             except Exception as error:
                 errors.append(error)
             finally:

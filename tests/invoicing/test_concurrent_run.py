@@ -6,29 +6,19 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from plugins.invoicing.models import BilledSubscription, Invoice, InvoiceLine
+from plugins.invoicing.jobs import run_period
+from plugins.invoicing.models import BilledMonth, Invoice, InvoiceLine
 
 pytestmark = pytest.mark.postgres_only
 
 
-def test_two_runs_started_at_once_never_bill_a_contract_twice(app, db, setup, monkeypatch):
+def test_two_runs_started_at_once_never_bill_a_contract_twice(app, db, setup, plan_together):
     contracts = [setup.site_with_contract("pro", date(2026, 12, 1))[2] for _ in range(12)]
     consolidated = setup.customer(invoice_mode="consolidated")
     for _ in range(3):
         contracts.append(setup.contract(setup.site(consolidated), "premium", date(2026, 12, 1)))
     db.session.commit()
 
-    from plugins.invoicing import run as run_module
-
-    real_plan = run_module.plan_period
-    barrier = threading.Barrier(2)
-
-    def plan_then_wait(*args, **kwargs):
-        plan = real_plan(*args, **kwargs)
-        barrier.wait(timeout=30)  # both runs planned everything before either writes
-        return plan
-
-    monkeypatch.setattr(run_module, "plan_period", plan_then_wait)
     results, errors = [], []
 
     def run():
@@ -36,7 +26,7 @@ def test_two_runs_started_at_once_never_bill_a_contract_twice(app, db, setup, mo
             from app.database import db as thread_db
 
             try:
-                results.append(run_module.run_period("2026-12"))
+                results.append(run_period("2026-12"))
             except Exception as error:
                 errors.append(error)
             finally:
@@ -53,7 +43,7 @@ def test_two_runs_started_at_once_never_bill_a_contract_twice(app, db, setup, mo
     created = sum(len(result.invoice_ids) for result in results)
     conflicts = sum(result.conflicts for result in results)
     assert created == 13  # 12 per-site invoices + 1 consolidated
-    assert conflicts == 13  # the slower run found every group billed
+    assert conflicts == 13  # the slower run found every customer billed
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(Invoice)) == 13
     for contract in contracts:
@@ -65,4 +55,4 @@ def test_two_runs_started_at_once_never_bill_a_contract_twice(app, db, setup, mo
             )
             == 1
         )
-    assert db.session.scalar(select(func.count()).select_from(BilledSubscription)) == 15  # advances
+    assert db.session.scalar(select(func.count()).select_from(BilledMonth)) == 15  # advances

@@ -8,11 +8,10 @@ from sqlalchemy import select
 
 from app.errors import RuleViolation
 from plugins.invoicing.credit_notes import create_credit_note
-from plugins.invoicing.issuing import issue_invoices, render_and_store
+from plugins.invoicing.jobs import issue_invoices, render_and_mail, run_period, send_reminders
 from plugins.invoicing.models import Invoice, Reminder
 from plugins.invoicing.payments import record_payment
-from plugins.invoicing.reminders import due_reminders, send_reminders
-from plugins.invoicing.run import run_period
+from plugins.invoicing.reminders import due_reminders
 
 D = Decimal
 
@@ -76,7 +75,7 @@ def test_credit_note_pdf_shows_number_reason_and_no_payment_part(db, invoice):
 
     note = create_credit_note(invoice.id, "Goodwill")
     db.session.commit()
-    render_and_store([note.id])
+    render_and_mail([note.id])
     db.session.refresh(note)
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(note.pdf)).pages)
     assert "Gutschrift GS-2026-000001" in text

@@ -14,9 +14,9 @@ from app.errors import RuleViolation
 from app.history import billed_through, earliest_change_day
 from app.tariffs import set_tariff
 from app.vat_rates import add_vat_rate
-from plugins.invoicing.issuing import discard_draft, issue_invoices
+from plugins.invoicing.issuing import discard_draft
+from plugins.invoicing.jobs import issue_invoices, run_period
 from plugins.invoicing.models import Invoice
-from plugins.invoicing.run import run_period
 from tests.core.isolated import isolated_client
 
 D = Decimal

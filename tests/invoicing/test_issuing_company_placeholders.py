@@ -10,9 +10,9 @@ from flask_babel import force_locale
 from app.company import update_company
 from app.errors import RuleViolation
 from app.schemas import CompanyIn
-from plugins.invoicing.issuing import issue_invoice, issue_invoices
+from plugins.invoicing.issuing import issue_invoice
+from plugins.invoicing.jobs import issue_invoices, run_period
 from plugins.invoicing.models import Invoice
-from plugins.invoicing.run import run_period
 
 REAL = {
     "legal_name": "Winet Voicetec Solutions AG",
@@ -59,21 +59,21 @@ def test_issuing_in_production_with_the_sample_iban_is_refused_naming_it(db, dra
 
 def test_every_placeholder_is_named(db, draft, production):
     result = issue_invoices([draft], processes=1)
-    assert result.numbers == []
+    assert result.issued_numbers == []
     (failure,) = result.failures
     for name in ("UID/MWST number", "QR-IBAN", "E-mail", "Phone", "Website", "Public base URL"):
         assert name in failure.reason
 
 
 def test_issuing_works_once_the_admin_sets_real_values(db, draft, production):
-    assert issue_invoices([draft], processes=1).numbers == []
+    assert issue_invoices([draft], processes=1).issued_numbers == []
     update_company(CompanyIn(**REAL))
     db.session.commit()
     result = issue_invoices([draft], processes=1)
     # The refused attempt took no number: the series stays gap-free.
-    assert result.numbers == ["2026-000001"] and result.failures == []
+    assert result.issued_numbers == ["2026-000001"] and result.failures == []
 
 
 def test_outside_production_placeholders_do_not_stop_issuing(app, db, draft):
     assert app.config["WINET_ENV"] != "production"
-    assert issue_invoices([draft], processes=1).numbers == ["2026-000001"]
+    assert issue_invoices([draft], processes=1).issued_numbers == ["2026-000001"]

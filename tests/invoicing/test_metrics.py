@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from plugins.invoicing.jobs import run_period
 from plugins.invoicing.models import InvoiceRun
-from plugins.invoicing.run import run_period
 from tests.core.test_metrics import scrape, value
 from tests.invoicing.conftest import RUN_DAY
 

@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import select
 
 from app.errors import RuleViolation
-from plugins.invoicing.issuing import issue_invoice, issue_invoices
+from plugins.invoicing.issuing import issue_invoice
+from plugins.invoicing.jobs import issue_invoices, run_period
 from plugins.invoicing.models import ImmutableInvoice, Invoice
 from plugins.invoicing.numbering import next_number
 from plugins.invoicing.qr_reference import parse_qr_reference
-from plugins.invoicing.run import run_period
 
 D = Decimal
 
@@ -29,7 +29,7 @@ def test_numbers_are_assigned_at_issue_in_sequence_per_year(app, db, setup):
 
     result = issue_invoices(ids, processes=1)
 
-    assert result.numbers == ["2026-000001", "2026-000002", "2026-000003"]
+    assert result.issued_numbers == ["2026-000001", "2026-000002", "2026-000003"]
     invoice = db.session.get(Invoice, ids[0])
     assert (invoice.issue_date, invoice.due_date) == (date(2026, 12, 1), date(2026, 12, 31))
     assert parse_qr_reference(invoice.qr_reference).sequence == 1

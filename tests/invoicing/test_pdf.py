@@ -7,10 +7,9 @@ from decimal import Decimal
 import pytest
 from pypdf import PdfReader
 
-from plugins.invoicing.issuing import issue_invoices
+from plugins.invoicing.jobs import issue_invoices, run_period
 from plugins.invoicing.models import Invoice
 from plugins.invoicing.qr_reference import format_qr_reference, qr_reference_for
-from plugins.invoicing.run import run_period
 
 
 def pdf_pages(content: bytes) -> list[str]:
@@ -35,9 +34,9 @@ def test_pdf_is_rendered_once_at_issue_and_stored(db, setup):
     assert invoice.pdf.startswith(b"%PDF")
     assert invoice.pdf_rendered_at is not None
     stored = invoice.pdf
-    from plugins.invoicing.issuing import render_and_store
+    from plugins.invoicing.jobs import render_and_mail
 
-    render_and_store([invoice.id])  # a second rendering never replaces the stored one
+    render_and_mail([invoice.id])  # a second rendering never replaces the stored one
     db.session.expire_all()
     assert db.session.get(Invoice, invoice.id).pdf == stored
 
@@ -120,7 +119,7 @@ def test_issuing_many_renders_their_pdfs_over_worker_processes(db, setup):
         setup.site_with_contract("pro", date(2026, 12, 1))
     ids = run_period("2026-12").invoice_ids
     result = issue_invoices(ids, processes=2)
-    assert len(result.numbers) == 3
+    assert len(result.issued_numbers) == 3
     for invoice_id in ids:
         invoice = db.session.get(Invoice, invoice_id)
         pages = pdf_pages(invoice.pdf)

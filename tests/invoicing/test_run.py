@@ -1,6 +1,6 @@
 """The monthly run against the database: grouping, settlement, charges, idempotence, failures."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -8,8 +8,10 @@ from sqlalchemy import func, select
 
 from app.hooks import BillableCharge
 from app.models import Tier, TierVersion
-from plugins.invoicing.models import BilledSubscription, Invoice, InvoiceLine, InvoiceRun
-from plugins.invoicing.run import plan_period, run_period
+from plugins.invoicing.jobs import run_period
+from plugins.invoicing.models import BilledMonth, Invoice, InvoiceLine, InvoiceRun
+from plugins.invoicing.planning import plan_period
+from tests.invoicing.conftest import RUN_DAY
 
 D = Decimal
 
@@ -75,12 +77,17 @@ def test_december_run_settles_a_start_on_10_november(app, db, setup):
     assert (invoice.payable, invoice.rounding_difference) == (D("237.05"), D("-0.01"))
 
 
+NOVEMBER_RUN_DAY = RUN_DAY - timedelta(days=30)  # 1 November 2026, 07:00 Zurich
+
+
 def test_upgrade_in_november_is_settled_after_the_november_advance(app, db, setup):
     app.config["INVOICING_FIRST_PERIOD"] = "2026-11"
     customer, site, contract = setup.site_with_contract("pro", date(2026, 10, 1))
+    app.config["FROZEN_NOW"] = NOVEMBER_RUN_DAY
     run_period("2026-11")  # pro billed in advance for November
     setup.change_tier(contract, "premium", date(2026, 11, 16))
 
+    app.config["FROZEN_NOW"] = RUN_DAY
     run_period("2026-12")
 
     december = [inv for inv in invoices(db) if inv.period == "2026-12"]
@@ -173,31 +180,33 @@ def test_repeating_the_run_bills_nothing_twice(db, setup):
     assert len(first.invoice_ids) == 3
     assert second.invoice_ids == [] and second.failures == []
     assert len(invoices(db)) == 3
-    assert db.session.scalar(select(func.count()).select_from(BilledSubscription)) == 6
+    # Per contract: November settled (never billed before), December in advance.
+    assert db.session.scalar(select(func.count()).select_from(BilledMonth)) == 6
 
 
 def test_a_run_killed_halfway_and_started_again_bills_every_contract_once(
     app, db, setup, monkeypatch
 ):
     contracts = [setup.site_with_contract("pro", date(2026, 12, 1))[2] for _ in range(5)]
-    from plugins.invoicing import run as run_module
+    from plugins.invoicing import jobs
 
-    real = run_module.bill_plan
+    real = jobs.write_invoices
     calls = {"n": 0}
 
-    def dying(plan, period, run_id):
+    def dying(plans, **kwargs):
         calls["n"] += 1
         if calls["n"] == 3:
             raise KeyboardInterrupt("killed")  # not an Exception: nothing catches it
-        return real(plan, period, run_id)
+        return real(plans, **kwargs)
 
-    monkeypatch.setattr(run_module, "bill_plan", dying)
+    monkeypatch.setitem(app.config, "INVOICING_BATCH_INVOICES", 1)  # a customer per batch
+    monkeypatch.setattr(jobs, "write_invoices", dying)
     with pytest.raises(KeyboardInterrupt):
         run_period("2026-12")
     db.session.rollback()
     assert len(invoices(db)) == 2
 
-    monkeypatch.setattr(run_module, "bill_plan", real)
+    monkeypatch.setattr(jobs, "write_invoices", real)
     result = run_period("2026-12")
 
     assert len(result.invoice_ids) == 3
@@ -275,19 +284,23 @@ def test_the_scheduler_starts_the_run_once_on_the_first_of_the_month(app, db, se
     from plugins.invoicing.jobs import monthly_run
 
     setup.site_with_contract("pro", date(2026, 12, 1))
-    assert monthly_run() == "2026-12"
-    assert monthly_run() is None  # the next hour: already done
+    assert monthly_run() == ["2026-12"]
+    assert monthly_run() == []  # the next hour: already done
     assert len(invoices(db)) == 1 and invoices(db)[0].status == "draft"
     app.config["FROZEN_NOW"] = datetime(2026, 12, 2, 6, 0, tzinfo=UTC)
-    assert monthly_run() is None
+    assert monthly_run() == []
+    (run,) = db.session.scalars(select(InvoiceRun)).all()
+    assert not run.catch_up  # on time, on the 1st
 
 
 def test_an_end_in_november_credits_the_november_advance_and_bills_the_days_used(app, db, setup):
     app.config["INVOICING_FIRST_PERIOD"] = "2026-11"
     _, _, contract = setup.site_with_contract("premium", date(2026, 10, 1))
+    app.config["FROZEN_NOW"] = NOVEMBER_RUN_DAY
     run_period("2026-11")
     setup.end(contract, date(2026, 11, 20))
 
+    app.config["FROZEN_NOW"] = RUN_DAY
     result = run_period("2026-12")
 
     (invoice_id,) = result.invoice_ids

@@ -17,10 +17,9 @@ from urllib.parse import parse_qs
 import pytest
 from sqlalchemy import func, select
 
-from plugins.invoicing.issuing import issue_invoices
+from plugins.invoicing.jobs import issue_invoices, run_period
 from plugins.invoicing.models import CheckoutSession, Invoice, Payment
 from plugins.invoicing.paylinks import pay_token
-from plugins.invoicing.run import run_period
 from tests.factories import login
 
 D = Decimal

@@ -8,10 +8,9 @@ from datetime import date
 
 import pytest
 
-from plugins.invoicing.issuing import issue_invoices
+from plugins.invoicing.jobs import issue_invoices, run_period
 from plugins.invoicing.models import CheckoutSession, Invoice
 from plugins.invoicing.paylinks import pay_token
-from plugins.invoicing.run import run_period
 from tests.factories import login
 from tests.invoicing.conftest import RUN_DAY
 

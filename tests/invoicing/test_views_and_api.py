@@ -7,9 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from plugins.invoicing.issuing import issue_invoices
+from plugins.invoicing.jobs import issue_invoices, run_period
 from plugins.invoicing.models import Invoice, InvoiceRun
-from plugins.invoicing.run import run_period
 from tests.factories import login
 
 D = Decimal
