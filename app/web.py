@@ -11,6 +11,7 @@ from flask_babel import format_date, format_datetime, gettext
 from flask_login import current_user
 from werkzeug.routing import IntegerConverter
 
+from app.bearer import is_api_path, user_of_token
 from app.database import MAX_ID, db
 from app.extensions import login_manager
 from app.models import User
@@ -134,7 +135,11 @@ def register(app: Flask) -> None:
 
     @login_manager.user_loader
     def _load_user(session_id: str) -> User | None:
+        if is_api_path():
+            return None  # the API takes tokens only (app/bearer.py), never the cookie
         return user_of_session(session_id)
+
+    login_manager.request_loader(user_of_token)
 
     app.before_request(_refuse_nul_characters)
     app.jinja_env.filters["chf"] = chf

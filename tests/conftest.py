@@ -149,7 +149,11 @@ def db(app):
 
 @pytest.fixture
 def client(app):
-    return app.test_client()
+    """A test client whose every request runs in an app context of its own, as in
+    production: nothing a request keeps in `g` (Flask-Login's user) reaches the next."""
+    from tests.core.isolated import isolated_client
+
+    return isolated_client(app)
 
 
 @pytest.fixture

@@ -176,3 +176,118 @@ def test_plugins_import_the_host_only_through_its_toolkit(plugin):
         f"plugin {plugin.name} imports host modules directly; import them from "
         f"{FACADE} (add what is missing there):\n" + "\n".join(violations)
     )
+
+
+# --- one job per module: an acyclic import graph inside each plugin ---------------------
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def module_imports(source: str) -> tuple[set[str], list[tuple[int, str]]]:
+    """(modules imported at the top of the module, (line, module) imported in functions)."""
+    tree = ast.parse(source)
+    inner: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            for sub in ast.walk(node):
+                if isinstance(sub, ast.Import | ast.ImportFrom):
+                    inner += [(sub.lineno, m) for _, m in imported_modules(ast.unparse(sub))]
+    top = set()
+    for node in tree.body:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            top |= {module for _, module in imported_modules(ast.unparse(node))}
+    return top, inner
+
+
+def import_graph(package: Path) -> tuple[dict[str, set[str]], dict[str, list[tuple[int, str]]]]:
+    """The plugin's modules and which of them each imports at its top; and the imports
+    each makes inside functions."""
+    sources = {_module_name(p): p.read_text() for p in sorted(package.rglob("*.py"))}
+    graph, inner = {}, {}
+    for name, source in sources.items():
+        top, lazy = module_imports(source)
+        graph[name] = {m for m in top if m in sources and m != name}
+        inner[name] = [(line, m) for line, m in lazy]
+    return graph, inner
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Every strongly connected group of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for target in sorted(graph[node]):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1 or node in graph[node]:
+                found.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def reaches(graph: dict[str, set[str]], start: str, goal: str) -> bool:
+    seen, todo = set(), [start]
+    while todo:
+        node = todo.pop()
+        if node == goal:
+            return True
+        if node not in seen:
+            seen.add(node)
+            todo += graph.get(node, ())
+    return False
+
+
+def needless_inner_imports(graph, inner) -> list[str]:
+    """Imports inside functions that would not close a cycle at the top of the module."""
+    found = []
+    for module, imports in inner.items():
+        for line, target in imports:
+            known = target if target in graph else None
+            if known is None and target.rpartition(".")[0] in graph:
+                known = target.rpartition(".")[0]  # `from pkg import module`
+            if known is None or not reaches(graph, known, module):
+                found.append(f"{module}:{line} imports {target} inside a function")
+    return sorted(set(found))
+
+
+def test_the_cycle_checker_finds_cycles_and_needless_inner_imports():
+    graph = {"p.a": {"p.b"}, "p.b": {"p.c"}, "p.c": {"p.a"}, "p.d": {"p.a"}, "p.e": set()}
+    assert cycles(graph) == [["p.a", "p.b", "p.c"]]
+    assert cycles({"p.a": {"p.b"}, "p.b": set()}) == []
+    inner = {"p.e": [(3, "p.a"), (4, "flask")], "p.a": [(9, "p.d")]}
+    assert needless_inner_imports({**graph, "p.e": set()}, inner) == [
+        "p.e:3 imports p.a inside a function",
+        "p.e:4 imports flask inside a function",
+    ]  # p.a importing p.d inside a function breaks the cycle p.a -> ... -> p.d
+
+
+@pytest.mark.parametrize(
+    "plugin", sorted(discover().values(), key=lambda p: p.name), ids=lambda p: p.name
+)
+def test_a_plugins_modules_import_each_other_without_cycles(plugin):
+    graph, inner = import_graph(ROOT / "plugins" / plugin.name)
+    assert cycles(graph) == [], f"import cycles in plugin {plugin.name}"
+    assert needless_inner_imports(graph, inner) == [], (
+        "an import inside a function that breaks no cycle belongs at the top of the module"
+    )

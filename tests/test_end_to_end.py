@@ -26,6 +26,7 @@ from plugins.invoicing.models import Invoice
 from plugins.servicedesk import costs, intake, work
 from plugins.servicedesk.dispatch import acknowledge, add_shift, dispatch
 from plugins.servicedesk.models import Charge, FastLaneCredit, Ticket, VerificationAttempt
+from tests.core.isolated import isolated_client
 
 D = Decimal
 NOVEMBER_RUN = datetime(2026, 11, 1, 7, 0, tzinfo=ZURICH)
@@ -340,7 +341,7 @@ def test_fast_lane_fee_already_invoiced_is_credited_by_a_credit_note_after_a_sho
     clock(zurich(2026, 12, 3, 10, 0))
     buyer = factories.user("customer", customer=w.customer)
     token = factories.token(buyer)
-    client = app.test_client()
+    client = isolated_client(app)
     response = client.post(
         "/api/v1/shop/orders",
         json={"site_id": w.site.id, "tier_code": "pro_plus"},
@@ -512,3 +513,53 @@ def test_quote_for_six_sites_is_billed_at_list_price_less_the_volume_discount(
     # The six invoices together are the quote's net per month.
     assert net_sum == quoted.net == D("1124.80")
     assert run_period("2026-12").invoice_ids == []
+
+
+def test_the_quote_states_to_the_rappen_what_the_invoices_bill(app, db, factories, clock):
+    # 6 sites, 5 % volume + 3.5 % special: a quote that discounted the subtotal promised
+    # 1'156.56 a month while the invoices, discounting each site, billed 1'156.54. Now
+    # both discount each site's month with the same function (AgreedDiscount.apply).
+    clock(zurich(2026, 11, 24, 10, 0))
+    customer = factories.customer("Seeland Treuhand AG", invoice_mode="consolidated")
+    quote = quote_rules.create_quote(
+        customer,
+        factories.user("account_manager"),
+        start_date=date(2026, 12, 1),
+        valid_until=date(2026, 12, 15),
+        manual_discount_percent=D("3.50"),
+    )
+    tiers = ["premium", "pro_plus", "pro", "pro", "pro", "basic_plus"]
+    for n, tier in enumerate(tiers, start=1):
+        quote_rules.add_line(quote, tier, site=factories.site(customer, f"Filiale {n}"))
+    quoted = quote_rules.quote_totals(quote)
+    # 600 + 228 + 3 x 129 + 49 = 1264.00; per site: premium 30.00 + 21.00, pro+ 11.40 +
+    # 7.98, pro 6.45 + 4.52 (4.515) three times, basic+ 2.45 + 1.72 (1.715).
+    assert (quoted.subtotal, quoted.volume_discount, quoted.manual_discount, quoted.net) == (
+        D("1264.00"),
+        D("63.20"),
+        D("44.26"),
+        D("1156.54"),
+    )
+    quote_rules.send_quote(quote)
+    db.session.commit()
+    quote_rules.accept_quote(quote.id, "it@seeland.example")
+    db.session.commit()
+
+    clock(DECEMBER_RUN)
+    (invoice_id,) = run_period("2026-12").invoice_ids
+    invoice = db.session.get(Invoice, invoice_id)
+    assert invoice.total_net == quoted.net == D("1156.54")
+    by_unit = {}
+    for line in invoice.lines:
+        by_unit[line.unit] = by_unit.get(line.unit, D("0.00")) + line.amount
+    assert by_unit == {
+        "month": D("1264.00"),
+        "volume_discount": D("-63.20"),
+        "special_discount": D("-44.26"),
+    }
+    premium_lines = [(li.unit, li.quantity, li.amount) for li in invoice.lines[:3]]
+    assert premium_lines == [
+        ("month", D("1.000"), D("600.00")),
+        ("volume_discount", D("5.000"), D("-30.00")),
+        ("special_discount", D("3.500"), D("-21.00")),
+    ]

@@ -9,20 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from functools import wraps
 from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request
+from flask_login import current_user
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import select
-from werkzeug.exceptions import HTTPException
 
+from app.bearer import bearer_token, stamp_token_use
 from app.database import db
-from app.errors import ApiError
+from app.errors import ApiError, RecordNotFound, RuleViolation
 from app.extensions import csrf
-from app.models import ApiToken, User
-from app.models.users import hash_token
+from app.models import User
 from app.security import PERMISSION_ATTRIBUTE, PUBLIC_ATTRIBUTE, has_permission
 from app.validation import problems
 from app.web import has_nul
@@ -53,23 +51,14 @@ def api_blueprint(name: str, url_prefix: str = "") -> Blueprint:
     return blueprint
 
 
-def _bearer_user() -> User:
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+def _token_user() -> User:
+    """The user of the request's API token (Flask-Login's request loader found it)."""
+    if current_user and current_user.is_authenticated:
+        stamp_token_use()
+        return current_user._get_current_object()
+    if bearer_token() is None:
         raise ApiError(401, "unauthorized", "send an API token as 'Authorization: Bearer <token>'")
-    row = db.session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == hash_token(token.strip()))
-    )
-    if row is None or row.revoked_at is not None or not row.user.active:
-        raise ApiError(401, "unauthorized", "the API token is unknown or revoked")
-    g._login_user = row.user  # what flask_login.current_user (and the audit trail) reads
-    # Coarse last-use stamp (once a minute) so that reads do not write on every call.
-    now = datetime.now(UTC)
-    if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:
-        row.last_used_at = now
-        db.session.commit()
-    return row.user
+    raise ApiError(401, "unauthorized", "the API token is unknown or revoked")
 
 
 def parse_body(model: type[BaseModel]) -> BaseModel:
@@ -99,44 +88,9 @@ def parse_query(model: type[BaseModel]) -> BaseModel:
         ) from error
 
 
-class _InvalidBody:
-    """Stands in for a body that failed validation; touching it answers the 422."""
-
-    def __init__(self, error: ApiError):
-        self._error = error
-
-    def __getattr__(self, name: str) -> Any:
-        raise self._error
-
-
-def _answer_invalid_body(view: Callable, kwargs: dict[str, Any], error: ApiError) -> None:
-    """Raise the 422 of an invalid body, unless the view refuses the request first.
-
-    The view's own checks (its caller: 401/403; an unknown id or another customer's
-    record: 404) come before the body's, so an invalid body cannot tell a customer that
-    someone else's id exists. The view's uncommitted work is rolled back; views commit
-    only after using the body, so nothing of it is kept.
-    """
-    try:
-        view(**kwargs)
-    except HTTPException:
-        db.session.rollback()
-        raise
-    except ApiError as refused:
-        if refused is not error and refused.status in (401, 403, 404):
-            db.session.rollback()
-            raise
-    except Exception:
-        pass  # the 422 below is the answer either way
-    db.session.rollback()
-    raise error
-
-
 def committed(action: Callable[[], Any]) -> Any:
     """Run a service call and commit. A refused rule answers 422, an unknown (or another
     customer's) record 404; in both cases the transaction is rolled back: nothing kept."""
-    from app.errors import RecordNotFound, RuleViolation
-
     try:
         result = action()
         db.session.commit()
@@ -170,8 +124,15 @@ def operation(
     many: bool = False,
     status: int = 200,
     public_reason: str | None = None,
+    load: Callable[..., dict[str, Any]] | None = None,
 ) -> Callable:
     """Declare an API endpoint; the view gets `body=`/`query=` models and returns data.
+
+    `load` resolves and authorises the records the path names before the body is
+    looked at: it takes the path parameters and returns the view's arguments instead
+    (e.g. `invoice_id` -> `invoice`), raising RecordNotFound (404) for an unknown or
+    another customer's record. So an invalid body never tells a caller that someone
+    else's id exists: the 404 comes first.
 
     The view returns model instances (or a list when many=True), a (data, status) pair,
     or a ready Flask response.
@@ -184,22 +145,15 @@ def operation(
         def endpoint(**kwargs: Any) -> Any:
             g.api_request = True
             if permission is not None:
-                user = _bearer_user()
+                user = _token_user()
                 if not has_permission(user, permission):
                     raise ApiError(403, "forbidden", f"your role lacks the right {permission}")
-            invalid_body = None
+            if load is not None:
+                kwargs = load(**kwargs)
             if body is not None:
-                try:
-                    kwargs["body"] = parse_body(body)
-                except ApiError as error:
-                    if error.status != 422:
-                        raise
-                    invalid_body = error
-                    kwargs["body"] = _InvalidBody(error)
+                kwargs["body"] = parse_body(body)
             if query is not None:
                 kwargs["query"] = parse_query(query)
-            if invalid_body is not None:
-                _answer_invalid_body(view, kwargs, invalid_body)
             result = view(**kwargs)
             if not isinstance(result, tuple) and hasattr(result, "status_code"):
                 return result

@@ -56,6 +56,22 @@ from app.vat_rates import add_vat_rate, vat_rates
 bp = api_blueprint("core_api")
 
 
+def _own_customer(customer_id: int) -> dict:
+    return {"customer": get_visible_or_404(Customer, customer_id, customer_id_of=lambda c: c.id)}
+
+
+def _own_site(site_id: int) -> dict:
+    return {"site": get_visible_or_404(Site, site_id)}
+
+
+def _own_contact(contact_id: int) -> dict:
+    return {"contact": get_visible_or_404(Contact, contact_id)}
+
+
+def _user(user_id: int) -> dict:
+    return {"user": get_visible_or_404(User, user_id, customer_id_of=lambda u: None)}
+
+
 # --- customers ------------------------------------------------------------------------
 
 
@@ -112,9 +128,9 @@ def post_customer(body: CustomerIn):
     tags="customers",
     body=CustomerPatch,
     response=CustomerOut,
+    load=_own_customer,
 )
-def patch_customer(customer_id: int, body: CustomerPatch):
-    customer = get_visible_or_404(Customer, customer_id, customer_id_of=lambda c: c.id)
+def patch_customer(customer: Customer, body: CustomerPatch):
     return committed(lambda: update_customer(customer, body))
 
 
@@ -159,9 +175,9 @@ def get_site(site_id: int):
     body=SiteIn,
     response=SiteOut,
     status=201,
+    load=_own_customer,
 )
-def post_site(customer_id: int, body: SiteIn):
-    customer = get_visible_or_404(Customer, customer_id, customer_id_of=lambda c: c.id)
+def post_site(customer: Customer, body: SiteIn):
     return committed(lambda: create_site(customer, body)), 201
 
 
@@ -174,9 +190,9 @@ def post_site(customer_id: int, body: SiteIn):
     tags="sites",
     body=SitePatch,
     response=SiteOut,
+    load=_own_site,
 )
-def patch_site(site_id: int, body: SitePatch):
-    site = get_visible_or_404(Site, site_id)
+def patch_site(site: Site, body: SitePatch):
     return committed(lambda: update_site(site, body))
 
 
@@ -234,9 +250,9 @@ def get_contact(contact_id: int):
     body=ContactIn,
     response=ContactOut,
     status=201,
+    load=_own_customer,
 )
-def post_contact(customer_id: int, body: ContactIn):
-    customer = get_visible_or_404(Customer, customer_id, customer_id_of=lambda c: c.id)
+def post_contact(customer: Customer, body: ContactIn):
     return _contact_out(committed(lambda: create_contact(customer, body))), 201
 
 
@@ -249,9 +265,9 @@ def post_contact(customer_id: int, body: ContactIn):
     tags="contacts",
     body=ContactPatch,
     response=ContactOut,
+    load=_own_contact,
 )
-def patch_contact(contact_id: int, body: ContactPatch):
-    contact = get_visible_or_404(Contact, contact_id)
+def patch_contact(contact: Contact, body: ContactPatch):
     return _contact_out(committed(lambda: update_contact(contact, body)))
 
 
@@ -311,9 +327,9 @@ def post_user(body: UserIn):
     tags="users",
     body=UserPatch,
     response=UserOut,
+    load=_user,
 )
-def patch_user(user_id: int, body: UserPatch):
-    user = get_visible_or_404(User, user_id, customer_id_of=lambda u: None)
+def patch_user(user: User, body: UserPatch):
     return committed(lambda: update_user(user, body))
 
 
@@ -393,9 +409,9 @@ def list_tier_versions(code: str):
     body=TierVersionIn,
     response=TierVersionOut,
     status=201,
+    load=lambda code: {"tier": _tier_or_404(code)},
 )
-def post_tier_version(code: str, body: TierVersionIn):
-    tier = _tier_or_404(code)
+def post_tier_version(tier, body: TierVersionIn):
     version = committed(lambda: add_tier_version(tier, body))
     return _tier_out(version, show_prices=True), 201
 
@@ -462,9 +478,9 @@ def get_tariff(key: str):
     body=TariffVersionIn,
     response=TariffOut,
     status=201,
+    load=lambda key: {"key": _declared_or_404(key)},
 )
 def post_tariff_version(key: str, body: TariffVersionIn):
-    _declared_or_404(key)
     committed(lambda: set_tariff(key, body.valid_from, body.value))
     return _tariff_out(key), 201
 

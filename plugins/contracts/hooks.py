@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from app.toolkit import Panel, db, has_permission, hookimpl
 from plugins.contracts import queries
 from plugins.contracts.models import Contract
+from plugins.contracts.services import current_tier
 
 
 @hookimpl
@@ -35,7 +36,6 @@ def detail_panels(kind, record_id):
         .where(column == record_id)
         .order_by(Contract.start_date.desc(), Contract.id.desc())
     ).all()
-    from plugins.contracts.services import current_tier
 
     html = render_template(
         "contracts/_panel.html",

@@ -136,6 +136,10 @@ def _actor() -> str:
     return current_actor()[1]
 
 
+def _invoice(invoice_id: int) -> dict:
+    return {"invoice": visible_invoice(invoice_id)}
+
+
 def _status_url(run_id: int) -> str:
     return url_for("invoicing_api.get_run", run_id=run_id)
 
@@ -292,9 +296,10 @@ def issue(invoice_id: int):
     body=PaymentForm,
     response=InvoiceOut,
     status=201,
+    load=_invoice,
 )
-def add_payment(invoice_id: int, body: PaymentForm):
-    visible_invoice(invoice_id)
+def add_payment(invoice: Invoice, body: PaymentForm):
+    invoice_id = invoice.id
     committed(
         lambda: record_payment(
             invoice_id,
@@ -317,9 +322,10 @@ def add_payment(invoice_id: int, body: PaymentForm):
     body=CreditNoteForm,
     response=InvoiceOut,
     status=201,
+    load=_invoice,
 )
-def add_credit_note(invoice_id: int, body: CreditNoteForm):
-    visible_invoice(invoice_id)
+def add_credit_note(invoice: Invoice, body: CreditNoteForm):
+    invoice_id = invoice.id
     note = committed(
         lambda: create_credit_note(invoice_id, body.reason, body.amounts, actor=_actor())
     )

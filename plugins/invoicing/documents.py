@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from flask import current_app, has_request_context, render_template
 
-from app.toolkit import company, letterhead, render_pdf_html
+from app.toolkit import company, letterhead, render_pdf_html, today
 from plugins.invoicing.document_text import format_date, language_of, texts
 from plugins.invoicing.models import Invoice
 from plugins.invoicing.paylinks import pay_url
@@ -67,8 +67,6 @@ def invoice_html(invoice: Invoice) -> str:
     if invoice.issue_date and invoice.due_date:
         terms_days = (invoice.due_date - invoice.issue_date).days
     elif not invoice.is_credit_note:
-        from app.toolkit import today
-
         terms_days = tariff_on("invoicing.payment_terms_days", today())
     context = nullcontext() if has_request_context() else _request_context()
     with context:

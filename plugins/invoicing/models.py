@@ -20,10 +20,13 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
+    inspect,
 )
-from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, deferred, mapped_column, relationship
 
 from app.toolkit import Customer, ExactDecimal, IdMixin, Percent, Site, TimestampMixin, db, utcnow
+from plugins.invoicing.vat import vat_summary
 from plugins.invoicing.vocabulary import (
     RUN_ACTIVE,
     InvoiceKind,
@@ -191,7 +194,6 @@ class Invoice(IdMixin, TimestampMixin, db.Model):
         return list(grouped.items())
 
     def vat_rows(self):
-        from plugins.invoicing.vat import vat_summary
 
         return vat_summary((line.vat_rate, line.amount) for line in self.lines).rows
 
@@ -343,7 +345,6 @@ class ImmutableInvoice(RuntimeError):
 
 
 def _committed_status(invoice: Invoice) -> str | None:
-    from sqlalchemy import inspect
 
     state = inspect(invoice)
     if state.transient or state.pending:
@@ -355,7 +356,6 @@ def _committed_status(invoice: Invoice) -> str | None:
 
 
 def _guard_issued(session, flush_context, instances) -> None:
-    from sqlalchemy import inspect
 
     for obj in list(session.dirty) + list(session.deleted):
         if isinstance(obj, Invoice):
@@ -388,8 +388,6 @@ def _guard_issued(session, flush_context, instances) -> None:
 
 
 def install_guard() -> None:
-    from sqlalchemy import event
-    from sqlalchemy.orm import Session
 
     if not event.contains(Session, "before_flush", _guard_issued):
         event.listen(Session, "before_flush", _guard_issued)

@@ -9,6 +9,7 @@ and because the increment commits or rolls back with the invoice, no number is s
 from __future__ import annotations
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from app.toolkit import db
 from plugins.invoicing.models import NumberSequence
@@ -34,8 +35,6 @@ def _ensure_row(series: str, year: int) -> None:
     dialect = db.session.get_bind().dialect.name
     values = {"series": series, "year": year, "last_number": 0}
     if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
         # A concurrent first issuer of the year may insert the same row: wait, then skip.
         db.session.execute(pg_insert(NumberSequence).values(**values).on_conflict_do_nothing())
     elif dialect == "sqlite":

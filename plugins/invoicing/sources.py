@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app.toolkit import Tariff, Tier, db, declared_keys, parse_value
+from app.toolkit import Tariff, Tier, db, declared_keys, parse_value, tariff
 from plugins.invoicing.billing import CatalogPrice
 from plugins.invoicing.vat import VatRatePeriod, normalize_rate_table
 
@@ -39,12 +40,10 @@ def vat_table() -> tuple[VatRatePeriod, ...]:
 
 def first_billed_period() -> str | None:
     """INVOICING_FIRST_PERIOD: months before it were billed elsewhere and are never settled."""
-    from flask import current_app
 
     return current_app.config.get("INVOICING_FIRST_PERIOD")
 
 
 def tariff_on(key: str, day: date):
-    from app.toolkit import tariff
 
     return tariff(key, on=day)

@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from app.toolkit import RuleViolation, Site, acting_as, db, now
 from plugins.servicedesk import intake, tickets
+from plugins.servicedesk.dispatch import dispatch
 from plugins.servicedesk.models import AlertEvent, FiringAlert, Ticket
 
 DEFAULT_SITE_LABEL = "winet_site_id"
@@ -181,7 +182,6 @@ def _link(ticket: Ticket, alerts: dict) -> None:
 
 
 def _open(site: Site, payload: dict, alerts: dict) -> Ticket:
-    from plugins.servicedesk.dispatch import dispatch
 
     annotations = payload.get("commonAnnotations") or {}
     ticket = intake.open_ticket(

@@ -21,6 +21,7 @@ from app.toolkit import (
     committed,
     db,
     get_visible_or_404,
+    has_permission,
     operation,
     pin_limits,
     scope_to_customer,
@@ -205,7 +206,6 @@ def post_ticket(body: TicketIn):
         return committed(
             lambda: intake.portal_ticket(site, body.summary, body.description, current_user)
         ), 201
-    from app.toolkit import has_permission
 
     if not has_permission(current_user, "servicedesk.intake"):
         raise ApiError(403, "forbidden", "your role lacks the right servicedesk.intake")
@@ -233,7 +233,6 @@ def post_ticket(body: TicketIn):
     response=TicketOut,
 )
 def post_fast_lane(ticket_id: int, body: FastLaneAnswer):
-    from app.toolkit import has_permission
 
     ticket = get_visible_or_404(Ticket, ticket_id)
     if not (

@@ -36,6 +36,7 @@ from app.toolkit import (
     round_chf,
     tariff,
 )
+from plugins.servicedesk import tickets
 from plugins.servicedesk.due import tier_version
 from plugins.servicedesk.models import Charge, FastLaneCredit, Ticket, UnitUsage
 
@@ -351,7 +352,6 @@ def credit_fast_lane_fees(event: UpgradeSigned) -> list[FastLaneCredit]:
                 db.session.add(credit)
         except IntegrityError:
             continue  # credited at the same moment by another call: once only
-        from plugins.servicedesk import tickets
 
         tickets.log(ticket, "fast_lane_credited", note=f"upgrade to {event.new_tier_code}")
         if ticket.charges:

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from app.toolkit import RuleViolation, User, db, local, now
 from plugins.servicedesk import tickets
 from plugins.servicedesk.models import OnCallShift, Ticket
+from plugins.servicedesk.notify import notify_once
 
 
 def on_duty(duty: str, at: datetime) -> User | None:
@@ -71,7 +72,6 @@ def mail_due_text(ticket: Ticket) -> str:
 
 def dispatch(ticket: Ticket, by: User | None = None, at: datetime | None = None) -> User:
     """Hand the ticket to the on-call technician and tell them (once)."""
-    from plugins.servicedesk.notify import notify_once
 
     at = at or now()
     technician = on_duty("technician", at)

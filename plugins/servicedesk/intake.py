@@ -24,6 +24,7 @@ from app.toolkit import (
     tariff,
 )
 from plugins.servicedesk import costs, tickets
+from plugins.servicedesk.dispatch import dispatch
 from plugins.servicedesk.due import ReactionRule, reaction_rule, reminder_time
 from plugins.servicedesk.i18n import _, n_
 from plugins.servicedesk.models import Ticket, VerificationAttempt
@@ -280,7 +281,6 @@ def verify_trusted(ticket: Ticket, by: User | None, method: str, contact: Contac
 
 def answer_fast_lane(ticket: Ticket, confirmed: bool, by: User | None) -> Ticket:
     """The caller confirms (the ticket is dispatched) or withdraws (it costs nothing)."""
-    from plugins.servicedesk.dispatch import dispatch
 
     if ticket.state != "verified" or ticket.fast_lane_offered_at is None:
         raise RuleViolation(_("No Fast Lane offer is waiting for an answer on this ticket."))
@@ -315,7 +315,6 @@ def portal_ticket(site: Site, summary: str, description: str, user: User) -> Tic
     """A customer opens a ticket in the portal: the same rules as a call, login verifies."""
     if user.customer_id != site.customer_id:
         raise RuleViolation(_("This site does not belong to your company."), "site_id")
-    from plugins.servicedesk.dispatch import dispatch
 
     ticket = open_ticket(site, summary, "portal", user, description=description)
     verify_trusted(ticket, user, "portal_login")

@@ -400,6 +400,7 @@ def test_the_signed_link_accepts_once_even_when_clicked_twice(
     assert first.status_code == second.status_code == 200
     assert "Diese Offerte wurde bereits angenommen." in second.text
     assert contract_count(db) == 6
+    db.session.expire_all()  # the requests ran in sessions of their own
     assert db.session.get(Quote, quote.id).accepted_by == "signed link"
 
 

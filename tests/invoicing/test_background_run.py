@@ -381,6 +381,7 @@ def test_the_run_page_and_status_are_for_finance_only(client, db, setup, factori
     assert client.get(f"/api/v1/invoicing/runs/{run.id}", headers=headers).status_code == 403
     finance = finance_headers(factories)
     assert client.get("/api/v1/invoicing/runs/999999", headers=finance).status_code == 404
+    client.post("/logout")
     login(client, factories.user("finance"))
     assert client.get("/invoicing/runs/999999").status_code == 404
 

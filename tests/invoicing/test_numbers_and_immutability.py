@@ -62,7 +62,7 @@ def test_issuing_twice_is_refused(db, setup):
     (invoice_id,) = drafts_for(setup, 1)
     issue_invoice(invoice_id)
     db.session.commit()
-    with pytest.raises(RuleViolation, match="already issued"):
+    with pytest.raises(RuleViolation, match="bereits ausgestellt"):
         issue_invoice(invoice_id)
 
 
@@ -179,3 +179,29 @@ def test_issuing_leaves_an_audit_trail_with_the_actor(db, setup):
     assert issued and issued[0].actor == "finance@example.ch (finance)"
     assert issued[0].changes["status"] == ["draft", "issued"]
     assert all(e.changes.get("pdf", ["***"])[-1] in ("***", None) for e in entries)
+
+
+def test_what_the_qr_bill_refuses_is_refused_before_a_number_is_taken(app, db, setup):
+    from app.models import Customer
+
+    ids = drafts_for(setup, 3)
+    broken = db.session.get(Invoice, ids[1])
+    # An address saved before country codes were checked: the QR-bill refuses it.
+    db.session.execute(
+        Customer.__table__.update().where(Customer.id == broken.customer_id).values(country="YK")
+    )
+    db.session.commit()
+
+    result = issue_invoices(ids, processes=1)
+
+    # The other two are issued without a gap in the numbers; the broken one is still a
+    # draft, with the reason, and nothing was stored half-issued.
+    assert result.issued_numbers == ["2026-000001", "2026-000002"]
+    (failure,) = result.failures
+    assert "YK" in failure.reason and "QR" in failure.reason
+    db.session.expire_all()
+    broken = db.session.get(Invoice, ids[1])
+    assert (broken.status, broken.number, broken.pdf) == ("draft", None, None)
+    issued = [db.session.get(Invoice, i) for i in (ids[0], ids[2])]
+    assert [i.number for i in issued] == ["2026-000001", "2026-000002"]
+    assert all(i.pdf.startswith(b"%PDF") for i in issued)
