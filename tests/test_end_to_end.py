@@ -61,7 +61,7 @@ class World:
         self.db = db
         self.customer = factories.customer(name, phone="+41 56 222 33 44")
         self.site = factories.site(self.customer, "Hauptsitz Baden", phone="+41 56 222 33 00")
-        self.contract = contract_rules.start_contract(self.site, tier, date(2026, 1, 1))
+        self.contract = contract_rules.start_contract_in_the_past(self.site, tier, date(2026, 1, 1))
         self.caller = factories.contact(self.customer, "Anna Anrufer", pin="4711")
         self.agent = factories.user("service_desk", language="en")
         self.technician = factories.user("technician", name="Toni Techniker", language="en")

@@ -29,10 +29,15 @@ class _Schemas:
     def __init__(self) -> None:
         self.components: dict[str, Any] = {}
 
-    def ref(self, model: type[BaseModel], mode: str = "validation") -> dict[str, str]:
+    def inline(self, model: type[BaseModel], mode: str = "validation") -> dict[str, Any]:
+        """The model's schema; the models it uses (an enum of codes, say) go to components."""
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}", mode=mode)
         for name, definition in schema.pop("$defs", {}).items():
             self.components.setdefault(name, definition)
+        return schema
+
+    def ref(self, model: type[BaseModel], mode: str = "validation") -> dict[str, str]:
+        schema = self.inline(model, mode)
         name = model.__name__
         self.components.setdefault(name, schema)
         return {"$ref": f"#/components/schemas/{name}"}
@@ -54,8 +59,9 @@ def _operation(spec: Operation, schemas: _Schemas, path_parameters: list) -> dic
     }
     parameters = list(path_parameters)
     if spec.query is not None:
+        properties = schemas.inline(spec.query)["properties"]
         for name, field in spec.query.model_fields.items():
-            schema = spec.query.model_json_schema()["properties"][name]
+            schema = properties[name]
             parameters.append(
                 {"name": name, "in": "query", "required": field.is_required(), "schema": schema}
             )

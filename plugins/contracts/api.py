@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import abort
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.toolkit import (
-    ApiError,
     Customer,
-    RuleViolation,
+    RecordNotFound,
     Site,
     api_blueprint,
     committed,
@@ -37,6 +37,7 @@ from plugins.contracts.schemas import (
     ShopOrderIn,
     TierChangeIn,
 )
+from plugins.contracts.vocabulary import QuoteState
 
 bp = api_blueprint("contracts_api")
 
@@ -109,7 +110,10 @@ def _contract(contract_id: int) -> Contract:
 
 
 def _quote(quote_id: int) -> Quote:
-    return get_visible_or_404(Quote, quote_id)
+    quote = get_visible_or_404(Quote, quote_id)
+    if current_user.role == "customer" and quote.state == QuoteState.DRAFT:
+        abort(404)  # a customer sees a quote once it is sent to them
+    return quote
 
 
 # --- contracts ------------------------------------------------------------------------
@@ -171,9 +175,7 @@ def create_contract(body: ContractIn):
     site = get_visible_or_404(Site, body.site_id)
 
     return contract_out(
-        committed(
-            lambda: services.start_contract(site, body.tier_code, body.start_date, allow_past=False)
-        )
+        committed(lambda: services.start_contract(site, body.tier_code, body.start_date))
     )
 
 
@@ -240,7 +242,7 @@ def withdraw_notice(contract_id: int):
 def list_quotes():
     statement = scope_to_customer(select(Quote).order_by(Quote.id.desc()), Quote.customer_id)
     if current_user.role == "customer":
-        statement = statement.where(Quote.state != "draft")
+        statement = statement.where(Quote.state != QuoteState.DRAFT)
     return [quote_out(quote) for quote in db.session.scalars(statement.limit(200))]
 
 
@@ -254,10 +256,7 @@ def list_quotes():
     response=QuoteOut,
 )
 def get_quote(quote_id: int):
-    quote = _quote(quote_id)
-    if current_user.role == "customer" and quote.state == "draft":
-        raise ApiError(404, "not_found", "no such quote")
-    return quote_out(quote)
+    return quote_out(_quote(quote_id))
 
 
 @operation(
@@ -287,7 +286,7 @@ def create_quote(body: QuoteIn):
             if line.site_id is not None:
                 site = db.session.get(Site, line.site_id)
                 if site is None:
-                    raise RuleViolation(f"no site {line.site_id}", "lines")
+                    raise RecordNotFound(f"no site {line.site_id}")
                 quote_rules.add_line(quote, line.tier_code, site=site)
             else:
                 quote_rules.add_line(

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from app.toolkit import Customer, Site, User, db, today
 from plugins.contracts.models import Contract, Quote
 from plugins.contracts.quotes import NewSite, add_line, create_quote, request_approval
-from plugins.contracts.services import first_day_of_next_month, start_contract
+from plugins.contracts.services import first_day_of_next_month, start_contract_in_the_past
 
 # (customer, site, tier, start)
 DEMO_CONTRACTS = [
@@ -57,8 +57,8 @@ def _load_contracts() -> None:
     for customer_name, site_name, tier, start in DEMO_CONTRACTS:
         site = _site(customer_name, site_name)
         if site is not None:
-            # Demo history: these contracts started before today (see start_contract).
-            start_contract(site, tier, start, origin="manual", allow_past=True)
+            # Demo history: these contracts started before today.
+            start_contract_in_the_past(site, tier, start)
 
 
 def _load_quote() -> None:

@@ -1,8 +1,8 @@
-"""Words for the codes that contracts stores, as people read them (German or English).
+"""The template filters of contracts: words for its codes, names for tiers.
 
-One mapping per code family. The codes stay in the database, the API and machine-readable
-attributes (data-*, class names); pages show these labels. An unknown code is shown as
-it is, so a new code never breaks a page.
+The codes stay in the database, the API and machine-readable attributes (data-*, class
+names); pages show the words, which come from the vocabularies (plugins/contracts/
+vocabulary.py). An unknown code is shown as it is, so a new code never breaks a page.
 """
 
 from __future__ import annotations
@@ -10,70 +10,15 @@ from __future__ import annotations
 from datetime import date
 
 from flask import has_request_context, request
-from flask_babel import lazy_gettext as _l
 
 from app.toolkit import Tier, tier_versions_on, today
-
-CONTRACT_STATE_LABELS = {
-    "draft": _l("draft"),
-    "active": _l("active"),
-    "cancelled": _l("cancelled"),
-    "ended": _l("ended"),
-}
-
-QUOTE_STATE_LABELS = {
-    "draft": _l("draft"),
-    "sent": _l("sent"),
-    "accepted": _l("accepted"),
-    "declined": _l("declined"),
-    "expired": _l("expired"),
-}
-
-APPROVAL_LABELS = {
-    "not_needed": _l("not needed"),
-    "pending": _l("waiting for finance"),
-    "approved": _l("approved"),
-    "rejected": _l("rejected"),
-}
-
-ORIGIN_LABELS = {
-    "manual": _l("entered by Winet"),
-    "quote": _l("accepted quote"),
-    "shop": _l("web shop order"),
-}
-
-CHANGE_LABELS = {
-    "start": _l("start"),
-    "upgrade": _l("upgrade"),
-    "downgrade": _l("downgrade"),
-}
-
-
-def _label(labels: dict, code: str | None) -> str:
-    if code is None:
-        return ""
-    return str(labels.get(code, code))
-
-
-def contract_state_label(code: str | None) -> str:
-    return _label(CONTRACT_STATE_LABELS, code)
-
-
-def quote_state_label(code: str | None) -> str:
-    return _label(QUOTE_STATE_LABELS, code)
-
-
-def approval_label(code: str | None) -> str:
-    return _label(APPROVAL_LABELS, code)
-
-
-def origin_label(code: str | None) -> str:
-    return _label(ORIGIN_LABELS, code)
-
-
-def change_label(code: str | None) -> str:
-    return _label(CHANGE_LABELS, code)
-
+from plugins.contracts.vocabulary import (
+    Approval,
+    ContractOrigin,
+    ContractState,
+    QuoteState,
+    TierChange,
+)
 
 _CACHE_KEY = "winet.contracts.tier_names"
 
@@ -99,10 +44,10 @@ def tier_name(tier: Tier | str | None, on: date | None = None) -> str:
 
 
 FILTERS = {
-    "contract_state": contract_state_label,
-    "quote_state": quote_state_label,
-    "quote_approval": approval_label,
-    "contract_origin": origin_label,
-    "tier_change": change_label,
+    "contract_state": ContractState.label_of,
+    "quote_state": QuoteState.label_of,
+    "quote_approval": Approval.label_of,
+    "contract_origin": ContractOrigin.label_of,
+    "tier_change": TierChange.label_of,
     "tier_name": tier_name,
 }

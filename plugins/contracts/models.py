@@ -28,26 +28,29 @@ from app.toolkit import (
     User,
     db,
 )
+from plugins.contracts.vocabulary import (
+    IN_FORCE,
+    Approval,
+    ContractOrigin,
+    ContractState,
+    QuoteState,
+    TierChange,
+)
 
-CONTRACT_STATES = ("draft", "active", "cancelled", "ended")
-# States in which a contract is "in force" (cancelled = notice given, still running).
-IN_FORCE_STATES = ("active", "cancelled")
-CONTRACT_ORIGINS = ("manual", "quote", "shop")
-
-QUOTE_STATES = ("draft", "sent", "accepted", "declined", "expired")
-# not_needed: manual discount within the account manager's limit.
-APPROVAL_STATES = ("not_needed", "pending", "approved", "rejected")
+_IN_FORCE_SQL = ContractState.sql_in("state", IN_FORCE)
 
 
 class Contract(IdMixin, TimestampMixin, db.Model):
     __tablename__ = "contracts_contract"
     __audited__ = True
     __table_args__ = (
-        CheckConstraint("state in ('draft', 'active', 'cancelled', 'ended')", name="state"),
+        ContractState.constraint("state"),
+        ContractOrigin.constraint("origin"),
         CheckConstraint("end_date IS NULL OR end_date >= start_date", name="end_after_start"),
         # A notice date without an end date (or the reverse) would be a half-given notice.
         CheckConstraint(
-            "(notice_received_on IS NULL) = (end_date IS NULL) OR state = 'ended'",
+            "(notice_received_on IS NULL) = (end_date IS NULL) "
+            f"OR state = '{ContractState.ENDED.value}'",
             name="notice_has_end",
         ),
         # One contract in force per site: enforced by the database, not only by code.
@@ -55,19 +58,23 @@ class Contract(IdMixin, TimestampMixin, db.Model):
             "uq_contracts_contract_site_in_force",
             "site_id",
             unique=True,
-            sqlite_where=text("state IN ('active', 'cancelled')"),
-            postgresql_where=text("state IN ('active', 'cancelled')"),
+            sqlite_where=text(_IN_FORCE_SQL),
+            postgresql_where=text(_IN_FORCE_SQL),
         ),
     )
 
     customer_id: Mapped[int] = mapped_column(ForeignKey("core_customer.id"), index=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("core_site.id"), index=True)
-    state: Mapped[str] = mapped_column(String(12), default="draft")
+    state: Mapped[ContractState] = mapped_column(
+        ContractState.column(12), default=ContractState.DRAFT
+    )
     start_date: Mapped[date]
     end_date: Mapped[date | None]
     notice_received_on: Mapped[date | None]
     signed_at: Mapped[datetime | None]
-    origin: Mapped[str] = mapped_column(String(20), default="manual")  # manual, quote, shop
+    origin: Mapped[ContractOrigin] = mapped_column(
+        ContractOrigin.column(20), default=ContractOrigin.MANUAL
+    )
     # Discount agreed in an accepted quote, in percent of the list price: the volume
     # discount for its number of sites and the account manager's special discount.
     volume_discount_percent: Mapped[Decimal] = mapped_column(Percent(), default=Decimal("0"))
@@ -83,7 +90,11 @@ class Contract(IdMixin, TimestampMixin, db.Model):
 
     @property
     def in_force(self) -> bool:
-        return self.state in IN_FORCE_STATES
+        return self.state in IN_FORCE
+
+    @property
+    def ended(self) -> bool:
+        return self.state == ContractState.ENDED
 
     @property
     def discount(self) -> AgreedDiscount:
@@ -106,13 +117,14 @@ class ContractTierPeriod(IdMixin, TimestampMixin, db.Model):
     __table_args__ = (
         UniqueConstraint("contract_id", "first_day"),
         CheckConstraint("last_day IS NULL OR last_day >= first_day", name="ordered"),
+        TierChange.constraint("change"),
     )
 
     contract_id: Mapped[int] = mapped_column(ForeignKey("contracts_contract.id"), index=True)
     tier_id: Mapped[int] = mapped_column(ForeignKey("core_tier.id"))
     first_day: Mapped[date] = mapped_column(index=True)
     last_day: Mapped[date | None]
-    change: Mapped[str] = mapped_column(String(12), default="start")  # start, upgrade, downgrade
+    change: Mapped[TierChange] = mapped_column(TierChange.column(12), default=TierChange.START)
     signed_at: Mapped[datetime | None]
 
     contract: Mapped[Contract] = relationship(back_populates="periods")
@@ -125,12 +137,8 @@ class Quote(IdMixin, TimestampMixin, db.Model):
     __tablename__ = "contracts_quote"
     __audited__ = True
     __table_args__ = (
-        CheckConstraint(
-            "state in ('draft', 'sent', 'accepted', 'declined', 'expired')", name="state"
-        ),
-        CheckConstraint(
-            "approval in ('not_needed', 'pending', 'approved', 'rejected')", name="approval"
-        ),
+        QuoteState.constraint("state"),
+        Approval.constraint("approval"),
         # Only the sign: on SQLite the value is stored scaled (ExactDecimal), so an upper
         # bound in SQL would differ per database; the service checks 0..100 %.
         CheckConstraint("manual_discount_percent >= 0", name="manual_discount_not_negative"),
@@ -139,11 +147,15 @@ class Quote(IdMixin, TimestampMixin, db.Model):
     number: Mapped[str | None] = mapped_column(String(20), unique=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("core_customer.id"), index=True)
     account_manager_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"))
-    state: Mapped[str] = mapped_column(String(12), default="draft", index=True)
+    state: Mapped[QuoteState] = mapped_column(
+        QuoteState.column(12), default=QuoteState.DRAFT, index=True
+    )
     start_date: Mapped[date]
     valid_until: Mapped[date]
     manual_discount_percent: Mapped[Decimal] = mapped_column(Percent(), default=Decimal("0"))
-    approval: Mapped[str] = mapped_column(String(12), default="not_needed", index=True)
+    approval: Mapped[Approval] = mapped_column(
+        Approval.column(12), default=Approval.NOT_NEEDED, index=True
+    )
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"))
     approved_at: Mapped[datetime | None]
     note: Mapped[str] = mapped_column(String(500), default="")
@@ -205,7 +217,7 @@ def _was_ended(contract: Contract | None) -> bool:
         return False
     history = inspect(contract).attrs.state.history
     committed = history.deleted[0] if history.deleted else contract.state
-    return inspect(contract).persistent and committed == "ended"
+    return inspect(contract).persistent and committed == ContractState.ENDED
 
 
 @event.listens_for(Session, "before_flush")

@@ -10,9 +10,7 @@ from sqlalchemy import and_, or_, select
 
 from app.toolkit import ZURICH, AgreedDiscount, Tier, TierInForce, TierSpan, db
 from plugins.contracts.models import Contract, ContractTierPeriod
-
-# A draft was never in force; an ended contract was, up to its end date.
-BILLABLE_STATES = ("active", "cancelled", "ended")
+from plugins.contracts.vocabulary import BILLABLE
 
 
 def tier_in_force(site_id: int, at: datetime) -> TierInForce | None:
@@ -30,7 +28,7 @@ def tier_in_force(site_id: int, at: datetime) -> TierInForce | None:
         .join(Tier, Tier.id == ContractTierPeriod.tier_id)
         .where(
             Contract.site_id == site_id,
-            Contract.state.in_(BILLABLE_STATES),
+            Contract.state.in_(BILLABLE),
             Contract.start_date <= day,
             or_(Contract.end_date.is_(None), Contract.end_date >= day),
             ContractTierPeriod.first_day <= day,
@@ -64,7 +62,7 @@ def tier_spans(
         .join(ContractTierPeriod, ContractTierPeriod.contract_id == Contract.id)
         .join(Tier, Tier.id == ContractTierPeriod.tier_id)
         .where(
-            Contract.state.in_(BILLABLE_STATES),
+            Contract.state.in_(BILLABLE),
             ContractTierPeriod.first_day <= last_day,
             or_(ContractTierPeriod.last_day.is_(None), ContractTierPeriod.last_day >= first_day),
             and_(or_(Contract.end_date.is_(None), Contract.end_date >= first_day)),

@@ -17,12 +17,14 @@ from flask import current_app, has_request_context
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from pydantic import ValidationError
 from sqlalchemy import select, update
 
 from app.toolkit import (
     AgreedDiscount,
     Attachment,
     Customer,
+    RecordNotFound,
     RuleViolation,
     Site,
     SiteIn,
@@ -40,6 +42,7 @@ from app.toolkit import (
 )
 from plugins.contracts.models import Contract, Quote, QuoteLine
 from plugins.contracts.services import order_tier, tier_by_code
+from plugins.contracts.vocabulary import Approval, ContractOrigin, QuoteState
 
 ACCEPT_SALT = "contracts.quote-accept"
 ZERO = Decimal("0.00")
@@ -119,8 +122,14 @@ def line_list_price(line: QuoteLine) -> Decimal:
         return line.list_price
     version = line.tier.version_on(line.quote.start_date)
     if version is None:
-        raise RuleViolation(f"tier {line.tier.code} is not in the catalog on the start date")
+        raise _not_in_catalog(line.tier.code)
     return version.monthly_price
+
+
+def _not_in_catalog(tier_code: str) -> RuleViolation:
+    return RuleViolation(
+        _("Tier %(tier)s is not in the catalog on the start date.", tier=tier_code), "tier"
+    )
 
 
 def check_manual_discount(percent: Decimal) -> Decimal:
@@ -133,7 +142,7 @@ def check_manual_discount(percent: Decimal) -> Decimal:
             _("The manual discount must be between 0 and 100 %."), "manual_discount"
         )
     if percent.quantize(Decimal("0.01")) != percent:
-        raise RuleViolation("the manual discount has at most two decimals", "manual_discount")
+        raise RuleViolation(_("The manual discount has at most two decimals."), "manual_discount")
     return percent
 
 
@@ -179,13 +188,27 @@ class NewSite:
 
 
 def _require_draft(quote: Quote) -> None:
-    if quote.state != "draft":
-        raise RuleViolation(f"a {quote.state} quote cannot be changed", "quote")
+    if quote.state != QuoteState.DRAFT:
+        raise RuleViolation(
+            _(
+                "A quote in the state %(state)s cannot be changed.",
+                state=QuoteState.label_of(quote.state),
+            ),
+            "quote",
+        )
+
+
+def _validity_in_the_past() -> RuleViolation:
+    return RuleViolation(_("The validity date lies in the past."), "valid_until")
+
+
+def _start_in_the_past() -> RuleViolation:
+    return RuleViolation(_("The contracts cannot start in the past."), "start_date")
 
 
 def _reset_approval(quote: Quote) -> None:
     # Any change after an approval needs a new look by finance if it still exceeds the limit.
-    quote.approval = "not_needed"
+    quote.approval = Approval.NOT_NEEDED
     quote.approved_by_id = None
     quote.approved_at = None
 
@@ -200,14 +223,14 @@ def create_quote(
     note: str = "",
 ) -> Quote:
     if valid_until < today():
-        raise RuleViolation("the validity date lies in the past", "valid_until")
+        raise _validity_in_the_past()
     if start_date < today():
-        raise RuleViolation("the contracts cannot start in the past", "start_date")
+        raise _start_in_the_past()
     quote = Quote(
         customer=customer,
         account_manager=account_manager,
-        state="draft",
-        approval="not_needed",
+        state=QuoteState.DRAFT,
+        approval=Approval.NOT_NEEDED,
         start_date=start_date,
         valid_until=valid_until,
         note=note,
@@ -230,11 +253,11 @@ def update_quote(
     _require_draft(quote)
     if start_date is not None:
         if start_date < today():
-            raise RuleViolation("the contracts cannot start in the past", "start_date")
+            raise _start_in_the_past()
         quote.start_date = start_date
     if valid_until is not None:
         if valid_until < today():
-            raise RuleViolation("the validity date lies in the past", "valid_until")
+            raise _validity_in_the_past()
         quote.valid_until = valid_until
     if note is not None:
         quote.note = note
@@ -257,26 +280,35 @@ def add_line(
     """A site of the customer (existing, or new and created on acceptance) with its tier."""
     _require_draft(quote)
     if (site is None) == (new_site is None):
-        raise RuleViolation("a line names either an existing site or a new one", "site")
+        raise RuleViolation(_("Give either an existing site or a new one."), "site")
     tier = tier_by_code(tier_code)
     if tier.version_on(quote.start_date) is None:
-        raise RuleViolation(f"tier {tier_code} is not in the catalog on the start date", "tier")
+        raise _not_in_catalog(tier_code)
     line = QuoteLine(tier=tier)
     if site is not None:
         if site.customer_id != quote.customer_id:
-            raise RuleViolation("the site belongs to another customer", "site")
+            raise RuleViolation(_("The site belongs to another customer."), "site")
         if any(other.site_id == site.id for other in quote.lines):
-            raise RuleViolation(f"site {site.name} is already on this quote", "site")
+            raise RuleViolation(
+                _("Site %(site)s is already on this quote.", site=site.name), "site"
+            )
         line.site = site
     else:
-        checked = SiteIn(
-            name=new_site.name,
-            street=new_site.street,
-            house_number=new_site.house_number,
-            postal_code=new_site.postal_code,
-            town=new_site.town,
-            canton=new_site.canton,
-        )
+        try:
+            checked = SiteIn(
+                name=new_site.name,
+                street=new_site.street,
+                house_number=new_site.house_number,
+                postal_code=new_site.postal_code,
+                town=new_site.town,
+                canton=new_site.canton,
+            )
+        except ValidationError as error:
+            fields = sorted({str(item["loc"][0]) for item in error.errors() if item["loc"]})
+            raise RuleViolation(
+                _("The new site's address is not valid: %(fields)s.", fields=", ".join(fields)),
+                "site",
+            ) from error
         line.new_site_name = checked.name
         line.new_site_street = checked.street
         line.new_site_house_number = checked.house_number
@@ -293,7 +325,7 @@ def remove_line(quote: Quote, line_id: int) -> None:
     _require_draft(quote)
     line = next((line for line in quote.lines if line.id == line_id), None)
     if line is None:
-        raise RuleViolation("no such line on this quote", "line")
+        raise RecordNotFound(f"no line {line_id} on quote {quote.id}")
     quote.lines.remove(line)
     _reset_approval(quote)
     db.session.flush()
@@ -305,17 +337,19 @@ def remove_line(quote: Quote, line_id: int) -> None:
 def request_approval(quote: Quote) -> Quote:
     _require_draft(quote)
     if not needs_approval(quote):
-        raise RuleViolation("the discount is within the limit; no approval is needed")
-    quote.approval = "pending"
+        raise RuleViolation(
+            _("The discount is within the limit; no approval is needed."), "manual_discount"
+        )
+    quote.approval = Approval.PENDING
     db.session.flush()
     return quote
 
 
 def decide_approval(quote: Quote, finance_user: User, approve: bool) -> Quote:
     _require_draft(quote)
-    if quote.approval != "pending":
-        raise RuleViolation("this quote is not waiting for an approval")
-    quote.approval = "approved" if approve else "rejected"
+    if quote.approval != Approval.PENDING:
+        raise RuleViolation(_("This quote is not waiting for an approval."), "approval")
+    quote.approval = Approval.APPROVED if approve else Approval.REJECTED
     quote.approved_by_id = finance_user.id
     quote.approved_at = now()
     db.session.flush()
@@ -323,7 +357,7 @@ def decide_approval(quote: Quote, finance_user: User, approve: bool) -> Quote:
 
 
 def pending_approvals():
-    return select(Quote).where(Quote.state == "draft", Quote.approval == "pending")
+    return select(Quote).where(Quote.state == QuoteState.DRAFT, Quote.approval == Approval.PENDING)
 
 
 # --- sending, the link, the PDF -------------------------------------------------------
@@ -348,7 +382,7 @@ def is_expired(quote: Quote) -> bool:
 
 
 def quote_for_token(token: str) -> Quote:
-    """The quote a link was signed for; RuleViolation for a forged or stale link,
+    """The quote a link was signed for; RecordNotFound for a forged or stale link,
     QuoteLinkExpired after the validity date (the link works to the end of that day).
 
     The validity date is signed into the token, so it is the expiry; itsdangerous'
@@ -357,12 +391,12 @@ def quote_for_token(token: str) -> Quote:
     try:
         payload = _serializer().loads(token)
     except BadSignature as error:
-        raise RuleViolation("This link is not valid.") from error
+        raise RecordNotFound("a link that was not signed here") from error
     quote = db.session.get(Quote, payload.get("quote"))
     if quote is None or quote.valid_until.isoformat() != payload.get("valid_until"):
-        raise RuleViolation("This link is not valid.")
+        raise RecordNotFound("a link to a quote that is gone or has another validity date")
     if is_expired(quote):
-        raise QuoteLinkExpired(_("This quote has expired. Please ask us for a new one."))
+        raise QuoteLinkExpired(_("This quote has expired. Please ask us for a new one."), "quote")
     return quote
 
 
@@ -385,7 +419,7 @@ def quote_pdf(quote: Quote) -> bytes:
             quote=quote,
             totals=quote_totals(quote),
             language=language,
-            accept_link=accept_url(quote) if quote.state == "sent" else None,
+            accept_link=accept_url(quote) if quote.state == QuoteState.SENT else None,
         )
 
 
@@ -394,17 +428,17 @@ def send_quote(quote: Quote) -> Quote:
     link (flushes; the e-mail leaves once the caller commits)."""
     _require_draft(quote)
     if not quote.lines:
-        raise RuleViolation("a quote needs at least one site", "lines")
+        raise RuleViolation(_("A quote needs at least one site."), "lines")
     if quote.valid_until < today():
-        raise RuleViolation("the validity date lies in the past", "valid_until")
-    if needs_approval(quote) and quote.approval != "approved":
+        raise _validity_in_the_past()
+    if needs_approval(quote) and quote.approval != Approval.APPROVED:
         raise RuleViolation(
-            "the manual discount exceeds the limit: finance must approve the quote first",
+            _("The manual discount exceeds the limit: finance must approve the quote first."),
             "manual_discount",
         )
     for line in quote.lines:
         line.list_price = line_list_price(line)
-    quote.state = "sent"
+    quote.state = QuoteState.SENT
     quote.sent_at = now()
     db.session.flush()
     pdf = quote_pdf(quote)
@@ -413,10 +447,11 @@ def send_quote(quote: Quote) -> Quote:
         body = _(
             "Dear customer,\n\nplease find our quote %(number)s attached. It is valid until "
             "%(valid_until)s. You can accept it online:\n%(link)s\n\n"
-            "Kind regards\nWinet Voicetec Solutions AG",
+            "Kind regards\n%(company)s",
             number=quote.number,
             valid_until=quote.valid_until.strftime("%d.%m.%Y"),
             link=accept_url(quote),
+            company=company().legal_name,
         )
     # Leaves after the caller commits: a send that is rolled back mails nothing.
     queue_mail(
@@ -444,7 +479,7 @@ def accept_quote(quote_id: int, accepted_by: str) -> tuple[Quote, bool]:
         update(Quote)
         .where(
             Quote.id == quote_id,
-            Quote.state == "sent",
+            Quote.state == QuoteState.SENT,
             Quote.accepted_at.is_(None),
             Quote.valid_until >= today(),
         )
@@ -453,15 +488,15 @@ def accept_quote(quote_id: int, accepted_by: str) -> tuple[Quote, bool]:
     ).rowcount
     quote = db.session.get(Quote, quote_id)
     if quote is None:
-        raise RuleViolation("no such quote")
+        raise RecordNotFound(f"no quote {quote_id}")
     db.session.refresh(quote)
     if claimed != 1:
-        if quote.state == "accepted":
+        if quote.state == QuoteState.ACCEPTED:
             return quote, False
-        if quote.state == "sent" and is_expired(quote):
-            raise RuleViolation("This quote has expired.")
-        raise RuleViolation("This quote can no longer be accepted.")
-    quote.state = "accepted"
+        if quote.state == QuoteState.SENT and is_expired(quote):
+            raise _quote_expired()
+        raise RuleViolation(_("This quote can no longer be accepted."), "quote")
+    quote.state = QuoteState.ACCEPTED
     quote.accepted_by = accepted_by[:120]
     _create_contracts(quote)
     db.session.flush()
@@ -490,7 +525,7 @@ def _create_contracts(quote: Quote) -> list[Contract]:
         contract = order_tier(
             site,
             line.tier.code,
-            origin="quote",
+            origin=ContractOrigin.QUOTE,
             start_date=quote.start_date,
             signed_at=quote.accepted_at,
             discount=discount,
@@ -500,12 +535,16 @@ def _create_contracts(quote: Quote) -> list[Contract]:
     return contracts
 
 
+def _quote_expired() -> RuleViolation:
+    return RuleViolation(_("This quote has expired. Please ask us for a new one."), "quote")
+
+
 def decline_quote(quote: Quote, declined_by: str) -> Quote:
-    if quote.state != "sent":
-        raise RuleViolation("This quote can no longer be declined.")
+    if quote.state != QuoteState.SENT:
+        raise RuleViolation(_("This quote can no longer be declined."), "quote")
     if is_expired(quote):
-        raise RuleViolation("This quote has expired.")
-    quote.state = "declined"
+        raise _quote_expired()
+    quote.state = QuoteState.DECLINED
     quote.declined_at = now()
     quote.declined_by = declined_by[:120]
     db.session.flush()
@@ -516,9 +555,11 @@ def expire_quotes(on: date | None = None) -> list[Quote]:
     """Mark sent quotes past their validity date as expired (idempotent)."""
     day = on or today()
     due = db.session.scalars(
-        select(Quote).where(Quote.state == "sent", Quote.valid_until < day).order_by(Quote.id)
+        select(Quote)
+        .where(Quote.state == QuoteState.SENT, Quote.valid_until < day)
+        .order_by(Quote.id)
     ).all()
     for quote in due:
-        quote.state = "expired"
+        quote.state = QuoteState.EXPIRED
     db.session.flush()
     return list(due)

@@ -10,6 +10,7 @@ from calendar import monthrange
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -26,7 +27,8 @@ from app.toolkit import (
     now,
     today,
 )
-from plugins.contracts.models import IN_FORCE_STATES, Contract, ContractTierPeriod
+from plugins.contracts.models import Contract, ContractTierPeriod
+from plugins.contracts.vocabulary import IN_FORCE, ContractOrigin, ContractState, TierChange
 
 # --- calendar rules -------------------------------------------------------------------
 
@@ -63,13 +65,13 @@ def first_of_month_from(day: date) -> date:
 def tier_by_code(code: str) -> Tier:
     tier = db.session.scalar(select(Tier).where(Tier.code == code))
     if tier is None:
-        raise RuleViolation(f"unknown tier {code!r}", "tier")
+        raise RuleViolation(_("Tier %(tier)s is not in the catalog.", tier=code), "tier")
     return tier
 
 
 def contract_in_force(site: Site) -> Contract | None:
     return db.session.scalar(
-        select(Contract).where(Contract.site_id == site.id, Contract.state.in_(IN_FORCE_STATES))
+        select(Contract).where(Contract.site_id == site.id, Contract.state.in_(IN_FORCE))
     )
 
 
@@ -89,10 +91,16 @@ def current_tier(contract: Contract, day: date | None = None) -> Tier | None:
 
 
 def _require_in_force(contract: Contract) -> None:
-    if contract.state == "ended":
-        raise RuleViolation("an ended contract is read-only", "contract")
-    if contract.state not in IN_FORCE_STATES:
-        raise RuleViolation(f"a {contract.state} contract cannot be changed this way", "contract")
+    if contract.state == ContractState.ENDED:
+        raise RuleViolation(_("An ended contract cannot be changed."), "contract")
+    if contract.state not in IN_FORCE:
+        raise RuleViolation(
+            _(
+                "A contract in the state %(state)s cannot be changed this way.",
+                state=ContractState.label_of(contract.state),
+            ),
+            "contract",
+        )
 
 
 def _lock(contract: Contract) -> None:
@@ -119,47 +127,24 @@ def _lock(contract: Contract) -> None:
 
 def _check_catalog(tier: Tier, day: date) -> None:
     if tier.version_on(day) is None:
-        raise RuleViolation(f"tier {tier.code} is not in the catalog on {day}", "tier")
+        raise RuleViolation(
+            _("Tier %(tier)s is not in the catalog on %(day)s.", tier=tier.code, day=_day(day)),
+            "tier",
+        )
+
+
+def _day(day: date) -> str:
+    """A date in a message, as the reader writes it (31.12.2026 in German)."""
+    return format_date(day, "medium")
+
+
+def _site_taken(site: Site) -> RuleViolation:
+    return RuleViolation(
+        _("Site %(site)s already has a contract in force.", site=site.name), "site"
+    )
 
 
 # --- starting -------------------------------------------------------------------------
-
-
-def create_draft(
-    site: Site, tier_code: str, start_date: date, *, origin: str = "manual"
-) -> Contract:
-    """A contract being prepared: not in force, not billed, not unique per site yet."""
-    tier = tier_by_code(tier_code)
-    _check_catalog(tier, start_date)
-    contract = Contract(
-        customer_id=site.customer_id, site=site, state="draft", start_date=start_date, origin=origin
-    )
-    contract.periods.append(ContractTierPeriod(tier=tier, first_day=start_date, change="start"))
-    db.session.add(contract)
-    db.session.flush()
-    return contract
-
-
-def activate(contract: Contract, signed_at: datetime | None = None) -> Contract:
-    """Put a draft in force; the database refuses a second contract in force per site."""
-    if contract.state != "draft":
-        raise RuleViolation(f"only a draft can be activated, this one is {contract.state}")
-    if contract.start_date < today():
-        raise RuleViolation("a contract cannot start in the past", "start_date")
-    if contract_in_force(contract.site) is not None:
-        raise RuleViolation(f"site {contract.site.name} already has a contract in force", "site")
-    contract.state = "active"
-    contract.signed_at = signed_at or now()
-    contract.periods[0].signed_at = contract.signed_at
-    try:
-        with db.session.begin_nested():
-            db.session.flush()
-    except IntegrityError as error:
-        # Another transaction put a contract in force for this site meanwhile.
-        raise RuleViolation(
-            f"site {contract.site.name} already has a contract in force", "site"
-        ) from error
-    return contract
 
 
 def start_contract(
@@ -167,30 +152,53 @@ def start_contract(
     tier_code: str,
     start_date: date,
     *,
-    origin: str = "manual",
+    origin: ContractOrigin = ContractOrigin.MANUAL,
     signed_at: datetime | None = None,
     discount: AgreedDiscount = NO_DISCOUNT,
-    allow_past: bool = True,
 ) -> Contract:
-    """An active contract for a site from start_date on the tier; today at the earliest
-    unless allow_past.
+    """An active contract for a site from start_date (today at the earliest) on the tier.
 
-    allow_past=True is for loading history that already happened (the demo data, an
-    import of existing contracts, test fixtures): days before today are then on record as
-    served. Pages, the API, quotes and the shop pass allow_past=False.
-    TODO: make False the default once the invoicing and servicedesk test fixtures, which
-    set up contracts started in the past, pass allow_past=True (outside this plugin).
+    Every signed order takes this way: pages, the API, quotes and the shop.
     """
-    if start_date < today() and not allow_past:
+    if start_date < today():
         raise RuleViolation(_("A contract cannot start in the past."), "start_date")
+    return _start(site, tier_code, start_date, origin, signed_at, discount)
+
+
+def start_contract_in_the_past(
+    site: Site,
+    tier_code: str,
+    start_date: date,
+    *,
+    origin: ContractOrigin = ContractOrigin.MANUAL,
+    signed_at: datetime | None = None,
+    discount: AgreedDiscount = NO_DISCOUNT,
+) -> Contract:
+    """Load a contract that already ran before today: history, not an order.
+
+    For the demo data, an import of existing contracts and test fixtures: the days
+    before today are then on record as served (and so billable). Never for an order
+    someone signs now; that is start_contract.
+    """
+    return _start(site, tier_code, start_date, origin, signed_at, discount)
+
+
+def _start(
+    site: Site,
+    tier_code: str,
+    start_date: date,
+    origin: ContractOrigin,
+    signed_at: datetime | None,
+    discount: AgreedDiscount,
+) -> Contract:
     tier = tier_by_code(tier_code)
     _check_catalog(tier, start_date)
     if contract_in_force(site) is not None:
-        raise RuleViolation(f"site {site.name} already has a contract in force", "site")
+        raise _site_taken(site)
     contract = Contract(
         customer_id=site.customer_id,
         site=site,
-        state="active",
+        state=ContractState.ACTIVE,
         start_date=start_date,
         origin=origin,
         signed_at=signed_at,
@@ -198,14 +206,17 @@ def start_contract(
         special_discount_percent=discount.special_percent,
     )
     contract.periods.append(
-        ContractTierPeriod(tier=tier, first_day=start_date, change="start", signed_at=signed_at)
+        ContractTierPeriod(
+            tier=tier, first_day=start_date, change=TierChange.START, signed_at=signed_at
+        )
     )
     try:
         with db.session.begin_nested():
             db.session.add(contract)
             db.session.flush()
     except IntegrityError as error:
-        raise RuleViolation(f"site {site.name} already has a contract in force", "site") from error
+        # Another transaction put a contract in force for this site meanwhile.
+        raise _site_taken(site) from error
     return contract
 
 
@@ -222,18 +233,18 @@ def _drop_periods_after(contract: Contract, day: date) -> None:
 
 
 def _replan_from(
-    contract: Contract, tier: Tier, effective: date, change: str, signed_at: datetime
+    contract: Contract, tier: Tier, effective: date, change: TierChange, signed_at: datetime
 ) -> None:
     """Give the contract `tier` from `effective` on, superseding changes planned after it.
 
     Callers guarantee effective >= today, so only days not yet served are touched.
     """
     if effective < today():
-        raise RuleViolation("a tier change cannot take effect in the past", "effective_on")
+        raise RuleViolation(_("A tier change cannot take effect in the past."), "effective_on")
     _drop_periods_after(contract, effective)
     covering = period_on(contract, effective)
     if covering is None:
-        raise RuleViolation("the contract has not started on that day", "effective_on")
+        raise RuleViolation(_("The contract has not started on that day."), "effective_on")
     if covering.first_day == effective:
         covering.tier = tier
         covering.change = change
@@ -248,12 +259,22 @@ def _replan_from(
 
 def _check_within_term(contract: Contract, effective: date) -> None:
     if effective < contract.start_date:
-        raise RuleViolation("the change would take effect before the contract starts")
+        raise RuleViolation(
+            _("The change would take effect before the contract starts."), "effective_on"
+        )
     if contract.end_date is not None and effective > contract.end_date:
         raise RuleViolation(
-            f"the contract ends on {contract.end_date.isoformat()}, before the change",
+            _(
+                "The contract ends on %(day)s, before the change would take effect.",
+                day=_day(contract.end_date),
+            ),
             "effective_on",
         )
+
+
+def _tier_name(tier: Tier, day: date) -> str:
+    version = tier.version_on(day)
+    return version.name if version is not None else tier.code
 
 
 def upgrade(
@@ -266,17 +287,42 @@ def upgrade(
     """A higher tier from the chosen date (at the earliest today); announces the signature."""
     _lock(contract)
     _require_in_force(contract)
+    return _upgrade(contract, tier_by_code(tier_code), effective_on, signed_at or now())
+
+
+def downgrade(
+    contract: Contract,
+    tier_code: str,
+    effective_on: date | None = None,
+    *,
+    signed_at: datetime | None = None,
+) -> Contract:
+    """A lower tier from the first day of next month, or from a later first of a month."""
+    _lock(contract)
+    _require_in_force(contract)
+    return _downgrade(contract, tier_by_code(tier_code), effective_on, signed_at or now())
+
+
+def _upgrade(
+    contract: Contract, tier: Tier, effective_on: date | None, signed_at: datetime
+) -> Contract:
+    """upgrade() of a contract the caller has locked and found in force."""
     effective = effective_on or max(today(), contract.start_date)
     if effective < today():
-        raise RuleViolation("an upgrade takes effect today at the earliest", "effective_on")
+        raise RuleViolation(_("An upgrade takes effect today at the earliest."), "effective_on")
     _check_within_term(contract, effective)
-    tier = tier_by_code(tier_code)
     _check_catalog(tier, effective)
     old = period_on(contract, effective).tier
     if tier.rank <= old.rank:
-        raise RuleViolation(f"{tier.code} is not higher than {old.code}", "tier")
-    signed_at = signed_at or now()
-    _replan_from(contract, tier, effective, "upgrade", signed_at)
+        raise RuleViolation(
+            _(
+                "%(new)s is not higher than %(old)s.",
+                new=_tier_name(tier, effective),
+                old=_tier_name(old, effective),
+            ),
+            "tier",
+        )
+    _replan_from(contract, tier, effective, TierChange.UPGRADE, signed_at)
     hooks().upgrade_signed(
         event=UpgradeSigned(
             customer_id=contract.customer_id,
@@ -290,35 +336,35 @@ def upgrade(
     return contract
 
 
-def downgrade(
-    contract: Contract,
-    tier_code: str,
-    effective_on: date | None = None,
-    *,
-    signed_at: datetime | None = None,
+def _downgrade(
+    contract: Contract, tier: Tier, effective_on: date | None, signed_at: datetime
 ) -> Contract:
-    """A lower tier from the first day of next month, or from a later first of a month."""
-    _lock(contract)
-    _require_in_force(contract)
+    """downgrade() of a contract the caller has locked and found in force."""
     earliest = downgrade_effective_date(today())
     if effective_on is not None:
         if effective_on.day != 1:
             raise RuleViolation(
-                "a downgrade takes effect on the first day of a month", "effective_on"
+                _("A downgrade takes effect on the first day of a month."), "effective_on"
             )
         if effective_on < earliest:
             raise RuleViolation(
-                f"a downgrade takes effect on {earliest.isoformat()} at the earliest",
+                _("A downgrade takes effect on %(day)s at the earliest.", day=_day(earliest)),
                 "effective_on",
             )
     effective = max(effective_on or earliest, contract.start_date)
     _check_within_term(contract, effective)
-    tier = tier_by_code(tier_code)
     _check_catalog(tier, effective)
     old = period_on(contract, effective).tier
     if tier.rank >= old.rank:
-        raise RuleViolation(f"{tier.code} is not lower than {old.code}", "tier")
-    _replan_from(contract, tier, effective, "downgrade", signed_at or now())
+        raise RuleViolation(
+            _(
+                "%(new)s is not lower than %(old)s.",
+                new=_tier_name(tier, effective),
+                old=_tier_name(old, effective),
+            ),
+            "tier",
+        )
+    _replan_from(contract, tier, effective, TierChange.DOWNGRADE, signed_at)
     return contract
 
 
@@ -329,21 +375,25 @@ def change_tier(
     *,
     signed_at: datetime | None = None,
 ) -> Contract:
-    """Upgrade or downgrade, whichever the new tier is compared with the planned one."""
+    """Upgrade or downgrade, whichever the new tier is compared with the planned one.
+
+    `effective_on` is the upgrade's day; a downgrade always takes effect next month.
+    """
     _lock(contract)
     _require_in_force(contract)
     tier = tier_by_code(tier_code)
+    signed_at = signed_at or now()
     planned = period_on(contract, effective_on or max(today(), contract.start_date))
     if planned is not None and tier.rank < planned.tier.rank:
-        return downgrade(contract, tier_code, signed_at=signed_at)
-    return upgrade(contract, tier_code, effective_on, signed_at=signed_at)
+        return _downgrade(contract, tier, None, signed_at)
+    return _upgrade(contract, tier, effective_on, signed_at)
 
 
 def order_tier(
     site: Site,
     tier_code: str,
     *,
-    origin: str,
+    origin: ContractOrigin,
     start_date: date | None = None,
     signed_at: datetime | None = None,
     discount: AgreedDiscount | None = None,
@@ -366,23 +416,22 @@ def order_tier(
             origin=origin,
             signed_at=signed_at,
             discount=discount or NO_DISCOUNT,
-            allow_past=False,
         )
     _lock(contract)
     _require_in_force(contract)
     tier = tier_by_code(tier_code)
     effective = max(start, contract.start_date)
     planned = period_on(contract, effective)
-    if planned is not None and planned.tier.code == tier_code:
+    if planned is not None and planned.tier.code == tier.code:
         # Ordering the tier the site has keeps it: a change planned later is called off.
         _drop_periods_after(contract, planned.first_day)
     elif planned is not None and tier.rank < planned.tier.rank:
         # A downgrade starts on a first of a month: the order's start if it is one, else
         # the first of the month after it (a quote starting 2027-01-15 -> 2027-02-01).
         on = max(downgrade_effective_date(today()), first_of_month_from(start))
-        downgrade(contract, tier_code, on, signed_at=signed_at)
+        _downgrade(contract, tier, on, signed_at)
     else:
-        upgrade(contract, tier_code, effective, signed_at=signed_at)
+        _upgrade(contract, tier, effective, signed_at)
     if discount is not None:
         contract.discount = discount
         db.session.flush()
@@ -396,24 +445,27 @@ def give_notice(contract: Contract, received_on: date | None = None) -> Contract
     """Record a notice: the contract runs to the end of the following month, then ends."""
     _lock(contract)
     _require_in_force(contract)
-    if contract.state == "cancelled":
-        raise RuleViolation("notice has already been given for this contract", "contract")
+    if contract.state == ContractState.CANCELLED:
+        raise RuleViolation(_("Notice has already been given for this contract."), "contract")
     received_on = received_on or today()
     if received_on > today():
-        raise RuleViolation("a notice cannot be received in the future", "received_on")
+        raise RuleViolation(_("A notice cannot be received in the future."), "received_on")
     end = notice_end_date(received_on)
     if end < today():
         raise RuleViolation(
-            f"a notice received on {received_on.isoformat()} would end the contract in the past",
+            _(
+                "A notice received on %(day)s would end the contract in the past.",
+                day=_day(received_on),
+            ),
             "received_on",
         )
     if end < contract.start_date:
         raise RuleViolation(
-            "the contract has not started yet; the notice would end it before its start",
+            _("The contract has not started yet; the notice would end it before its start."),
             "received_on",
         )
     _drop_periods_after(contract, end)  # changes planned after the end would never be served
-    contract.state = "cancelled"
+    contract.state = ContractState.CANCELLED
     contract.notice_received_on = received_on
     contract.end_date = end
     db.session.flush()
@@ -423,11 +475,11 @@ def give_notice(contract: Contract, received_on: date | None = None) -> Contract
 def withdraw_notice(contract: Contract) -> Contract:
     """Take a notice back before the end date (SPEC 3: not on it); the contract runs on."""
     _lock(contract)
-    if contract.state != "cancelled":
-        raise RuleViolation("only a cancelled contract has a notice to withdraw", "contract")
+    if contract.state != ContractState.CANCELLED:
+        raise RuleViolation(_("Only a cancelled contract has a notice to withdraw."), "contract")
     if today() >= contract.end_date:
-        raise RuleViolation("a notice can only be withdrawn before the end date", "contract")
-    contract.state = "active"
+        raise RuleViolation(_("A notice can only be withdrawn before the end date."), "contract")
+    contract.state = ContractState.ACTIVE
     contract.notice_received_on = None
     contract.end_date = None
     db.session.flush()
@@ -441,7 +493,7 @@ def end_due_contracts(on: date | None = None) -> list[Contract]:
     # leaves the contract out, since PostgreSQL re-checks the condition after the wait.
     due = db.session.scalars(
         select(Contract)
-        .where(Contract.state == "cancelled", Contract.end_date < day)
+        .where(Contract.state == ContractState.CANCELLED, Contract.end_date < day)
         .order_by(Contract.id)
         .with_for_update()
         .execution_options(populate_existing=True)
@@ -451,7 +503,7 @@ def end_due_contracts(on: date | None = None) -> list[Contract]:
         last = contract.periods[-1]
         if last.last_day is None or last.last_day > contract.end_date:
             last.last_day = contract.end_date
-        contract.state = "ended"
+        contract.state = ContractState.ENDED
     db.session.flush()
     return list(due)
 
@@ -464,7 +516,7 @@ class HistoryLine:
     first_day: date
     last_day: date | None
     tier_code: str
-    change: str
+    change: TierChange
     signed_at: datetime | None
 
 

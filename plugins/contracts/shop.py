@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from app.toolkit import (
+    ReactionKind,
     RecordNotFound,
     RuleViolation,
     Site,
@@ -22,6 +23,7 @@ from app.toolkit import (
 )
 from plugins.contracts.models import Contract
 from plugins.contracts.services import order_tier
+from plugins.contracts.vocabulary import ContractOrigin
 
 
 @dataclass(frozen=True)
@@ -35,10 +37,10 @@ class ShopOffer:
 
 def first_reaction_promise(version: TierVersion) -> str:
     """The FirstReaction promise as the customer reads it (SPEC 1)."""
-    if version.reaction_kind == "hours":
+    if version.reaction_kind == ReactionKind.HOURS:
         hours = version.reaction_hours
         return ngettext("within %(num)d hour", "within %(num)d hours", hours)
-    if version.reaction_kind == "next_business_day":
+    if version.reaction_kind == ReactionKind.NEXT_BUSINESS_DAY:
         return _("next business day")
     return _("best effort")
 
@@ -66,10 +68,12 @@ def order_in_shop(user: User, site_id: int, tier_code: str) -> Contract:
     that the shop does not reveal which site ids exist.
     """
     if user.role != "customer" or user.customer_id is None:
-        raise RuleViolation("only customer users order in the web shop")
+        raise RuleViolation(_("Only customer users order in the web shop."))
     site = db.session.get(Site, site_id)
     if site is None or site.customer_id != user.customer_id:
         raise RecordNotFound(f"no site {site_id}")
     if not site.active:
         raise RuleViolation(_("This site is inactive."), "site")
-    return order_tier(site, tier_code, origin="shop", start_date=today(), signed_at=now())
+    return order_tier(
+        site, tier_code, origin=ContractOrigin.SHOP, start_date=today(), signed_at=now()
+    )

@@ -1,10 +1,14 @@
-"""Contract, quote and web-shop pages; every rule they apply lives in the services."""
+"""Contract, quote and web-shop pages; every rule they apply lives in the services.
+
+Every form is read with the host's `form_input` into the schemas the API uses, inside
+`committed_or_flash`: bad input is flashed in the user's language and nothing is kept.
+A record that does not exist (or is another customer's) answers 404.
+"""
 
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
+from datetime import timedelta
 
 from flask import (
     Blueprint,
@@ -19,15 +23,18 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.toolkit import (
     Customer,
+    RecordNotFound,
     RuleViolation,
     Site,
     committed_or_flash,
     db,
+    form_input,
     get_visible_or_404,
     public,
     requires,
@@ -39,6 +46,19 @@ from app.toolkit import (
 from plugins.contracts import labels, services, shop
 from plugins.contracts import quotes as quote_rules
 from plugins.contracts.models import Contract, Quote
+from plugins.contracts.schemas import (
+    ContractIn,
+    DecisionIn,
+    NewSiteForm,
+    NoticeIn,
+    QuoteIn,
+    QuoteLineForm,
+    QuoteTermsIn,
+    ShopOrderIn,
+    TierChangeIn,
+    TotalsPreviewIn,
+)
+from plugins.contracts.vocabulary import IN_FORCE, Approval, ContractState, QuoteState
 
 bp = Blueprint("contracts", __name__, url_prefix="/contracts", template_folder="templates")
 
@@ -47,22 +67,17 @@ for _name, _filter in labels.FILTERS.items():
     bp.add_app_template_filter(_filter, _name)
 
 
-def _form_date(name: str, default: date | None = None) -> date | None:
-    raw = (request.form.get(name) or "").strip()
-    if not raw:
-        return default
-    try:
-        return date.fromisoformat(raw)
-    except ValueError as error:
-        raise RuleViolation(_("Please enter a date as YYYY-MM-DD."), name) from error
+@bp.context_processor
+def _vocabularies() -> dict:
+    """The codes templates compare with (the contracts panel gets them from its hook)."""
+    return {"ContractState": ContractState, "QuoteState": QuoteState, "Approval": Approval}
 
 
-def _form_percent(name: str) -> Decimal:
-    raw = (request.form.get(name) or "0").strip().replace(",", ".") or "0"
-    try:
-        return Decimal(raw)
-    except InvalidOperation as error:
-        raise RuleViolation(_("Please enter a percentage such as 2.5."), name) from error
+@bp.errorhandler(RecordNotFound)
+def _not_found(error: RecordNotFound):
+    # Raised inside a service call: committed_or_flash lets it through, nothing is kept.
+    db.session.rollback()
+    return render_template("error.html", status=404, message=_("This page does not exist.")), 404
 
 
 def _tier_choices() -> list:
@@ -86,8 +101,10 @@ def index():
         Contract.customer_id,
     )
     state = request.args.get("state")
-    if state in ("draft", "active", "cancelled", "ended"):
+    if state in ContractState.codes():
         statement = statement.where(Contract.state == state)
+    else:
+        state = None  # an unknown filter lists everything
     contracts = db.session.scalars(statement).all()
     return render_template(
         "contracts/index.html",
@@ -118,12 +135,12 @@ def detail(contract_id: int):
 @requires("contracts.write")
 def change_tier(contract_id: int):
     contract = get_visible_or_404(Contract, contract_id)
-    committed_or_flash(
-        lambda: services.change_tier(
-            contract, request.form.get("tier_code", ""), _form_date("effective_on")
-        ),
-        _("The tier change is recorded."),
-    )
+
+    def change():
+        body = form_input(TierChangeIn)
+        return services.change_tier(contract, body.tier_code, body.effective_on)
+
+    committed_or_flash(change, _("The tier change is recorded."))
     return redirect(url_for("contracts.detail", contract_id=contract.id))
 
 
@@ -132,7 +149,7 @@ def change_tier(contract_id: int):
 def give_notice(contract_id: int):
     contract = get_visible_or_404(Contract, contract_id)
     committed_or_flash(
-        lambda: services.give_notice(contract, _form_date("received_on")),
+        lambda: services.give_notice(contract, form_input(NoticeIn).received_on),
         _("The notice is recorded."),
     )
     return redirect(url_for("contracts.detail", contract_id=contract.id))
@@ -149,16 +166,13 @@ def withdraw_notice(contract_id: int):
 @bp.route("/new", methods=["GET", "POST"])
 @requires("contracts.write")
 def new():
-    site = get_visible_or_404(Site, request.values.get("site_id", type=int) or 0)
+    # The site is part of the page's address (?site_id=), for the form and its answer.
+    site = get_visible_or_404(Site, request.args.get("site_id", type=int) or 0)
     if request.method == "POST":
 
         def start():
-            return services.start_contract(
-                site,
-                request.form.get("tier_code", ""),
-                _form_date("start_date", today()),
-                allow_past=False,
-            )
+            body = form_input(ContractIn, site_id=site.id)
+            return services.start_contract(site, body.tier_code, body.start_date)
 
         contract = committed_or_flash(start, _("The contract is active."))
         if contract is not None:
@@ -171,7 +185,7 @@ def new():
 
 def _visible_quote(quote_id: int) -> Quote:
     quote = get_visible_or_404(Quote, quote_id)
-    if visible_customer_id() is not None and quote.state == "draft":
+    if visible_customer_id() is not None and quote.state == QuoteState.DRAFT:
         abort(404)  # a customer sees a quote once it is sent to them
     return quote
 
@@ -184,7 +198,7 @@ def quotes():
         Quote.customer_id,
     )
     if visible_customer_id() is not None:
-        statement = statement.where(Quote.state != "draft")
+        statement = statement.where(Quote.state != QuoteState.DRAFT)
     return render_template("contracts/quotes.html", quotes=db.session.scalars(statement).all())
 
 
@@ -195,20 +209,20 @@ def quote_new():
         select(Customer).where(Customer.active.is_(True)).order_by(Customer.legal_name)
     ).all()
     if request.method == "POST":
-        customer = get_visible_or_404(
-            Customer, request.form.get("customer_id", type=int) or 0, customer_id_of=lambda c: c.id
-        )
-        quote = committed_or_flash(
-            lambda: quote_rules.create_quote(
+
+        def create():
+            body = form_input(QuoteIn)
+            customer = get_visible_or_404(Customer, body.customer_id, customer_id_of=lambda c: c.id)
+            return quote_rules.create_quote(
                 customer,
                 current_user,
-                start_date=_form_date("start_date", services.first_day_of_next_month(today())),
-                valid_until=_form_date("valid_until", today() + timedelta(days=30)),
-                manual_discount_percent=_form_percent("manual_discount_percent"),
-                note=(request.form.get("note") or "")[:500],
-            ),
-            _("Quote created. Now add the sites."),
-        )
+                start_date=body.start_date,
+                valid_until=body.valid_until,
+                manual_discount_percent=body.manual_discount_percent,
+                note=body.note,
+            )
+
+        quote = committed_or_flash(create, _("Quote created. Now add the sites."))
         if quote is not None:
             return redirect(url_for("contracts.quote", quote_id=quote.id))
     return render_template(
@@ -246,13 +260,11 @@ def quote_update(quote_id: int):
     record = _visible_quote(quote_id)
 
     def update():
+        body = form_input(QuoteTermsIn)
         quote_rules.update_quote(
-            record,
-            start_date=_form_date("start_date"),
-            valid_until=_form_date("valid_until"),
-            note=(request.form.get("note") or "")[:500],
+            record, start_date=body.start_date, valid_until=body.valid_until, note=body.note
         )
-        quote_rules.set_manual_discount(record, _form_percent("manual_discount_percent"))
+        quote_rules.set_manual_discount(record, body.manual_discount_percent)
 
     committed_or_flash(update, _("Saved."))
     return redirect(url_for("contracts.quote", quote_id=record.id))
@@ -262,32 +274,16 @@ def quote_update(quote_id: int):
 @requires("contracts.quotes.write")
 def quote_line_add(quote_id: int):
     record = _visible_quote(quote_id)
-    tier_code = request.form.get("tier_code", "")
 
     def add():
-        site_id = request.form.get("site_id", type=int)
-        if site_id:
-            site = db.session.get(Site, site_id)
-            if site is None:
-                raise RuleViolation(_("No such site."), "site")
-            return quote_rules.add_line(record, tier_code, site=site)
-        name = (request.form.get("new_site_name") or "").strip()
-        if not name:
-            raise RuleViolation(_("Choose a site or describe a new one."), "site")
-        try:
-            new_site = quote_rules.NewSite(
-                name=name,
-                street=(request.form.get("new_site_street") or "").strip(),
-                house_number=(request.form.get("new_site_house_number") or "").strip(),
-                postal_code=(request.form.get("new_site_postal_code") or "").strip(),
-                town=(request.form.get("new_site_town") or "").strip(),
-                canton=(request.form.get("new_site_canton") or "AG").strip(),
-            )
-            return quote_rules.add_line(record, tier_code, new_site=new_site)
-        except ValueError as error:
-            if isinstance(error, RuleViolation):
-                raise
-            raise RuleViolation(_("The new site's address is incomplete.")) from error
+        body = form_input(QuoteLineForm)
+        if body.site_id is not None:
+            site = get_visible_or_404(Site, body.site_id)
+            return quote_rules.add_line(record, body.tier_code, site=site)
+        new_site = form_input(NewSiteForm).new_site()
+        return quote_rules.add_line(
+            record, body.tier_code, new_site=quote_rules.NewSite(**new_site.model_dump())
+        )
 
     committed_or_flash(add, _("Site added."))
     return redirect(url_for("contracts.quote", quote_id=record.id))
@@ -306,13 +302,13 @@ def quote_line_remove(quote_id: int, line_id: int):
 def quote_totals_preview(quote_id: int):
     """Live totals while the account manager edits the discount (nothing is saved)."""
     record = _visible_quote(quote_id)
-    payload = request.get_json(silent=True) or {}
     try:
-        manual = Decimal(str(payload.get("manual_discount_percent", "0")).replace(",", "."))
-    except InvalidOperation:
-        return jsonify({"error": _("Please enter a percentage such as 2.5.")}), 400
-    try:
+        manual = TotalsPreviewIn.model_validate(
+            request.get_json(silent=True) or {}
+        ).manual_discount_percent
         totals = quote_rules.quote_totals(record, manual_override=manual)
+    except ValidationError:
+        return jsonify({"error": _("Please enter a percentage such as 2.5.")}), 400
     except RuleViolation as error:
         return jsonify({"error": str(error)}), 400
     return jsonify(
@@ -366,11 +362,17 @@ def approvals():
 @requires("contracts.quotes.approve")
 def quote_decide(quote_id: int):
     record = _visible_quote(quote_id)
-    approve = request.form.get("decision") == "approve"
-    committed_or_flash(
-        lambda: quote_rules.decide_approval(record, current_user, approve),
-        _("The discount is approved.") if approve else _("The discount is rejected."),
-    )
+
+    def decide():
+        decision = form_input(DecisionIn).decision
+        quote_rules.decide_approval(record, current_user, decision == Approval.APPROVED)
+        return decision
+
+    decision = committed_or_flash(decide)
+    if decision == Approval.APPROVED:
+        flash(_("The discount is approved."), "success")
+    elif decision == Approval.REJECTED:
+        flash(_("The discount is rejected."), "success")
     return redirect(url_for("contracts.approvals"))
 
 
@@ -405,12 +407,11 @@ class _LinkExpired(Exception):
 
 
 def _quote_for_link(token: str) -> Quote:
+    """The quote of a genuine link; a forged or stale one is not found (RecordNotFound)."""
     try:
         return quote_rules.quote_for_token(token)
     except quote_rules.QuoteLinkExpired as error:
         raise _LinkExpired(str(error)) from error
-    except RuleViolation:
-        abort(404)
 
 
 @bp.errorhandler(_LinkExpired)
@@ -467,25 +468,18 @@ def shop_page():
         select(Site).where(Site.customer_id == own, Site.active.is_(True)).order_by(Site.name)
     ).all()
     if request.method == "POST":
-        site_id = request.form.get("site_id", type=int) or 0
-        try:
-            contract = committed_or_flash(
-                lambda: shop.order_in_shop(
-                    current_user, site_id, request.form.get("tier_code", "")
-                ),
-                _("Thank you for your order. Your CLA is active."),
-            )
-        except LookupError:
-            db.session.rollback()
-            abort(404)
+
+        def order():
+            body = form_input(ShopOrderIn)
+            return shop.order_in_shop(current_user, body.site_id, body.tier_code)
+
+        contract = committed_or_flash(order, _("Thank you for your order. Your CLA is active."))
         if contract is not None:
             return redirect(url_for("contracts.detail", contract_id=contract.id))
     in_force = {
         contract.site_id: services.current_tier(contract)
         for contract in db.session.scalars(
-            select(Contract).where(
-                Contract.customer_id == own, Contract.state.in_(("active", "cancelled"))
-            )
+            select(Contract).where(Contract.customer_id == own, Contract.state.in_(IN_FORCE))
         )
     }
     return render_template(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from plugins.contracts.models import Contract
@@ -93,6 +94,7 @@ def test_the_quote_builder_updates_the_totals_while_the_discount_is_typed(
     assert page.locator("#approval-hint").is_hidden()
     page.fill("#manual_discount_percent", "12")
     # 12 % of 645.00 = 77.40 -> net 535.35; VAT 8.1 % = 43.36; total 578.71
-    page.wait_for_function("document.querySelector('[data-total=net]').textContent === '535.35'")
+    # Waits in Playwright, not by evaluating a string in the page (the CSP forbids eval).
+    expect(net).to_have_text("535.35")
     assert page.locator("#quote-totals [data-total=total]").inner_text() == "578.71"
     assert page.locator("#approval-hint").is_visible()

@@ -13,12 +13,11 @@ from app.hooks import hooks
 from app.timeutil import zurich_instant
 from plugins.contracts.models import Contract, EndedContractIsReadOnly
 from plugins.contracts.services import (
-    activate,
-    create_draft,
     end_due_contracts,
     give_notice,
     notice_end_date,
     start_contract,
+    start_contract_in_the_past,
     upgrade,
     withdraw_notice,
 )
@@ -41,7 +40,7 @@ def test_notice_ends_the_contract_at_the_end_of_the_following_month(notice, end)
 
 
 def test_notice_keeps_the_received_date_apart_from_the_end_date(db, site):
-    contract = start_contract(site, "pro", date(2025, 1, 1))
+    contract = start_contract_in_the_past(site, "pro", date(2025, 1, 1))
     give_notice(contract)
     db.session.commit()
     assert contract.state == "cancelled"
@@ -61,7 +60,7 @@ def test_notice_keeps_the_received_date_apart_from_the_end_date(db, site):
 
 def test_notice_given_on_the_last_day_of_a_month(db, site, travel):
     travel(date(2026, 12, 31))
-    contract = start_contract(site, "basic_plus", date(2025, 1, 1))
+    contract = start_contract_in_the_past(site, "basic_plus", date(2025, 1, 1))
     give_notice(contract)
     assert (contract.notice_received_on, contract.end_date) == (
         date(2026, 12, 31),
@@ -70,22 +69,22 @@ def test_notice_given_on_the_last_day_of_a_month(db, site, travel):
 
 
 def test_notice_received_earlier_counts_from_its_receipt(db, site):
-    contract = start_contract(site, "pro", date(2025, 1, 1))
+    contract = start_contract_in_the_past(site, "pro", date(2025, 1, 1))
     give_notice(contract, received_on=date(2026, 10, 31))
     assert contract.end_date == date(2026, 11, 30)
 
 
 def test_notice_that_would_end_the_contract_in_the_past_is_refused(db, site):
-    contract = start_contract(site, "pro", date(2025, 1, 1))
-    with pytest.raises(RuleViolation, match="in the past"):
+    contract = start_contract_in_the_past(site, "pro", date(2025, 1, 1))
+    with pytest.raises(RuleViolation, match="würde den Vertrag in der Vergangenheit beenden"):
         give_notice(contract, received_on=date(2026, 9, 30))
-    with pytest.raises(RuleViolation, match="future"):
+    with pytest.raises(RuleViolation, match="nicht in der Zukunft"):
         give_notice(contract, received_on=date(2026, 11, 25))
 
 
 def test_notice_drops_changes_planned_after_the_end_date(db, site, travel):
     travel(date(2026, 11, 24))
-    contract = start_contract(site, "pro", date(2025, 1, 1))
+    contract = start_contract_in_the_past(site, "pro", date(2025, 1, 1))
     upgrade(contract, "premium", date(2027, 2, 1))
     give_notice(contract)
     db.session.commit()
@@ -93,15 +92,15 @@ def test_notice_drops_changes_planned_after_the_end_date(db, site, travel):
 
 
 def test_upgrade_after_the_end_date_is_refused(db, site):
-    contract = start_contract(site, "pro", date(2025, 1, 1))
+    contract = start_contract_in_the_past(site, "pro", date(2025, 1, 1))
     give_notice(contract)
-    with pytest.raises(RuleViolation, match="ends on 2026-12-31"):
+    with pytest.raises(RuleViolation, match="Der Vertrag endet am 31.12.2026"):
         upgrade(contract, "premium", date(2027, 1, 1))
     upgrade(contract, "premium", date(2026, 12, 31))  # the last day can still be upgraded
 
 
 def test_notice_can_be_withdrawn_before_the_end_date(db, site, travel):
-    contract = start_contract(site, "pro", date(2025, 1, 1))
+    contract = start_contract_in_the_past(site, "pro", date(2025, 1, 1))
     give_notice(contract)  # ends 2026-12-31
     travel(date(2026, 12, 30))  # the last day before the end date
     withdraw_notice(contract)
@@ -116,31 +115,31 @@ def test_notice_can_be_withdrawn_before_the_end_date(db, site, travel):
 
 def test_notice_cannot_be_withdrawn_on_the_end_date(db, site, travel):
     # SPEC 3: "A notice can be withdrawn before the end date"; on it, it is too late.
-    contract = start_contract(site, "pro", date(2025, 1, 1))
+    contract = start_contract_in_the_past(site, "pro", date(2025, 1, 1))
     give_notice(contract)  # ends 2026-12-31
     travel(date(2026, 12, 31))
-    with pytest.raises(RuleViolation, match="before the end date"):
+    with pytest.raises(RuleViolation, match="nur vor dem Enddatum"):
         withdraw_notice(contract)
     assert (contract.state, contract.end_date) == ("cancelled", date(2026, 12, 31))
 
 
 def test_notice_cannot_be_withdrawn_after_the_end_date(db, site, travel):
-    contract = start_contract(site, "pro", date(2025, 1, 1))
+    contract = start_contract_in_the_past(site, "pro", date(2025, 1, 1))
     give_notice(contract)
     travel(date(2027, 1, 1))
-    with pytest.raises(RuleViolation, match="before the end date"):
+    with pytest.raises(RuleViolation, match="nur vor dem Enddatum"):
         withdraw_notice(contract)
 
 
 def test_notice_cannot_be_given_twice(db, site):
-    contract = start_contract(site, "pro", date(2025, 1, 1))
+    contract = start_contract_in_the_past(site, "pro", date(2025, 1, 1))
     give_notice(contract)
-    with pytest.raises(RuleViolation, match="already"):
+    with pytest.raises(RuleViolation, match="bereits gekündigt"):
         give_notice(contract)
 
 
 def test_end_due_ends_contracts_after_their_end_date_once(db, site, travel):
-    contract = start_contract(site, "pro", date(2025, 1, 1))
+    contract = start_contract_in_the_past(site, "pro", date(2025, 1, 1))
     give_notice(contract)
     db.session.commit()
     travel(date(2026, 12, 31))
@@ -158,7 +157,7 @@ def test_end_due_ends_contracts_after_their_end_date_once(db, site, travel):
 
 
 def test_end_due_cli_is_idempotent(app, db, site, travel):
-    contract = start_contract(site, "pro", date(2025, 1, 1))
+    contract = start_contract_in_the_past(site, "pro", date(2025, 1, 1))
     give_notice(contract)
     db.session.commit()
     travel(date(2027, 1, 1))
@@ -172,7 +171,7 @@ def test_end_due_cli_is_idempotent(app, db, site, travel):
 
 
 def test_an_ended_contract_is_read_only(db, site, travel):
-    contract = start_contract(site, "pro", date(2025, 1, 1))
+    contract = start_contract_in_the_past(site, "pro", date(2025, 1, 1))
     give_notice(contract)
     travel(date(2027, 1, 1))
     end_due_contracts()
@@ -186,7 +185,7 @@ def test_an_ended_contract_is_read_only(db, site, travel):
 
 
 def test_after_the_end_a_new_contract_can_start_for_the_site(db, site, travel):
-    contract = start_contract(site, "pro", date(2025, 1, 1))
+    contract = start_contract_in_the_past(site, "pro", date(2025, 1, 1))
     give_notice(contract)
     travel(date(2027, 2, 1))
     end_due_contracts()
@@ -197,7 +196,7 @@ def test_after_the_end_a_new_contract_can_start_for_the_site(db, site, travel):
 
 def test_a_site_has_one_contract_in_force_at_a_time(db, site):
     start_contract(site, "pro", date(2026, 12, 1))
-    with pytest.raises(RuleViolation, match="already has a contract in force"):
+    with pytest.raises(RuleViolation, match="Filiale Brugg hat bereits einen gültigen Vertrag"):
         start_contract(site, "premium", date(2027, 1, 1))
 
 
@@ -222,19 +221,22 @@ def test_the_database_refuses_a_second_contract_in_force_for_a_site(db, site):
         connection.execute(sa.insert(table).values(state="draft", **values))
 
 
-def test_a_draft_is_not_in_force_until_activated(db, site):
-    draft = create_draft(site, "pro", date(2026, 12, 1))
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE contracts_contract SET origin = 'fax'",
+        "UPDATE contracts_tier_period SET change = 'sideways'",
+    ],
+)
+def test_the_database_keeps_origin_and_change_within_their_vocabulary(db, site, statement):
+    start_contract(site, "pro", date(2026, 12, 1))
     db.session.commit()
-    assert hooks().tier_in_force(site_id=site.id, at=zurich_instant(2026, 12, 2)) is None
-    activate(draft)
-    db.session.commit()
-    assert hooks().tier_in_force(site_id=site.id, at=zurich_instant(2026, 12, 2)).tier_code == "pro"
-    with pytest.raises(RuleViolation, match="already has a contract"):
-        activate(create_draft(site, "basic", date(2027, 1, 1)))
+    with pytest.raises(IntegrityError), db.engine.begin() as connection:
+        connection.execute(sa.text(statement))
 
 
 def test_the_database_layer_refuses_changes_to_an_ended_contract(db, site, travel):
-    contract = start_contract(site, "pro", date(2025, 1, 1))
+    contract = start_contract_in_the_past(site, "pro", date(2025, 1, 1))
     give_notice(contract)
     travel(date(2027, 1, 1))
     end_due_contracts()
@@ -253,7 +255,7 @@ def test_the_hourly_job_ends_due_contracts_and_records_who_did_it(app, db, site,
     from app.models import AuditEntry
     from app.plugins import load_object
 
-    contract = start_contract(site, "pro", date(2025, 1, 1))
+    contract = start_contract_in_the_past(site, "pro", date(2025, 1, 1))
     give_notice(contract)
     db.session.commit()
     travel(date(2027, 1, 1))
@@ -274,13 +276,14 @@ def test_the_hourly_job_ends_due_contracts_and_records_who_did_it(app, db, site,
 
 
 def test_a_contract_cannot_start_in_the_past_unless_history_is_loaded(db, factories, site):
-    # Today is 2026-11-24: yesterday is refused, today is fine; the demo loader and
-    # imports record contracts that started before today with allow_past=True.
-    with pytest.raises(RuleViolation) as refused:
-        start_contract(site, "pro", date(2026, 11, 23), allow_past=False)
+    # Today is 2026-11-24: yesterday is refused, today is fine; the demo loader, imports
+    # and test set-ups record contracts that started before today as history.
+    with pytest.raises(RuleViolation, match="nicht in der Vergangenheit beginnen") as refused:
+        start_contract(site, "pro", date(2026, 11, 23))
     assert refused.value.field == "start_date"
-    assert start_contract(site, "pro", date(2026, 11, 24), allow_past=False).state == "active"
-    loaded = start_contract(
-        factories.site(site.customer, "Filiale Alt"), "pro", date(2025, 1, 1), allow_past=True
+    assert db.session.scalars(sa.select(Contract)).all() == []
+    assert start_contract(site, "pro", date(2026, 11, 24)).state == "active"
+    loaded = start_contract_in_the_past(
+        factories.site(site.customer, "Filiale Alt"), "pro", date(2025, 1, 1)
     )
-    assert loaded.start_date == date(2025, 1, 1)
+    assert (loaded.state, loaded.start_date) == ("active", date(2025, 1, 1))

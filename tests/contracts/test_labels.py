@@ -11,14 +11,15 @@ import pytest
 from flask_babel import force_locale
 
 from plugins.contracts import labels
-from plugins.contracts.models import (
-    APPROVAL_STATES,
-    CONTRACT_ORIGINS,
-    CONTRACT_STATES,
-    QUOTE_STATES,
-)
 from plugins.contracts.quotes import send_quote
-from plugins.contracts.services import give_notice, start_contract
+from plugins.contracts.services import give_notice, start_contract_in_the_past
+from plugins.contracts.vocabulary import (
+    Approval,
+    ContractOrigin,
+    ContractState,
+    QuoteState,
+    TierChange,
+)
 from tests.contracts.test_quotes import build_quote
 from tests.factories import login
 
@@ -40,9 +41,9 @@ PLACEHOLDER = re.compile(r"%\(\w+\)[sd]")
 @pytest.fixture
 def two_contracts(db, factories, customer, site):
     """Filiale Brugg on pro (active) and Filiale Wettingen on premium (notice given)."""
-    start_contract(site, "pro", date(2025, 1, 1))
+    start_contract_in_the_past(site, "pro", date(2025, 1, 1))
     other = factories.site(customer, "Filiale Wettingen")
-    give_notice(start_contract(other, "premium", date(2025, 1, 1)), date(2026, 11, 24))
+    give_notice(start_contract_in_the_past(other, "premium", date(2025, 1, 1)), date(2026, 11, 24))
     db.session.commit()
 
 
@@ -76,7 +77,7 @@ def test_the_contracts_list_speaks_english_when_chosen(client, factories, two_co
 
 
 def _contract_page(client, db, factories, site, language: str) -> str:
-    contract = start_contract(site, "pro_plus", date(2025, 1, 1))
+    contract = start_contract_in_the_past(site, "pro_plus", date(2025, 1, 1))
     db.session.commit()
     login(client, factories.user("account_manager"))
     return client.get(f"/contracts/{contract.id}?lang={language}").text
@@ -120,31 +121,44 @@ def test_percentages_read_as_numbers(client, db, factories, customer):
 
 
 @pytest.mark.parametrize(
-    ("codes", "label"),
-    [
-        (CONTRACT_STATES, labels.contract_state_label),
-        (QUOTE_STATES, labels.quote_state_label),
-        (APPROVAL_STATES, labels.approval_label),
-        (CONTRACT_ORIGINS, labels.origin_label),
-        (("start", "upgrade", "downgrade"), labels.change_label),
-    ],
+    "vocabulary", [ContractState, QuoteState, Approval, ContractOrigin, TierChange]
 )
-def test_every_stored_code_has_a_german_word(app, codes, label):
+def test_every_stored_code_has_a_german_word(app, vocabulary):
     with app.test_request_context(), force_locale("de"):
-        for code in codes:
-            german = label(code)
-            assert german and german != code, code
+        for member in vocabulary:
+            assert member.label and member.label != member.value, member
     with app.test_request_context(), force_locale("en"):
-        assert all(label(code) for code in codes)
+        assert all(member.label for member in vocabulary)
 
 
-def test_known_words_and_unknown_codes(app):
+def test_the_filters_are_the_vocabularies_words(app):
     with app.test_request_context(), force_locale("de"):
-        assert labels.contract_state_label("cancelled") == "gekündigt"
-        assert labels.quote_state_label("sent") == "versandt"
-        assert labels.approval_label("pending") == "wartet auf Freigabe durch Finanzen"
-        assert labels.contract_state_label("something_new") == "something_new"
-        assert labels.contract_state_label(None) == ""
+        state = labels.FILTERS["contract_state"]
+        assert state("cancelled") == "gekündigt"
+        assert labels.FILTERS["quote_state"]("sent") == "versandt"
+        assert labels.FILTERS["quote_approval"]("pending") == "wartet auf Freigabe durch Finanzen"
+        assert labels.FILTERS["contract_origin"]("shop") == "Bestellung im Web-Shop"
+        assert labels.FILTERS["tier_change"]("downgrade") == "Downgrade"
+        assert state("something_new") == "something_new"
+        assert state(None) == ""
+
+
+def test_each_vocabulary_is_what_the_database_and_the_api_accept(app, client):
+    # One declaration: the check constraints and the OpenAPI enums list the same codes.
+    from plugins.contracts.models import Contract, ContractTierPeriod, Quote
+
+    def check(table, name: str) -> str:
+        [found] = [c for c in table.constraints if c.name and c.name.endswith(f"_{name}")]
+        return str(found.sqltext)
+
+    assert check(Contract.__table__, "state") == ContractState.sql_in("state")
+    assert check(Contract.__table__, "origin") == ContractOrigin.sql_in("origin")
+    assert check(ContractTierPeriod.__table__, "change") == TierChange.sql_in("change")
+    assert check(Quote.__table__, "state") == QuoteState.sql_in("state")
+    assert check(Quote.__table__, "approval") == Approval.sql_in("approval")
+    schemas = client.get("/api/openapi.json").get_json()["components"]["schemas"]
+    for vocabulary in (ContractState, ContractOrigin, TierChange, QuoteState, Approval):
+        assert schemas[vocabulary.__name__]["enum"] == list(vocabulary.codes()), vocabulary
 
 
 def test_tier_names_come_from_the_catalog(app):

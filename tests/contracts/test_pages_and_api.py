@@ -10,7 +10,7 @@ from sqlalchemy import select
 from app.models import AuditEntry
 from app.money import AgreedDiscount
 from plugins.contracts.models import Contract, Quote
-from plugins.contracts.services import give_notice, start_contract
+from plugins.contracts.services import give_notice, start_contract_in_the_past
 from tests.factories import login
 
 
@@ -22,7 +22,7 @@ def bearer(token: str) -> dict:
 
 
 def test_site_and_customer_pages_show_a_contracts_panel(client, db, factories, customer, site):
-    start_contract(site, "pro_plus", date(2025, 1, 1))
+    start_contract_in_the_past(site, "pro_plus", date(2025, 1, 1))
     db.session.commit()
     login(client, factories.user("service_desk"))
     site_page = client.get(f"/sites/{site.id}")
@@ -34,9 +34,9 @@ def test_site_and_customer_pages_show_a_contracts_panel(client, db, factories, c
 
 
 def test_a_customer_user_sees_only_own_contracts(client, db, factories, customer, site):
-    own = start_contract(site, "pro", date(2025, 1, 1))
+    own = start_contract_in_the_past(site, "pro", date(2025, 1, 1))
     other_site = factories.site(factories.customer("Andere AG"), "Fremd")
-    foreign = start_contract(other_site, "premium", date(2025, 1, 1))
+    foreign = start_contract_in_the_past(other_site, "premium", date(2025, 1, 1))
     db.session.commit()
     login(client, factories.user("customer", customer))
     listing = client.get("/contracts/")
@@ -46,7 +46,7 @@ def test_a_customer_user_sees_only_own_contracts(client, db, factories, customer
 
 
 def test_an_account_manager_upgrades_and_records_a_notice_in_the_ui(client, db, factories, site):
-    contract = start_contract(site, "pro", date(2025, 1, 1))
+    contract = start_contract_in_the_past(site, "pro", date(2025, 1, 1))
     db.session.commit()
     login(client, factories.user("account_manager"))
     client.post(
@@ -73,7 +73,7 @@ def test_an_account_manager_upgrades_and_records_a_notice_in_the_ui(client, db, 
 
 
 def test_a_refused_change_is_shown_and_changes_nothing(client, db, factories, site):
-    contract = start_contract(site, "pro", date(2025, 1, 1))
+    contract = start_contract_in_the_past(site, "pro", date(2025, 1, 1))
     db.session.commit()
     login(client, factories.user("account_manager"))
     page = client.post(
@@ -81,12 +81,12 @@ def test_a_refused_change_is_shown_and_changes_nothing(client, db, factories, si
         data={"tier_code": "premium", "effective_on": "2026-11-01"},
         follow_redirects=True,
     )
-    assert "today at the earliest" in page.text
+    assert "Ein Upgrade gilt frühestens ab heute." in page.text
     assert len(db.session.get(Contract, contract.id).periods) == 1
 
 
 def test_the_service_desk_cannot_change_contracts(client, db, factories, site):
-    contract = start_contract(site, "pro", date(2025, 1, 1))
+    contract = start_contract_in_the_past(site, "pro", date(2025, 1, 1))
     db.session.commit()
     login(client, factories.user("service_desk"))
     assert client.post(f"/contracts/{contract.id}/notice").status_code == 403
@@ -96,8 +96,8 @@ def test_an_account_manager_starts_a_contract_for_a_site(client, db, factories, 
     login(client, factories.user("account_manager"))
     assert client.get(f"/contracts/new?site_id={site.id}").status_code == 200
     client.post(
-        "/contracts/new",
-        data={"site_id": site.id, "tier_code": "basic_plus", "start_date": "2026-12-01"},
+        f"/contracts/new?site_id={site.id}",
+        data={"tier_code": "basic_plus", "start_date": "2026-12-01"},
     )
     contract = db.session.scalars(select(Contract)).one()
     assert (contract.start_date, contract.periods[0].tier.code) == (date(2026, 12, 1), "basic_plus")
@@ -150,13 +150,13 @@ def test_quote_builder_approval_queue_and_sending(client, db, factories, custome
     )
     assert live["needs_approval"] is True
     page = client.post(f"/contracts/quotes/{quote.id}/send", follow_redirects=True)
-    assert "finance must approve" in page.text
+    assert "Die Finanzabteilung muss die Offerte zuerst freigeben." in page.text
     client.post(f"/contracts/quotes/{quote.id}/approval-request")
     client.post("/logout")
     login(client, finance)
     queue = client.get("/contracts/approvals")
     assert quote.number in queue.text
-    client.post(f"/contracts/quotes/{quote.id}/approval", data={"decision": "approve"})
+    client.post(f"/contracts/quotes/{quote.id}/approval", data={"decision": "approved"})
     client.post("/logout")
     login(client, manager)
     client.post(f"/contracts/quotes/{quote.id}/send")
@@ -185,8 +185,8 @@ def test_the_openapi_document_lists_contract_and_quote_operations(client):
 
 
 def test_api_contracts_are_scoped_to_the_customer(client, db, factories, customer, site):
-    start_contract(site, "pro", date(2025, 1, 1))
-    foreign = start_contract(
+    start_contract_in_the_past(site, "pro", date(2025, 1, 1))
+    foreign = start_contract_in_the_past(
         factories.site(factories.customer("Andere AG")), "premium", date(2025, 1, 1)
     )
     db.session.commit()
@@ -199,7 +199,7 @@ def test_api_contracts_are_scoped_to_the_customer(client, db, factories, custome
 
 
 def test_api_tier_change_and_notice(client, db, factories, site):
-    contract = start_contract(site, "pro", date(2025, 1, 1))
+    contract = start_contract_in_the_past(site, "pro", date(2025, 1, 1))
     db.session.commit()
     token = factories.token(factories.user("account_manager"))
     down = client.post(
@@ -307,7 +307,7 @@ def test_api_shop_order_and_refusal_for_a_foreign_site(client, db, factories, cu
 
 def test_history_cli_shows_the_tier_periods_and_the_agreed_discount(app, db, site):
     # Pricing a month is invoicing's job; the history shows what was agreed, when.
-    contract = start_contract(
+    contract = start_contract_in_the_past(
         site, "pro", date(2025, 1, 1), discount=AgreedDiscount(Decimal("5.00"), Decimal("3.00"))
     )
     give_notice(contract)
@@ -324,7 +324,7 @@ def test_history_cli_shows_the_tier_periods_and_the_agreed_discount(app, db, sit
 
 
 def test_history_cli_writes_a_round_discount_without_an_exponent(app, db, site):
-    contract = start_contract(
+    contract = start_contract_in_the_past(
         site, "pro", date(2025, 1, 1), discount=AgreedDiscount(Decimal("10.00"))
     )
     db.session.commit()
@@ -340,7 +340,7 @@ def test_history_cli_writes_a_round_discount_without_an_exponent(app, db, site):
 
 def test_the_service_desk_does_not_see_the_agreed_discount_in_the_api(client, db, factories, site):
     # SPEC 6: the service desk sees CLAs, never prices; finance sees what was agreed.
-    contract = start_contract(
+    contract = start_contract_in_the_past(
         site, "pro", date(2025, 1, 1), discount=AgreedDiscount(Decimal("5.00"), Decimal("3.00"))
     )
     db.session.commit()
@@ -361,7 +361,7 @@ def test_the_service_desk_does_not_see_the_agreed_discount_in_the_api(client, db
 def test_the_service_desk_does_not_see_the_agreed_discount_on_the_contract_page(
     client, db, factories, site
 ):
-    contract = start_contract(
+    contract = start_contract_in_the_past(
         site, "pro", date(2025, 1, 1), discount=AgreedDiscount(Decimal("5.00"), Decimal("3.00"))
     )
     db.session.commit()
@@ -388,8 +388,8 @@ def test_a_contract_cannot_start_in_the_past_on_the_page_or_in_the_api(client, d
     assert refused.get_json()["details"][0]["field"] == "start_date"
     login(client, manager)
     page = client.post(
-        "/contracts/new",
-        data={"site_id": site.id, "tier_code": "pro", "start_date": "2026-11-23"},
+        f"/contracts/new?site_id={site.id}",
+        data={"tier_code": "pro", "start_date": "2026-11-23"},
         follow_redirects=True,
     )
     assert "Ein Vertrag kann nicht in der Vergangenheit beginnen." in page.text

@@ -40,7 +40,7 @@ from plugins.contracts.quotes import (
     update_quote,
     volume_discount_percent,
 )
-from plugins.contracts.services import give_notice, start_contract
+from plugins.contracts.services import give_notice, start_contract_in_the_past
 from tests.contracts.catalog import add_catalog_version
 from tests.factories import login
 
@@ -137,17 +137,17 @@ def test_a_basic_only_quote_costs_nothing(db, factories, customer):
 
 def test_a_site_appears_once_per_quote_and_must_belong_to_the_customer(db, factories, customer):
     quote = build_quote(db, factories, customer, tiers=("pro",))
-    with pytest.raises(RuleViolation, match="already on this quote"):
+    with pytest.raises(RuleViolation, match="bereits in dieser Offerte"):
         add_line(quote, "premium", site=quote.lines[0].site)
     stranger = factories.site(factories.customer("Andere AG"))
-    with pytest.raises(RuleViolation, match="another customer"):
+    with pytest.raises(RuleViolation, match="einem anderen Kunden"):
         add_line(quote, "pro", site=stranger)
 
 
 def test_quote_dates_cannot_lie_in_the_past(db, factories, customer):
-    with pytest.raises(RuleViolation, match="validity"):
+    with pytest.raises(RuleViolation, match="Gültigkeitsdatum"):
         create_quote(customer, None, start_date=date(2026, 12, 1), valid_until=date(2026, 11, 23))
-    with pytest.raises(RuleViolation, match="start in the past"):
+    with pytest.raises(RuleViolation, match="nicht in der Vergangenheit beginnen"):
         create_quote(customer, None, start_date=date(2026, 11, 23), valid_until=date(2026, 12, 1))
 
 
@@ -162,7 +162,7 @@ def test_manual_discount_up_to_the_limit_needs_no_approval(db, factories, custom
 
 def test_manual_discount_above_the_limit_waits_for_finance(db, factories, customer, sent_mail):
     quote = build_quote(db, factories, customer, manual="10.50")
-    with pytest.raises(RuleViolation, match="finance must approve"):
+    with pytest.raises(RuleViolation, match="Finanzabteilung muss die Offerte"):
         send_quote(quote)
     request_approval(quote)
     db.session.commit()
@@ -177,7 +177,7 @@ def test_a_rejected_discount_cannot_be_sent(db, factories, customer):
     quote = build_quote(db, factories, customer, manual="15.00")
     request_approval(quote)
     decide_approval(quote, factories.user("finance"), approve=False)
-    with pytest.raises(RuleViolation, match="finance must approve"):
+    with pytest.raises(RuleViolation, match="Finanzabteilung muss die Offerte"):
         send_quote(quote)
 
 
@@ -187,13 +187,13 @@ def test_a_change_after_approval_needs_a_new_approval(db, factories, customer):
     decide_approval(quote, factories.user("finance"), approve=True)
     set_manual_discount(quote, D("20.00"))
     assert quote.approval == "not_needed"
-    with pytest.raises(RuleViolation, match="finance must approve"):
+    with pytest.raises(RuleViolation, match="Finanzabteilung muss die Offerte"):
         send_quote(quote)
 
 
 def test_no_approval_is_requested_within_the_limit(db, factories, customer):
     quote = build_quote(db, factories, customer, manual="2.00")
-    with pytest.raises(RuleViolation, match="no approval is needed"):
+    with pytest.raises(RuleViolation, match="keine Freigabe"):
         request_approval(quote)
 
 
@@ -261,7 +261,7 @@ def test_a_sent_quote_cannot_be_changed(db, factories, customer, sent_mail):
         lambda: set_manual_discount(quote, D("1.00")),
         lambda: update_quote(quote, note="x"),
     ):
-        with pytest.raises(RuleViolation, match="sent quote cannot be changed"):
+        with pytest.raises(RuleViolation, match="Zustand versandt kann nicht geändert"):
             change()
 
 
@@ -321,7 +321,7 @@ def test_accepting_creates_the_new_sites_of_the_quote(db, factories, customer, s
 def test_accepting_a_higher_tier_for_a_site_under_contract_is_an_announced_upgrade(
     db, factories, customer, site, sent_mail, upgrades
 ):
-    existing = start_contract(site, "basic_plus", date(2025, 1, 1))
+    existing = start_contract_in_the_past(site, "basic_plus", date(2025, 1, 1))
     quote = create_quote(
         customer, None, start_date=date(2026, 12, 1), valid_until=date(2026, 12, 15)
     )
@@ -339,7 +339,7 @@ def test_accepting_a_higher_tier_for_a_site_under_contract_is_an_announced_upgra
 
 
 def test_acceptance_is_all_or_nothing(db, factories, customer, site, sent_mail):
-    ending = start_contract(site, "pro", date(2025, 1, 1))
+    ending = start_contract_in_the_past(site, "pro", date(2025, 1, 1))
     give_notice(ending)  # ends 2026-12-31, before the quote's start
     quote = create_quote(
         customer, None, start_date=date(2027, 1, 1), valid_until=date(2026, 12, 15)
@@ -362,7 +362,7 @@ def test_an_expired_quote_cannot_be_accepted(db, factories, customer, sent_mail,
     travel(date(2026, 12, 15))
     assert expire_quotes() == []  # the validity date itself still counts
     travel(date(2026, 12, 16))
-    with pytest.raises(RuleViolation, match="expired"):
+    with pytest.raises(RuleViolation, match="abgelaufen"):
         accept_quote(quote.id, "late")
     db.session.rollback()
     assert expire_quotes() == [quote]
@@ -373,13 +373,13 @@ def test_a_declined_quote_cannot_be_accepted(db, factories, customer, sent_mail)
     quote = build_quote(db, factories, customer)
     send_quote(quote)
     decline_quote(quote, "customer")
-    with pytest.raises(RuleViolation, match="no longer be accepted"):
+    with pytest.raises(RuleViolation, match="nicht mehr angenommen"):
         accept_quote(quote.id, "test")
 
 
 def test_a_draft_cannot_be_accepted(db, factories, customer):
     quote = build_quote(db, factories, customer)
-    with pytest.raises(RuleViolation, match="no longer be accepted"):
+    with pytest.raises(RuleViolation, match="nicht mehr angenommen"):
         accept_quote(quote.id, "test")
 
 
@@ -597,7 +597,7 @@ def test_an_accepted_quote_sets_the_agreed_discount_on_a_contract_already_in_for
     db, customer, site, sent_mail, quoted_tier
 ):
     # Upgrade, the same tier and a downgrade: each keeps the 3 % agreed in the quote.
-    existing = start_contract(site, "pro", date(2025, 1, 1))
+    existing = start_contract_in_the_past(site, "pro", date(2025, 1, 1))
     quote = quote_for_existing_site(db, customer, site, quoted_tier, date(2026, 12, 1))
     accept_quote(quote.id, "test")
     db.session.commit()
@@ -617,7 +617,7 @@ def test_an_accepted_quote_sets_the_agreed_discount_on_a_contract_already_in_for
 def test_a_quoted_lower_tier_takes_effect_on_the_first_of_a_month_from_the_quote_start(
     db, customer, site, sent_mail, quote_start, effective
 ):
-    existing = start_contract(site, "premium", date(2025, 1, 1))
+    existing = start_contract_in_the_past(site, "premium", date(2025, 1, 1))
     quote = quote_for_existing_site(db, customer, site, "basic_plus", quote_start)
     accept_quote(quote.id, "test")
     db.session.commit()
@@ -630,7 +630,7 @@ def test_a_quoted_lower_tier_takes_effect_on_the_first_of_a_month_from_the_quote
 def test_a_quoted_higher_tier_takes_effect_on_the_quote_start_even_mid_month(
     db, customer, site, sent_mail
 ):
-    existing = start_contract(site, "basic_plus", date(2025, 1, 1))
+    existing = start_contract_in_the_past(site, "basic_plus", date(2025, 1, 1))
     quote = quote_for_existing_site(db, customer, site, "pro_plus", date(2027, 1, 15))
     accept_quote(quote.id, "test")
     db.session.commit()
@@ -679,7 +679,7 @@ def test_an_expired_quote_cannot_be_declined(db, factories, customer, sent_mail,
     send_quote(quote)
     db.session.commit()
     travel(date(2026, 12, 16))
-    with pytest.raises(RuleViolation, match="expired"):
+    with pytest.raises(RuleViolation, match="abgelaufen"):
         decline_quote(quote, "late")
     assert quote.state == "sent"
 
@@ -714,3 +714,83 @@ def test_a_previewed_manual_discount_obeys_the_same_rule_as_a_saved_one(
         quote_totals(quote, manual_override=D(percent))
     with pytest.raises(RuleViolation):
         set_manual_discount(quote, D(percent))
+
+
+# --- the last valid day, Zurich time --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "instant",
+    [
+        zurich_instant(2026, 12, 15, 0, 0),
+        zurich_instant(2026, 12, 15, 23, 59),  # 22:59 UTC: still the 15th in Zurich
+    ],
+)
+def test_a_quote_is_accepted_on_its_last_valid_day(
+    app, db, factories, customer, sent_mail, instant
+):
+    quote = build_quote(db, factories, customer)  # valid until 2026-12-15
+    send_quote(quote)
+    db.session.commit()
+    app.config["FROZEN_NOW"] = instant
+    accepted, created = accept_quote(quote.id, "last day")
+    db.session.commit()
+    assert (accepted.state, created, contract_count(db)) == ("accepted", True, 6)
+    # The quote's start (2026-12-01) has passed: the contracts start on the day of acceptance.
+    assert {c.start_date for c in db.session.scalars(select(Contract))} == {date(2026, 12, 15)}
+
+
+@pytest.mark.parametrize(
+    "instant",
+    [
+        zurich_instant(2026, 12, 16, 0, 0),  # 23:00 UTC on the 15th: the 16th in Zurich
+        zurich_instant(2026, 12, 16, 10, 0),
+    ],
+)
+def test_a_quote_is_refused_the_day_after_its_last_valid_day(
+    app, db, factories, customer, sent_mail, instant
+):
+    quote = build_quote(db, factories, customer)
+    send_quote(quote)
+    db.session.commit()
+    app.config["FROZEN_NOW"] = instant
+    with pytest.raises(RuleViolation, match="Diese Offerte ist abgelaufen.") as refused:
+        accept_quote(quote.id, "a day late")
+    assert refused.value.field == "quote"
+    db.session.rollback()
+    assert db.session.get(Quote, quote.id).state == "sent" and contract_count(db) == 0
+
+
+def test_the_signed_link_accepts_at_23_59_on_the_last_day_and_not_at_midnight(
+    app, client, db, factories, customer, sent_mail
+):
+    quote = build_quote(db, factories, customer)  # valid until 2026-12-15
+    send_quote(quote)
+    db.session.commit()
+    url = f"/contracts/q/{accept_token(quote)}"
+    app.config["FROZEN_NOW"] = zurich_instant(2026, 12, 16, 0, 0)
+    late = client.post(url + "/accept")
+    assert late.status_code == 410 and contract_count(db) == 0
+    app.config["FROZEN_NOW"] = zurich_instant(2026, 12, 15, 23, 59)
+    page = client.post(url + "/accept", follow_redirects=True)
+    assert page.status_code == 200
+    assert "Vielen Dank. Die Offerte ist angenommen" in page.text
+    assert contract_count(db) == 6
+    db.session.expire_all()
+    assert db.session.get(Quote, quote.id).state == "accepted"
+
+
+# --- the signature is the company's legal name ----------------------------------------
+
+
+def test_the_quote_mail_is_signed_with_the_companys_legal_name(
+    db, factories, customer, sent_mail, monkeypatch
+):
+    monkeypatch.setenv("WINET_COMPANY_LEGAL_NAME", "Winet Voicetec Holding AG")
+    quote = build_quote(db, factories, customer)
+    send_quote(quote)
+    db.session.commit()
+    [mail] = sent_mail
+    assert mail.body.endswith("Freundliche Grüsse\nWinet Voicetec Holding AG")
+    assert "Winet Voicetec Solutions AG" not in mail.body
+    assert "Winet Voicetec Holding AG" in pdf_text(mail.attachments[0].content)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app.errors import RuleViolation
 from plugins.contracts.models import Contract
-from plugins.contracts.services import start_contract
+from plugins.contracts.services import start_contract_in_the_past
 from plugins.contracts.shop import order_in_shop, shop_offers
 from tests.factories import login
 
@@ -48,7 +48,7 @@ def test_an_order_for_a_site_without_a_contract_starts_an_active_contract_today(
 def test_an_order_for_a_site_under_contract_is_an_upgrade_from_today(
     db, factories, customer, site, upgrades
 ):
-    existing = start_contract(site, "basic_plus", date(2025, 1, 1))
+    existing = start_contract_in_the_past(site, "basic_plus", date(2025, 1, 1))
     user = factories.user("customer", customer)
     contract = order_in_shop(user, site.id, "premium")
     db.session.commit()
@@ -61,7 +61,7 @@ def test_an_order_for_a_site_under_contract_is_an_upgrade_from_today(
 
 
 def test_ordering_a_lower_tier_in_the_shop_is_a_downgrade_next_month(db, factories, customer, site):
-    start_contract(site, "pro", date(2025, 1, 1))
+    start_contract_in_the_past(site, "pro", date(2025, 1, 1))
     contract = order_in_shop(factories.user("customer", customer), site.id, "basic")
     assert (contract.periods[-1].tier.code, contract.periods[-1].first_day) == (
         "basic",
@@ -108,7 +108,7 @@ def test_staff_do_not_order_in_the_shop(client, factories):
 
 
 def test_ordering_the_current_tier_calls_off_a_planned_downgrade(db, factories, customer, site):
-    contract = start_contract(site, "pro", date(2025, 1, 1))
+    contract = start_contract_in_the_past(site, "pro", date(2025, 1, 1))
     order_in_shop(factories.user("customer", customer), site.id, "basic")  # from 2026-12-01
     order_in_shop(factories.user("customer", customer), site.id, "pro")
     db.session.commit()

@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import event
 
 from app.errors import RuleViolation
 from app.hooks import TierSpan, hooks
@@ -18,9 +19,12 @@ from plugins.contracts.services import (
     contract_history,
     downgrade,
     downgrade_effective_date,
+    order_tier,
     start_contract,
+    start_contract_in_the_past,
     upgrade,
 )
+from plugins.contracts.vocabulary import ContractOrigin
 
 
 def spans(db, first, last, site):
@@ -31,7 +35,7 @@ def spans(db, first, last, site):
 
 
 def test_upgrade_takes_effect_on_the_chosen_day(db, site):
-    contract = start_contract(site, "pro", date(2026, 1, 1))
+    contract = start_contract_in_the_past(site, "pro", date(2026, 1, 1))
     upgrade(contract, "premium", date(2026, 11, 26))
     db.session.commit()
     assert spans(db, date(2026, 11, 1), date(2026, 11, 30), site) == [
@@ -41,7 +45,7 @@ def test_upgrade_takes_effect_on_the_chosen_day(db, site):
 
 
 def test_upgrade_without_a_date_takes_effect_today(db, site):
-    contract = start_contract(site, "basic", date(2026, 1, 1))
+    contract = start_contract_in_the_past(site, "basic", date(2026, 1, 1))
     upgrade(contract, "pro")
     db.session.commit()
     assert (
@@ -55,21 +59,21 @@ def test_upgrade_without_a_date_takes_effect_today(db, site):
 
 
 def test_upgrade_cannot_take_effect_before_today(db, site):
-    contract = start_contract(site, "pro", date(2026, 1, 1))
-    with pytest.raises(RuleViolation, match="today at the earliest"):
+    contract = start_contract_in_the_past(site, "pro", date(2026, 1, 1))
+    with pytest.raises(RuleViolation, match="frühestens ab heute"):
         upgrade(contract, "premium", date(2026, 11, 23))
 
 
 def test_upgrade_must_be_to_a_higher_tier(db, site):
-    contract = start_contract(site, "pro", date(2026, 1, 1))
-    with pytest.raises(RuleViolation, match="not higher"):
+    contract = start_contract_in_the_past(site, "pro", date(2026, 1, 1))
+    with pytest.raises(RuleViolation, match="ist nicht höher als"):
         upgrade(contract, "basic_plus")
-    with pytest.raises(RuleViolation, match="not higher"):
+    with pytest.raises(RuleViolation, match="ist nicht höher als"):
         upgrade(contract, "pro")
 
 
 def test_downgrade_takes_effect_on_the_first_day_of_next_month(db, site):
-    contract = start_contract(site, "premium", date(2026, 1, 1))
+    contract = start_contract_in_the_past(site, "premium", date(2026, 1, 1))
     downgrade(contract, "basic_plus")
     db.session.commit()
     # Month end in Zurich: 23:59 on the 30th is still premium, midnight is basic+.
@@ -86,14 +90,14 @@ def test_downgrade_requested_on_new_years_eve_takes_effect_on_the_first_of_janua
 
 
 def test_downgrade_must_be_to_a_lower_tier(db, site):
-    contract = start_contract(site, "basic_plus", date(2026, 1, 1))
-    with pytest.raises(RuleViolation, match="not lower"):
+    contract = start_contract_in_the_past(site, "basic_plus", date(2026, 1, 1))
+    with pytest.raises(RuleViolation, match="ist nicht tiefer als"):
         downgrade(contract, "pro")
 
 
 def test_upgrade_then_downgrade_in_the_same_month(db, site, travel):
     travel(date(2026, 11, 5))
-    contract = start_contract(site, "pro", date(2026, 1, 1))
+    contract = start_contract_in_the_past(site, "pro", date(2026, 1, 1))
     upgrade(contract, "premium")
     travel(date(2026, 11, 20))
     downgrade(contract, "pro")
@@ -107,7 +111,7 @@ def test_upgrade_then_downgrade_in_the_same_month(db, site, travel):
 
 def test_a_later_upgrade_supersedes_a_downgrade_planned_for_next_month(db, site, travel):
     travel(date(2026, 11, 10))
-    contract = start_contract(site, "pro_plus", date(2026, 1, 1))
+    contract = start_contract_in_the_past(site, "pro_plus", date(2026, 1, 1))
     downgrade(contract, "basic")
     travel(date(2026, 11, 20))
     upgrade(contract, "premium")
@@ -119,7 +123,7 @@ def test_a_later_upgrade_supersedes_a_downgrade_planned_for_next_month(db, site,
 
 
 def test_an_upgrade_after_a_planned_downgrade_is_measured_against_the_planned_tier(db, site):
-    contract = start_contract(site, "pro_plus", date(2026, 1, 1))
+    contract = start_contract_in_the_past(site, "pro_plus", date(2026, 1, 1))
     downgrade(contract, "basic")  # from 2026-12-01
     upgrade(contract, "pro", date(2026, 12, 15))  # basic -> pro is an upgrade
     db.session.commit()
@@ -130,7 +134,7 @@ def test_an_upgrade_after_a_planned_downgrade_is_measured_against_the_planned_ti
 
 
 def test_a_change_never_rewrites_days_already_served(db, site, travel):
-    contract = start_contract(site, "basic", date(2026, 1, 1))
+    contract = start_contract_in_the_past(site, "basic", date(2026, 1, 1))
     upgrade(contract, "pro")  # 2026-11-24
     travel(date(2026, 11, 26))
     with pytest.raises(RuleViolation):
@@ -145,7 +149,7 @@ def test_a_change_never_rewrites_days_already_served(db, site, travel):
 
 
 def test_two_upgrades_on_the_same_day_leave_one_period_for_that_day(db, site):
-    contract = start_contract(site, "basic", date(2026, 1, 1))
+    contract = start_contract_in_the_past(site, "basic", date(2026, 1, 1))
     upgrade(contract, "pro")
     upgrade(contract, "premium")
     db.session.commit()
@@ -158,7 +162,7 @@ def test_two_upgrades_on_the_same_day_leave_one_period_for_that_day(db, site):
 
 
 def test_change_tier_picks_upgrade_or_downgrade_by_rank(db, site):
-    contract = start_contract(site, "pro", date(2026, 1, 1))
+    contract = start_contract_in_the_past(site, "pro", date(2026, 1, 1))
     change_tier(contract, "basic")
     assert contract.periods[-1].first_day == date(2026, 12, 1)
     change_tier(contract, "premium")
@@ -174,8 +178,8 @@ def test_tier_spans_answer_for_every_site_and_leave_sites_without_a_contract_out
 ):
     other = factories.site(customer, "Filiale Aarau")
     factories.site(customer, "Filiale ohne CLA")
-    start_contract(site, "pro", date(2026, 11, 10))
-    start_contract(other, "basic_plus", date(2026, 1, 1))
+    start_contract_in_the_past(site, "pro", date(2026, 11, 10))
+    start_contract_in_the_past(other, "basic_plus", date(2026, 1, 1))
     db.session.commit()
     found = hooks().tier_spans(
         first_day=date(2026, 11, 1), last_day=date(2026, 11, 30), site_ids=None
@@ -203,7 +207,7 @@ def test_no_tier_in_force_before_the_start_or_without_a_contract(db, site):
 
 
 def test_upgrade_announces_the_signature_with_old_and_new_tier(db, site, upgrades):
-    contract = start_contract(site, "basic_plus", date(2026, 1, 1))
+    contract = start_contract_in_the_past(site, "basic_plus", date(2026, 1, 1))
     upgrade(contract, "pro_plus", date(2026, 12, 1))
     downgrade(contract, "pro")  # from 2026-12-01 too: replaces the planned tier, no announcement
     assert len(upgrades) == 1
@@ -237,7 +241,7 @@ def test_concurrent_tier_changes_of_one_contract_leave_periods_that_do_not_overl
     # Both requests read the history (pro, open) before either writes. Unserialised, the
     # upgrade from 2026-11-26 and the downgrade from 2026-12-01 both split that period:
     # premium and basic would then both be open from December on.
-    contract_id = start_contract(site, "pro", date(2026, 1, 1)).id
+    contract_id = start_contract_in_the_past(site, "pro", date(2026, 1, 1)).id
     db.session.commit()
     db.session.remove()
     both_read = threading.Barrier(2, timeout=10)
@@ -291,3 +295,40 @@ def test_concurrent_tier_changes_of_one_contract_leave_periods_that_do_not_overl
             ("premium", date(2026, 11, 26), None),
         ],
     )
+
+
+# --- one lock per change --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda contract, site: change_tier(contract, "premium", date(2026, 12, 1)),
+        lambda contract, site: change_tier(contract, "basic"),
+        lambda contract, site: order_tier(site, "premium", origin=ContractOrigin.SHOP),
+        lambda contract, site: order_tier(site, "basic", origin=ContractOrigin.QUOTE),
+    ],
+    ids=["change-up", "change-down", "order-up", "order-down"],
+)
+def test_a_tier_change_locks_and_reads_the_contract_once(db, site, change):
+    # change_tier and order_tier lock the contract and read its periods, then upgrade or
+    # downgrade on what they hold: locking and reading it all again would be waste.
+    contract = start_contract_in_the_past(site, "pro", date(2026, 1, 1))
+    db.session.commit()
+    assert len(contract.periods) == 1  # loaded before: what follows is the change's own work
+    statements = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        change(contract, site)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    locks = [
+        s for s in statements if "FROM contracts_contract" in s and "contracts_contract.id =" in s
+    ]
+    periods = [s for s in statements if "FROM contracts_tier_period" in s]
+    assert (len(locks), len(periods)) == (1, 1), statements
+    assert len(contract.periods) == 2

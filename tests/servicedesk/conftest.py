@@ -9,7 +9,7 @@ import pytest
 
 from app.models import Contact, Customer, Site, User
 from app.timeutil import ZURICH
-from plugins.contracts.services import start_contract
+from plugins.contracts.services import start_contract_in_the_past as start_contract
 from plugins.servicedesk.dispatch import add_shift
 
 # Tuesday 2026-11-24 10:00 Zurich: inside every tier's service hours but basic's lunch break.
