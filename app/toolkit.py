@@ -39,7 +39,7 @@ from app.jobs import enqueue_call, one_off
 from app.mail import Attachment
 from app.metrics import MetricsRegistry
 from app.models import Contact, Customer, Site, Tariff, Tier, TierVersion, User
-from app.models.catalog import tier_versions_on
+from app.models.catalog import ReactionKind, tier_versions_on
 from app.money import (
     CENT,
     NO_DISCOUNT,
@@ -124,6 +124,7 @@ __all__ = [
     "Plugin",
     "PostalCode",
     "RecordId",
+    "ReactionKind",
     "RecordNotFound",
     "ReminderLevelsKind",
     "RuleViolation",
