@@ -6,7 +6,7 @@ import hmac
 
 from flask import current_app, request
 from flask_login import current_user
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.toolkit import (
@@ -24,7 +24,7 @@ from app.toolkit import (
     visible_customer_id,
 )
 from plugins.servicedesk import alerts, intake, work
-from plugins.servicedesk.models import Escalation, Ticket
+from plugins.servicedesk.models import Ticket
 from plugins.servicedesk.schemas import (
     AlertmanagerPayload,
     AlertOut,
@@ -50,12 +50,6 @@ def _caller_of_body() -> str | None:
     return str(contact_id)[:20] if contact_id is not None else None
 
 
-def assigned_to(user_id: int):
-    """Tickets a technician or chief works: dispatched to them, or joined at 3rd level."""
-    joined = select(Escalation.ticket_id).where(Escalation.person_id == user_id)
-    return or_(Ticket.technician_id == user_id, Ticket.id.in_(joined))
-
-
 @operation(
     bp,
     "GET",
@@ -72,7 +66,7 @@ def list_tickets(query: TicketQuery):
     if query.state != ListScope.ALL:
         statement = statement.where(Ticket.state.in_(OPEN_STATES))
     if query.state == ListScope.MINE:
-        statement = statement.where(assigned_to(current_user.id))
+        statement = statement.where(work.assigned_to(current_user.id))
     statement = statement.order_by(Ticket.id.desc()).limit(query.limit).offset(query.offset)
     return db.session.scalars(statement).all()
 

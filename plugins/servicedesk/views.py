@@ -28,7 +28,6 @@ from app.toolkit import (
     today,
 )
 from plugins.servicedesk import costs, dispatch, intake, reports, verification, vocabulary, work
-from plugins.servicedesk.api import assigned_to
 from plugins.servicedesk.models import OnCallShift, Ticket
 from plugins.servicedesk.schemas import (
     EscalationIn,
@@ -229,13 +228,15 @@ def tickets():
     try:
         scope = ListScope(request.args.get("scope") or ("mine" if is_worker else "open"))
     except ValueError:
-        abort(404)
+        abort(400)
     statement = scope_to_customer(
         select(Ticket).options(selectinload(Ticket.site), selectinload(Ticket.customer)),
         Ticket.customer_id,
     )
     if scope == ListScope.MINE and is_worker:
-        statement = statement.where(Ticket.state.in_(OPEN_STATES), assigned_to(current_user.id))
+        statement = statement.where(
+            Ticket.state.in_(OPEN_STATES), work.assigned_to(current_user.id)
+        )
     elif scope != ListScope.ALL:
         statement = statement.where(Ticket.state.in_(OPEN_STATES))
     rows = db.session.scalars(statement.order_by(Ticket.reported_at.desc()).limit(200)).all()
@@ -428,7 +429,9 @@ def reports_page():
     label, _sep, outcome = show.rpartition(":")
     detail = None
     if outcome in reports.OUTCOMES:
-        source = total if label == "total" else next((r for r in rows if r.label == label), None)
+        source = (
+            total if label == reports.TOTAL else next((r for r in rows if r.label == label), None)
+        )
         detail = (label, outcome, source.tickets[outcome] if source else [])
     return render_template(
         "servicedesk/reports.html",

@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 from flask_babel import gettext as _
+from sqlalchemy import or_, select
 
 from app.toolkit import RuleViolation, User, db, now, today
 from plugins.servicedesk import costs, tickets
@@ -22,6 +23,13 @@ from plugins.servicedesk.vocabulary import (
 S = TicketState
 WORKING_STATES = (S.DISPATCHED, S.REACTED, S.IN_PROGRESS, S.ESCALATED)
 REACTION_STATES = (S.DISPATCHED, S.IN_PROGRESS, S.ESCALATED)
+
+
+def assigned_to(user_id: int):
+    """Tickets a technician or chief works (a query condition): dispatched to them, or
+    joined at 3rd level."""
+    joined = select(Escalation.ticket_id).where(Escalation.person_id == user_id)
+    return or_(Ticket.technician_id == user_id, Ticket.id.in_(joined))
 
 
 def can_record_first_reaction(ticket: Ticket) -> bool:
