@@ -125,6 +125,7 @@ __all__ = [
     "PostalCode",
     "ReactionKind",
     "RecordId",
+    "ReactionKind",
     "RecordNotFound",
     "ReminderLevelsKind",
     "RuleViolation",

@@ -198,7 +198,7 @@ def test_customer_environment_ticket_from_call_to_december_invoice(app, db, worl
             D("0.00"),
             D("0.00"),
             rate,
-            costs.FREE_UNITS_REASON,
+            "Gratis-Service-Einheiten des Vertragsjahres",  # in the customer's language
         ),
         f"{prefix}:time": (D("0.750"), D("160.00"), D("120.00"), rate, None),
         travel_ref: (D("1.000"), D("80.00"), D("80.00"), rate, None),
@@ -243,7 +243,7 @@ def test_base_system_fast_lane_ticket_is_invoiced_at_zero_with_the_reason(app, d
     assert "1 issued" in cli_run(app, "2026-12", "--issue")
     invoice = the_invoice(db, w.site, "2026-12")
     prefix = f"ticket:{ticket.id}"
-    reason = costs.BASE_SYSTEM_REASON
+    reason = "Störung eines Winet-Basisdienstes: kostenlos"  # the customer's language
     rate = D("8.1")
     material_ref = f"{prefix}:material:{ticket.materials[0].id}"
     assert charge_lines(invoice) == {

@@ -15,12 +15,21 @@ import json
 from dataclasses import dataclass
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.toolkit import RuleViolation, Site, acting_as, db, now
 from plugins.servicedesk import intake, tickets
-from plugins.servicedesk.dispatch import dispatch
+from plugins.servicedesk.dispatch import dispatch, on_duty
 from plugins.servicedesk.models import AlertEvent, FiringAlert, Ticket
+from plugins.servicedesk.vocabulary import (
+    AlertStatus,
+    Channel,
+    Duty,
+    TicketEventKind,
+    VerificationMethod,
+)
+from plugins.servicedesk.wording import NOBODY_ON_CALL
 
 DEFAULT_SITE_LABEL = "winet_site_id"
 
@@ -74,11 +83,12 @@ def alert_fingerprint(alert: dict) -> str:
 
 def _alerts_by_status(payload: dict) -> tuple[dict, dict]:
     """(fingerprint, startsAt) -> alert, for the firing and for the resolved alerts."""
-    default = payload.get("status", "firing")
+    default = payload.get("status", AlertStatus.FIRING)
     firing, resolved = {}, {}
     for alert in payload.get("alerts") or []:
         key = (alert_fingerprint(alert), str(alert.get("startsAt") or "")[:40])
-        (resolved if (alert.get("status") or default) == "resolved" else firing)[key] = alert
+        is_resolved = (alert.get("status") or default) == AlertStatus.RESOLVED
+        (resolved if is_resolved else firing)[key] = alert
     return firing, resolved
 
 
@@ -93,7 +103,7 @@ def receive(payload: dict) -> AlertOutcome:
     endpoint then rolls back and receives the notification again, which finds that link.
     """
     fingerprint = group_fingerprint(payload)
-    status = payload.get("status", "firing")
+    status = payload.get("status", AlertStatus.FIRING)
     with acting_as("webhook:alertmanager"):
         ticket, created = _apply(payload)
         db.session.add(
@@ -111,14 +121,14 @@ def receive(payload: dict) -> AlertOutcome:
 
 def _apply(payload: dict) -> tuple[Ticket | None, bool]:
     firing, resolved = _alerts_by_status(payload)
-    fingerprints = {fp for fp, _ in firing} | {fp for fp, _ in resolved}
+    fingerprints = {fp for fp, _start in firing} | {fp for fp, _start in resolved}
     known = db.session.scalars(
         select(FiringAlert)
         .where(FiringAlert.fingerprint.in_(fingerprints))
         .order_by(FiringAlert.id)
     ).all()
     by_key = {(row.fingerprint, row.starts_at): row for row in known}
-    firing_fps = {fp for fp, _ in firing}
+    firing_fps = {fp for fp, _start in firing}
     holder = next(
         (r.ticket for r in known if r.fingerprint in firing_fps and r.ticket.is_open), None
     )
@@ -127,14 +137,16 @@ def _apply(payload: dict) -> tuple[Ticket | None, bool]:
     if new and ticket is None:
         site = _site_of(payload)
         if site is None:
-            raise RuleViolation(f"no site found by the label {site_label()!r}", "labels")
+            raise RuleViolation(
+                _("No site found by the label %(label)s.", label=site_label()), "labels"
+            )
         ticket, created = _open(site, payload, new), True
     elif new:
         _link(ticket, new)
-        names = ", ".join(sorted({_name(a) or fp for (fp, _), a in new.items()}))
-        tickets.log(ticket, "alert_added", note=f"also firing: {names}")
+        names = ", ".join(sorted({_name(a) or fp for (fp, _start), a in new.items()}))
+        tickets.log(ticket, TicketEventKind.ALERT_ADDED, params={"alerts": names})
     elif firing and ticket is not None:
-        tickets.log(ticket, "alert_repeated")
+        tickets.log(ticket, TicketEventKind.ALERT_REPEATED)
     elif firing:  # known alerts whose ticket is already resolved: recorded only
         ticket = by_key[next(iter(firing))].ticket
     for key, alert in resolved.items():
@@ -146,13 +158,17 @@ def _apply(payload: dict) -> tuple[Ticket | None, bool]:
             continue
         ticket = ticket or row.ticket
         if row.resolved_at is not None:
-            tickets.log(row.ticket, "alert_resolved_again", note=_name(alert) or row.fingerprint)
+            tickets.log(
+                row.ticket,
+                TicketEventKind.ALERT_RESOLVED_AGAIN,
+                params={"alert": _name(alert) or row.fingerprint},
+            )
             continue
         row.resolved_at = now()
         tickets.log(
             row.ticket,
-            "alert_resolved",
-            note=f"monitoring reports {_name(alert) or row.fingerprint} resolved",
+            TicketEventKind.ALERT_RESOLVED,
+            params={"alert": _name(alert) or row.fingerprint},
         )
         db.session.flush()
         still_firing = db.session.scalar(
@@ -185,13 +201,18 @@ def _open(site: Site, payload: dict, alerts: dict) -> Ticket:
 
     annotations = payload.get("commonAnnotations") or {}
     ticket = intake.open_ticket(
-        site, _summary(payload), "alert", None, description=annotations.get("description", "")
+        site,
+        _summary(payload),
+        Channel.ALERT,
+        None,
+        description=annotations.get("description", ""),
     )
-    _link(ticket, alerts)  # before dispatch, whose notification commits
-    intake.verify_trusted(ticket, None, "alertmanager")
+    _link(ticket, alerts)
+    intake.verify_trusted(ticket, None, VerificationMethod.ALERTMANAGER)
     if ticket.inside_service_hours:
-        try:
+        if on_duty(Duty.TECHNICIAN, now()) is None:
+            # Recorded, not refused: the ticket stays open for the desk to dispatch.
+            tickets.log(ticket, TicketEventKind.DISPATCH_FAILED, params={"reason": NOBODY_ON_CALL})
+        else:
             dispatch(ticket)
-        except RuleViolation as error:
-            tickets.log(ticket, "dispatch_failed", note=str(error))
     return ticket

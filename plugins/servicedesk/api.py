@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import hmac
-from datetime import datetime
-from decimal import Decimal
-from typing import Literal
 
 from flask import current_app, request
 from flask_login import current_user
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -28,79 +24,23 @@ from app.toolkit import (
     visible_customer_id,
 )
 from plugins.servicedesk import alerts, intake, work
-from plugins.servicedesk.models import OPEN_STATES, Ticket
+from plugins.servicedesk.models import Ticket
+from plugins.servicedesk.schemas import (
+    AlertmanagerPayload,
+    AlertOut,
+    FastLaneAnswerIn,
+    MaterialIn,
+    ReactionIn,
+    ResolutionIn,
+    TicketDetailOut,
+    TicketIn,
+    TicketOut,
+    TicketQuery,
+    TimeEntryIn,
+)
+from plugins.servicedesk.vocabulary import OPEN_STATES, ListScope
 
 bp = api_blueprint("servicedesk_api", "/servicedesk")
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class TicketOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    number: str
-    customer_id: int
-    site_id: int
-    channel: str
-    state: str
-    summary: str
-    reported_at: datetime
-    tier_code: str | None
-    inside_service_hours: bool | None
-    fast_lane: bool
-    fast_lane_fee: Decimal | None = Field(description="the only price the desk sees")
-    fast_lane_answer: str | None
-    first_reaction_due_at: datetime | None
-    first_reaction_at: datetime | None
-    reaction_kind: str | None
-    technician_id: int | None
-    fault_origin: str | None
-    severity: str | None
-    resolved_at: datetime | None
-
-
-class EventOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    at: datetime
-    kind: str
-    from_state: str | None
-    to_state: str | None
-    actor: str
-    note: str
-
-
-class TicketDetailOut(TicketOut):
-    events: list[EventOut] = Field(description="the log the SLA figures are derived from")
-
-
-class TimeEntryIn(Strict):
-    kind: Literal["remote", "on_site", "travel"]
-    minutes: int = Field(gt=0, le=1440)
-    note: str = ""
-
-
-class MaterialIn(Strict):
-    description: str = Field(min_length=1, max_length=200)
-    quantity: Decimal = Field(gt=0, max_digits=12, decimal_places=3)
-    unit_price: Decimal = Field(ge=0, max_digits=14, decimal_places=2)
-
-
-class TicketQuery(Strict):
-    state: Literal["open", "all"] = "open"
-    limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0)
-
-
-class TicketIn(Strict):
-    site_id: int
-    summary: str = Field(min_length=1, max_length=200)
-    description: str = ""
-    contact_id: int | None = Field(None, description="staff: the caller (verified by the PIN)")
-    pin: str | None = None
 
 
 def _caller_of_body() -> str | None:
@@ -108,52 +48,6 @@ def _caller_of_body() -> str | None:
     payload = request.get_json(silent=True)
     contact_id = payload.get("contact_id") if isinstance(payload, dict) else None
     return str(contact_id)[:20] if contact_id is not None else None
-
-
-class FastLaneAnswer(Strict):
-    confirm: bool
-
-
-class ReactionIn(Strict):
-    note: str = ""
-
-
-class ResolutionIn(Strict):
-    fault_origin: Literal["base_system", "customer_environment"]
-    severity: Literal["critical", "major", "minor"]
-    resolution: str = ""
-
-
-class Alert(BaseModel):
-    status: str = "firing"
-    labels: dict[str, str] = {}
-    annotations: dict[str, str] = {}
-    startsAt: str = ""  # noqa: N815 - Alertmanager's field names
-    endsAt: str = ""  # noqa: N815
-    generatorURL: str = ""  # noqa: N815
-    fingerprint: str = ""
-
-
-class AlertmanagerPayload(BaseModel):
-    """The Prometheus Alertmanager webhook body (version 4)."""
-
-    version: str = "4"
-    groupKey: str  # noqa: N815
-    truncatedAlerts: int = 0  # noqa: N815
-    status: Literal["firing", "resolved"]
-    receiver: str = ""
-    groupLabels: dict[str, str] = {}  # noqa: N815
-    commonLabels: dict[str, str] = {}  # noqa: N815
-    commonAnnotations: dict[str, str] = {}  # noqa: N815
-    externalURL: str = ""  # noqa: N815
-    alerts: list[Alert] = []
-
-
-class AlertOut(BaseModel):
-    ticket_id: int | None
-    created: bool
-    status: str
-    fingerprint: str
 
 
 @operation(
@@ -169,8 +63,10 @@ class AlertOut(BaseModel):
 )
 def list_tickets(query: TicketQuery):
     statement = scope_to_customer(select(Ticket), Ticket.customer_id)
-    if query.state == "open":
+    if query.state != ListScope.ALL:
         statement = statement.where(Ticket.state.in_(OPEN_STATES))
+    if query.state == ListScope.MINE:
+        statement = statement.where(work.assigned_to(current_user.id))
     statement = statement.order_by(Ticket.id.desc()).limit(query.limit).offset(query.offset)
     return db.session.scalars(statement).all()
 
@@ -206,10 +102,13 @@ def post_ticket(body: TicketIn):
         return committed(
             lambda: intake.portal_ticket(site, body.summary, body.description, current_user)
         ), 201
-
     if not has_permission(current_user, "servicedesk.intake"):
         raise ApiError(403, "forbidden", "your role lacks the right servicedesk.intake")
-    contact = db.session.get(Contact, body.contact_id or 0)
+    contact = None
+    if body.contact_id is not None:
+        contact = db.session.get(Contact, body.contact_id)
+        if contact is None:
+            raise ApiError(404, "not_found", "no such contact")
     ticket, result = committed(
         lambda: intake.take_call(
             site, body.summary, contact, body.pin or "", current_user, body.description
@@ -217,7 +116,9 @@ def post_ticket(body: TicketIn):
     )
     if not result.verified:
         raise ApiError(
-            403, "caller_not_verified", f"caller not verified ({result.outcome}); attempt recorded"
+            403,
+            "caller_not_verified",
+            f"caller not verified ({result.outcome.value}); attempt recorded",
         )
     return ticket, 201
 
@@ -229,11 +130,10 @@ def post_ticket(body: TicketIn):
     permission="servicedesk.read",
     summary="Record the caller's answer to the Fast Lane offer",
     tags="servicedesk",
-    body=FastLaneAnswer,
+    body=FastLaneAnswerIn,
     response=TicketOut,
 )
-def post_fast_lane(ticket_id: int, body: FastLaneAnswer):
-
+def post_fast_lane(ticket_id: int, body: FastLaneAnswerIn):
     ticket = get_visible_or_404(Ticket, ticket_id)
     if not (
         has_permission(current_user, "servicedesk.intake")

@@ -14,11 +14,13 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from enum import StrEnum
 from functools import cache, cached_property
 from zoneinfo import ZoneInfo
 
 import holidays
+
+# How a tier's FirstReaction is due: the tier catalog's vocabulary, declared by the host.
+from app.toolkit import ReactionKind
 
 __all__ = [
     "ZURICH",
@@ -40,14 +42,6 @@ _MAX_DAYS_WITHOUT_SERVICE = 366
 
 Interval = tuple[datetime, datetime]
 """A service window on a given day as UTC instants: start inclusive, end exclusive."""
-
-
-class ReactionKind(StrEnum):
-    """How a tier's FirstReaction is due, as stored in the tier catalog."""
-
-    HOURS = "hours"
-    NEXT_BUSINESS_DAY = "next_business_day"
-    BEST_EFFORT = "best_effort"
 
 
 @cache

@@ -1,26 +1,28 @@
-"""Cost allocation at resolution: zero-rated or billed charges, free units, Fast Lane credit.
+"""Cost allocation at resolution: the charges of a ticket, free units, Fast Lane credit.
+
+The prices come from `pricing.price_ticket` (a pure function); this module reads what it
+needs (time, material, tariffs, the free units left), writes the charges it returns and
+answers invoicing through the hooks.
 
 Ticket charges are offered to invoicing for the month of the resolution (their
 billing_date), when they become known, so a charge is never offered for a month whose
-invoicing has already run, and each is offered for exactly one month. Each charge also
-carries the date of its service (service_date: the work date, the day the material was
-used, the Fast Lane confirmation), which invoicing uses for the VAT rate (SPEC 5).
-Selecting by service_date instead would lose the work of a ticket spanning a month end:
-the November part of a ticket resolved on 1 December would be offered to the November
-run, which has already run by then.
+invoicing has already run, and each is offered until it is billed. Each charge also
+carries the days of its service (service_days: the minutes worked per work day, the day
+of a visit, the day the material was used, the Fast Lane confirmation), which invoicing
+uses for the VAT rate of each day (SPEC 5). Selecting by the service days instead would
+lose the work of a ticket spanning a month end: the November part of a ticket resolved
+on 1 December would be offered to the November run, which has already run by then.
 
-The contract year for the free units starts on the contract's start date; the host hooks
-give the tier periods of a site (tier_spans), and the earliest day of the contract's
-periods is its start, so no contracts code is imported and no hook payload had to change.
+The contract year for the free units starts on the contract's first day, which the
+tier_in_force hook gives (TierInForce.contract_start).
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
 
+from flask_babel import force_locale
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
@@ -28,23 +30,26 @@ from app.toolkit import (
     ZURICH,
     BillableCharge,
     ChargeQuery,
+    Customer,
     Site,
     UpgradeSigned,
     db,
     hooks,
     now,
-    round_chf,
     tariff,
 )
-from plugins.servicedesk import tickets
+from plugins.servicedesk import pricing, tickets
 from plugins.servicedesk.due import tier_version
 from plugins.servicedesk.models import Charge, FastLaneCredit, Ticket, UnitUsage
+from plugins.servicedesk.vocabulary import (
+    WORK_KINDS,
+    ChargeKind,
+    FastLaneAnswer,
+    TicketEventKind,
+)
 
 SOURCE = "servicedesk"
-BASE_SYSTEM_REASON = "Fault of a Winet base-system service: free of charge"
-FREE_UNITS_REASON = "Free service units of the contract year"
-EARLIEST = date(2000, 1, 1)
-ZERO = Decimal("0.00")
+DEFAULT_LANGUAGE = "de"  # a customer without a language reads German, like the host
 
 
 def _anniversary(start: date, year: int) -> date:
@@ -61,12 +66,6 @@ def contract_year(start: date, day: date) -> tuple[date, date]:
         first = _anniversary(start, day.year - 1)
     following = _anniversary(start, first.year + 1)
     return first, following - timedelta(days=1)
-
-
-def contract_start(contract_id: int, site_id: int, day: date) -> date | None:
-    spans = hooks().tier_spans(first_day=EARLIEST, last_day=day, site_ids=[site_id]) or []
-    starts = [span.first_day for span in spans if span.contract_id == contract_id]
-    return min(starts) if starts else None
 
 
 @dataclass(frozen=True)
@@ -104,7 +103,7 @@ def free_units(site: Site | int, at: datetime) -> FreeUnits | None:
     if tier is None:
         return None
     day = at.astimezone(ZURICH).date()
-    start = contract_start(tier.contract_id, site_id, day) or tier.since
+    start = tier.contract_start
     first, last = contract_year(start, day)
     allowance = _units_of(tier.tier_code, day)
     spent = [UnitUsage.contract_id == tier.contract_id]
@@ -126,31 +125,6 @@ def free_units(site: Site | int, at: datetime) -> FreeUnits | None:
     )
 
 
-def round_up(minutes: int, increment: int) -> int:
-    return math.ceil(minutes / increment) * increment if minutes > 0 else 0
-
-
-def _hours(minutes: int) -> Decimal:
-    return (Decimal(minutes) / Decimal(60)).quantize(Decimal("0.001"))
-
-
-def _charge(
-    ticket: Ticket, billing_date: date, service_date: date, reference: str, kind: str, **fields
-) -> Charge:
-    charge = Charge(
-        ticket=ticket,
-        reference=reference,
-        kind=kind,
-        customer_id=ticket.customer_id,
-        site_id=ticket.site_id,
-        billing_date=billing_date,
-        service_date=service_date,
-        **fields,
-    )
-    db.session.add(charge)
-    return charge
-
-
 UNITS_LOCK = 5150  # first key of the advisory lock serialising free-unit use per site
 
 
@@ -162,122 +136,78 @@ def _lock_free_units(site_id: int) -> None:
         )
 
 
+def _write(ticket: Ticket, billing_date: date, priced: pricing.PricedCharge) -> Charge:
+    charge = Charge(
+        ticket=ticket,
+        reference=f"ticket:{ticket.id}:{priced.suffix}",
+        kind=priced.kind,
+        customer_id=ticket.customer_id,
+        site_id=ticket.site_id,
+        billing_date=billing_date,
+        service_date=priced.service_date,
+        service_days=[[day.isoformat(), weight] for day, weight in priced.service_days],
+        description_code=priced.description_code,
+        description_params=priced.description_params,
+        quantity=priced.quantity,
+        unit=priced.unit,
+        unit_price=priced.unit_price,
+        amount=priced.amount,
+        zero_rated_reason=priced.zero_rated_reason,
+    )
+    db.session.add(charge)
+    return charge
+
+
+def _tariffs(day: date) -> pricing.Tariffs:
+    return pricing.Tariffs(
+        hourly_rate=tariff("servicedesk.hourly_rate", day),
+        increment_minutes=tariff("servicedesk.billing_increment_minutes", day),
+        travel_flat_fee=tariff("servicedesk.travel_flat_fee", day),
+        unit_minutes=tariff("servicedesk.service_unit_minutes", day),
+    )
+
+
 def allocate(ticket: Ticket, at: datetime) -> list[Charge]:
-    """The charges of a resolved ticket, by its fault origin (SPEC 4.7)."""
+    """Price a resolved ticket (pricing.price_ticket) and write its charges, once."""
     if ticket.charges:
         return list(ticket.charges)
     day = at.astimezone(ZURICH).date()
-    number = ticket.number
-    prefix = f"ticket:{ticket.id}"
-    increment = tariff("servicedesk.billing_increment_minutes", day)
-    worked = [e for e in ticket.time_entries if e.kind in ("remote", "on_site")]
-    work = sum(e.minutes for e in worked)
-    billed = round_up(work, increment)
-    # The service time is one line (rounded once per ticket), dated by its last work day.
-    work_day = max((e.work_date for e in worked), default=day)
-    # One flat travel fee per on-site visit: a visit is a day with on-site work. Travel
-    # entries (there, back) are recorded for the record but billed neither by time nor
-    # one by one.
-    visits = sorted({e.work_date for e in ticket.time_entries if e.kind == "on_site"})
-    free = ticket.fault_origin == "base_system"
-    reason = BASE_SYSTEM_REASON if free else None
-    rate = ZERO if free else tariff("servicedesk.hourly_rate", day)
-    travel_fee = ZERO if free else tariff("servicedesk.travel_flat_fee", day)
-
-    paid_minutes = billed
-    if not free and billed:
+    entries = [pricing.TimeWorked(e.kind, e.work_date, e.minutes) for e in ticket.time_entries]
+    units = None
+    if any(e.kind in WORK_KINDS for e in entries):
         _lock_free_units(ticket.site_id)
         units = free_units(ticket.site_id, at)
-        if units is not None and units.left:
-            needed = math.ceil(billed / units.unit_minutes)
-            used = min(needed, units.left)
-            free_minutes = min(used * units.unit_minutes, billed)
-            paid_minutes = billed - free_minutes
-            db.session.add(
-                UnitUsage(
-                    ticket_id=ticket.id,
-                    customer_id=ticket.customer_id,
-                    site_id=ticket.site_id,
-                    contract_id=units.contract_id,
-                    contract_year_start=units.year_first,
-                    units=used,
-                    at=at,
-                )
-            )
-            _charge(
-                ticket,
-                day,
-                work_day,
-                f"{prefix}:time:free",
-                "time",
-                description=(
-                    f"{number} service time {free_minutes} min: {used} free service unit(s), "
-                    f"contract year {units.year_first:%d.%m.%Y}-{units.year_last:%d.%m.%Y}"
-                ),
-                quantity=_hours(free_minutes),
-                unit="h",
-                unit_price=ZERO,
-                amount=ZERO,
-                zero_rated_reason=FREE_UNITS_REASON,
-            )
-    if paid_minutes:
-        _charge(
-            ticket,
-            day,
-            work_day,
-            f"{prefix}:time",
-            "time",
-            description=f"{number} service time {paid_minutes} min (worked {work} min)",
-            quantity=_hours(paid_minutes),
-            unit="h",
-            unit_price=rate,
-            amount=round_chf(rate * paid_minutes / 60),
-            zero_rated_reason=reason,
-        )
-    for visit in visits:
-        _charge(
-            ticket,
-            day,
-            visit,
-            f"{prefix}:travel:{visit.isoformat()}",
-            "travel",
-            description=f"{number} travel flat fee, on-site visit {visit:%d.%m.%Y}",
-            quantity=Decimal("1.000"),
-            unit="visit",
-            unit_price=travel_fee,
-            amount=travel_fee,
-            zero_rated_reason=reason,
-        )
-    for item in ticket.materials:
-        price = ZERO if free else item.unit_price
-        _charge(
-            ticket,
-            day,
-            item.used_on,
-            f"{prefix}:material:{item.id}",
-            "material",
-            description=f"{number} material: {item.description}",
-            quantity=item.quantity,
-            unit="pc",
-            unit_price=price,
-            amount=round_chf(price * item.quantity),
-            zero_rated_reason=reason,
-        )
+    fast_lane = None
     if ticket.fast_lane:
-        fee = ZERO if free else ticket.fast_lane_fee
         confirmed = ticket.fast_lane_answered_at or at
-        _charge(
-            ticket,
-            day,
-            confirmed.astimezone(ZURICH).date(),
-            fee_reference(ticket.id),
-            "fast_lane",
-            description=f"{number} Fast Lane fee (confirmed outside service hours)",
-            quantity=Decimal("1.000"),
-            unit="pc",
-            unit_price=fee,
-            amount=fee,
-            zero_rated_reason=reason,
+        fast_lane = pricing.FastLane(ticket.fast_lane_fee, confirmed.astimezone(ZURICH).date())
+    priced = pricing.price_ticket(
+        ticket_number=ticket.number,
+        fault_origin=ticket.fault_origin,
+        time_entries=entries,
+        materials=[
+            pricing.MaterialUsed(str(m.id), m.description, m.quantity, m.unit_price, m.used_on)
+            for m in ticket.materials
+        ],
+        fast_lane=fast_lane,
+        tariffs=_tariffs(day),
+        free_units=(
+            pricing.UnitsLeft(units.left, units.year_first, units.year_last) if units else None
+        ),
+    )
+    for charge in priced.charges:
+        _write(ticket, day, charge)
+    if priced.free_units_used:
+        db.session.add(
+            UnitUsage(
+                ticket_id=ticket.id,
+                customer_id=ticket.customer_id,
+                site_id=ticket.site_id,
+                contract_id=units.contract_id,
+                contract_year_start=units.year_first,
+                units=priced.free_units_used,
+                at=at,
+            )
         )
     db.session.flush()
     credit = db.session.scalar(select(FastLaneCredit).where(FastLaneCredit.ticket_id == ticket.id))
@@ -295,30 +225,23 @@ def _credit_charge(ticket: Ticket, credit: FastLaneCredit) -> Charge | None:
     issues a credit note for the fee's invoice (SPEC 4 Fast Lane credit, SPEC 5); either
     way it reports the credit billed through charges_billed.
     """
-    fee = next((c for c in ticket.charges if c.kind == "fast_lane"), None)
-    if fee is None or fee.amount <= 0:
-        return None
-    reference = f"ticket:{ticket.id}:fast_lane_credit"
-    if any(c.reference == reference for c in ticket.charges):
+    fee = next((c for c in ticket.charges if c.kind == ChargeKind.FAST_LANE), None)
+    if fee is None or any(c.kind == ChargeKind.FAST_LANE_CREDIT for c in ticket.charges):
         return None
     signed_day = credit.signed_at.astimezone(ZURICH).date()
+    priced = pricing.fast_lane_credit(ticket.number, fee.amount, fee.days, signed_day)
+    if priced is None:
+        return None
     # Offered with the fee's month or, for a fee already offered, the signature's; the
-    # credit reverses the fee at the fee's VAT date.
-    return _charge(
-        ticket,
-        max(signed_day, fee.billing_date),
-        fee.service_date,
-        reference,
-        "fast_lane_credit",
-        description=(
-            f"{ticket.number} credit of the Fast Lane fee ({fee.reference}): CLA upgrade "
-            f"signed {signed_day:%d.%m.%Y}"
-        ),
-        quantity=Decimal("1.000"),
-        unit="pc",
-        unit_price=-fee.amount,
-        amount=-fee.amount,
-    )
+    # credit reverses the fee at the fee's VAT days.
+    return _write(ticket, max(signed_day, fee.billing_date), priced)
+
+
+def credit_window_start(signed_at: datetime, days: int) -> datetime:
+    """The first instant whose Fast Lane fee an upgrade signed at `signed_at` credits:
+    `days` calendar days earlier on the Zurich clock (across a change to or from summer
+    time that is 23 or 25 hours more or less than days x 24 h)."""
+    return signed_at.astimezone(ZURICH) - timedelta(days=days)
 
 
 def credit_fast_lane_fees(event: UpgradeSigned) -> list[FastLaneCredit]:
@@ -329,8 +252,8 @@ def credit_fast_lane_fees(event: UpgradeSigned) -> list[FastLaneCredit]:
         select(Ticket).where(
             Ticket.site_id == event.site_id,
             Ticket.fast_lane.is_(True),
-            Ticket.fast_lane_answer == "confirmed",
-            Ticket.fast_lane_answered_at >= signed_at - timedelta(days=days),
+            Ticket.fast_lane_answer == FastLaneAnswer.CONFIRMED,
+            Ticket.fast_lane_answered_at >= credit_window_start(signed_at, days),
             Ticket.fast_lane_answered_at <= signed_at,
         )
     ).all()
@@ -353,7 +276,9 @@ def credit_fast_lane_fees(event: UpgradeSigned) -> list[FastLaneCredit]:
         except IntegrityError:
             continue  # credited at the same moment by another call: once only
 
-        tickets.log(ticket, "fast_lane_credited", note=f"upgrade to {event.new_tier_code}")
+        tickets.log(
+            ticket, TicketEventKind.FAST_LANE_CREDITED, params={"tier": event.new_tier_code}
+        )
         if ticket.charges:
             _credit_charge(ticket, credit)
         credited.append(credit)
@@ -362,34 +287,49 @@ def credit_fast_lane_fees(event: UpgradeSigned) -> list[FastLaneCredit]:
 
 
 def billable(query: ChargeQuery) -> list[BillableCharge]:
+    """The charges not yet billed whose billing date lies in the query's range, each worded
+    in its customer's language (the invoice's)."""
     # By billing_date (the month the charge became known), not service_date: see the
-    # module docstring. service_date travels with the line for the VAT.
+    # module docstring. The service days travel with the line for the VAT.
     statement = (
-        select(Charge)
-        .where(Charge.billing_date >= query.period_start, Charge.billing_date <= query.period_end)
+        select(Charge, Customer.language)
+        .join(Customer, Customer.id == Charge.customer_id)
+        .where(Charge.invoice_id.is_(None), Charge.billing_date <= query.period_end)
         .order_by(Charge.id)
     )
+    if query.period_start is not None:
+        statement = statement.where(Charge.billing_date >= query.period_start)
     if query.customer_id is not None:
         statement = statement.where(Charge.customer_id == query.customer_id)
     if query.site_ids is not None:
         statement = statement.where(Charge.site_id.in_(list(query.site_ids)))
-    return [
-        BillableCharge(
-            source=SOURCE,
-            reference=c.reference,
-            customer_id=c.customer_id,
-            site_id=c.site_id,
-            service_date=c.service_date,
-            description=c.description,
-            quantity=c.quantity,
-            unit=c.unit,
-            unit_price=c.unit_price,
-            amount=c.amount,
-            zero_rated_reason=c.zero_rated_reason,
-            credits_reference=credited_reference(c),
-        )
-        for c in db.session.scalars(statement)
-    ]
+    by_language: dict[str, list[Charge]] = {}
+    for charge, language in db.session.execute(statement):
+        by_language.setdefault(language or DEFAULT_LANGUAGE, []).append(charge)
+    offered: list[tuple[int, BillableCharge]] = []
+    for language, charges in by_language.items():
+        with force_locale(language):
+            offered += [(charge.id, _offered(charge)) for charge in charges]
+    return [charge for _id, charge in sorted(offered, key=lambda pair: pair[0])]
+
+
+def _offered(charge: Charge) -> BillableCharge:
+    """A charge as invoicing bills it, worded in the language in force."""
+    return BillableCharge(
+        source=SOURCE,
+        reference=charge.reference,
+        customer_id=charge.customer_id,
+        site_id=charge.site_id,
+        service_date=charge.service_date,
+        service_days=charge.days,
+        description=charge.description,
+        quantity=charge.quantity,
+        unit=charge.unit_text,
+        unit_price=charge.unit_price,
+        amount=charge.amount,
+        zero_rated_reason=charge.reason_text,
+        credits_reference=credited_reference(charge),
+    )
 
 
 def fee_reference(ticket_id: int) -> str:
@@ -400,12 +340,14 @@ def fee_reference(ticket_id: int) -> str:
 def credited_reference(charge: Charge) -> str | None:
     """The reference of the charge a credit reverses: a Fast Lane credit reverses its
     ticket's fee, so invoicing can credit a fee already invoiced by a credit note."""
-    if charge.kind == "fast_lane_credit":
+    if charge.kind == ChargeKind.FAST_LANE_CREDIT:
         return fee_reference(charge.ticket_id)
     return None
 
 
-def mark_billed(references: tuple[str, ...], invoice_id: int) -> None:
+def mark_billed(references: tuple[str, ...], invoice_id: int | None) -> None:
+    """Invoicing put the charges on an invoice, or (None) released them: their draft was
+    discarded, so the next run offers them again."""
     for charge in db.session.scalars(select(Charge).where(Charge.reference.in_(references))):
         charge.invoice_id = invoice_id
     db.session.flush()

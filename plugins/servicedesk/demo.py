@@ -7,10 +7,11 @@ from sqlalchemy import select
 from app.toolkit import User, db
 from plugins.servicedesk.dispatch import add_shift
 from plugins.servicedesk.models import OnCallShift
+from plugins.servicedesk.vocabulary import Duty
 
 
 def load_demo() -> None:
-    for duty, role in (("technician", "technician"), ("chief", "chief")):
+    for duty, role in ((Duty.TECHNICIAN, "technician"), (Duty.CHIEF, "chief")):
         exists = db.session.scalar(
             select(OnCallShift.id).where(OnCallShift.duty == duty, OnCallShift.fallback.is_(True))
         )

@@ -4,16 +4,26 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.toolkit import RuleViolation, User, db, local, now
 from plugins.servicedesk import tickets
 from plugins.servicedesk.models import OnCallShift, Ticket
 from plugins.servicedesk.notify import notify_once
+from plugins.servicedesk.vocabulary import (
+    Duty,
+    NotificationKind,
+    TicketEventKind,
+    TicketState,
+)
+
+# The roles that may stand each duty: a chief can also stand in as the technician.
+DUTY_ROLES = {Duty.TECHNICIAN: ("technician", "chief"), Duty.CHIEF: ("chief",)}
 
 
-def on_duty(duty: str, at: datetime) -> User | None:
-    """Who has `duty` ("technician" or "chief") at an instant; the fallback otherwise."""
+def on_duty(duty: Duty, at: datetime) -> User | None:
+    """Who has `duty` at an instant; the fallback otherwise."""
     shift = db.session.scalar(
         select(OnCallShift)
         .join(User, User.id == OnCallShift.user_id)
@@ -40,18 +50,22 @@ def on_duty(duty: str, at: datetime) -> User | None:
 
 def add_shift(
     user: User,
-    duty: str,
+    duty: Duty,
     starts_at: datetime | None = None,
     ends_at: datetime | None = None,
     fallback: bool = False,
 ) -> OnCallShift:
-    wanted_role = {"technician": ("technician", "chief"), "chief": ("chief",)}.get(duty)
-    if wanted_role is None:
-        raise RuleViolation(f"unknown duty {duty!r}", "duty")
-    if user.role not in wanted_role:
-        raise RuleViolation(f"{user.name} cannot be on duty as {duty}", "user_id")
+    try:
+        duty = Duty(duty)
+    except ValueError:
+        raise RuleViolation(_("Choose the duty: technician or chief."), "duty") from None
+    if user.role not in DUTY_ROLES[duty]:
+        raise RuleViolation(
+            _("%(name)s cannot be on duty as %(duty)s.", name=user.name, duty=duty.label),
+            "user_id",
+        )
     if not fallback and (starts_at is None or ends_at is None or ends_at <= starts_at):
-        raise RuleViolation("a shift needs a start before its end", "ends_at")
+        raise RuleViolation(_("A shift needs a start before its end."), "ends_at")
     shift = OnCallShift(
         user=user,
         duty=duty,
@@ -67,43 +81,53 @@ def add_shift(
 def mail_due_text(ticket: Ticket) -> str:
     """The FirstReaction due time as notifications state it (mails carry the zone)."""
     due = local(ticket.first_reaction_due_at)
-    return f"{due:%d.%m.%Y %H:%M} (Europe/Zurich)" if due else "best effort"
+    return f"{due:%d.%m.%Y %H:%M} (Europe/Zurich)" if due else _("best effort")
 
 
 def dispatch(ticket: Ticket, by: User | None = None, at: datetime | None = None) -> User:
     """Hand the ticket to the on-call technician and tell them (once)."""
 
     at = at or now()
-    technician = on_duty("technician", at)
+    technician = on_duty(Duty.TECHNICIAN, at)
     if technician is None:
-        raise RuleViolation("nobody is on call and the roster has no fallback technician")
-    if ticket.state == "verified" and ticket.inside_service_hours is False and not ticket.fast_lane:
-        raise RuleViolation("outside service hours only a confirmed Fast Lane ticket is dispatched")
-    tickets.move(ticket, "dispatched", by, note=f"to {technician.name}", at=at)
+        raise RuleViolation(_("Nobody is on call and the roster has no fallback technician."))
+    if (
+        ticket.state == TicketState.VERIFIED
+        and ticket.inside_service_hours is False
+        and not ticket.fast_lane
+    ):
+        raise RuleViolation(
+            _("Outside the service hours only a confirmed Fast Lane ticket is dispatched.")
+        )
+    tickets.move(ticket, TicketState.DISPATCHED, by, at=at, params={"person": technician.name})
     ticket.technician_id = technician.id
     ticket.technician = technician
     ticket.dispatched_at = at
     ticket.acknowledged_at = None
     db.session.flush()
-    due_text = mail_due_text(ticket)
-    fast_lane = " (Fast Lane)" if ticket.fast_lane else ""
-    notify_once(
-        ticket,
-        "dispatch",
-        1,
-        technician.email,
-        f"[{ticket.number}] Dispatch: {ticket.site}",
-        f"You are dispatched to ticket {ticket.number}: {ticket.summary}\n"
-        f"Site: {ticket.site}\nCLA: {ticket.tier_code}{fast_lane}\n"
-        f"FirstReaction due: {due_text}\n",
-    )
+
+    def compose() -> tuple[str, str]:
+        subject = f"[{ticket.number}] " + _("Dispatch: %(site)s", site=str(ticket.site))
+        body = _(
+            "You are dispatched to ticket %(ticket)s: %(summary)s\nSite: %(site)s\n"
+            "CLA: %(tier)s%(fast_lane)s\nFirstReaction due: %(due)s\n",
+            ticket=ticket.number,
+            summary=ticket.summary,
+            site=str(ticket.site),
+            tier=ticket.tier_code,
+            fast_lane=" (Fast Lane)" if ticket.fast_lane else "",
+            due=mail_due_text(ticket),
+        )
+        return subject, body
+
+    notify_once(ticket, NotificationKind.DISPATCH, 1, technician, compose)
     return technician
 
 
 def acknowledge(ticket: Ticket, user: User) -> None:
     if ticket.dispatched_at is None:
-        raise RuleViolation("the ticket has not been dispatched")
+        raise RuleViolation(_("The ticket has not been dispatched."))
     if ticket.acknowledged_at is None:
         ticket.acknowledged_at = now()
-        tickets.log(ticket, "acknowledged", user)
+        tickets.log(ticket, TicketEventKind.ACKNOWLEDGED, user)
         db.session.flush()

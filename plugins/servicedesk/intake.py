@@ -6,12 +6,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, or_, select
 
 from app.toolkit import (
     ZURICH,
     Contact,
     Customer,
+    ReactionKind,
     RuleViolation,
     Site,
     TierInForce,
@@ -26,9 +29,16 @@ from app.toolkit import (
 from plugins.servicedesk import costs, tickets
 from plugins.servicedesk.dispatch import dispatch
 from plugins.servicedesk.due import ReactionRule, reaction_rule, reminder_time
-from plugins.servicedesk.i18n import _, n_
 from plugins.servicedesk.models import Ticket, VerificationAttempt
 from plugins.servicedesk.verification import VerificationResult, verify_caller
+from plugins.servicedesk.vocabulary import (
+    Channel,
+    FastLaneAnswer,
+    TicketEventKind,
+    TicketState,
+    VerificationMethod,
+    VerificationOutcome,
+)
 
 
 def find_callers(query: str):
@@ -74,9 +84,9 @@ class CallSituation:
     def reaction_text(self) -> str:
         if self.rule is None:
             return ""
-        if self.rule.reaction_kind == "hours":
-            return n_("within %(num)d hour", "within %(num)d hours", self.rule.reaction_hours)
-        if self.rule.reaction_kind == "next_business_day":
+        if self.rule.reaction_kind == ReactionKind.HOURS:
+            return ngettext("within %(num)d hour", "within %(num)d hours", self.rule.reaction_hours)
+        if self.rule.reaction_kind == ReactionKind.NEXT_BUSINESS_DAY:
             return _("by the end of the next business day")
         return _("best effort")
 
@@ -141,7 +151,7 @@ def _checked_call(
 def open_ticket(
     site: Site,
     summary: str,
-    channel: str,
+    channel: Channel,
     by: User | None,
     contact: Contact | None = None,
     description: str = "",
@@ -160,8 +170,8 @@ def open_ticket(
         site_id=site.id,
         site=site,
         contact_id=contact.id if contact else None,
-        channel=channel,
-        state="new",
+        channel=Channel(channel),
+        state=TicketState.NEW,
         summary=summary[:200],
         description=description or "",
         reported_at=at,
@@ -173,14 +183,17 @@ def open_ticket(
     )
     db.session.add(ticket)
     db.session.flush()
-    where = _("inside") if found.inside_service_hours else _("outside")
     tickets.log(
         ticket,
-        "opened",
+        TicketEventKind.OPENED,
         by,
-        note=f"{channel}; CLA {found.tier.tier_code}; {where} service hours",
         at=at,
-        to_state="new",
+        to_state=TicketState.NEW,
+        params={
+            "channel": ticket.channel.value,
+            "tier": found.tier.tier_code,
+            "inside": found.inside_service_hours,
+        },
     )
     db.session.flush()
     return ticket
@@ -189,7 +202,9 @@ def open_ticket(
 def rule_of(ticket: Ticket) -> ReactionRule:
     rule = reaction_rule(ticket.tier_code, ticket.reported_at)
     if rule is None:
-        raise RuleViolation(f"tier {ticket.tier_code} is not in the catalog")
+        raise RuleViolation(
+            _("The tier %(tier)s is not in the catalog.", tier=ticket.tier_code), "tier_code"
+        )
     return rule
 
 
@@ -198,14 +213,14 @@ def _set_due(ticket: Ticket, confirmed_at: datetime | None = None) -> None:
     ticket.first_reaction_due_at = rule.due(ticket.reported_at, confirmed_at)
     start = confirmed_at or ticket.reported_at
     percent = tariff("servicedesk.reminder_at_percent", start.astimezone(ZURICH).date())
-    wall_clock = confirmed_at is not None and rule.reaction_kind == "hours"
+    wall_clock = confirmed_at is not None and rule.reaction_kind == ReactionKind.HOURS
     ticket.reminder_at = reminder_time(
         rule, start, ticket.first_reaction_due_at, percent, wall_clock
     )
 
 
-def _after_verification(ticket: Ticket, by: User | None, note: str) -> None:
-    tickets.move(ticket, "verified", by, note=note)
+def _after_verification(ticket: Ticket, by: User | None, verified_by: dict) -> None:
+    tickets.move(ticket, TicketState.VERIFIED, by, params=verified_by)
     if ticket.inside_service_hours:
         _set_due(ticket)
     else:
@@ -213,21 +228,31 @@ def _after_verification(ticket: Ticket, by: User | None, note: str) -> None:
         ticket.fast_lane_fee = tariff(
             "servicedesk.fast_lane_fee", ticket.reported_at.astimezone(ZURICH).date()
         )
-        tickets.log(ticket, "fast_lane_offered", by, note=f"CHF {ticket.fast_lane_fee:.2f}")
+        tickets.log(
+            ticket,
+            TicketEventKind.FAST_LANE_OFFERED,
+            by,
+            params={"fee": f"{ticket.fast_lane_fee:.2f}"},
+        )
     db.session.flush()
 
 
 def verify(ticket: Ticket, contact: Contact | None, pin: str, agent: User) -> VerificationResult:
     """The desk checks the caller; only a verified ticket can ever be dispatched."""
-    if ticket.state != "new":
+    if ticket.state != TicketState.NEW:
         raise RuleViolation(_("The caller of this ticket is already verified."))
     result = verify_caller(contact, pin, agent, ticket=ticket)
     if result.verified:
         ticket.contact_id = contact.id
         ticket.contact = contact
-        _after_verification(ticket, agent, note=f"caller {contact.name} (PIN)")
+        _after_verification(ticket, agent, _by_pin(contact))
     else:
-        tickets.log(ticket, "verification_failed", agent, note=result.outcome)
+        tickets.log(
+            ticket,
+            TicketEventKind.VERIFICATION_FAILED,
+            agent,
+            params={"outcome": result.outcome.value},
+        )
         db.session.flush()
     return result
 
@@ -256,14 +281,20 @@ def take_call(
         .order_by(VerificationAttempt.id.desc())
         .limit(1)
     ).first()
-    ticket = open_ticket(site, summary, "phone", agent, contact, description, found=found)
+    ticket = open_ticket(site, summary, Channel.PHONE, agent, contact, description, found=found)
     ticket.contact = contact
     attempt.ticket_id = ticket.id
-    _after_verification(ticket, agent, note=f"caller {contact.name} (PIN)")
+    _after_verification(ticket, agent, _by_pin(contact))
     return ticket, result
 
 
-def verify_trusted(ticket: Ticket, by: User | None, method: str, contact: Contact | None = None):
+def _by_pin(contact: Contact) -> dict:
+    return {"method": VerificationMethod.PIN.value, "caller": contact.name}
+
+
+def verify_trusted(
+    ticket: Ticket, by: User | None, method: VerificationMethod, contact: Contact | None = None
+):
     """A caller known otherwise: a logged-in customer user, or the authenticated monitoring."""
     db.session.add(
         VerificationAttempt(
@@ -273,30 +304,36 @@ def verify_trusted(ticket: Ticket, by: User | None, method: str, contact: Contac
             ticket_id=ticket.id,
             agent_id=by.id if by else None,
             method=method,
-            outcome="verified",
+            outcome=VerificationOutcome.VERIFIED,
         )
     )
-    _after_verification(ticket, by, note=method)
+    _after_verification(ticket, by, {"method": VerificationMethod(method).value})
 
 
 def answer_fast_lane(ticket: Ticket, confirmed: bool, by: User | None) -> Ticket:
     """The caller confirms (the ticket is dispatched) or withdraws (it costs nothing)."""
 
-    if ticket.state != "verified" or ticket.fast_lane_offered_at is None:
+    if ticket.state != TicketState.VERIFIED or ticket.fast_lane_offered_at is None:
         raise RuleViolation(_("No Fast Lane offer is waiting for an answer on this ticket."))
     if ticket.fast_lane_answer is not None:
         raise RuleViolation(_("The caller has already answered the Fast Lane offer."))
     at = now()
-    ticket.fast_lane_answer = "confirmed" if confirmed else "withdrawn"
+    ticket.fast_lane_answer = FastLaneAnswer.CONFIRMED if confirmed else FastLaneAnswer.WITHDRAWN
     ticket.fast_lane_answered_at = at
     ticket.fast_lane_answered_by_id = by.id if by else None
     if not confirmed:
         ticket.fast_lane_fee = None
-        tickets.log(ticket, "fast_lane_withdrawn", by, at=at)
-        tickets.move(ticket, "withdrawn", by, note="Fast Lane withdrawn: no charge", at=at)
+        tickets.log(ticket, TicketEventKind.FAST_LANE_WITHDRAWN, by, at=at)
+        tickets.move(ticket, TicketState.WITHDRAWN, by, at=at, params={"fast_lane": True})
         return ticket
     ticket.fast_lane = True
-    tickets.log(ticket, "fast_lane_confirmed", by, note=f"CHF {ticket.fast_lane_fee:.2f}", at=at)
+    tickets.log(
+        ticket,
+        TicketEventKind.FAST_LANE_CONFIRMED,
+        by,
+        at=at,
+        params={"fee": f"{ticket.fast_lane_fee:.2f}"},
+    )
     _set_due(ticket, confirmed_at=at)
     db.session.flush()
     dispatch(ticket, by, at)
@@ -307,7 +344,7 @@ def withdraw(ticket: Ticket, by: User | None, note: str = "") -> Ticket:
     """The caller withdraws before dispatch (also an unverified call that is given up)."""
     if ticket.fast_lane_offered_at is not None and ticket.fast_lane_answer is None:
         return answer_fast_lane(ticket, False, by)
-    tickets.move(ticket, "withdrawn", by, note=note)
+    tickets.move(ticket, TicketState.WITHDRAWN, by, note=note)
     return ticket
 
 
@@ -316,8 +353,8 @@ def portal_ticket(site: Site, summary: str, description: str, user: User) -> Tic
     if user.customer_id != site.customer_id:
         raise RuleViolation(_("This site does not belong to your company."), "site_id")
 
-    ticket = open_ticket(site, summary, "portal", user, description=description)
-    verify_trusted(ticket, user, "portal_login")
+    ticket = open_ticket(site, summary, Channel.PORTAL, user, description=description)
+    verify_trusted(ticket, user, VerificationMethod.PORTAL_LOGIN)
     if ticket.inside_service_hours:
         dispatch(ticket, user)
     return ticket
@@ -325,6 +362,9 @@ def portal_ticket(site: Site, summary: str, description: str, user: User) -> Tic
 
 def due_text(ticket: Ticket) -> str:
     due = local(ticket.first_reaction_due_at)
-    if ticket.reaction_kind == "best_effort" and ticket.state not in ("new", "withdrawn"):
+    if ticket.reaction_kind == ReactionKind.BEST_EFFORT and ticket.state not in (
+        TicketState.NEW,
+        TicketState.WITHDRAWN,
+    ):
         return _("best effort")
     return f"{due:%d.%m.%Y %H:%M}" if due else ""

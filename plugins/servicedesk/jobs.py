@@ -6,14 +6,14 @@ import logging
 from datetime import datetime
 
 from app.toolkit import acting_as, db, now
-from plugins.servicedesk.sweep import SweepReport, open_ticket_ids, sweep_ticket
+from plugins.servicedesk.sweep import SweepReport, due_ticket_ids, sweep_ticket
 
 ACTOR = "job:servicedesk.sweep"
 log = logging.getLogger(__name__)
 
 
 def sweep(at: datetime | None = None) -> SweepReport:
-    """Look at every open ticket once; safe to run twice at the same time.
+    """Look at every ticket whose next check has come; safe to run twice at the same time.
 
     Each ticket is its own transaction: what it claimed and queued is committed (and its
     messages leave) before the next ticket, and a failing ticket is rolled back alone and
@@ -22,7 +22,7 @@ def sweep(at: datetime | None = None) -> SweepReport:
     at = at or now()
     report = SweepReport()
     with acting_as(ACTOR):
-        ids = open_ticket_ids()
+        ids = due_ticket_ids(at)
         db.session.commit()
         for ticket_id in ids:
             try:

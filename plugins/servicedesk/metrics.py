@@ -9,7 +9,8 @@ from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import case, func, select
 
 from app.toolkit import MetricsRegistry, Tier, db, now
-from plugins.servicedesk.models import OPEN_STATES, Ticket
+from plugins.servicedesk.models import Ticket
+from plugins.servicedesk.vocabulary import OPEN_STATES
 
 # Minutes before the due time from which an open ticket without FirstReaction counts as
 # near breach (config SERVICEDESK_NEAR_BREACH_MINUTES).

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint, event
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from app.toolkit import (
     Contact,
@@ -19,46 +19,49 @@ from app.toolkit import (
     db,
     utcnow,
 )
-
-TICKET_STATES = (
-    "new",
-    "verified",
-    "withdrawn",
-    "dispatched",
-    "reacted",  # first reaction given
-    "in_progress",
-    "escalated",  # 3rd level: chief technician / chief developer joined
-    "resolved",
-    "closed",
+from plugins.servicedesk import wording
+from plugins.servicedesk.monitoring import reschedule_changed
+from plugins.servicedesk.vocabulary import (
+    OPEN_STATES,
+    Channel,
+    ChargeKind,
+    ChargeText,
+    ChargeUnit,
+    Duty,
+    EscalationReason,
+    FastLaneAnswer,
+    FaultOrigin,
+    NotificationKind,
+    Severity,
+    TicketEventKind,
+    TicketState,
+    TimeKind,
+    VerificationMethod,
+    VerificationOutcome,
+    ZeroRatedReason,
 )
-OPEN_STATES = ("new", "verified", "dispatched", "reacted", "in_progress", "escalated")
-CHANNELS = ("phone", "portal", "alert")
-FAULT_ORIGINS = ("base_system", "customer_environment")
-SEVERITIES = ("critical", "major", "minor")
-TIME_KINDS = ("remote", "on_site", "travel")
-
-
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} in ({', '.join(repr(v) for v in values)})"
 
 
 class Ticket(IdMixin, TimestampMixin, db.Model):
     __tablename__ = "servicedesk_ticket"
     __audited__ = True
+    # The sweep's own bookkeeping (next_check_at) is no change anyone answers for.
+    __audit_ignore__ = ("next_check_at",)
     __table_args__ = (
-        CheckConstraint(_in("state", TICKET_STATES), name="state"),
-        CheckConstraint(_in("channel", CHANNELS), name="channel"),
-        CheckConstraint(
-            "fault_origin IS NULL OR " + _in("fault_origin", FAULT_ORIGINS), name="fault_origin"
-        ),
-        CheckConstraint("severity IS NULL OR " + _in("severity", SEVERITIES), name="severity"),
+        TicketState.constraint("state"),
+        Channel.constraint("channel"),
+        FaultOrigin.constraint("fault_origin", nullable=True),
+        Severity.constraint("severity", nullable=True),
+        FastLaneAnswer.constraint("fast_lane_answer", nullable=True),
     )
 
     customer_id: Mapped[int] = mapped_column(ForeignKey("core_customer.id"), index=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("core_site.id"), index=True)
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("core_contact.id"))
-    channel: Mapped[str] = mapped_column(String(10))
-    state: Mapped[str] = mapped_column(String(20), default="new", index=True)
+    channel: Mapped[Channel] = mapped_column(Channel.column(10))
+    state: Mapped[TicketState] = mapped_column(
+        TicketState.column(20), default=TicketState.NEW, index=True
+    )
     summary: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     reported_at: Mapped[datetime] = mapped_column(index=True)
@@ -73,7 +76,7 @@ class Ticket(IdMixin, TimestampMixin, db.Model):
     fast_lane: Mapped[bool] = mapped_column(default=False)
     fast_lane_fee: Mapped[Decimal | None]
     fast_lane_offered_at: Mapped[datetime | None]
-    fast_lane_answer: Mapped[str | None] = mapped_column(String(10))  # confirmed / withdrawn
+    fast_lane_answer: Mapped[FastLaneAnswer | None] = mapped_column(FastLaneAnswer.column(10))
     fast_lane_answered_at: Mapped[datetime | None]
     fast_lane_answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"))
 
@@ -87,13 +90,17 @@ class Ticket(IdMixin, TimestampMixin, db.Model):
     dispatched_at: Mapped[datetime | None]
     acknowledged_at: Mapped[datetime | None]
 
-    fault_origin: Mapped[str | None] = mapped_column(String(24))
-    severity: Mapped[str | None] = mapped_column(String(10))
+    fault_origin: Mapped[FaultOrigin | None] = mapped_column(FaultOrigin.column(24))
+    severity: Mapped[Severity | None] = mapped_column(Severity.column(10))
     resolution: Mapped[str] = mapped_column(Text, default="")
     resolved_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
 
     alert_resolved_at: Mapped[datetime | None]  # every alert of the ticket resolved
+
+    # When the sweep must look at the ticket next (reminder, breach, re-notification);
+    # None: nothing to watch. Kept by monitoring.py on every change that moves it.
+    next_check_at: Mapped[datetime | None] = mapped_column(index=True)
 
     customer: Mapped[Customer] = relationship()
     site: Mapped[Site] = relationship()
@@ -128,17 +135,36 @@ class TicketEvent(IdMixin, db.Model):
     """One entry of a ticket's log; the SLA figures are derived from these."""
 
     __tablename__ = "servicedesk_ticket_event"
+    __table_args__ = (
+        TicketEventKind.constraint("kind"),
+        TicketState.constraint("from_state", nullable=True),
+        TicketState.constraint("to_state", nullable=True),
+    )
 
     ticket_id: Mapped[int] = mapped_column(ForeignKey("servicedesk_ticket.id"), index=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
-    kind: Mapped[str] = mapped_column(String(40))
-    from_state: Mapped[str | None] = mapped_column(String(20))
-    to_state: Mapped[str | None] = mapped_column(String(20))
+    kind: Mapped[TicketEventKind] = mapped_column(TicketEventKind.column(40))
+    from_state: Mapped[TicketState | None] = mapped_column(TicketState.column(20))
+    to_state: Mapped[TicketState | None] = mapped_column(TicketState.column(20))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"))
     actor: Mapped[str] = mapped_column(String(120), default="system")
+    # What a person wrote (a reason, the cause told to the customer), shown as written.
     note: Mapped[str] = mapped_column(Text, default="")
+    # The facts of the entry (who, how many minutes, which alert ...), worded in the
+    # reader's language when shown (wording.event_detail); no sentence is stored.
+    note_params: Mapped[dict | None] = mapped_column(JSON)
 
     ticket: Mapped[Ticket] = relationship(back_populates="events")
+
+    @property
+    def detail(self) -> str:
+        """The facts of the entry in the current language."""
+        return wording.event_detail(self.kind, self.note_params)
+
+    @property
+    def text(self) -> str:
+        """The facts and the person's note, as one line in the current language."""
+        return wording.event_text(self)
 
 
 class VerificationAttempt(IdMixin, db.Model):
@@ -146,9 +172,8 @@ class VerificationAttempt(IdMixin, db.Model):
 
     __tablename__ = "servicedesk_verification_attempt"
     __table_args__ = (
-        CheckConstraint(
-            _in("outcome", ("verified", "wrong_pin", "locked", "not_authorised")), name="outcome"
-        ),
+        VerificationOutcome.constraint("outcome"),
+        VerificationMethod.constraint("method"),
     )
 
     at: Mapped[datetime] = mapped_column(index=True)
@@ -156,8 +181,10 @@ class VerificationAttempt(IdMixin, db.Model):
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("core_contact.id"), index=True)
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("servicedesk_ticket.id"))
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"))
-    method: Mapped[str] = mapped_column(String(20), default="pin")
-    outcome: Mapped[str] = mapped_column(String(20))
+    method: Mapped[VerificationMethod] = mapped_column(
+        VerificationMethod.column(20), default=VerificationMethod.PIN
+    )
+    outcome: Mapped[VerificationOutcome] = mapped_column(VerificationOutcome.column(20))
 
 
 class OnCallShift(IdMixin, TimestampMixin, db.Model):
@@ -166,7 +193,7 @@ class OnCallShift(IdMixin, TimestampMixin, db.Model):
     __tablename__ = "servicedesk_oncall_shift"
     __audited__ = True
     __table_args__ = (
-        CheckConstraint(_in("duty", ("technician", "chief")), name="duty"),
+        Duty.constraint("duty"),
         CheckConstraint(
             "(fallback AND starts_at IS NULL AND ends_at IS NULL) OR "
             "(NOT fallback AND starts_at IS NOT NULL AND ends_at > starts_at)",
@@ -175,7 +202,7 @@ class OnCallShift(IdMixin, TimestampMixin, db.Model):
     )
 
     user_id: Mapped[int] = mapped_column(ForeignKey("core_user.id"), index=True)
-    duty: Mapped[str] = mapped_column(String(12))
+    duty: Mapped[Duty] = mapped_column(Duty.column(12))
     starts_at: Mapped[datetime | None]
     ends_at: Mapped[datetime | None]
     fallback: Mapped[bool] = mapped_column(default=False)
@@ -187,13 +214,13 @@ class TimeEntry(IdMixin, TimestampMixin, db.Model):
     __tablename__ = "servicedesk_time_entry"
     __audited__ = True
     __table_args__ = (
-        CheckConstraint(_in("kind", TIME_KINDS), name="kind"),
+        TimeKind.constraint("kind"),
         CheckConstraint("minutes > 0", name="minutes_positive"),
     )
 
     ticket_id: Mapped[int] = mapped_column(ForeignKey("servicedesk_ticket.id"), index=True)
     technician_id: Mapped[int] = mapped_column(ForeignKey("core_user.id"))
-    kind: Mapped[str] = mapped_column(String(10))
+    kind: Mapped[TimeKind] = mapped_column(TimeKind.column(10))
     work_date: Mapped[date]
     minutes: Mapped[int]
     note: Mapped[str] = mapped_column(Text, default="")
@@ -222,11 +249,12 @@ class Escalation(IdMixin, db.Model):
 
     __tablename__ = "servicedesk_escalation"
     __audited__ = True
+    __table_args__ = (EscalationReason.constraint("reason"),)
 
     ticket_id: Mapped[int] = mapped_column(ForeignKey("servicedesk_ticket.id"), index=True)
     at: Mapped[datetime]
     level: Mapped[int]  # 2 = technician, 3 = chief technician / chief developer
-    reason: Mapped[str] = mapped_column(String(20))  # breach, third_level
+    reason: Mapped[EscalationReason] = mapped_column(EscalationReason.column(20))
     person_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"))
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"))
     note: Mapped[str] = mapped_column(Text, default="")
@@ -240,10 +268,13 @@ class Notification(IdMixin, db.Model):
     (the outbox message then delivers it, see notify.py)."""
 
     __tablename__ = "servicedesk_notification"
-    __table_args__ = (UniqueConstraint("ticket_id", "kind", "level"),)
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "kind", "level"),
+        NotificationKind.constraint("kind"),
+    )
 
     ticket_id: Mapped[int] = mapped_column(ForeignKey("servicedesk_ticket.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(30))
+    kind: Mapped[NotificationKind] = mapped_column(NotificationKind.column(30))
     level: Mapped[int] = mapped_column(default=1)
     recipient: Mapped[str] = mapped_column(String(254))
     claimed_at: Mapped[datetime]
@@ -269,25 +300,56 @@ class Charge(IdMixin, db.Model):
 
     __tablename__ = "servicedesk_charge"
     __audited__ = True
+    __table_args__ = (
+        ChargeKind.constraint("kind"),
+        ChargeUnit.constraint("unit"),
+        ChargeText.constraint("description_code"),
+        ZeroRatedReason.constraint("zero_rated_reason", nullable=True),
+    )
 
     ticket_id: Mapped[int] = mapped_column(ForeignKey("servicedesk_ticket.id"), index=True)
     reference: Mapped[str] = mapped_column(String(80), unique=True)
-    kind: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[ChargeKind] = mapped_column(ChargeKind.column(20))
     customer_id: Mapped[int] = mapped_column(ForeignKey("core_customer.id"), index=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("core_site.id"), index=True)
     # The month a charge is offered to invoicing (the resolution day; see costs.py) ...
     billing_date: Mapped[date] = mapped_column(index=True)
-    # ... and the day of the service itself, for the VAT rate (SPEC 5).
+    # ... and the days of the service itself, for the VAT rate (SPEC 5): the last of
+    # them, and each with its share ([["2026-11-24", 60], ...]: minutes worked that day).
     service_date: Mapped[date]
-    description: Mapped[str] = mapped_column(String(300))
+    service_days: Mapped[list] = mapped_column(JSON, default=list)
+    # The description as a code and its facts, worded in the reader's language (on an
+    # invoice: the customer's) by wording.charge_description.
+    description_code: Mapped[ChargeText] = mapped_column(ChargeText.column(20))
+    description_params: Mapped[dict] = mapped_column(JSON, default=dict)
     quantity: Mapped[Decimal] = mapped_column(ExactDecimal(12, 3))
-    unit: Mapped[str] = mapped_column(String(10))
+    unit: Mapped[ChargeUnit] = mapped_column(ChargeUnit.column(10))
     unit_price: Mapped[Decimal]
     amount: Mapped[Decimal]
-    zero_rated_reason: Mapped[str | None] = mapped_column(String(200))
-    invoice_id: Mapped[int | None]  # set by the charges_billed hook
+    zero_rated_reason: Mapped[ZeroRatedReason | None] = mapped_column(ZeroRatedReason.column(20))
+    invoice_id: Mapped[int | None]  # set by the charges_billed hook; None: not yet billed
 
     ticket: Mapped[Ticket] = relationship(back_populates="charges")
+
+    @property
+    def description(self) -> str:
+        """The description in the current language (on an invoice: the customer's)."""
+        return wording.charge_description(self.description_code, self.description_params)
+
+    @property
+    def unit_text(self) -> str:
+        return wording.unit_text(self.unit)
+
+    @property
+    def reason_text(self) -> str | None:
+        return wording.reason_text(self.zero_rated_reason)
+
+    @property
+    def days(self) -> tuple[tuple[date, int], ...]:
+        """The service days and their weights; the service date alone for older rows."""
+        if not self.service_days:
+            return ((self.service_date, 1),)
+        return tuple((date.fromisoformat(day), int(weight)) for day, weight in self.service_days)
 
 
 class FastLaneCredit(IdMixin, db.Model):
@@ -330,3 +392,11 @@ class AlertEvent(IdMixin, db.Model):
     status: Mapped[str] = mapped_column(String(10))
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("servicedesk_ticket.id"))
     payload: Mapped[dict] = mapped_column(JSON)
+
+
+@event.listens_for(Session, "before_flush")
+def _keep_next_check(session, flush_context, instances) -> None:
+    """Every change of a ticket that moves the sweep's next look sets it (monitoring.py)."""
+    changed = [t for t in (*session.new, *session.dirty) if isinstance(t, Ticket)]
+    if changed:
+        reschedule_changed(session, changed)

@@ -9,14 +9,17 @@ once. Delivery, retries and failures are the outbox's business; nothing here com
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 from flask import current_app
+from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app.toolkit import db, deliver_mail, now, queue
+from app.toolkit import User, db, deliver_mail, now, queue
 from plugins.servicedesk.models import Notification, Ticket
+from plugins.servicedesk.vocabulary import NotificationKind
 
 CHANNEL = "servicedesk.notification"
 
@@ -37,7 +40,7 @@ def deliver(message) -> None:
         configured.send(recipient, message.subject, message.body)
 
 
-def already_notified(ticket: Ticket, kind: str, level: int = 1) -> bool:
+def already_notified(ticket: Ticket, kind: NotificationKind, level: int = 1) -> bool:
     """True once the notification of this event is claimed (queued in the outbox)."""
     return (
         db.session.scalar(
@@ -52,17 +55,23 @@ def already_notified(ticket: Ticket, kind: str, level: int = 1) -> bool:
 
 
 def notify_once(
-    ticket: Ticket, kind: str, level: int, recipient: str, subject: str, body: str, on_claim=None
+    ticket: Ticket,
+    kind: NotificationKind,
+    level: int,
+    person: User,
+    compose: Callable[[], tuple[str, str]],
+    on_claim=None,
 ) -> bool:
     """Queue a notification unless (ticket, kind, level) was already claimed; True if now.
 
+    `compose` gives (subject, body); it is called once claimed, in the person's language.
     Flushes, never commits: the message leaves after the caller's commit, and not at all
     if the caller rolls back.
     """
     if already_notified(ticket, kind, level):
         return False
     claim = Notification(
-        ticket_id=ticket.id, kind=kind, level=level, recipient=recipient, claimed_at=now()
+        ticket_id=ticket.id, kind=kind, level=level, recipient=person.email, claimed_at=now()
     )
     try:
         # A savepoint: a concurrent sweep's claim undoes only ours, not the caller's work.
@@ -72,13 +81,16 @@ def notify_once(
         return False
     if on_claim is not None:
         on_claim()
+    with force_locale(person.language or "de"):
+        subject, body = compose()
     message = queue(
         CHANNEL,
-        recipient,
+        person.email,
         subject,
         body,
-        key=f"{CHANNEL}:{ticket.id}:{kind}:{level}",
+        key=f"{CHANNEL}:{ticket.id}:{kind.value}:{level}",
         related=("servicedesk_ticket", ticket.id),
+        language=person.language,
     )
     claim.outbox_message_id = message.id
     db.session.flush()

@@ -9,10 +9,12 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app.toolkit import ZURICH, Customer, Site, db, now
+from app.toolkit import ZURICH, Customer, ReactionKind, Site, db, now
 from plugins.servicedesk.models import Ticket, UnitUsage
+from plugins.servicedesk.vocabulary import ReactionOutcome, TicketEventKind, TicketState
 
-OUTCOMES = ("met", "breached", "best_effort", "pending")
+OUTCOMES = tuple(ReactionOutcome)
+TOTAL = "total"  # the label of the report's total row
 
 
 def reaction_given_at(ticket: Ticket) -> datetime | None:
@@ -20,22 +22,22 @@ def reaction_given_at(ticket: Ticket) -> datetime | None:
     ticket can still get its first reaction); the event log for older records."""
     if ticket.first_reaction_at is not None:
         return ticket.first_reaction_at
-    return next((e.at for e in ticket.events if e.kind == "reacted"), None)
+    return next((e.at for e in ticket.events if e.kind == TicketEventKind.REACTED), None)
 
 
-def first_reaction_outcome(ticket: Ticket, at: datetime) -> str | None:
-    """met, breached, best_effort, pending; None for a ticket that never got a due time."""
-    if ticket.state in ("new", "withdrawn"):
+def first_reaction_outcome(ticket: Ticket, at: datetime) -> ReactionOutcome | None:
+    """How the FirstReaction went; None for a ticket that never got a due time."""
+    if ticket.state in (TicketState.NEW, TicketState.WITHDRAWN):
         return None
-    if ticket.reaction_kind == "best_effort":
-        return "best_effort"
+    if ticket.reaction_kind == ReactionKind.BEST_EFFORT:
+        return ReactionOutcome.BEST_EFFORT
     due = ticket.first_reaction_due_at
     if due is None:
         return None
     reacted = reaction_given_at(ticket)
     if reacted is not None:
-        return "met" if reacted <= due else "breached"
-    return "breached" if at >= due else "pending"
+        return ReactionOutcome.MET if reacted <= due else ReactionOutcome.BREACHED
+    return ReactionOutcome.BREACHED if at >= due else ReactionOutcome.PENDING
 
 
 @dataclass
@@ -43,13 +45,14 @@ class ComplianceRow:
     label: str
     tickets: dict[str, list[Ticket]] = field(default_factory=lambda: {o: [] for o in OUTCOMES})
 
-    def count(self, outcome: str) -> int:
+    def count(self, outcome: ReactionOutcome) -> int:
         return len(self.tickets[outcome])
 
     @property
     def rate(self) -> str:
-        judged = self.count("met") + self.count("breached")
-        return f"{100 * self.count('met') / judged:.0f} %" if judged else "–"
+        met = self.count(ReactionOutcome.MET)
+        judged = met + self.count(ReactionOutcome.BREACHED)
+        return f"{100 * met / judged:.0f} %" if judged else "–"
 
 
 def month_bounds(year: int, month: int) -> tuple[datetime, datetime]:
@@ -77,7 +80,7 @@ def compliance(
     if customer_id is not None:
         statement = statement.where(Ticket.customer_id == customer_id)
     at = now()
-    total = ComplianceRow("total")
+    total = ComplianceRow(TOTAL)
     rows: dict[str, ComplianceRow] = {}
     for ticket in db.session.scalars(statement):
         outcome = first_reaction_outcome(ticket, at)

@@ -3,6 +3,11 @@
 The rules for one ticket are here (`sweep_ticket`, which only flushes); the job loop in
 `plugins.servicedesk.jobs` commits after each ticket, so one ticket's failure or a
 concurrent sweep's claim never takes another ticket's notifications with it.
+
+Only tickets whose next check has come are looked at (`due_ticket_ids`, one indexed
+range over `next_check_at`, see monitoring.py): a sweep with nothing to do costs one
+statement however many tickets are open, and a sweep that sends costs statements per
+notification sent.
 """
 
 from __future__ import annotations
@@ -10,13 +15,26 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
-from app.toolkit import ZURICH, db, tariff
-from plugins.servicedesk import tickets
+from app.toolkit import User, db
+from plugins.servicedesk import monitoring, tickets
 from plugins.servicedesk.dispatch import mail_due_text, on_duty
-from plugins.servicedesk.models import OPEN_STATES, Escalation, Ticket
+from plugins.servicedesk.models import Escalation, Ticket
 from plugins.servicedesk.notify import already_notified, notify_once
+from plugins.servicedesk.vocabulary import (
+    OPEN_STATES,
+    Duty,
+    EscalationReason,
+    NotificationKind,
+    TicketEventKind,
+    TicketState,
+)
+
+# What a rule did: sent now, done before (claimed already, or nothing to do), or could
+# not be done because nobody is on duty (the sweep tries again next time).
+SENT, DONE, NOBODY = "sent", "done", "nobody"
 
 
 @dataclass
@@ -34,91 +52,156 @@ class SweepReport:
         return text + (f", {len(self.failures)} ticket(s) failed" if self.failures else "")
 
 
-def _remind(ticket: Ticket, at: datetime) -> bool:
-    technician = ticket.technician or on_duty("technician", at)
+def _outcome(claimed: bool) -> str:
+    return SENT if claimed else DONE
+
+
+def _remind(ticket: Ticket, at: datetime) -> str:
+    technician = ticket.technician or on_duty(Duty.TECHNICIAN, at)
     if technician is None:
-        return False
-    return notify_once(
-        ticket,
-        "reminder",
-        1,
-        technician.email,
-        f"[{ticket.number}] Reminder: FirstReaction due {mail_due_text(ticket)}",
-        f"Ticket {ticket.number} ({ticket.summary}) at {ticket.site} needs its FirstReaction "
-        f"by {mail_due_text(ticket)}.\n",
-        on_claim=lambda: tickets.log(ticket, "reminder_sent", note=technician.email, at=at),
+        return NOBODY
+
+    def compose() -> tuple[str, str]:
+        due = mail_due_text(ticket)
+        return (
+            f"[{ticket.number}] " + _("Reminder: FirstReaction due %(due)s", due=due),
+            _(
+                "Ticket %(ticket)s (%(summary)s) at %(site)s needs its FirstReaction by %(due)s.\n",
+                ticket=ticket.number,
+                summary=ticket.summary,
+                site=str(ticket.site),
+                due=due,
+            ),
+        )
+
+    return _outcome(
+        notify_once(
+            ticket,
+            NotificationKind.REMINDER,
+            1,
+            technician,
+            compose,
+            on_claim=lambda: tickets.log(
+                ticket, TicketEventKind.REMINDER_SENT, at=at, params={"person": technician.email}
+            ),
+        )
     )
 
 
-def _escalate_breach(ticket: Ticket, at: datetime) -> bool:
-    chief = on_duty("chief", at)
+def _escalate_breach(ticket: Ticket, at: datetime) -> str:
+    chief: User | None = on_duty(Duty.CHIEF, at)
     if chief is None:
-        return False
+        return NOBODY
 
     def record() -> None:
         ticket.escalations.append(
-            Escalation(at=at, level=3, reason="breach", person_id=chief.id, note="FirstReaction")
+            Escalation(
+                at=at,
+                level=3,
+                reason=EscalationReason.BREACH,
+                person_id=chief.id,
+                note="FirstReaction",
+            )
         )
-        tickets.log(ticket, "breach_escalated", note=f"to {chief.email}", at=at)
+        tickets.log(ticket, TicketEventKind.BREACH_ESCALATED, at=at, params={"person": chief.email})
 
-    return notify_once(
-        ticket,
-        "breach",
-        1,
-        chief.email,
-        f"[{ticket.number}] FirstReaction breached",
-        f"Ticket {ticket.number} ({ticket.summary}) at {ticket.site}: the FirstReaction was "
-        f"due {mail_due_text(ticket)} and has not been given. Technician: "
-        f"{ticket.technician.name if ticket.technician else 'none'}.\n",
-        on_claim=record,
+    def compose() -> tuple[str, str]:
+        technician = ticket.technician.name if ticket.technician else _("none")
+        return (
+            f"[{ticket.number}] " + _("FirstReaction breached"),
+            _(
+                "Ticket %(ticket)s (%(summary)s) at %(site)s: the FirstReaction was due "
+                "%(due)s and has not been given. Technician: %(technician)s.\n",
+                ticket=ticket.number,
+                summary=ticket.summary,
+                site=str(ticket.site),
+                due=mail_due_text(ticket),
+                technician=technician,
+            ),
+        )
+
+    return _outcome(
+        notify_once(ticket, NotificationKind.BREACH, 1, chief, compose, on_claim=record)
     )
 
 
-def _renotify(ticket: Ticket, at: datetime) -> bool:
-    day = at.astimezone(ZURICH).date()
-    every = tariff("servicedesk.dispatch_ack_minutes", day)
-    most = tariff("servicedesk.dispatch_renotify_max", day)
-    level = min(int((at - ticket.dispatched_at).total_seconds() // (every * 60)), most)
-    if level < 1 or ticket.technician is None or already_notified(ticket, "unacknowledged", level):
-        return False
-    return notify_once(
-        ticket,
-        "unacknowledged",
-        level,
-        ticket.technician.email,
-        f"[{ticket.number}] Please acknowledge the dispatch ({level})",
-        f"You were dispatched to ticket {ticket.number} ({ticket.summary}) and have not "
-        f"acknowledged it yet.\n",
-        on_claim=lambda: tickets.log(ticket, "renotified", note=f"level {level}", at=at),
+def _renotify(ticket: Ticket, at: datetime) -> str:
+    every, most = monitoring.renotify_rule(ticket.dispatched_at)
+    level = min(int((at - ticket.dispatched_at) // every), most) if every else 0
+    kind = NotificationKind.UNACKNOWLEDGED
+    if level < 1 or ticket.technician is None or already_notified(ticket, kind, level):
+        return DONE
+
+    def compose() -> tuple[str, str]:
+        return (
+            f"[{ticket.number}] " + _("Please acknowledge the dispatch (%(level)s)", level=level),
+            _(
+                "You were dispatched to ticket %(ticket)s (%(summary)s) and have not "
+                "acknowledged it yet.\n",
+                ticket=ticket.number,
+                summary=ticket.summary,
+            ),
+        )
+
+    return _outcome(
+        notify_once(
+            ticket,
+            kind,
+            level,
+            ticket.technician,
+            compose,
+            on_claim=lambda: tickets.log(
+                ticket, TicketEventKind.RENOTIFIED, at=at, params={"level": level}
+            ),
+        )
     )
 
 
-def open_ticket_ids() -> list[int]:
-    """The tickets the sweep looks at: open, and still waiting for their FirstReaction."""
+def due_ticket_ids(at: datetime) -> list[int]:
+    """The tickets whose next check has come (see monitoring.py), the longest due first."""
     return list(
         db.session.scalars(
             select(Ticket.id)
-            .where(Ticket.state.in_(OPEN_STATES), Ticket.first_reaction_at.is_(None))
-            .order_by(Ticket.id)
+            .where(
+                Ticket.next_check_at <= at,
+                Ticket.state.in_(OPEN_STATES),
+                Ticket.first_reaction_at.is_(None),
+            )
+            .order_by(Ticket.next_check_at, Ticket.id)
         )
     )
 
 
 def sweep_ticket(ticket_id: int, at: datetime, report: SweepReport) -> None:
-    """Remind, escalate or re-notify for one ticket, each at most once (flushes only)."""
-    ticket = db.session.get(Ticket, ticket_id)
-    if ticket is None or ticket.first_reaction_at is not None:
-        return
-    due, reminder = ticket.first_reaction_due_at, ticket.reminder_at
-    if reminder is not None and reminder <= at and (due is None or at < due):
-        if _remind(ticket, at):
-            report.reminders.append(ticket.id)
-    if due is not None and due <= at and _escalate_breach(ticket, at):
-        report.escalations.append(ticket.id)
-    if (
-        ticket.state == "dispatched"
-        and ticket.dispatched_at is not None
-        and ticket.acknowledged_at is None
-        and _renotify(ticket, at)
-    ):
-        report.renotifications.append(ticket.id)
+    """Remind, escalate or re-notify for one ticket, each at most once, and set when to
+    look at it next (flushes only)."""
+    # The row lock serialises the sweep with a change of the same ticket and with a
+    # second sweep: whoever comes second reads what the first committed.
+    ticket = db.session.get(Ticket, ticket_id, with_for_update=True, populate_existing=True)
+    if ticket is None or ticket.next_check_at is None or ticket.next_check_at > at:
+        return  # done by a concurrent sweep, or moved by a change meanwhile
+    retry: list[datetime] = []
+    if ticket.first_reaction_at is None and ticket.state in OPEN_STATES:
+        due, reminder = ticket.first_reaction_due_at, ticket.reminder_at
+        if reminder is not None and reminder <= at and (due is None or at < due):
+            outcome = _remind(ticket, at)
+            if outcome == SENT:
+                report.reminders.append(ticket.id)
+            elif outcome == NOBODY:
+                retry.append(reminder)
+        if due is not None and due <= at:
+            outcome = _escalate_breach(ticket, at)
+            if outcome == SENT:
+                report.escalations.append(ticket.id)
+            elif outcome == NOBODY:
+                retry.append(due)
+        if (
+            ticket.state == TicketState.DISPATCHED
+            and ticket.dispatched_at is not None
+            and ticket.acknowledged_at is None
+            and _renotify(ticket, at) == SENT
+        ):
+            report.renotifications.append(ticket.id)
+    following = monitoring.earliest(monitoring.instants_of(ticket), after=at)
+    ticket.next_check_at = min([*retry, following] if following else retry, default=None)
+    db.session.flush()

@@ -3,37 +3,30 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
+
+from flask_babel import gettext as _
 
 from app.toolkit import RuleViolation, User, current_actor, db, now
 from plugins.servicedesk.models import Ticket, TicketEvent
+from plugins.servicedesk.vocabulary import TicketEventKind, TicketState
 
+S = TicketState
 # state -> states it may move to (SPEC 4 and issue 5.3)
-TRANSITIONS: dict[str, frozenset[str]] = {
-    "new": frozenset({"verified", "withdrawn"}),
-    "verified": frozenset({"dispatched", "withdrawn"}),
-    "withdrawn": frozenset(),
-    "dispatched": frozenset({"reacted", "escalated"}),
-    "reacted": frozenset({"in_progress", "escalated", "resolved"}),
-    "in_progress": frozenset({"escalated", "resolved"}),
-    "escalated": frozenset({"in_progress", "resolved"}),
-    "resolved": frozenset({"closed"}),
-    "closed": frozenset(),
-}
-
-STATE_LABELS = {
-    "new": "new",
-    "verified": "verified",
-    "withdrawn": "withdrawn",
-    "dispatched": "dispatched",
-    "reacted": "first reaction given",
-    "in_progress": "in progress",
-    "escalated": "escalated to 3rd level",
-    "resolved": "resolved",
-    "closed": "closed",
+TRANSITIONS: dict[TicketState, frozenset[TicketState]] = {
+    S.NEW: frozenset({S.VERIFIED, S.WITHDRAWN}),
+    S.VERIFIED: frozenset({S.DISPATCHED, S.WITHDRAWN}),
+    S.WITHDRAWN: frozenset(),
+    S.DISPATCHED: frozenset({S.REACTED, S.ESCALATED}),
+    S.REACTED: frozenset({S.IN_PROGRESS, S.ESCALATED, S.RESOLVED}),
+    S.IN_PROGRESS: frozenset({S.ESCALATED, S.RESOLVED}),
+    S.ESCALATED: frozenset({S.IN_PROGRESS, S.RESOLVED}),
+    S.RESOLVED: frozenset({S.CLOSED}),
+    S.CLOSED: frozenset(),
 }
 
 
-def can_move(ticket: Ticket, to_state: str) -> bool:
+def can_move(ticket: Ticket, to_state: TicketState) -> bool:
     return to_state in TRANSITIONS[ticket.state]
 
 
@@ -45,20 +38,24 @@ def _actor(user: User | None) -> tuple[int | None, str]:
 
 def log(
     ticket: Ticket,
-    kind: str,
+    kind: TicketEventKind,
     user: User | None = None,
     note: str = "",
     at: datetime | None = None,
-    from_state: str | None = None,
-    to_state: str | None = None,
+    from_state: TicketState | None = None,
+    to_state: TicketState | None = None,
+    params: dict[str, Any] | None = None,
 ) -> TicketEvent:
+    """Add an entry to the log: its kind, the facts as parameters (worded when shown,
+    see wording.event_detail) and the person's own note, if any."""
     user_id, actor = _actor(user)
     event = TicketEvent(
-        kind=kind,
+        kind=TicketEventKind(kind),
         at=at or now(),
         user_id=user_id,
         actor=actor[:120],
         note=note,
+        note_params=params or None,
         from_state=from_state,
         to_state=to_state,
     )
@@ -68,19 +65,34 @@ def log(
 
 def move(
     ticket: Ticket,
-    to_state: str,
+    to_state: TicketState,
     user: User | None = None,
     note: str = "",
     at: datetime | None = None,
+    params: dict[str, Any] | None = None,
 ) -> TicketEvent:
     """Change the state or refuse with a RuleViolation naming both states."""
+    to_state = TicketState(to_state)
     if not can_move(ticket, to_state):
         raise RuleViolation(
-            f"a ticket that is {STATE_LABELS[ticket.state]} cannot become {STATE_LABELS[to_state]}",
+            _(
+                "A ticket that is %(state)s cannot become %(target)s.",
+                state=TicketState.label_of(ticket.state),
+                target=to_state.label,
+            ),
             "state",
         )
     previous = ticket.state
     ticket.state = to_state
-    event = log(ticket, to_state, user, note, at, from_state=previous, to_state=to_state)
+    event = log(
+        ticket,
+        TicketEventKind(to_state.value),
+        user,
+        note,
+        at,
+        from_state=previous,
+        to_state=to_state,
+        params=params,
+    )
     db.session.flush()
     return event

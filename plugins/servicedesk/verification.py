@@ -9,12 +9,13 @@ from sqlalchemy import func, select
 
 from app.toolkit import Contact, User, db, now, tariff
 from plugins.servicedesk.models import Ticket, VerificationAttempt
+from plugins.servicedesk.vocabulary import VerificationOutcome
 
 
 @dataclass(frozen=True)
 class VerificationResult:
     verified: bool
-    outcome: str  # verified, wrong_pin, locked, not_authorised
+    outcome: VerificationOutcome
     failures_left: int
 
 
@@ -24,7 +25,9 @@ def recent_failures(contact: Contact) -> int:
     return db.session.scalar(
         select(func.count(VerificationAttempt.id)).where(
             VerificationAttempt.contact_id == contact.id,
-            VerificationAttempt.outcome.in_(("wrong_pin", "locked")),
+            VerificationAttempt.outcome.in_(
+                (VerificationOutcome.WRONG_PIN, VerificationOutcome.LOCKED)
+            ),
             VerificationAttempt.at > now() - window,
         )
     )
@@ -68,15 +71,15 @@ def verify_caller(
         or not contact.authorised_caller
         or contact.customer_id != customer_id
     ):
-        outcome = "not_authorised"
+        outcome = VerificationOutcome.NOT_AUTHORISED
     else:
         _one_check_at_a_time(contact)
         if is_locked(contact):
-            outcome = "locked"
+            outcome = VerificationOutcome.LOCKED
         elif contact.check_pin((pin or "").strip()):
-            outcome = "verified"
+            outcome = VerificationOutcome.VERIFIED
         else:
-            outcome = "wrong_pin"
+            outcome = VerificationOutcome.WRONG_PIN
     db.session.add(
         VerificationAttempt(
             at=now(),
@@ -89,4 +92,4 @@ def verify_caller(
     )
     db.session.flush()
     left = failures_left(contact) if contact is not None else 0
-    return VerificationResult(outcome == "verified", outcome, left)
+    return VerificationResult(outcome == VerificationOutcome.VERIFIED, outcome, left)

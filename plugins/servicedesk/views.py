@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -19,6 +18,7 @@ from app.toolkit import (
     User,
     committed_or_flash,
     db,
+    form_input,
     get_visible_or_404,
     has_permission,
     now,
@@ -27,23 +27,45 @@ from app.toolkit import (
     scope_to_customer,
     today,
 )
-from plugins.servicedesk import costs, dispatch, intake, labels, reports, verification, work
-from plugins.servicedesk.models import (
-    FAULT_ORIGINS,
-    OPEN_STATES,
-    SEVERITIES,
-    TIME_KINDS,
-    Escalation,
-    OnCallShift,
-    Ticket,
+from plugins.servicedesk import costs, dispatch, intake, reports, verification, vocabulary, work
+from plugins.servicedesk.models import OnCallShift, Ticket
+from plugins.servicedesk.schemas import (
+    EscalationIn,
+    FastLaneChoice,
+    MaterialIn,
+    ReactionIn,
+    ResolutionIn,
+    ShiftIn,
+    TicketIn,
+    TimeEntryIn,
+    VerificationIn,
 )
 from plugins.servicedesk.tickets import TRANSITIONS
+from plugins.servicedesk.vocabulary import (
+    OPEN_STATES,
+    Duty,
+    FastLaneAnswer,
+    ListScope,
+    TicketState,
+    VerificationOutcome,
+)
 
 bp = Blueprint("servicedesk", __name__, url_prefix="/servicedesk", template_folder="templates")
 
-# Labels for stored codes (ticket states, fault origins, time kinds, ...), on every page.
-for _name, _filter in labels.FILTERS.items():
-    bp.add_app_template_filter(_filter, _name)
+# The vocabularies by name, for templates: {{ code|label_of(TicketEventKind) }}.
+VOCABULARIES = {
+    name: value
+    for name, value in vars(vocabulary).items()
+    if isinstance(value, type)
+    and issubclass(value, vocabulary.Vocabulary)
+    and value is not vocabulary.Vocabulary
+}
+
+
+@bp.app_template_filter("label_of")
+def _label_of(code, vocabulary_class) -> str:
+    """The label of a stored code in the reader's language; an unknown code as it is."""
+    return vocabulary_class.label_of(code)
 
 
 def time_left_text(due: datetime | None, at: datetime | None = None) -> str:
@@ -62,15 +84,19 @@ def _time_left_filter(due):
 
 @bp.context_processor
 def _helpers() -> dict:
-    return {
-        "state_label": labels.ticket_state_label,
-        "due_text": intake.due_text,
-        "now_utc": now(),
-    }
+    return {**VOCABULARIES, "due_text": intake.due_text, "now_utc": now()}
 
 
 def _ticket(ticket_id: int) -> Ticket:
     return get_visible_or_404(Ticket, ticket_id)
+
+
+def _record_or_404(model, record_id: int | None):
+    """The record a form names; an id that names nothing is a 404, not a refused rule.
+    None (not chosen) stays None."""
+    if record_id is None:
+        return None
+    return db.session.get(model, record_id) or abort(404)
 
 
 # --- call intake ------------------------------------------------------------------------
@@ -89,7 +115,7 @@ def desk():
         ).all()
     waiting = db.session.scalars(
         select(Ticket)
-        .where(Ticket.state.in_(("new", "verified")))
+        .where(Ticket.state.in_((TicketState.NEW, TicketState.VERIFIED)))
         .order_by(Ticket.reported_at.desc())
         .limit(20)
     ).all()
@@ -109,13 +135,15 @@ def call(site_id: int):
     site = db.session.get(Site, site_id) or abort(404)
     contacts = [c for c in site.customer.contacts if c.active and c.authorised_caller]
     if request.method == "POST":
-        contact = db.session.get(Contact, request.form.get("contact_id", type=int) or 0)
-        summary = request.form.get("summary", "")
 
-        pin = request.form.get("pin", "")
-        done = committed_or_flash(
-            lambda: intake.take_call(site, summary, contact, pin, current_user)
-        )
+        def take_call():
+            given = form_input(TicketIn, site_id=site.id)
+            contact = _record_or_404(Contact, given.contact_id)
+            return intake.take_call(
+                site, given.summary, contact, given.pin or "", current_user, given.description
+            )
+
+        done = committed_or_flash(take_call)
         if done:
             ticket, result = done
             if result.verified:
@@ -137,11 +165,22 @@ def _attempts_left(contacts) -> dict[int, int]:
 
 
 def _verification_message(result) -> str:
-    if result.outcome == "locked":
+    if result.outcome == VerificationOutcome.LOCKED:
         return _("Too many wrong PINs: this contact is locked for now. Do not dispatch.")
-    if result.outcome == "not_authorised":
+    if result.outcome == VerificationOutcome.NOT_AUTHORISED:
         return _("This person is not an authorised caller of the customer. Do not dispatch.")
     return _("Wrong PIN. Attempts left: %(left)s.", left=result.failures_left)
+
+
+def _answer_fast_lane(ticket: Ticket) -> FastLaneAnswer | None:
+    """Record the answer of the form; the answer, or None when it was refused."""
+
+    def answer() -> FastLaneAnswer:
+        choice = form_input(FastLaneChoice)
+        intake.answer_fast_lane(ticket, choice.answer == FastLaneAnswer.CONFIRMED, current_user)
+        return choice.answer
+
+    return committed_or_flash(answer)
 
 
 @bp.post("/tickets/<int:ticket_id>/intake/<action>")
@@ -150,10 +189,13 @@ def _verification_message(result) -> str:
 def intake_action(ticket_id: int, action: str):
     ticket = _ticket(ticket_id)
     if action == "verify":
-        contact = db.session.get(Contact, request.form.get("contact_id", type=int) or 0)
-        result = committed_or_flash(
-            lambda: intake.verify(ticket, contact, request.form.get("pin", ""), current_user)
-        )
+
+        def verify():
+            given = form_input(VerificationIn)
+            contact = _record_or_404(Contact, given.contact_id)
+            return intake.verify(ticket, contact, given.pin, current_user)
+
+        result = committed_or_flash(verify)
         if result:  # intake.verify always answers; None means a rule refused the call
             if result.verified:
                 flash(_("Caller verified."), "success")
@@ -164,13 +206,11 @@ def intake_action(ticket_id: int, action: str):
             lambda: dispatch.dispatch(ticket, current_user), _("Technician dispatched.")
         )
     elif action == "fast_lane":
-        confirmed = request.form.get("answer") == "confirm"
-        committed_or_flash(
-            lambda: intake.answer_fast_lane(ticket, confirmed, current_user),
-            _("Fast Lane confirmed: technician dispatched.")
-            if confirmed
-            else _("Withdrawn: nothing is charged."),
-        )
+        answered = _answer_fast_lane(ticket)
+        if answered == FastLaneAnswer.CONFIRMED:
+            flash(_("Fast Lane confirmed: technician dispatched."), "success")
+        elif answered == FastLaneAnswer.WITHDRAWN:
+            flash(_("Withdrawn: nothing is charged."), "success")
     elif action == "withdraw":
         committed_or_flash(lambda: intake.withdraw(ticket, current_user), _("Withdrawn."))
     else:
@@ -185,22 +225,23 @@ def intake_action(ticket_id: int, action: str):
 @requires("servicedesk.read")
 def tickets():
     is_worker = has_permission(current_user, "servicedesk.work")
-    scope = request.args.get("scope") or ("mine" if is_worker else "open")
+    try:
+        scope = ListScope(request.args.get("scope") or ("mine" if is_worker else "open"))
+    except ValueError:
+        abort(400)
     statement = scope_to_customer(
         select(Ticket).options(selectinload(Ticket.site), selectinload(Ticket.customer)),
         Ticket.customer_id,
     )
-    if scope == "mine" and is_worker:
-        joined = select(Escalation.ticket_id).where(Escalation.person_id == current_user.id)
+    if scope == ListScope.MINE and is_worker:
         statement = statement.where(
-            Ticket.state.in_(OPEN_STATES),
-            or_(Ticket.technician_id == current_user.id, Ticket.id.in_(joined)),
+            Ticket.state.in_(OPEN_STATES), work.assigned_to(current_user.id)
         )
-    elif scope != "all":
+    elif scope != ListScope.ALL:
         statement = statement.where(Ticket.state.in_(OPEN_STATES))
     rows = db.session.scalars(statement.order_by(Ticket.reported_at.desc()).limit(200)).all()
     far = datetime.max.replace(tzinfo=ZURICH)
-    if scope != "all":
+    if scope != ListScope.ALL:
         # My open tickets: the most urgent first; best effort and unanswered last.
         rows.sort(key=lambda t: (t.first_reaction_at is not None, t.first_reaction_due_at or far))
     return render_template("servicedesk/tickets.html", tickets=rows, scope=scope)
@@ -215,86 +256,71 @@ def ticket(ticket_id: int):
     ).all()
     contacts = [c for c in record.customer.contacts if c.active and c.authorised_caller]
     units = costs.free_units(record.site_id, now()) if record.contract_id else None
+    is_new = record.state == TicketState.NEW
     return render_template(
         "servicedesk/ticket.html",
         ticket=record,
         chiefs=chiefs,
         contacts=contacts,
-        attempts_left=_attempts_left(contacts) if record.state == "new" else {},
+        attempts_left=_attempts_left(contacts) if is_new else {},
         units=units,
-        # "reacted" offers the first-reaction form, also on an escalated ticket.
+        # REACTED offers the first-reaction form, also on an escalated ticket.
         allowed=TRANSITIONS[record.state]
-        | ({"reacted"} if work.can_record_first_reaction(record) else set()),
-        fault_origins=FAULT_ORIGINS,
-        severities=SEVERITIES,
-        time_kinds=TIME_KINDS,
-        situation=intake.situation(record.site) if record.state == "new" else None,
+        | ({TicketState.REACTED} if work.can_record_first_reaction(record) else set()),
+        situation=intake.situation(record.site) if is_new else None,
     )
+
+
+def _time(ticket: Ticket):
+    given = form_input(TimeEntryIn)
+    return work.add_time(ticket, current_user, given.kind, given.minutes, note=given.note)
+
+
+def _material(ticket: Ticket):
+    given = form_input(MaterialIn)
+    return work.add_material(
+        ticket, current_user, given.description, given.quantity, given.unit_price
+    )
+
+
+def _escalate(ticket: Ticket):
+    given = form_input(EscalationIn)
+    person = _record_or_404(User, given.person_id)
+    return work.escalate_third_level(ticket, current_user, person, given.note)
+
+
+def _resolve(ticket: Ticket):
+    given = form_input(ResolutionIn)
+    return work.resolve(ticket, current_user, given.fault_origin, given.severity, given.resolution)
+
+
+# action -> (what it does with the ticket, what the page says when done)
+WORK_ACTIONS = {
+    "acknowledge": (
+        lambda t: dispatch.acknowledge(t, current_user),
+        lambda: _("Dispatch acknowledged."),
+    ),
+    "react": (
+        lambda t: work.record_first_reaction(t, current_user, form_input(ReactionIn).note),
+        lambda: _("First reaction recorded."),
+    ),
+    "start": (lambda t: work.start_work(t, current_user), lambda: None),
+    "time": (_time, lambda: _("Time logged.")),
+    "material": (_material, lambda: _("Material added.")),
+    "escalate": (_escalate, lambda: _("Escalated to 3rd level.")),
+    "resolve": (_resolve, lambda: _("Resolved.")),
+    "close": (lambda t: work.close(t, current_user), lambda: _("Closed.")),
+}
 
 
 @bp.post("/tickets/<int:ticket_id>/work/<action>")
 @requires("servicedesk.work")
 def work_action(ticket_id: int, action: str):
     ticket = _ticket(ticket_id)
-    form = request.form
-    if action == "acknowledge":
-        committed_or_flash(
-            lambda: dispatch.acknowledge(ticket, current_user), _("Dispatch acknowledged.")
-        )
-    elif action == "react":
-        committed_or_flash(
-            lambda: work.record_first_reaction(ticket, current_user, form.get("note", "")),
-            _("First reaction recorded."),
-        )
-    elif action == "start":
-        committed_or_flash(lambda: work.start_work(ticket, current_user))
-    elif action == "time":
-        minutes = form.get("minutes", type=int) or 0
-        committed_or_flash(
-            lambda: work.add_time(
-                ticket, current_user, form.get("kind", ""), minutes, note=form.get("note", "")
-            ),
-            _("Time logged."),
-        )
-    elif action == "material":
-        try:
-            quantity = Decimal(form.get("quantity", "").strip())
-            price = Decimal(form.get("unit_price", "").strip()).quantize(Decimal("0.01"))
-        except InvalidOperation:
-            flash(_("Enter the quantity and the price as numbers."), "error")
-        else:
-            committed_or_flash(
-                lambda: work.add_material(
-                    ticket, current_user, form.get("description", ""), quantity, price
-                ),
-                _("Material added."),
-            )
-    elif action == "escalate":
-        person = db.session.get(User, form.get("person_id", type=int) or 0)
-        if person is None:
-            flash(_("Choose the chief who joins."), "error")
-        else:
-            committed_or_flash(
-                lambda: work.escalate_third_level(
-                    ticket, current_user, person, form.get("note", "")
-                ),
-                _("Escalated to 3rd level."),
-            )
-    elif action == "resolve":
-        committed_or_flash(
-            lambda: work.resolve(
-                ticket,
-                current_user,
-                form.get("fault_origin", ""),
-                form.get("severity", ""),
-                form.get("resolution", ""),
-            ),
-            _("Resolved."),
-        )
-    elif action == "close":
-        committed_or_flash(lambda: work.close(ticket, current_user), _("Closed."))
-    else:
+    if action not in WORK_ACTIONS:
         abort(404)
+    perform, done = WORK_ACTIONS[action]
+    committed_or_flash(lambda: perform(ticket), done())
     return redirect(url_for("servicedesk.ticket", ticket_id=ticket.id))
 
 
@@ -311,15 +337,14 @@ def portal_new():
     ).all()
     chosen = request.values.get("site_id", type=int)
     site = next((s for s in sites if s.id == chosen), None)
-    if request.method == "POST" and site is not None:
-        created = committed_or_flash(
-            lambda: intake.portal_ticket(
-                site,
-                request.form.get("summary", ""),
-                request.form.get("description", ""),
-                current_user,
-            )
-        )
+    if request.method == "POST":
+
+        def report_fault():
+            given = form_input(TicketIn)
+            own = next((s for s in sites if s.id == given.site_id), None) or abort(404)
+            return intake.portal_ticket(own, given.summary, given.description, current_user)
+
+        created = committed_or_flash(report_fault)
         if created:
             return redirect(url_for("servicedesk.ticket", ticket_id=created.id))
     return render_template(
@@ -334,44 +359,41 @@ def portal_new():
 @requires("servicedesk.portal")
 def portal_fast_lane(ticket_id: int):
     ticket = _ticket(ticket_id)
-    confirmed = request.form.get("answer") == "confirm"
-    committed_or_flash(
-        lambda: intake.answer_fast_lane(ticket, confirmed, current_user),
-        _("Fast Lane confirmed: a technician is on the way.")
-        if confirmed
-        else _("Withdrawn: nothing is charged."),
-    )
+    answered = _answer_fast_lane(ticket)
+    if answered == FastLaneAnswer.CONFIRMED:
+        flash(_("Fast Lane confirmed: a technician is on the way."), "success")
+    elif answered == FastLaneAnswer.WITHDRAWN:
+        flash(_("Withdrawn: nothing is charged."), "success")
     return redirect(url_for("servicedesk.ticket", ticket_id=ticket.id))
 
 
 # --- roster and reports -----------------------------------------------------------------
 
 
-def _parse_local(value: str | None) -> datetime | None:
-    try:
-        return datetime.fromisoformat(value).replace(tzinfo=ZURICH) if value else None
-    except ValueError:
-        return None
+def _in_zurich(value: datetime | None) -> datetime | None:
+    """A form's datetime-local is Zurich wall-clock time; an instant with a zone stays."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=ZURICH)
 
 
 @bp.route("/roster", methods=["GET", "POST"])
 @requires("servicedesk.roster")
 def roster():
     if request.method == "POST":
-        user = db.session.get(User, request.form.get("user_id", type=int) or 0)
-        if user is None:
-            flash(_("Choose a person."), "error")
-        else:
-            committed_or_flash(
-                lambda: dispatch.add_shift(
-                    user,
-                    request.form.get("duty", ""),
-                    _parse_local(request.form.get("starts_at")),
-                    _parse_local(request.form.get("ends_at")),
-                    fallback=bool(request.form.get("fallback")),
-                ),
-                _("Saved."),
+
+        def add_shift():
+            given = form_input(ShiftIn)
+            user = _record_or_404(User, given.user_id)
+            return dispatch.add_shift(
+                user,
+                given.duty,
+                _in_zurich(given.starts_at),
+                _in_zurich(given.ends_at),
+                fallback=given.fallback,
             )
+
+        committed_or_flash(add_shift, _("Saved."))
         return redirect(url_for("servicedesk.roster"))
     shifts = db.session.scalars(
         select(OnCallShift)
@@ -387,8 +409,8 @@ def roster():
         "servicedesk/roster.html",
         shifts=shifts,
         people=people,
-        technician_now=dispatch.on_duty("technician", now()),
-        chief_now=dispatch.on_duty("chief", now()),
+        technician_now=dispatch.on_duty(Duty.TECHNICIAN, now()),
+        chief_now=dispatch.on_duty(Duty.CHIEF, now()),
     )
 
 
@@ -407,7 +429,9 @@ def reports_page():
     label, _sep, outcome = show.rpartition(":")
     detail = None
     if outcome in reports.OUTCOMES:
-        source = total if label == "total" else next((r for r in rows if r.label == label), None)
+        source = (
+            total if label == reports.TOTAL else next((r for r in rows if r.label == label), None)
+        )
         detail = (label, outcome, source.tickets[outcome] if source else [])
     return render_template(
         "servicedesk/reports.html",
@@ -417,5 +441,6 @@ def reports_page():
         rows=rows,
         detail=detail,
         outcomes=reports.OUTCOMES,
+        total_label=reports.TOTAL,
         units=reports.free_units_used(),
     )

@@ -5,23 +5,31 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from flask_babel import gettext as _
+from sqlalchemy import or_, select
+
 from app.toolkit import RuleViolation, User, db, now, today
 from plugins.servicedesk import costs, tickets
-from plugins.servicedesk.i18n import _
-from plugins.servicedesk.models import (
-    FAULT_ORIGINS,
-    SEVERITIES,
-    TIME_KINDS,
-    Escalation,
-    MaterialUse,
-    Ticket,
-    TimeEntry,
+from plugins.servicedesk.models import Escalation, MaterialUse, Ticket, TimeEntry
+from plugins.servicedesk.vocabulary import (
+    EscalationReason,
+    FaultOrigin,
+    Severity,
+    TicketEventKind,
+    TicketState,
+    TimeKind,
 )
 
-WORKING_STATES = ("dispatched", "reacted", "in_progress", "escalated")
+S = TicketState
+WORKING_STATES = (S.DISPATCHED, S.REACTED, S.IN_PROGRESS, S.ESCALATED)
+REACTION_STATES = (S.DISPATCHED, S.IN_PROGRESS, S.ESCALATED)
 
 
-REACTION_STATES = ("dispatched", "in_progress", "escalated")
+def assigned_to(user_id: int):
+    """Tickets a technician or chief works (a query condition): dispatched to them, or
+    joined at 3rd level."""
+    joined = select(Escalation.ticket_id).where(Escalation.person_id == user_id)
+    return or_(Ticket.technician_id == user_id, Ticket.id.in_(joined))
 
 
 def can_record_first_reaction(ticket: Ticket) -> bool:
@@ -31,7 +39,7 @@ def can_record_first_reaction(ticket: Ticket) -> bool:
 def record_first_reaction(ticket: Ticket, user: User, note: str = "") -> Ticket:
     """Record the FirstReaction: one instant per ticket, independent of the state.
 
-    A dispatched ticket moves to "reacted"; on a ticket already escalated to 3rd level (a
+    A dispatched ticket moves to REACTED; on a ticket already escalated to 3rd level (a
     chief joined before anyone answered the customer) or being worked, the reaction is
     recorded without a state change. Either way the event log gets one "reacted" entry.
     """
@@ -40,10 +48,10 @@ def record_first_reaction(ticket: Ticket, user: User, note: str = "") -> Ticket:
             raise RuleViolation(_("The first reaction is already recorded."))
         raise RuleViolation(_("A first reaction needs a dispatched ticket."))
     at = now()
-    if ticket.state == "dispatched":
-        tickets.move(ticket, "reacted", user, note=note, at=at)
+    if ticket.state == S.DISPATCHED:
+        tickets.move(ticket, S.REACTED, user, note=note, at=at)
     else:
-        tickets.log(ticket, "reacted", user, note=note, at=at)
+        tickets.log(ticket, TicketEventKind.REACTED, user, note=note, at=at)
     ticket.first_reaction_at = at
     ticket.first_reaction_by_id = user.id
     ticket.first_reaction_note = note
@@ -54,24 +62,27 @@ def record_first_reaction(ticket: Ticket, user: User, note: str = "") -> Ticket:
 
 
 def start_work(ticket: Ticket, user: User) -> Ticket:
-    tickets.move(ticket, "in_progress", user)
+    tickets.move(ticket, S.IN_PROGRESS, user)
     return ticket
 
 
 def add_time(
-    ticket: Ticket, user: User, kind: str, minutes: int, work_date: date | None = None, note=""
+    ticket: Ticket, user: User, kind: TimeKind, minutes: int, work_date: date | None = None, note=""
 ) -> TimeEntry:
     if ticket.state not in WORKING_STATES:
         raise RuleViolation(_("Time can only be logged on a ticket that is being worked."))
-    if kind not in TIME_KINDS:
+    if kind not in TimeKind.codes():
         raise RuleViolation(_("Choose remote, on-site or travel."), "kind")
+    kind = TimeKind(kind)
     if not isinstance(minutes, int) or minutes <= 0 or minutes > 24 * 60:
         raise RuleViolation(_("Minutes must be between 1 and 1440."), "minutes")
     entry = TimeEntry(
         technician_id=user.id, kind=kind, minutes=minutes, work_date=work_date or today(), note=note
     )
     ticket.time_entries.append(entry)
-    tickets.log(ticket, "time_entry", user, note=f"{kind} {minutes} min")
+    tickets.log(
+        ticket, TicketEventKind.TIME_ENTRY, user, params={"kind": kind.value, "minutes": minutes}
+    )
     db.session.flush()
     return entry
 
@@ -100,7 +111,12 @@ def add_material(
         used_on=used_on or today(),
     )
     ticket.materials.append(item)
-    tickets.log(ticket, "material", user, note=f"{quantity} x {description}")
+    tickets.log(
+        ticket,
+        TicketEventKind.MATERIAL,
+        user,
+        params={"quantity": format(quantity.normalize(), "f"), "item": item.description},
+    )
     db.session.flush()
     return item
 
@@ -110,12 +126,18 @@ def escalate_third_level(ticket: Ticket, by: User, person: User, note: str = "")
     if person.role != "chief":
         raise RuleViolation(_("Only a chief can join at 3rd level."), "person_id")
     at = now()
-    if ticket.state != "escalated":
-        tickets.move(ticket, "escalated", by, note=f"{person.name} joins: {note}", at=at)
+    joins = {"person": person.name}
+    if ticket.state != S.ESCALATED:
+        tickets.move(ticket, S.ESCALATED, by, note=note, at=at, params=joins)
     else:
-        tickets.log(ticket, "chief_joined", by, note=f"{person.name}: {note}", at=at)
+        tickets.log(ticket, TicketEventKind.CHIEF_JOINED, by, note=note, at=at, params=joins)
     escalation = Escalation(
-        at=at, level=3, reason="third_level", person_id=person.id, recorded_by_id=by.id, note=note
+        at=at,
+        level=3,
+        reason=EscalationReason.THIRD_LEVEL,
+        person_id=person.id,
+        recorded_by_id=by.id,
+        note=note,
     )
     ticket.escalations.append(escalation)
     db.session.flush()
@@ -123,15 +145,22 @@ def escalate_third_level(ticket: Ticket, by: User, person: User, note: str = "")
 
 
 def resolve(
-    ticket: Ticket, by: User, fault_origin: str, severity: str, resolution: str = ""
+    ticket: Ticket, by: User, fault_origin: FaultOrigin, severity: Severity, resolution: str = ""
 ) -> Ticket:
     """Resolution needs a fault origin and a severity; the charges follow from them."""
-    if fault_origin not in FAULT_ORIGINS:
+    if fault_origin not in FaultOrigin.codes():
         raise RuleViolation(_("Choose the fault origin."), "fault_origin")
-    if severity not in SEVERITIES:
+    if severity not in Severity.codes():
         raise RuleViolation(_("Choose the severity."), "severity")
+    fault_origin, severity = FaultOrigin(fault_origin), Severity(severity)
     at = now()
-    tickets.move(ticket, "resolved", by, note=f"{fault_origin}, {severity}", at=at)
+    tickets.move(
+        ticket,
+        S.RESOLVED,
+        by,
+        at=at,
+        params={"fault_origin": fault_origin.value, "severity": severity.value},
+    )
     ticket.fault_origin = fault_origin
     ticket.severity = severity
     ticket.resolution = resolution
@@ -142,7 +171,7 @@ def resolve(
 
 
 def close(ticket: Ticket, by: User) -> Ticket:
-    tickets.move(ticket, "closed", by)
+    tickets.move(ticket, S.CLOSED, by)
     ticket.closed_at = now()
     db.session.flush()
     return ticket

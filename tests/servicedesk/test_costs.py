@@ -1,4 +1,8 @@
-"""Resolution and cost allocation (SPEC 4.7), the billable_charges hook and the Fast Lane credit."""
+"""Resolution and cost allocation (SPEC 4.7), the billable_charges hook and the Fast Lane credit.
+
+The prices themselves are tested in test_pricing.py; here: what is read and written, what
+invoicing is offered (worded in the customer's language), and the Fast Lane credit.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +12,14 @@ from decimal import Decimal
 import pytest
 
 from app.errors import RuleViolation
-from app.hooks import ChargeQuery, ChargesBilled, UpgradeSigned, flatten, hooks
+from app.hooks import ChargeQuery, ChargesBilled, UpgradeSigned, flatten, hookimpl, hooks
 from plugins.servicedesk import costs, intake, work
 from plugins.servicedesk.dispatch import acknowledge, dispatch
 from plugins.servicedesk.models import Charge, FastLaneCredit
 from tests.servicedesk.conftest import zurich
+
+FREE_UNITS = "Gratis-Service-Einheiten des Vertragsjahres"  # the customer reads German
+BASE_SYSTEM = "Störung eines Winet-Basisdienstes: kostenlos"
 
 NOVEMBER = ChargeQuery(period_start=date(2026, 11, 1), period_end=date(2026, 11, 30))
 
@@ -59,7 +66,7 @@ def test_customer_environment_on_pro_uses_free_units_then_bills_the_rest(desk, c
     assert (free.quantity, free.amount, free.zero_rated_reason) == (
         Decimal("1.000"),
         Decimal("0.00"),
-        "Free service units of the contract year",
+        FREE_UNITS,
     )
     paid = charges[f"{prefix}:time"]
     assert (paid.quantity, paid.unit_price, paid.amount) == (
@@ -87,7 +94,7 @@ def test_base_system_zero_rates_every_charge_with_the_reason_fast_lane_included(
     assert kinds == ["fast_lane", "material", "time", "travel"]
     for charge in charges.values():
         assert charge.amount == Decimal("0.00")
-        assert charge.zero_rated_reason == costs.BASE_SYSTEM_REASON
+        assert charge.zero_rated_reason == BASE_SYSTEM
     # free units are not touched by a base-system fault
     assert costs.free_units(desk.site, zurich(2026, 11, 24, 21, 0)).left == 4
 
@@ -143,10 +150,6 @@ def test_resolving_needs_a_fault_origin_and_a_severity(desk, clock):
         work.resolve(ticket, desk.technician, "base_system", "")
 
 
-def test_time_rounds_up_to_the_billing_increment():
-    assert [costs.round_up(m, 15) for m in (1, 15, 16, 95, 0)] == [15, 15, 30, 105, 0]
-
-
 def test_charges_are_offered_for_the_month_of_the_resolution_dated_by_their_service(
     desk, clock, db
 ):
@@ -191,11 +194,16 @@ def test_work_spanning_a_month_end_is_billed_once_each_charge_dated_by_its_work_
         "fast_lane": date(2026, 11, 30),  # the confirmation
         "travel:2026-11-30": date(2026, 11, 30),
         "travel:2026-12-01": date(2026, 12, 1),
-        "time:free": date(2026, 12, 1),  # the service time is one line: its last work day
+        "time:free": date(2026, 12, 1),  # the service time is one line: its last work day ...
         "time": date(2026, 12, 1),
         "Power supply 12 V": date(2026, 11, 30),  # the day it was used
         "Router": date(2026, 12, 1),
     }
+    # ... and carries the minutes of each work day, for the VAT of each.
+    assert december[f"{prefix}:time"].service_days == (
+        (date(2026, 11, 30), 50),
+        (date(2026, 12, 1), 100),
+    )
 
 
 def test_one_on_site_visit_with_travel_there_and_back_is_one_flat_fee(desk, clock, db):
@@ -278,7 +286,10 @@ def test_upgrade_credits_fast_lane_fees_of_the_14_days_before_once(desk, clock, 
     charges = _charges()
     credit = charges[f"ticket:{recent.id}:fast_lane_credit"]
     assert credit.amount == Decimal("-250.00")
-    assert f"ticket:{recent.id}:fast_lane" in credit.description
+    assert credit.description == (
+        f"Gutschrift der Fast-Lane-Gebühr von {recent.number}: CLA-Upgrade unterschrieben am "
+        "24.11.2026"
+    )
     assert f"ticket:{old.id}:fast_lane_credit" not in charges
 
 
@@ -390,3 +401,195 @@ def test_unused_units_lapse_by_default_and_carry_over_when_finance_says_so(
     put_tariff("servicedesk.free_units_lapse", date(2000, 1, 1), False)
     db.session.commit()
     assert (costs.free_units(site, at).allowance, costs.free_units(site, at).left) == (8, 8)
+
+
+# --- VAT by the day of the work: each charge carries its service days ------------------
+
+
+def test_work_across_the_vat_change_is_one_time_charge_weighted_by_the_minutes_of_each_day(
+    desk, make_site, clock, db
+):
+    # basic has no free units; Sunday 31.12.2023 is outside its hours: Fast Lane.
+    site = make_site("basic", start=date(2023, 1, 1), customer=desk.customer)
+    clock(zurich(2023, 12, 31, 10, 0))
+    ticket = intake.open_ticket(site, "Phones dead", "phone", desk.agent)
+    intake.verify(ticket, desk.caller, "4711", desk.agent)
+    intake.answer_fast_lane(ticket, True, desk.agent)
+    work.record_first_reaction(ticket, desk.technician)
+    work.add_time(ticket, desk.technician, "remote", 60)
+    clock(zurich(2024, 1, 1, 9, 0))
+    work.add_time(ticket, desk.technician, "remote", 30)
+    work.resolve(ticket, desk.technician, "customer_environment", "minor")
+    db.session.commit()
+    january = _charges(ChargeQuery(date(2024, 1, 1), date(2024, 1, 31)))
+    time = january[f"ticket:{ticket.id}:time"]
+    # One line of 90 min = 1.5 h x 160.00; invoicing splits it 2/3 at 7.7 %, 1/3 at 8.1 %.
+    assert (time.quantity, time.amount) == (Decimal("1.500"), Decimal("240.00"))
+    assert time.service_days == ((date(2023, 12, 31), 60), (date(2024, 1, 1), 30))
+    assert january[f"ticket:{ticket.id}:fast_lane"].service_days == ((date(2023, 12, 31), 1),)
+
+
+# --- billable: not yet billed, by billing date, released again -------------------------
+
+
+def test_billed_charges_are_not_offered_again_until_their_draft_is_discarded(desk, clock, db):
+    ticket = _worked_ticket(desk, clock)
+    work.resolve(ticket, desk.technician, "customer_environment", "minor")
+    db.session.commit()
+    references = tuple(_charges())
+    billed = ChargesBilled(source="servicedesk", references=references[:2], invoice_id=5)
+    hooks().charges_billed(event=billed)
+    assert tuple(_charges()) == references[2:]
+    # The draft was discarded: invoice_id None frees the charges for the next run.
+    released = ChargesBilled(source="servicedesk", references=references[:2], invoice_id=None)
+    hooks().charges_billed(event=released)
+    assert tuple(_charges()) == references
+    assert {c.invoice_id for c in db.session.query(Charge)} == {None}
+
+
+def test_a_query_without_a_start_offers_every_unbilled_charge_up_to_its_end(desk, clock, db):
+    october = _worked_ticket(desk, clock, at=zurich(2026, 10, 20, 10, 0), travel=False)
+    work.resolve(october, desk.technician, "customer_environment", "minor")
+    november = _worked_ticket(desk, clock, at=zurich(2026, 11, 24, 10, 0), travel=False)
+    work.resolve(november, desk.technician, "customer_environment", "minor")
+    db.session.commit()
+    up_to_october = _charges(ChargeQuery(period_start=None, period_end=date(2026, 10, 31)))
+    assert {c.reference.split(":")[1] for c in up_to_october.values()} == {str(october.id)}
+    everything = _charges(ChargeQuery(period_start=None, period_end=date(2026, 11, 30)))
+    assert {c.reference.split(":")[1] for c in everything.values()} == {
+        str(october.id),
+        str(november.id),
+    }
+
+
+# --- the contract year comes from the tier_in_force hook -------------------------------
+
+
+class NoHistoryScan:
+    """A contracts stand-in that refuses to be asked for the whole tier history."""
+
+    @hookimpl
+    def tier_spans(self, first_day, last_day, site_ids):
+        raise AssertionError("the free units need no scan of the tier history")
+
+
+def test_the_contract_year_starts_on_the_contract_start_the_hook_gives(app, desk, make_site, db):
+    site = make_site("pro", start=date(2025, 3, 15), customer=desk.customer)
+    app.extensions["winet.plugin_manager"].register(NoHistoryScan())
+    units = costs.free_units(site, zurich(2026, 11, 24, 12, 0))
+    assert (units.year_first, units.year_last, units.left) == (
+        date(2026, 3, 15),
+        date(2027, 3, 14),
+        4,
+    )
+
+
+# --- words: the customer's language, stored as codes ----------------------------------
+
+
+def _offered_in(desk, clock, db, language):
+    desk.customer.language = language
+    ticket = _worked_ticket(desk, clock, remote=30, on_site=30, travel=True)
+    work.resolve(ticket, desk.technician, "customer_environment", "minor")
+    db.session.commit()
+    offered = _charges()
+    prefix = f"ticket:{ticket.id}"
+    material = next(r for r in offered if ":material:" in r)
+    words = {
+        key: (offered[ref].description, offered[ref].unit, offered[ref].zero_rated_reason)
+        for key, ref in (
+            ("free", f"{prefix}:time:free"),
+            ("travel", f"{prefix}:travel:2026-11-24"),
+            ("material", material),
+        )
+    }
+    return ticket, words
+
+
+def test_invoicing_gets_the_charges_worded_in_the_customers_language_german(app, desk, clock, db):
+    # Asked in a request of an English-speaking user: the invoice is the customer's.
+    with app.test_request_context("/?lang=en"):
+        ticket, words = _offered_in(desk, clock, db, "de")
+    number = ticket.number
+    assert words == {
+        "free": (
+            f"{number} Servicezeit 60 Min.: 4 Gratis-Service-Einheiten, "
+            "Vertragsjahr 01.01.2026–31.12.2026",
+            "Std.",
+            FREE_UNITS,
+        ),
+        "travel": (f"{number} Reisepauschale, Einsatz vor Ort 24.11.2026", "Einsatz", None),
+        "material": (f"{number} Material: Power supply 12 V", "Stk.", None),
+    }
+
+
+def test_invoicing_gets_the_charges_worded_in_the_customers_language_english(desk, clock, db):
+    ticket, words = _offered_in(desk, clock, db, "en")
+    number = ticket.number
+    assert words == {
+        "free": (
+            f"{number} service time 60 min: 4 free service units, "
+            "contract year 01.01.2026–31.12.2026",
+            "h",
+            "Free service units of the contract year",
+        ),
+        "travel": (f"{number} travel flat fee, on-site visit 24.11.2026", "visit", None),
+        "material": (f"{number} material: Power supply 12 V", "pcs", None),
+    }
+
+
+def test_a_charge_stores_a_code_and_its_facts_never_a_sentence(desk, clock, db):
+    ticket = _worked_ticket(desk, clock, at=zurich(2026, 11, 24, 20, 0), fast_lane=True)
+    work.resolve(ticket, desk.technician, "base_system", "critical")
+    db.session.commit()
+    rows = {c.kind: c for c in db.session.query(Charge)}
+    fee = rows["fast_lane"]
+    assert (fee.description_code, fee.description_params, fee.zero_rated_reason, fee.unit) == (
+        "fast_lane_fee",
+        {"ticket": ticket.number},
+        "base_system",
+        "pc",
+    )
+    assert "description" not in Charge.__table__.columns
+    assert rows["time"].service_days == [["2026-11-24", 95]]
+
+
+# --- Fast Lane credit: the 14 days before the signature, to the minute ----------------
+
+
+def _fast_lane_fee_at(desk, clock, confirmed_at):
+    return _worked_ticket(desk, clock, at=confirmed_at, fast_lane=True, remote=0, travel=False)
+
+
+def _credited(desk, db, clock, signed_at):
+    clock(signed_at)
+    _upgrade(desk, signed_at.astimezone(UTC))  # contracts announces instants in UTC
+    db.session.commit()
+    return {c.ticket_id for c in db.session.query(FastLaneCredit)}
+
+
+def test_a_fee_exactly_14_days_before_the_signature_is_credited_one_minute_earlier_not(
+    desk, clock, db
+):
+    on_the_day = _fast_lane_fee_at(desk, clock, zurich(2026, 11, 10, 20, 0))
+    a_minute_early = _fast_lane_fee_at(desk, clock, zurich(2026, 11, 10, 19, 59))
+    db.session.commit()
+    assert _credited(desk, db, clock, zurich(2026, 11, 24, 20, 0)) == {on_the_day.id}
+    assert a_minute_early.id not in _credited(desk, db, clock, zurich(2026, 11, 24, 20, 0))
+
+
+def test_the_14_days_are_counted_on_the_zurich_clock_across_the_end_of_summer_time(desk, clock, db):
+    # Summer time ended on 25.10.2026: 14 calendar days before Tue 03.11.2026 20:00 CET
+    # is Tue 20.10.2026 20:00 CEST, 14 x 24 h + 1 h earlier.
+    on_the_day = _fast_lane_fee_at(desk, clock, zurich(2026, 10, 20, 20, 0))
+    a_minute_early = _fast_lane_fee_at(desk, clock, zurich(2026, 10, 20, 19, 59))
+    db.session.commit()
+    credited = _credited(desk, db, clock, zurich(2026, 11, 3, 20, 0))
+    assert credited == {on_the_day.id}
+    assert a_minute_early.id not in credited
+
+
+def test_the_credit_window_starts_14_calendar_days_before_on_the_zurich_clock():
+    signed = datetime(2026, 11, 3, 19, 0, tzinfo=UTC)  # 20:00 in Zurich (CET)
+    assert costs.credit_window_start(signed, 14) == zurich(2026, 10, 20, 20, 0)
+    assert costs.credit_window_start(signed, 14) == datetime(2026, 10, 20, 18, 0, tzinfo=UTC)

@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from flask_babel import force_locale
 
 from app.errors import RuleViolation
 from plugins.servicedesk import intake
@@ -98,7 +99,10 @@ def test_best_effort_has_no_due_time(desk, make_site, clock):
     ticket = _verified(desk, site)
     assert ticket.inside_service_hours
     assert ticket.first_reaction_due_at is None
-    assert intake.due_text(ticket) == "best effort"
+    # Outside a request texts are in the host's language, German.
+    assert intake.due_text(ticket) == "nach bestem Bemühen"
+    with force_locale("en"):
+        assert intake.due_text(ticket) == "best effort"
 
 
 def test_company_closing_days_stop_the_clock(desk, clock, db):

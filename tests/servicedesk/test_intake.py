@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from app.errors import RuleViolation
@@ -35,7 +36,9 @@ def test_situation_inside_service_hours_says_the_dispatch_is_covered(desk):
     found = intake.situation(desk.site)
     assert found.tier.tier_code == "pro"
     assert found.inside_service_hours
-    assert "covered by the CLA" in found.consequence
+    assert "durch das CLA gedeckt" in found.consequence  # outside a request: German
+    with force_locale("en"):
+        assert "covered by the CLA" in found.consequence
     assert found.due_if_now == zurich(2026, 11, 24, 16, 0)
     assert found.free_units.left == 4
 
@@ -51,7 +54,8 @@ def test_situation_outside_service_hours_states_the_fast_lane_fee(desk, clock):
 
 def test_site_without_cla_cannot_open_a_ticket(factories, desk, db):
     site = factories.site(desk.customer, name="Lager")
-    assert "no CLA" in intake.situation(site).consequence
+    with force_locale("en"):
+        assert "no CLA" in intake.situation(site).consequence
     with pytest.raises(RuleViolation):
         intake.open_ticket(site, "Phones dead", "phone", desk.agent)
 

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from app.database import db as database
 from plugins.servicedesk import intake, work
 from plugins.servicedesk.dispatch import acknowledge, dispatch
 from plugins.servicedesk.jobs import sweep
-from plugins.servicedesk.models import Escalation, Notification
+from plugins.servicedesk.models import Escalation, Notification, Ticket
+from plugins.servicedesk.vocabulary import Channel, TicketState
 from tests.servicedesk.conftest import zurich
 
 
@@ -237,3 +239,160 @@ def test_two_sweeps_at_once_send_each_reminder_and_escalation_exactly_once(
     assert sent_escalations == sorted(t.id for t in breached)
     assert len(sent_mail) == 8
     assert db.session.scalar(select(database.func.count(Escalation.id))) == 4
+
+
+# --- the next check on the ticket: kept by every change, used by the sweep ----------------
+
+
+def test_every_change_sets_when_the_sweep_looks_at_the_ticket_next(desk, db, clock):
+    ticket = intake.open_ticket(desk.site, "Phones dead", "phone", desk.agent)
+    db.session.commit()
+    assert ticket.next_check_at is None  # not verified: no due time, nothing to watch
+    intake.verify(ticket, desk.caller, "4711", desk.agent)
+    db.session.commit()
+    assert ticket.next_check_at == zurich(2026, 11, 24, 14, 30)  # the reminder (75 %)
+    dispatch(ticket, desk.agent)
+    db.session.commit()
+    assert ticket.next_check_at == zurich(2026, 11, 24, 10, 15)  # re-notify if not acknowledged
+    acknowledge(ticket, desk.technician)
+    db.session.commit()
+    assert ticket.next_check_at == zurich(2026, 11, 24, 14, 30)
+    clock(zurich(2026, 11, 24, 14, 30))
+    assert sweep().reminders == [ticket.id]
+    db.session.refresh(ticket)
+    assert ticket.next_check_at == zurich(2026, 11, 24, 16, 0)  # then the breach
+    work.record_first_reaction(ticket, desk.technician)
+    db.session.commit()
+    assert ticket.next_check_at is None
+
+
+def test_a_fast_lane_confirmation_watches_from_the_confirmation(desk, db, clock):
+    clock(zurich(2026, 11, 24, 20, 0))
+    ticket = intake.open_ticket(desk.site, "Phones dead", "phone", desk.agent)
+    intake.verify(ticket, desk.caller, "4711", desk.agent)
+    db.session.commit()
+    assert ticket.next_check_at is None  # offered, not confirmed: nothing due yet
+    clock(zurich(2026, 11, 24, 20, 10))
+    intake.answer_fast_lane(ticket, True, desk.agent)  # due 02:10 wall-clock, reminder 00:40
+    acknowledge(ticket, desk.technician)
+    db.session.commit()
+    assert ticket.next_check_at == zurich(2026, 11, 25, 0, 40)
+
+
+def test_a_reminder_already_due_when_the_caller_is_verified_late_is_still_sent(
+    desk, db, clock, sent_mail
+):
+    ticket = intake.open_ticket(desk.site, "Phones dead", "phone", desk.agent)
+    db.session.commit()
+    clock(zurich(2026, 11, 24, 15, 0))  # the reminder time (14:30) has passed meanwhile
+    intake.verify(ticket, desk.caller, "4711", desk.agent)
+    db.session.commit()
+    assert ticket.next_check_at == zurich(2026, 11, 24, 14, 30)
+    assert sweep().reminders == [ticket.id]
+
+
+def test_a_withdrawn_or_resolved_ticket_is_not_watched(desk, db, clock):
+    ticket = intake.open_ticket(desk.site, "Phones dead", "phone", desk.agent)
+    intake.verify(ticket, desk.caller, "4711", desk.agent)
+    intake.withdraw(ticket, desk.agent)
+    db.session.commit()
+    assert ticket.next_check_at is None
+
+
+def test_with_nobody_on_duty_the_sweep_tries_again_next_time(desk, db, clock, sent_mail):
+    ticket = _dispatched(desk, db)
+    acknowledge(ticket, desk.technician)
+    desk.chief.active = False
+    db.session.commit()
+    clock(zurich(2026, 11, 24, 16, 1))
+    assert sweep().escalations == []
+    db.session.refresh(ticket)
+    assert ticket.next_check_at == zurich(2026, 11, 24, 16, 0)  # still due
+    desk.chief.active = True
+    db.session.commit()
+    clock(zurich(2026, 11, 24, 16, 2))
+    assert sweep().escalations == [ticket.id]
+
+
+# --- the sweep's cost: statements by what is due, not by what is open -------------------
+
+
+@contextmanager
+def statements_of(engine):
+    """Every SQL statement sent to the database inside the block."""
+    seen: list[str] = []
+
+    def record(connection, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def _open_tickets(desk, db, count: int, reported_at) -> None:
+    """`count` dispatched, acknowledged tickets at 10:00 (due 16:00, reminder 14:30)."""
+    due, reminder = zurich(2026, 11, 24, 16, 0), zurich(2026, 11, 24, 14, 30)
+    db.session.add_all(
+        Ticket(
+            customer_id=desk.customer.id,
+            site_id=desk.site.id,
+            channel=Channel.PHONE,
+            state=TicketState.DISPATCHED,
+            summary="Phones dead",
+            reported_at=reported_at,
+            contract_id=1,
+            tier_code="pro",
+            reaction_kind="hours",
+            inside_service_hours=True,
+            first_reaction_due_at=due - (zurich(2026, 11, 24, 10, 0) - reported_at),
+            reminder_at=reminder - (zurich(2026, 11, 24, 10, 0) - reported_at),
+            technician_id=desk.technician.id,
+            dispatched_at=reported_at,
+            acknowledged_at=reported_at,
+        )
+        for _ in range(count)
+    )
+    db.session.commit()
+
+
+def _sweep_counted(db, at):
+    with statements_of(db.engine) as seen:
+        report = sweep(at)
+    return report, seen
+
+
+def test_a_steady_sweep_over_200_open_tickets_takes_a_handful_of_statements(desk, db):
+    _open_tickets(desk, db, 200, zurich(2026, 11, 24, 10, 0))
+    report, seen = _sweep_counted(db, zurich(2026, 11, 24, 12, 0))
+    assert (report.reminders, report.escalations, report.renotifications) == ([], [], [])
+    assert len(seen) <= 10, seen
+
+
+def test_a_sending_sweep_costs_statements_per_notification_not_per_open_ticket(desk, db, sent_mail):
+    def sending_sweep(steady: int, due: int) -> int:
+        _empty(db)
+        _open_tickets(desk, db, steady, zurich(2026, 11, 24, 10, 0))
+        _open_tickets(desk, db, due, zurich(2026, 11, 24, 8, 0))  # reminder at 12:30
+        report, seen = _sweep_counted(db, zurich(2026, 11, 24, 13, 0))
+        assert len(report.reminders) == due
+        return len(seen)
+
+    three_of_200 = sending_sweep(200, 3)
+    three_of_400 = sending_sweep(400, 3)
+    six_of_200 = sending_sweep(200, 6)
+    assert three_of_400 == three_of_200  # the open tickets cost nothing
+    per_notification = (six_of_200 - three_of_200) / 3
+    assert 0 < per_notification <= 30
+    assert six_of_200 == three_of_200 + 3 * per_notification  # linear in what is sent
+
+
+def _empty(db):
+    from app.models import OutboxMessage
+    from plugins.servicedesk.models import TicketEvent
+
+    for model in (Notification, TicketEvent, Ticket, OutboxMessage):
+        db.session.query(model).delete()
+    db.session.commit()

@@ -109,7 +109,7 @@ def test_inactive_people_are_never_dispatched(desk, factories, db):
     assert on_duty("technician", zurich(2026, 11, 24, 10, 0)) is None
     ticket = intake.open_ticket(desk.site, "Phones dead", "phone", desk.agent)
     intake.verify(ticket, desk.caller, "4711", desk.agent)
-    with pytest.raises(RuleViolation, match="nobody is on call"):
+    with pytest.raises(RuleViolation, match="Niemand hat Pikett"):
         dispatch(ticket, desk.agent)
 
 

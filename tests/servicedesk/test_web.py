@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from plugins.servicedesk import intake, work
 from plugins.servicedesk.dispatch import dispatch
-from plugins.servicedesk.models import Ticket, VerificationAttempt
+from plugins.servicedesk.models import OnCallShift, Ticket, VerificationAttempt
 from tests.factories import login
 from tests.servicedesk.conftest import zurich
 
@@ -137,7 +137,7 @@ def test_customer_opens_a_ticket_in_the_portal_and_confirms_fast_lane(
     client.post("/servicedesk/portal/new", data={"site_id": desk.site.id, "summary": "Down"})
     ticket = db.session.scalar(select(Ticket))
     assert ticket.state == "verified" and ticket.channel == "portal"
-    client.post(f"/servicedesk/portal/tickets/{ticket.id}/fast-lane", data={"answer": "confirm"})
+    client.post(f"/servicedesk/portal/tickets/{ticket.id}/fast-lane", data={"answer": "confirmed"})
     db.session.refresh(ticket)
     assert ticket.fast_lane and ticket.state == "dispatched"
 
@@ -252,3 +252,96 @@ def test_the_chief_records_the_first_reaction_on_an_escalated_ticket_page(client
     db.session.refresh(ticket)
     assert (ticket.state, ticket.first_reaction_by_id) == ("escalated", desk.chief.id)
     assert "Record first reaction" not in client.get(f"/servicedesk/tickets/{ticket.id}").text
+
+
+# --- page input: the validated path, German messages, nothing kept; unknown ids are 404 -
+
+
+def _dispatched_ticket(desk, db):
+    ticket = intake.open_ticket(desk.site, "Phones dead", "phone", desk.agent)
+    intake.verify(ticket, desk.caller, "4711", desk.agent)
+    dispatch(ticket, desk.agent)
+    work.record_first_reaction(ticket, desk.technician)
+    db.session.commit()
+    return ticket
+
+
+def _flashed(client, response) -> str:
+    assert response.status_code == 302, response.status_code
+    return client.get(response.headers["Location"]).text
+
+
+def test_bad_work_input_is_refused_in_german_and_nothing_is_kept(client, desk, db, factories):
+    ticket = _dispatched_ticket(desk, db)
+    technician = factories.user("technician", language="de")
+    login(client, technician)
+    url = f"/servicedesk/tickets/{ticket.id}/work"
+    page = _flashed(client, client.post(f"{url}/time", data={"kind": "remote", "minutes": "9x"}))
+    assert "Bitte korrigieren Sie die Eingabe: Minuten: Geben Sie eine ganze Zahl ein." in page
+    page = _flashed(client, client.post(f"{url}/time", data={"kind": "coffee", "minutes": "30"}))
+    assert "Art: Wählen Sie einen der angebotenen Werte." in page
+    page = _flashed(
+        client,
+        client.post(
+            f"{url}/material",
+            data={"description": "Cable", "quantity": "1", "unit_price": "-9.90"},
+        ),
+    )
+    assert "Stückpreis CHF: Muss mindestens 0 sein." in page
+    page = _flashed(client, client.post(f"{url}/resolve", data={"fault_origin": "weather"}))
+    assert "Störungsursache: Wählen Sie einen der angebotenen Werte." in page
+    assert "Schweregrad: Dieses Feld ist erforderlich." in page
+    db.session.expire_all()
+    ticket = db.session.get(Ticket, ticket.id)
+    assert (ticket.time_entries, ticket.materials, ticket.state) == ([], [], "reacted")
+
+
+def test_a_form_naming_a_record_that_does_not_exist_is_a_404(client, desk, db, factories):
+    ticket = _dispatched_ticket(desk, db)
+    attempts = len(db.session.scalars(select(VerificationAttempt)).all())
+    login(client, desk.chief)
+    url = f"/servicedesk/tickets/{ticket.id}/work/escalate"
+    assert client.post(url, data={"person_id": "999999", "note": "x"}).status_code == 404
+    roster = {"user_id": "999999", "duty": "technician", "fallback": "1"}
+    assert client.post("/servicedesk/roster", data=roster).status_code == 404
+    client.post("/logout")
+    login(client, desk.agent)
+    call = {"contact_id": "999999", "pin": "4711", "summary": "No dial tone"}
+    assert client.post(f"/servicedesk/desk/sites/{desk.site.id}", data=call).status_code == 404
+    waiting = intake.open_ticket(desk.site, "Kein Amt", "phone", desk.agent)
+    db.session.commit()
+    verify = f"/servicedesk/tickets/{waiting.id}/intake/verify"
+    assert client.post(verify, data={"contact_id": "999999", "pin": "4711"}).status_code == 404
+    # Nothing was recorded for the unknown records: no attempt, no escalation, no shift.
+    db.session.expire_all()
+    assert len(db.session.scalars(select(VerificationAttempt)).all()) == attempts
+    assert db.session.get(Ticket, ticket.id).escalations == []
+    assert db.session.scalars(select(OnCallShift).where(OnCallShift.user_id == 999999)).all() == []
+
+
+def test_an_unknown_contact_in_the_api_is_a_404(client, desk, db, factories):
+    headers = {"Authorization": f"Bearer {factories.token(desk.agent)}"}
+    body = {"site_id": desk.site.id, "summary": "Down", "contact_id": 999999, "pin": "4711"}
+    response = client.post("/api/v1/servicedesk/tickets", json=body, headers=headers)
+    assert response.status_code == 404
+    assert db.session.scalars(select(VerificationAttempt)).all() == []
+
+
+def test_a_roster_shift_from_the_form_is_zurich_wall_clock_time(client, desk, db):
+    login(client, desk.chief)
+    client.post(
+        "/servicedesk/roster",
+        data={
+            "user_id": desk.technician.id,
+            "duty": "technician",
+            "starts_at": "2026-11-24T19:00",
+            "ends_at": "2026-11-25T07:00",
+        },
+    )
+    shift = db.session.scalar(select(OnCallShift).where(OnCallShift.fallback.is_(False)))
+    assert (shift.starts_at, shift.ends_at) == (zurich(2026, 11, 24, 19), zurich(2026, 11, 25, 7))
+    bad = {"user_id": desk.technician.id, "duty": "janitor", "starts_at": "tomorrow"}
+    page = _flashed(client, client.post("/servicedesk/roster", data=bad))  # an English chief
+    assert "Duty: Choose one of the offered values." in page
+    assert "From (Europe/Zurich): Enter a date and time." in page
+    assert len(db.session.scalars(select(OnCallShift)).all()) == 3  # two fallbacks and one

@@ -1,0 +1,197 @@
+"""The service desk's input and output schemas: one validation for the API and the pages.
+
+The API declares its bodies with these models; the pages read their forms into the same
+models (`app.toolkit.form_input`), so a value refused in one is refused in the other, with
+the same translated message. Codes are the vocabularies' enums, so OpenAPI lists them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated
+
+from flask_babel import lazy_gettext as _l
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
+
+from app.toolkit import ReactionKind, RecordId
+from plugins.servicedesk.vocabulary import (
+    AlertStatus,
+    Channel,
+    Duty,
+    FastLaneAnswer,
+    FaultOrigin,
+    ListScope,
+    Severity,
+    TicketEventKind,
+    TicketState,
+    TimeKind,
+)
+
+Summary = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+# Whatever the caller says is checked (and counted) as a PIN; only its length is bounded.
+PinGiven = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- input -------------------------------------------------------------------------------
+
+
+class TicketIn(Strict):
+    """A new ticket: the desk's call (with the caller and the PIN) or a customer's own."""
+
+    site_id: RecordId
+    summary: Summary = Field(title=_l("What does not work?"))
+    description: Note = ""
+    contact_id: RecordId | None = Field(
+        None, title=_l("Authorised caller"), description="staff: the caller (verified by the PIN)"
+    )
+    pin: PinGiven | None = Field(None, title=_l("PIN"))
+
+
+class VerificationIn(Strict):
+    contact_id: RecordId = Field(title=_l("Authorised caller"))
+    pin: PinGiven = Field("", title=_l("PIN"))
+
+
+class FastLaneAnswerIn(Strict):
+    """The API's answer to a Fast Lane offer."""
+
+    confirm: bool
+
+
+class FastLaneChoice(Strict):
+    """The pages' answer to a Fast Lane offer."""
+
+    answer: FastLaneAnswer = Field(title=_l("Fast Lane"))
+
+
+class ReactionIn(Strict):
+    note: Note = Field("", title=_l("Possible cause told to the customer"))
+
+
+class TimeEntryIn(Strict):
+    kind: TimeKind = Field(title=_l("Kind"))
+    minutes: int = Field(gt=0, le=1440, title=_l("Minutes"))
+    note: Note = Field("", title=_l("Note"))
+
+
+class MaterialIn(Strict):
+    description: Summary = Field(title=_l("Material"))
+    quantity: Decimal = Field(gt=0, max_digits=12, decimal_places=3, title=_l("Quantity"))
+    unit_price: Decimal = Field(ge=0, max_digits=14, decimal_places=2, title=_l("Unit price CHF"))
+
+
+class EscalationIn(Strict):
+    person_id: RecordId = Field(title=_l("Chief who joins"))
+    note: Note = Field("", title=_l("Reason"))
+
+
+class ResolutionIn(Strict):
+    fault_origin: FaultOrigin = Field(title=_l("Fault origin"))
+    severity: Severity = Field(title=_l("Severity"))
+    resolution: Note = Field("", title=_l("Resolution"))
+
+
+class ShiftIn(Strict):
+    """A shift of the on-call roster; times are Europe/Zurich wall-clock (a form's
+    datetime-local) or carry their zone."""
+
+    user_id: RecordId = Field(title=_l("Person"))
+    duty: Duty = Field(title=_l("Duty"))
+    starts_at: datetime | None = Field(None, title=_l("From (Europe/Zurich)"))
+    ends_at: datetime | None = Field(None, title=_l("Until (Europe/Zurich)"))
+    fallback: bool = False
+
+
+class TicketQuery(Strict):
+    # A query parameter's schema is inlined (no $ref), so the codes are listed here.
+    state: Annotated[
+        ListScope, WithJsonSchema({"type": "string", "enum": list(ListScope.codes())})
+    ] = Field(ListScope.OPEN, description="open, all, or mine (a technician's)")
+    limit: int = Field(50, ge=1, le=200)
+    offset: int = Field(0, ge=0)
+
+
+# --- output ------------------------------------------------------------------------------
+
+
+class TicketOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    number: str
+    customer_id: int
+    site_id: int
+    channel: Channel
+    state: TicketState
+    summary: str
+    reported_at: datetime
+    tier_code: str | None
+    inside_service_hours: bool | None
+    fast_lane: bool
+    fast_lane_fee: Decimal | None = Field(description="the only price the desk sees")
+    fast_lane_answer: FastLaneAnswer | None
+    first_reaction_due_at: datetime | None
+    first_reaction_at: datetime | None
+    reaction_kind: ReactionKind | None
+    technician_id: int | None
+    fault_origin: FaultOrigin | None
+    severity: Severity | None
+    resolved_at: datetime | None
+
+
+class EventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    at: datetime
+    kind: TicketEventKind
+    from_state: TicketState | None
+    to_state: TicketState | None
+    actor: str
+    note: str = Field(description="what the person wrote")
+    note_params: dict | None = Field(description="the facts of the entry")
+    detail: str = Field(description="the facts worded in the language of the request")
+
+
+class TicketDetailOut(TicketOut):
+    events: list[EventOut] = Field(description="the log the SLA figures are derived from")
+
+
+# --- Alertmanager ------------------------------------------------------------------------
+
+
+class Alert(BaseModel):
+    status: str = AlertStatus.FIRING
+    labels: dict[str, str] = {}
+    annotations: dict[str, str] = {}
+    startsAt: str = ""  # noqa: N815 - Alertmanager's field names
+    endsAt: str = ""  # noqa: N815
+    generatorURL: str = ""  # noqa: N815
+    fingerprint: str = ""
+
+
+class AlertmanagerPayload(BaseModel):
+    """The Prometheus Alertmanager webhook body (version 4)."""
+
+    version: str = "4"
+    groupKey: str  # noqa: N815
+    truncatedAlerts: int = 0  # noqa: N815
+    status: AlertStatus
+    receiver: str = ""
+    groupLabels: dict[str, str] = {}  # noqa: N815
+    commonLabels: dict[str, str] = {}  # noqa: N815
+    commonAnnotations: dict[str, str] = {}  # noqa: N815
+    externalURL: str = ""  # noqa: N815
+    alerts: list[Alert] = []
+
+
+class AlertOut(BaseModel):
+    ticket_id: int | None
+    created: bool
+    status: AlertStatus
+    fingerprint: str
