@@ -184,13 +184,14 @@ def test_a_tariff_key_without_a_typed_kind_is_refused():
 
 
 def test_prefixed_permissions_and_tariffs_are_accepted():
-    _check_declaration(
-        fake(
-            "shop",
-            permissions=(Permission("shop.order", "ok", ("customer",)),),
-            tariffs=(TariffKey("shop.fee", MoneyKind(), "ok", ()),),
-        )
+    declaration = fake(
+        "shop",
+        permissions=(Permission("shop.order", "ok", ("customer",)),),
+        tariffs=(TariffKey("shop.fee", MoneyKind(), "ok", ()),),
     )
+    assert _check_declaration(declaration) is None  # no PluginError
+    with pytest.raises(PluginError, match="shop.fee"):  # the same key in another plugin
+        _check_declaration(fake("cart", tariffs=(TariffKey("shop.fee", MoneyKind(), "ok", ()),)))
 
 
 def test_table_without_the_plugin_prefix_is_refused():

@@ -92,7 +92,9 @@ def test_a_draft_can_still_be_corrected(db, setup):
     (invoice_id,) = drafts_for(setup, 1)
     invoice = db.session.get(Invoice, invoice_id)
     invoice.lines[0].description = "winCall pro (corrected)"
-    db.session.commit()
+    db.session.commit()  # the immutability guard lets a draft change
+    db.session.expire_all()
+    assert db.session.get(Invoice, invoice_id).lines[0].description == "winCall pro (corrected)"
 
 
 def _in_threads(app, count, work):
@@ -157,7 +159,7 @@ def test_the_same_draft_issued_by_two_people_at_once_gets_one_number(app, db, se
     results, errors = _in_threads(app, 2, work)
 
     assert [r for r in results if r] == ["2026-000001"]
-    assert len(errors) == 1 and "already issued" in str(errors[0])
+    assert len(errors) == 1 and "bereits ausgestellt" in str(errors[0])
     db.session.expire_all()
     assert (
         db.session.scalar(select(Invoice.number).where(Invoice.id == invoice_id)) == "2026-000001"
