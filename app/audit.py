@@ -47,13 +47,21 @@ def current_actor() -> tuple[int | None, str]:
     return None, "system"
 
 
+_AS_IS = frozenset({str, int, bool, float, type(None)})
+
+
 def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
+    """The value as JSON keeps it. Called for every column of every audited row (the
+    bulk writes of a run: tens of thousands), so the common types are looked up first."""
+    kind = type(value)
+    if kind in _AS_IS:
+        return value
+    if kind is Decimal:
         return str(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
     if isinstance(value, Enum):
         return value.value
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
     return value
 
 

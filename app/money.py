@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from functools import lru_cache
 from typing import NamedTuple
 
 __all__ = [
@@ -160,7 +161,14 @@ def pro_rata(monthly_price: Decimal | int, days: int, days_in_month: int) -> Dec
     days = _require_int(days, "days")
     if not 0 <= days <= days_in_month:
         raise ValueError(f"days must be between 0 and {days_in_month}, got {days}")
-    return apportion(_require_amount(monthly_price, "monthly_price"), days, days_in_month)
+    return _pro_rata(_require_amount(monthly_price, "monthly_price"), days, days_in_month)
+
+
+@lru_cache(maxsize=4096)
+def _pro_rata(monthly_price: Decimal, days: int, days_in_month: int) -> Decimal:
+    # A run prices thousands of segments with few distinct (price, days) pairs; the
+    # arguments are checked above, so a float never reaches the cache.
+    return apportion(monthly_price, days, days_in_month)
 
 
 def parse_money(text: str) -> Decimal:

@@ -1,15 +1,16 @@
-"""Benchmark: the monthly invoice run over N sites, its SQL statements, and PDF rendering.
+"""Benchmark: the monthly invoice run over N sites against a bare bulk insert of its rows.
 
 Creates N sites with contracts (10 % started mid-month before the period, 10 % upgraded
 during it, so settlements are part of the run), runs the period and prints
-- sites invoiced per second,
-- SQL statements per invoice, at N and at N/10 (the two must be about equal: the run
-  loads spans, catalog, ledger and customers in bulk, then writes each invoice alone),
-- PDF milliseconds per invoice rendered over worker processes, beside a bare WeasyPrint
-  render of the same HTML in one process (the floor per core).
+- site-invoices per second (sites billed per second of the run),
+- SQL statements per invoice, at N and at N/10 (they must not grow with N),
+- the floor: a bare bulk insert (executemany, one transaction) of exactly the rows the
+  run wrote (invoices, lines, ledger rows, audit entries), measured in the same run,
+  and the run's time as a multiple of it,
+- the peak resident memory of the process.
 
-Run from anywhere: python benchmarks/invoice_run.py [--n 10000] [--pdf-sample 200]
-    [--processes 4] [--database postgresql://...]  (default: a temporary SQLite file)
+Run from anywhere: python benchmarks/invoice_run.py [--n 10000]
+    [--database postgresql://...]  (default: a temporary SQLite file)
 Not a test: nothing here asserts, it reports.
 """
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -198,7 +200,7 @@ def measure_run(base_url: str | None, n: int, label: str) -> dict:
         with app.app_context():
             from app.database import db
             from app.seed import seed_all
-            from plugins.invoicing.run import run_period
+            from plugins.invoicing.jobs import run_period
 
             upgrade(revision="heads")
             seed_all()
@@ -227,54 +229,51 @@ def measure_run(base_url: str | None, n: int, label: str) -> dict:
         raise
 
 
-def measure_pdf(app, invoice_ids: list[int], sample: int, processes: int) -> dict:
-    from weasyprint import HTML
+RUN_TABLES = (
+    "invoicing_invoice",
+    "invoicing_invoice_line",
+    "invoicing_billed_month",
+    "invoicing_billed_charge",
+    "core_audit_entry",
+)
 
+
+def measure_floor(app) -> dict:
+    """Read back every row the run wrote, delete them, and time inserting them again in
+    bulk (executemany, one transaction): what writing these rows costs at the least."""
     with app.app_context():
         from app.database import db
-        from plugins.invoicing.documents import invoice_html
-        from plugins.invoicing.issuing import issue_invoice
-        from plugins.invoicing.models import Invoice
-        from plugins.invoicing.rendering import render_many
 
-        chosen = invoice_ids[:sample]
-        for invoice_id in chosen:
-            issue_invoice(invoice_id, actor="benchmark")
-            db.session.commit()
+        tables = [db.metadata.tables[name] for name in RUN_TABLES]
+        with db.engine.begin() as connection:
+            rows = {
+                t.name: [dict(r._mapping) for r in connection.execute(sa.select(t))] for t in tables
+            }
+            for table in reversed(tables):
+                connection.execute(table.delete())
         started = time.perf_counter()
-        pages = [(i, invoice_html(db.session.get(Invoice, i))) for i in chosen]
-        html_seconds = time.perf_counter() - started
-        db.session.rollback()
+        with db.engine.begin() as connection:
+            for table in tables:
+                if rows[table.name]:
+                    connection.execute(table.insert(), rows[table.name])
+        seconds = time.perf_counter() - started
+    return {"seconds": seconds, "rows": {name: len(found) for name, found in rows.items()}}
 
-        started = time.perf_counter()
-        rendered = list(render_many(pages, processes))
-        parallel_seconds = time.perf_counter() - started
 
-        bare_sample = pages[: min(len(pages), 50)]
-        started = time.perf_counter()
-        for _, html in bare_sample:
-            HTML(string=html).write_pdf()
-        bare_seconds = time.perf_counter() - started
-    return {
-        "count": len(rendered),
-        "html_ms": 1000 * html_seconds / len(chosen),
-        "parallel_ms": 1000 * parallel_seconds / len(rendered),
-        "bare_ms": 1000 * bare_seconds / len(bare_sample),
-        "processes": processes,
-    }
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=10_000, help="sites with contracts")
-    parser.add_argument("--pdf-sample", type=int, default=200, help="invoices to render")
-    parser.add_argument("--processes", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--database", default=os.environ.get("BENCH_DATABASE_URL"))
     args = parser.parse_args()
 
     small = measure_run(args.database, max(args.n // 10, 50), "small")
     small["drop"]()
     big = measure_run(args.database, args.n, "big")
+    rss = peak_rss_mb()
     try:
         backend = "PostgreSQL" if big["url"].startswith("postgres") else "SQLite"
         print(f"Invoice run for {PERIOD} on {backend}")
@@ -282,16 +281,17 @@ def main() -> None:
             per_invoice = row["statements"] / max(row["invoices"], 1)
             print(
                 f"  N={row['n']:>6} sites: {row['invoices']:>6} invoices in {row['run_s']:6.2f} s"
-                f" = {row['n'] / row['run_s']:7.1f} sites/s; {row['statements']} statements,"
-                f" {per_invoice:.2f} per invoice; failures {row['failures']}"
+                f" = {row['n'] / row['run_s']:7.1f} site-invoices/s; {row['statements']}"
+                f" statements, {per_invoice:.3f} per invoice; failures {row['failures']}"
                 f" (set-up {row['setup_s']:.1f} s)"
             )
-        pdf = measure_pdf(big["app"], big["invoice_ids"], args.pdf_sample, args.processes)
+        floor = measure_floor(big["app"])
+        written = ", ".join(f"{count} {name}" for name, count in floor["rows"].items())
         print(
-            f"PDF: {pdf['count']} invoices over {pdf['processes']} processes:"
-            f" {pdf['parallel_ms']:.1f} ms per invoice (wall), HTML {pdf['html_ms']:.1f} ms;"
-            f" bare WeasyPrint of the same HTML in one process: {pdf['bare_ms']:.1f} ms"
+            f"Floor: a bare bulk insert of the same rows ({written}) takes"
+            f" {floor['seconds']:.2f} s; the run takes {big['run_s'] / floor['seconds']:.2f}x that"
         )
+        print(f"Peak resident memory of this process: {rss:.0f} MB")
     finally:
         big["drop"]()
 
