@@ -81,6 +81,38 @@ def test_finance_records_a_payment_and_issues_a_credit_note_from_the_pages(
     assert client.get("/invoicing/payments").status_code == 200
 
 
+def test_a_malformed_draft_selection_issues_nothing(client, db, factories, two_customers):
+    # A non-numeric id used to be dropped silently, so the selection became "every draft".
+    *_, draft_id = two_customers
+    login(client, factories.user("finance"))
+    response = client.post("/invoicing/drafts/issue", data={"invoice_id": ["x"]})
+    assert response.status_code == 302 and response.location.endswith("/invoicing/drafts")
+    assert db.session.get(Invoice, draft_id).status == "draft"
+    assert db.session.query(InvoiceRun).filter_by(kind="issuing").count() == 0
+    flashed = client.get("/invoicing/drafts").text
+    assert "Enter a whole number" in flashed or "ganze Zahl" in flashed
+
+
+def test_a_credit_amount_out_of_bounds_is_refused_with_nothing_kept(
+    client, db, factories, two_customers
+):
+    _, _, invoice_id, _, _ = two_customers
+    invoice = db.session.get(Invoice, invoice_id)
+    line_id = invoice.lines[0].id
+    login(client, factories.user("finance"))
+    for amount in ("1e307", "NaN", "-5"):
+        client.post(
+            f"/invoicing/invoices/{invoice_id}/credit-note",
+            data={"reason": "Kulanz", "mode": "partial", f"line_{line_id}": amount},
+        )
+        assert db.session.query(Invoice).filter_by(kind="credit_note").count() == 0, amount
+    client.post(
+        f"/invoicing/invoices/{invoice_id}/credit-note",
+        data={"reason": "", "mode": "full"},
+    )
+    assert db.session.query(Invoice).filter_by(kind="credit_note").count() == 0
+
+
 def test_customer_sees_only_own_issued_invoices_and_downloads_the_pdf(
     client, factories, two_customers
 ):
