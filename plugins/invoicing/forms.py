@@ -51,6 +51,20 @@ class CreditNoteForm(Strict):
     )
 
 
+class IssuingForm(Strict):
+    """An issuing job over the API: a period's drafts, or the chosen ones of it."""
+
+    period: str = Field(title=_l("Period"), description="YYYY-MM", examples=["2026-12"])
+    invoice_ids: list[RecordId] = Field(
+        default_factory=list, max_length=10_000, description="omit to issue every draft"
+    )
+
+    @field_validator("period")
+    @classmethod
+    def _period(cls, value: str) -> str:
+        return Month.parse(value).label
+
+
 class IssueSelectionForm(Strict):
     """The drafts finance ticked on the drafts page (none: every draft of the period)."""
 

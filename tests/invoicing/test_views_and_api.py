@@ -168,6 +168,35 @@ def test_api_runs_a_period_and_lists_invoices(client, db, setup, factories):
     assert bad.status_code == 422
 
 
+def test_api_issues_the_drafts_of_a_period_as_a_background_job(
+    client, db, setup, factories, sent_mail
+):
+    setup.site_with_contract("pro", date(2026, 12, 1), legal_name="Auftrag AG")
+    (draft_id,) = run_period("2026-12").invoice_ids
+    token = factories.token(factories.user("finance"))
+    headers = {"Authorization": f"Bearer {token}"}
+    for body, status in (
+        ({"period": "2026-13"}, 422),
+        ({"period": "2026-12", "invoice_ids": [0]}, 422),
+        ({"period": "2026-12", "invoice_ids": [2**63]}, 422),
+        ({"period": "2026-12", "invoice_ids": [draft_id + 999]}, 404),
+    ):
+        refused = client.post("/api/v1/invoicing/issuing", json=body, headers=headers)
+        assert refused.status_code == status, (body, refused.json)
+    assert db.session.query(InvoiceRun).filter_by(kind="issuing").count() == 0
+
+    response = client.post("/api/v1/invoicing/issuing", json={"period": "2026-12"}, headers=headers)
+    assert response.status_code == 202
+    # Without a broker the job ran in-process after the commit; its status tells the rest.
+    job = client.get(response.json["status_url"], headers=headers).json
+    assert (job["kind"], job["status"], job["invoice_ids"]) == ("issuing", "finished", [draft_id])
+    assert job["invoices_issued"] == 1 and job["failures"] == []
+    invoice = client.get(f"/api/v1/invoicing/invoices/{draft_id}", headers=headers).json
+    assert invoice["status"] == "issued" and invoice["number"] == "2026-000001"
+    customer = db.session.get(Invoice, draft_id).customer
+    assert [m.to for m in sent_mail] == [(customer.billing_email,)]
+
+
 def test_api_scopes_customers_to_their_own_invoices(client, factories, two_customers):
     own, other, own_invoice, other_invoice, draft_id = two_customers
     token = factories.token(factories.user("customer", customer=own))
