@@ -76,6 +76,8 @@ def test_the_portal_speaks_to_the_customer_not_the_desk(client, desk, factories,
     offer = client.get(f"/servicedesk/tickets/{ticket.id}").text
     assert "Sagen Sie dem Anrufer" not in offer and "Anrufer bestätigt" not in offer
     assert "Ja, jetzt einen Techniker schicken: CHF 250.00" in offer
+    assert "wartet auf Ihre Antwort" in offer and "Anrufer" not in offer
+    assert f'Gemeldet von</dt><dd id="caller">{customer_user.name}' in offer
 
 
 def test_after_fast_lane_the_portal_states_the_due_time_and_a_clock(
