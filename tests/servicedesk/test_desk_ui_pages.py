@@ -152,7 +152,7 @@ def test_the_ticket_page_shows_caller_address_cla_due_and_the_resolution(client,
     ticket = intake.open_ticket(desk.site, "Phones dead", "phone", desk.agent)
     intake.verify(ticket, desk.caller, "4711", desk.agent)
     dispatch(ticket, desk.agent)
-    work.record_first_reaction(ticket, desk.technician)
+    work.record_first_reaction(ticket, desk.technician, "SBC without power")
     work.resolve(ticket, desk.technician, "base_system", "minor", "Replaced the SBC power supply")
     db.session.commit()
     login(client, desk.technician)
@@ -160,4 +160,5 @@ def test_the_ticket_page_shows_caller_address_cla_due_and_the_resolution(client,
     assert 'id="caller-phone">+41 79 123 45 67</a>' in page
     assert f"{desk.site.street} {desk.site.house_number}, {desk.site.postal_code}" in page
     assert "(Mo–Fr 07–19h)" in page and "24.11.2026 16:00" in page
+    assert 'id="first-reaction-note">SBC without power</span>' in page
     assert 'id="resolution">Replaced the SBC power supply</dd>' in page
