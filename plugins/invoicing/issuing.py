@@ -1,5 +1,6 @@
 """Issuing: a draft is checked for everything its PDF and QR-bill need, then gets its
-number, dates and QR reference and is frozen; its PDF is rendered and stored after.
+number, dates and QR reference and is frozen; a credit balance of the customer is applied
+to it; its PDF is rendered and stored after.
 
 The checks come first because the number is the irreversible step: numbers are gap-free
 per year, so nothing that could still fail (the company data, the customer's address as
@@ -23,6 +24,7 @@ from app.toolkit import (
     now,
     today,
 )
+from plugins.invoicing.account import apply_credit_balance
 from plugins.invoicing.documents import (
     creditor,
     debtor_of,
@@ -114,6 +116,8 @@ def issue_invoice(invoice_id: int, *, actor: str = "system") -> Invoice:
         invoice.due_date = None if terms is None else day + timedelta(days=terms)
         invoice.status = InvoiceState.ISSUED
     db.session.flush()
+    # The customer's credit balance pays what it can, shown on the document (account.py).
+    apply_credit_balance(invoice.id, actor=actor)
     return invoice
 
 
