@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from app.toolkit import RuleViolation, company, db, now
 from plugins.invoicing.account import reverse_payment
 from plugins.invoicing.camt import BankTransaction, CamtError, ReferenceType, read_notification
+from plugins.invoicing.documents import DEFAULT_CREDITOR_IBAN
 from plugins.invoicing.models import BankCredit, Invoice
 from plugins.invoicing.payments import record_payment
 from plugins.invoicing.vocabulary import (
@@ -61,7 +62,7 @@ def import_bank_file(data: bytes, *, file_name: str = "", actor: str = "system")
     """Read and book a camt.054 file (flushes; the caller commits). Raises CamtError when
     the file is refused: then nothing is booked."""
     notification = read_notification(data)
-    qr_iban = company().qr_iban
+    qr_iban = credited_account()
     if qr_iban and notification.account_ibans and qr_iban not in notification.account_ibans:
         raise CamtError(
             None,
@@ -81,6 +82,12 @@ def import_bank_file(data: bytes, *, file_name: str = "", actor: str = "system")
         else:
             result.skipped += 1  # a debit of the account, or the reversal of one
     return result
+
+
+def credited_account() -> str:
+    """The QR-IBAN the QR-bills name (outside production possibly the SIX sample): the
+    only account whose credits are invoices' payments."""
+    return company().qr_iban or DEFAULT_CREDITOR_IBAN.replace(" ", "")
 
 
 def _record(
