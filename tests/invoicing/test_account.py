@@ -122,7 +122,7 @@ def test_finance_refunds_the_credit_with_a_reason(db, customer_invoice):
     record_payment(invoice.id, D("1000.00"), date(2026, 12, 10))
     db.session.commit()
 
-    with pytest.raises(RuleViolation, match="reason"):
+    with pytest.raises(RuleViolation, match="Grund"):
         refund_credit(customer.id, D("100.00"), " ", actor="finance")
     with pytest.raises(RuleViolation, match="351.40"):
         refund_credit(customer.id, D("351.41"), "paid twice", actor="finance")
@@ -152,6 +152,7 @@ def test_a_period_with_a_negative_total_is_a_credit_note_that_becomes_credit(app
     assert note.kind == "credit_note" and note.number == "GS-2026-000001"
     assert note.payable == D("-216.20")  # 600 advance credited, 400 of 20 days billed
     assert credit_balance(customer.id) == D("216.20")
+    assert "Dieser Betrag wird verrechnet" in invoice_html(note)  # no QR-bill, no number asked
     assert (
         db.session.scalars(
             select(Invoice).where(Invoice.payable < 0, Invoice.kind == "invoice")
@@ -220,7 +221,7 @@ def test_a_payment_is_reversed_only_by_a_counter_booking(db, customer_invoice):
     assert counter.amount == D("-648.60") and counter.reverses_id == payment.id
     db.session.refresh(invoice)
     assert invoice.status == "issued" and invoice.open_amount == D("648.60")
-    with pytest.raises(RuleViolation, match="already reversed"):
+    with pytest.raises(RuleViolation, match="bereits storniert"):
         reverse_payment(payment.id, "again")
 
 
@@ -251,3 +252,26 @@ def test_the_statement_adds_up_to_the_balance(app, db, customer_invoice):
     ]
     assert entries[-1].balance == balance(customer.id) == D("348.60")  # 2 x 648.60 - 1000 + 51.40
     assert open_amount(customer.id) == D("348.60") and credit_balance(customer.id) == D("0.00")
+
+
+def test_every_booking_is_audited(db, customer_invoice):
+    from app.models.audit import AuditEntry
+
+    customer, _, invoice = customer_invoice
+    payment = record_payment(invoice.id, D("1000.00"), date(2026, 12, 10))
+    reverse_payment(payment.id, "wrong invoice", on=date(2026, 12, 11))
+    record_payment(invoice.id, D("1000.00"), date(2026, 12, 12))
+    refund_credit(customer.id, D("10.00"), "asked back", actor="finance")
+    db.session.commit()
+
+    audited = db.session.execute(
+        select(AuditEntry.table_name, AuditEntry.action).where(
+            AuditEntry.table_name.in_(("invoicing_payment", "invoicing_refund"))
+        )
+    ).all()
+    assert sorted(audited) == [
+        ("invoicing_payment", "insert"),
+        ("invoicing_payment", "insert"),
+        ("invoicing_payment", "insert"),
+        ("invoicing_refund", "insert"),
+    ]

@@ -124,7 +124,7 @@ def test_an_unknown_reference_waits_in_the_queue_and_finance_assigns_it(db, invo
     db.session.refresh(invoice)
     assert invoice.status == "paid"
     assert waiting.state == "assigned" and waiting.resolved_by == "finance"
-    with pytest.raises(RuleViolation, match="no longer waiting"):
+    with pytest.raises(RuleViolation, match="wartet nicht mehr"):
         assign_credit(waiting.id, invoice.number, actor="finance")
 
 
@@ -177,7 +177,7 @@ def test_a_reversal_of_an_unknown_credit_waits_for_finance(db, invoices):
     assert result.unmatched == 1
     (waiting,) = queue()
     assert waiting.reversal
-    with pytest.raises(RuleViolation, match="reversal"):
+    with pytest.raises(RuleViolation, match="Rückbuchung"):
         assign_credit(waiting.id, invoices[0].number, actor="finance")
 
 

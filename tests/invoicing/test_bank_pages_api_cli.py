@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from plugins.invoicing.account import credit_balance
+from plugins.invoicing.bank_import import import_bank_file
 from plugins.invoicing.issuing import issue_invoice
 from plugins.invoicing.jobs import run_period
 from plugins.invoicing.models import BankCredit, Invoice, Payment, Refund
@@ -169,6 +170,7 @@ def test_the_reconciliation_shows_open_items_by_age_credits_and_the_days_money(
         second.id, D("48.60"), date(2027, 3, 2), method="stripe", external_reference="cs"
     )
     record_payment(second.id, D("100.00"), date(2027, 3, 2))
+    import_bank_file(camt054(entry("E9", tx("80.00", UNKNOWN, "T9", debtor="Unbekannt GmbH"))))
     db.session.commit()
     app.config["FROZEN_NOW"] = datetime(2027, 3, 2, 9, 0, tzinfo=UTC)  # 61 days past due
     login(client, factories.user("finance"))
@@ -178,6 +180,7 @@ def test_the_reconciliation_shows_open_items_by_age_credits_and_the_days_money(
     assert 'data-bucket="61-90">500.00' in page.text  # 648.60 - 148.60 of Beta AG
     assert "Alpha AG" in page.text and "51.40" in page.text  # the credit of Alpha AG
     assert 'data-channel="qr_bill"' in page.text and "700.00" in page.text
+    assert "Unbekannt GmbH" in page.text  # the unmatched queue
 
     export = client.get("/invoicing/reconciliation.csv")
     assert export.data.startswith("\ufeff".encode())
@@ -229,3 +232,11 @@ def test_the_customer_sees_balance_and_credit_in_the_portal(client, db, factorie
         headers={"Authorization": f"Bearer {token}"},
     )
     assert other.status_code == 404
+
+
+def test_the_invoice_page_shows_what_was_received_beyond_it(client, db, factories, invoices):
+    record_payment(invoices[0].id, D("700.00"), date(2026, 12, 10))
+    db.session.commit()
+    login(client, factories.user("finance"))
+    page = client.get(f"/invoicing/invoices/{invoices[0].id}")
+    assert '<dd id="overpaid">51.40</dd>' in page.text
