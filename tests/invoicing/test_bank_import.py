@@ -289,3 +289,20 @@ def test_a_credit_on_a_credit_note_reference_is_ambiguous(db, invoices):
     (waiting,) = queue()
     assert waiting.state == "ambiguous" and note.number in waiting.note
     assert db.session.get(Invoice, invoices[0].id).amount_paid == D("0.00")
+
+
+def test_the_issues_example_2000_on_1297_20_leaves_702_80_credit(db, setup):
+    """Two premium sites on one consolidated invoice: 2 x 648.60 = 1,297.20, paid 2,000.00."""
+    customer = setup.customer(legal_name="Gamma AG", invoice_mode="consolidated")
+    for _ in range(2):
+        setup.contract(setup.site(customer), "premium", date(2026, 12, 1))
+    (invoice_id,) = run_period("2026-12").invoice_ids
+    invoice = issue_invoice(invoice_id)
+    db.session.commit()
+    assert invoice.payable == D("1297.20")
+
+    import_bank_file(camt054(entry("E1", tx("2000.00", invoice.qr_reference, "T1"))))
+    db.session.commit()
+
+    assert open_amount(customer.id) == D("0.00")
+    assert credit_balance(customer.id) == D("702.80")
