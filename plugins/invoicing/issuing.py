@@ -55,6 +55,24 @@ def draft_ids(period: str | None = None) -> list[int]:
     return list(db.session.scalars(statement))
 
 
+def credit_notes_first(invoice_ids: Iterable[int]) -> list[int]:
+    """The drafts in the order to issue them: credit notes (a period of less than nothing)
+    first, so that the credit they give is applied to the invoices issued with them."""
+    ids = list(invoice_ids)
+    notes = (
+        set(
+            db.session.scalars(
+                select(Invoice.id).where(
+                    Invoice.id.in_(ids), Invoice.kind == InvoiceKind.CREDIT_NOTE
+                )
+            )
+        )
+        if ids
+        else set()
+    )
+    return [i for i in ids if i in notes] + [i for i in ids if i not in notes]
+
+
 def check_issuable(invoice: Invoice) -> None:
     """Refuse, with the reason, what would fail after the number is taken."""
     if invoice.kind == InvoiceKind.INVOICE and not invoice.lines:

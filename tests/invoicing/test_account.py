@@ -275,3 +275,25 @@ def test_every_booking_is_audited(db, customer_invoice):
         ("invoicing_payment", "insert"),
         ("invoicing_refund", "insert"),
     ]
+
+
+def test_a_run_issues_the_credit_note_first_so_its_credit_pays_the_other_site(app, db, setup):
+    app.config["INVOICING_FIRST_PERIOD"] = "2026-11"
+    customer = setup.customer(legal_name="Delta AG")
+    setup.contract(setup.site(customer), "premium", date(2026, 10, 1))
+    # The second site ends: its credit note is written after the first site's invoice.
+    ending = setup.contract(setup.site(customer), "premium", date(2026, 10, 1))
+    app.config["FROZEN_NOW"] = datetime(2026, 11, 1, 6, 0, tzinfo=UTC)
+    run_period("2026-11", issue=True)
+    setup.end(ending, date(2026, 11, 20))
+
+    app.config["FROZEN_NOW"] = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
+    result = run_period("2026-12", issue=True)
+
+    documents = [db.session.get(Invoice, i) for i in result.invoice_ids]
+    (note,) = [d for d in documents if d.kind == "credit_note"]
+    (december,) = [d for d in documents if d.kind == "invoice"]
+    assert note.payable == D("-216.20")
+    (credit,) = credit_applied(december)
+    assert credit.amount == D("216.20") and credit.note == note.number
+    assert december.open_amount == D("648.60") - D("216.20")
