@@ -6,23 +6,28 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from flask import Response, url_for
+from flask import Response, request, url_for
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from app.toolkit import (
     ApiError,
+    Customer,
     RuleViolation,
     api_blueprint,
     api_error_response,
     committed,
     current_actor,
     db,
+    get_visible_or_404,
     operation,
     today,
 )
 from plugins.invoicing import jobs
 from plugins.invoicing.access import visible_invoice, visible_invoices
+from plugins.invoicing.account import summary
+from plugins.invoicing.bank_import import import_bank_file
+from plugins.invoicing.camt import MAX_BYTES, CamtError
 from plugins.invoicing.credit_notes import create_credit_note
 from plugins.invoicing.documents import render_invoice_pdf
 from plugins.invoicing.forms import CreditNoteForm, IssuingForm, PaymentForm, RunForm
@@ -403,3 +408,74 @@ def checkout(invoice_id: int):
         response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
     return {"url": session.url, "session_id": session.session_id, "amount": session.amount}
+
+
+# --- the bank and the customer account ---------------------------------------------------
+
+
+class BankFileOut(BaseModel):
+    message_id: str
+    matched: int = Field(description="credits booked on the invoice their QR reference names")
+    unmatched: int = Field(description="credits (or reversals) waiting in finance's queue")
+    already_imported: int = Field(description="transactions an earlier import booked")
+    reversed: int = Field(description="earlier credits the bank took back (counter-booked)")
+    skipped: int = Field(description="pending entries and ordinary debits: nothing to book")
+    credit_ids: list[int]
+
+
+@operation(
+    bp,
+    "POST",
+    "/bank-files",
+    permission="invoicing.payments",
+    summary="Import a camt.054 file (multipart, field 'file'): book credits by QR reference",
+    tags="invoicing",
+    response=BankFileOut,
+)
+def import_bank_file_endpoint():
+    upload = request.files.get("file")
+    if upload is None:
+        raise ApiError(
+            400, "file_missing", "send the camt.054 file as multipart/form-data field 'file'"
+        )
+    try:
+        result = import_bank_file(
+            upload.stream.read(MAX_BYTES + 1), file_name=upload.filename or "", actor=_actor()
+        )
+        db.session.commit()
+    except CamtError as error:
+        db.session.rollback()
+        raise ApiError(
+            422,
+            "bank_file_refused",
+            f"the file was refused, nothing was booked: {error}",
+            [{"field": "file", "line": error.line, "message": error.reason}],
+        ) from None
+    return {"message_id": result.message_id, **result.counts(), "credit_ids": result.credit_ids}
+
+
+class AccountOut(BaseModel):
+    customer_id: int
+    open_amount: Decimal = Field(description="invoices and reminder fees still open, CHF")
+    credit_balance: Decimal = Field(description="money received beyond what was asked, CHF")
+    balance: Decimal = Field(description="open amount less credit: positive means owed")
+
+
+@operation(
+    bp,
+    "GET",
+    "/customers/<int:customer_id>/account",
+    permission="invoicing.read",
+    summary="A customer's account: open amount, credit balance, balance (customers: their own)",
+    tags="invoicing",
+    response=AccountOut,
+)
+def get_account(customer_id: int):
+    customer = get_visible_or_404(Customer, customer_id, customer_id_of=lambda c: c.id)
+    account = summary(customer.id)
+    return {
+        "customer_id": customer.id,
+        "open_amount": account.open_amount,
+        "credit_balance": account.credit_balance,
+        "balance": account.balance,
+    }

@@ -75,3 +75,19 @@ class IssueSelectionForm(Strict):
     @classmethod
     def _period(cls, value: str | None) -> str | None:
         return None if value is None else Month.parse(value).label
+
+
+class AssignCreditForm(Strict):
+    invoice_number: str = Field(
+        min_length=1, max_length=20, title=_l("Invoice number"), examples=["2026-000123"]
+    )
+
+
+class ReasonForm(Strict):
+    reason: str = Field(min_length=1, max_length=2000, title=_l("Reason"))
+
+
+class RefundForm(Strict):
+    amount: Amount = Field(title=_l("Amount"), description="CHF, as a string: '120.50'")
+    reason: str = Field(min_length=1, max_length=2000, title=_l("Reason"))
+    paid_on: date | None = Field(default=None, title=_l("Paid on"))

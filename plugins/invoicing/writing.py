@@ -10,6 +10,7 @@ Idempotence rests on the ledger keys, not on the plan: (contract, month, revisio
 from __future__ import annotations
 
 from collections import defaultdict
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -19,6 +20,14 @@ from plugins.invoicing.invoice_build import bill_to_values, line_values, totals_
 from plugins.invoicing.models import BilledCharge, BilledMonth, Invoice, InvoiceLine
 from plugins.invoicing.planning import BillTo, InvoicePlan
 from plugins.invoicing.vocabulary import InvoiceKind, InvoiceState
+
+
+def document_kind(payable: Decimal) -> InvoiceKind:
+    """A period whose lines come to less than nothing (a contract ending early, credits
+    larger than the month) is a credit note, never a negative invoice. It credits no
+    invoice: its amount becomes the customer's credit balance (account.py), applied to
+    the next invoice or refunded."""
+    return InvoiceKind.CREDIT_NOTE if payable < 0 else InvoiceKind.INVOICE
 
 
 def _insert_then_ids(model, rows: list[dict[str, Any]], key: tuple[str, ...], where) -> list[int]:
@@ -61,9 +70,10 @@ def write_invoices(
             line_values(line, position, site_names.get(line.site_id) if line.site_id else None)
             for position, line in enumerate(lines, start=1)
         ]
+        totals = totals_values((row["vat_rate"], row["amount"]) for row in rows)
         invoice_rows.append(
             {
-                "kind": InvoiceKind.INVOICE,
+                "kind": document_kind(totals["payable"]),
                 "status": InvoiceState.DRAFT,
                 "customer_id": plan.customer_id,
                 "site_id": plan.site_id,
@@ -73,7 +83,7 @@ def write_invoices(
                 "created_at": instant,
                 "updated_at": instant,
                 **bill_to_values(bill_to[plan.customer_id]),
-                **totals_values((row["vat_rate"], row["amount"]) for row in rows),
+                **totals,
             }
         )
         lines_of.append(rows)
