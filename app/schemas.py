@@ -21,6 +21,7 @@ from pydantic import (
 from app.database import MAX_ID
 from app.models.catalog import ReactionKind
 from app.models.customers import CANTONS
+from app.models.customers import Language as LanguageCode
 
 Text70 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=70)]
 Street = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=70)]
@@ -37,7 +38,8 @@ Phone = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=32, pattern=r"^[0-9+ ()/-]*$")
 ]
 RecordId = Annotated[int, Field(ge=1, le=MAX_ID)]
-Language = Literal["de", "en"]
+# The codes of the language vocabulary (OpenAPI lists them).
+Language = LanguageCode
 Role = Literal[
     "admin", "finance", "account_manager", "service_desk", "technician", "chief", "customer"
 ]

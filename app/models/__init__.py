@@ -3,17 +3,19 @@
 from app.models.audit import AuditEntry
 from app.models.catalog import Tariff, Tier, TierVersion
 from app.models.company import Company
-from app.models.customers import Contact, Customer, Site
+from app.models.customers import LANGUAGES, Contact, Customer, Language, Site
 from app.models.outbox import OutboxAttachment, OutboxMessage, OutboxState
 from app.models.users import ROLES, ApiToken, User
 
 __all__ = [
+    "LANGUAGES",
     "ROLES",
     "ApiToken",
     "AuditEntry",
     "Company",
     "Contact",
     "Customer",
+    "Language",
     "OutboxAttachment",
     "OutboxMessage",
     "OutboxState",
