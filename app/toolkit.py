@@ -74,6 +74,7 @@ from app.plugins import (
     TariffKey,
 )
 from app.ratelimit import pin_limits
+from app.reader import link_locale
 from app.schemas import HouseNumber, PostalCode, RecordId, SiteIn, Street, Text70, Town
 from app.security import (
     get_visible_or_404,
@@ -198,6 +199,7 @@ __all__ = [
     "queue",
     "queue_mail",
     "qr_code_svg",
+    "link_locale",
     "render_pdf",
     "render_pdf_html",
     "require_cents",
