@@ -29,15 +29,13 @@ from plugins.invoicing.mailing import document_mail, reminder_mail
 from plugins.invoicing.models import Invoice
 from plugins.invoicing.paylinks import pay_token
 from plugins.servicedesk import work
+from tests import test_end_to_end as scenario
 from tests.factories import login
-from tests.test_end_to_end import (  # noqa: F401 (fixtures)
-    DECEMBER_RUN,
-    World,
-    app_config,
-    clock,
-    work_ticket,
-    zurich,
-)
+from tests.test_end_to_end import DECEMBER_RUN, World, work_ticket, zurich
+
+# The end-to-end scenario's clock: its November, and the December run.
+app_config = scenario.app_config
+clock = scenario.clock
 
 ROOT = Path(__file__).resolve().parents[1]
 # What customers see, per package: its files, and labels of vocabularies printed on
