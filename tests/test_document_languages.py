@@ -48,7 +48,8 @@ CUSTOMER_FACING = {
             "templates/auth/login.html",
             "templates/core/index.html",
         ],
-        ["within hours", "next business day", "best effort"],
+        # the menu a customer sees, and kinds of reaction
+        ["Customers", "Catalog", "within hours", "next business day", "best effort"],
     ),
     "plugins/invoicing": (
         [
@@ -70,7 +71,7 @@ CUSTOMER_FACING = {
             "templates/contracts/shop.html",
             "quotes.py",
         ],
-        [],
+        ["Contracts", "Quotes", "draft", "sent", "accepted", "declined", "expired"],
     ),
     "plugins/servicedesk": (
         ["templates/servicedesk/portal_new.html", "wording.py"],
@@ -80,6 +81,7 @@ CUSTOMER_FACING = {
             "pcs",
             "Fault of a Winet base-system service: free of charge",
             "Free service units of the contract year",
+            "Tickets",
         ],
     ),
 }
@@ -88,10 +90,11 @@ KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_ge
 
 # Words that only one of the languages uses on these documents (case-sensitive, whole).
 MARKERS = {
-    "de": ["Rechnung", "Standort", "Betrag", "Zahlbar", "Offerte", "Servicezeit", "Grüsse"],
+    "de": ["Rechnung", "Standort", "Betrag", "Zahlbar", "Gültig", "Servicezeit", "Grüsse"],
     "fr": ["Facture", "Montant", "Veuillez", "Offre", "salutations", "déplacement", "Merci"],
     "it": ["Fattura", "Importo", "Offerta", "Cordiali", "trasferta", "Grazie", "Sede"],
-    "en": ["Invoice", "Amount", "Quote", "regards", "travel", "service time", "Please"],
+    "en": ["Invoice", "Amount", "Quote", "regards", "travel", "service time", "Please"]
+    + ["Customers", "Contracts", "Quotes", "Catalog", "sent"],
 }
 
 
@@ -230,7 +233,11 @@ def test_every_customer_document_is_in_the_customer_language(app, db, factories,
     login(client, user)
     documents["invoice list"] = page_text(client.get("/invoicing/"))
     documents["invoice page"] = page_text(client.get(f"/invoicing/invoices/{invoice.id}"))
+    documents["fault report page"] = page_text(client.get("/servicedesk/portal/new"))
 
+    if os.environ.get("PDF_ARTIFACTS"):
+        for name, text in documents.items():
+            (Path(os.environ["PDF_ARTIFACTS"]) / f"{name}-{language}.txt").write_text(text)
     found = {name: foreign_words(text, language) for name, text in documents.items()}
     assert {name: words for name, words in found.items() if words} == {}
     for text in documents.values():
