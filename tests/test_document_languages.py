@@ -23,6 +23,7 @@ from babel.messages.extract import extract_from_file
 from babel.messages.pofile import read_po
 from sqlalchemy import select
 
+from app.outbox import messages_about
 from plugins.contracts import quotes as quote_rules
 from plugins.invoicing.jobs import issue_invoices, run_period
 from plugins.invoicing.mailing import document_mail, reminder_mail
@@ -216,6 +217,8 @@ def test_every_customer_document_is_in_the_customer_language(app, db, factories,
         quote_rules.add_line(quote, tier, site=site)
     quote_rules.send_quote(quote)
     db.session.commit()
+    (mail,) = messages_about("contracts_quote", quote.id)
+    documents["quote e-mail"] = f"{mail.subject}\n{mail.body}"
     quote_pdf = quote_rules.quote_pdf(quote)
     documents["quote PDF"] = pdf_text(quote_pdf)
     if os.environ.get("PDF_ARTIFACTS"):  # to look at them: pdftoppm -png

@@ -20,7 +20,8 @@ from pathlib import Path
 import pdfplumber
 import pytest
 
-from app.toolkit import AgreedDiscount
+from app.toolkit import AgreedDiscount, format_chf
+from plugins.invoicing.documents import discount_split
 from plugins.invoicing.jobs import issue_invoices, run_period
 from plugins.invoicing.models import Invoice
 
@@ -148,3 +149,10 @@ def test_invoice_rows_totals_and_payment_part_keep_together(db, setup, sites):
     )
     if sites == 1:
         assert pages == 1, "a short invoice and its payment part fit on one A4 page"
+    else:  # the discounts split into volume and special, summed over the lines
+        text = "\n".join(line.text for line in lines)
+        split = discount_split(invoice)
+        assert split.volume < 0 and split.special < 0
+        assert "Rabatte auf dieser Rechnung" in text
+        assert f"Mengenrabatt {format_chf(split.volume)}" in text
+        assert f"Sonderrabatt {format_chf(split.special)}" in text
