@@ -245,3 +245,25 @@ def test_every_customer_document_is_in_the_customer_language(app, db, factories,
     assert {name: words for name, words in found.items() if words} == {}
     for text in documents.values():
         assert re.search(r"\(ticket:|service_time|fast_lane", text) is None  # no codes
+
+
+PLACEHOLDER = re.compile(r"%\(\w+\)[sd]")
+
+
+@pytest.mark.parametrize("language", ["fr", "it"])
+@pytest.mark.parametrize("package", sorted(CUSTOMER_FACING))
+def test_french_and_italian_entries_are_all_translated_with_their_placeholders(package, language):
+    path = ROOT / package / "translations" / language / "LC_MESSAGES" / "messages.po"
+    with open(path, "rb") as handle:
+        catalog = read_po(handle, locale=language)
+    for message in catalog:
+        if not message.id:
+            continue
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        assert all(strings) and "fuzzy" not in message.flags, message.id
+        for text in strings:
+            assert set(PLACEHOLDER.findall(text)) <= set(PLACEHOLDER.findall(ids[-1])), text
+            assert set(PLACEHOLDER.findall(ids[0])) - {"%(num)d"} <= set(
+                PLACEHOLDER.findall(text)
+            ), text
