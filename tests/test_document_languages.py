@@ -25,6 +25,8 @@ from sqlalchemy import select
 
 from app.outbox import messages_about
 from plugins.contracts import quotes as quote_rules
+from plugins.invoicing.credit_notes import create_credit_note
+from plugins.invoicing.documents import render_invoice_pdf
 from plugins.invoicing.jobs import issue_invoices, run_period
 from plugins.invoicing.mailing import document_mail, reminder_mail
 from plugins.invoicing.models import Invoice
@@ -237,6 +239,9 @@ def test_every_customer_document_is_in_the_customer_language(app, db, factories,
     documents["invoice list"] = page_text(client.get("/invoicing/"))
     documents["invoice page"] = page_text(client.get(f"/invoicing/invoices/{invoice.id}"))
     documents["fault report page"] = page_text(client.get("/servicedesk/portal/new"))
+    note = create_credit_note(invoice.id, "T-000001")  # the reason is the user's own text
+    db.session.commit()
+    documents["credit note PDF"] = pdf_text(render_invoice_pdf(note))
 
     if os.environ.get("PDF_ARTIFACTS"):
         for name, text in documents.items():
