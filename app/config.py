@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from app.models.customers import LANGUAGES
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
 ENVIRONMENTS = ("development", "production")
@@ -90,7 +92,7 @@ def from_environment() -> dict:
         "DISABLED_PLUGINS": _list(env.get("WINET_DISABLED_PLUGINS")) or [],
         "BABEL_DEFAULT_LOCALE": "de",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Zurich",
-        "LANGUAGES": ("de", "en"),
+        "LANGUAGES": LANGUAGES,
         "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", 2 * 1024 * 1024)),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -33,7 +33,7 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget, NumberInput
 
 from app.errors import RuleViolation
-from app.models.customers import CANTONS, InvoiceMode
+from app.models.customers import CANTONS, InvoiceMode, Language
 from app.models.users import Role
 from app.validation import problem_text
 
@@ -43,7 +43,7 @@ def choices(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
-LANGUAGE_CHOICES = choices([("de", "Deutsch"), ("en", "English")])
+LANGUAGE_CHOICES = choices(Language.choices())
 
 
 def validate_into(form: FlaskForm, schema: type[BaseModel], **extra: Any) -> BaseModel | None:

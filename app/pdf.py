@@ -9,7 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import qrcode
+import qrcode.image.svg
 from flask import current_app, render_template
+from markupsafe import Markup
 from weasyprint import HTML
 
 try:  # WeasyPrint < 68: a URL fetcher is a function returning a dict
@@ -68,3 +71,9 @@ def render_pdf(template: str, **context: Any) -> bytes:
     """Render a Jinja template that extends "pdf/document.html" into PDF bytes."""
     html = render_template(template, letterhead=letterhead(), **context)
     return render_pdf_html(html)
+
+
+def qr_code_svg(data: str) -> Markup:
+    """A QR code of `data` (e.g. a link to accept a quote) as inline SVG for a PDF."""
+    image = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathImage, border=0)
+    return Markup(image.to_string(encoding="unicode"))

@@ -21,6 +21,7 @@ from pydantic import (
 from app.database import MAX_ID
 from app.models.catalog import ReactionKind
 from app.models.customers import CANTONS, InvoiceMode
+from app.models.customers import Language as LanguageCode
 from app.models.users import Role
 
 Text70 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=70)]
@@ -38,7 +39,8 @@ Phone = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=32, pattern=r"^[0-9+ ()/-]*$")
 ]
 RecordId = Annotated[int, Field(ge=1, le=MAX_ID)]
-Language = Literal["de", "en"]
+# The codes of the language vocabulary (OpenAPI lists them).
+Language = LanguageCode
 
 
 class Strict(BaseModel):

@@ -38,7 +38,17 @@ from app.hooks import (
 from app.jobs import enqueue_call, one_off
 from app.mail import Attachment
 from app.metrics import MetricsRegistry
-from app.models import Contact, Customer, Site, Tariff, Tier, TierVersion, User
+from app.models import (
+    LANGUAGES,
+    Contact,
+    Customer,
+    Language,
+    Site,
+    Tariff,
+    Tier,
+    TierVersion,
+    User,
+)
 from app.models.catalog import ReactionKind, tier_versions_on
 from app.money import (
     CENT,
@@ -54,7 +64,7 @@ from app.money import (
     round_to_five_rappen,
 )
 from app.outbox import deliver_mail, messages_about, queue, queue_mail
-from app.pdf import letterhead, render_pdf, render_pdf_html
+from app.pdf import letterhead, qr_code_svg, render_pdf, render_pdf_html
 from app.plugins import (
     MenuEntry,
     OutboxChannel,
@@ -64,6 +74,7 @@ from app.plugins import (
     TariffKey,
 )
 from app.ratelimit import pin_limits
+from app.reader import link_locale
 from app.schemas import HouseNumber, PostalCode, RecordId, SiteIn, Street, Text70, Town
 from app.security import (
     get_visible_or_404,
@@ -105,6 +116,8 @@ __all__ = [
     "CompanyData",
     "Contact",
     "Customer",
+    "LANGUAGES",
+    "Language",
     "DateListKind",
     "ExactDecimal",
     "HouseNumber",
@@ -185,6 +198,8 @@ __all__ = [
     "public",
     "queue",
     "queue_mail",
+    "qr_code_svg",
+    "link_locale",
     "render_pdf",
     "render_pdf_html",
     "require_cents",

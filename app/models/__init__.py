@@ -3,17 +3,19 @@
 from app.models.audit import AuditEntry
 from app.models.catalog import Tariff, Tier, TierVersion
 from app.models.company import Company
-from app.models.customers import Contact, Customer, InvoiceMode, Site
+from app.models.customers import LANGUAGES, Contact, Customer, InvoiceMode, Language, Site
 from app.models.outbox import OutboxAttachment, OutboxMessage, OutboxState
 from app.models.users import ApiToken, Role, User
 
 __all__ = [
+    "LANGUAGES",
     "ApiToken",
     "AuditEntry",
     "Company",
     "Contact",
     "Customer",
     "InvoiceMode",
+    "Language",
     "OutboxAttachment",
     "OutboxMessage",
     "OutboxState",

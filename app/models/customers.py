@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.database import IdMixin, TimestampMixin, db
 from app.passwords import check_secret, hash_secret
 from app.vocabulary import Vocabulary
 
-LANGUAGES = ("de", "en")
+
+class Language(Vocabulary):
+    """The languages a customer reads documents and e-mails in (and users the pages).
+
+    Each language is named in itself, as a language picker shows it to one who reads it.
+    """
+
+    DE = "de", "Deutsch"
+    FR = "fr", "Français"
+    IT = "it", "Italiano"
+    EN = "en", "English"
+
+
+LANGUAGES = Language.codes()
 
 
 class InvoiceMode(Vocabulary):
@@ -64,7 +77,7 @@ class Customer(IdMixin, TimestampMixin, AddressMixin, db.Model):
     __tablename__ = "core_customer"
     __audited__ = True
     __table_args__ = (
-        CheckConstraint("language in ('de', 'en')", name="language"),
+        Language.constraint("language"),
         InvoiceMode.constraint("invoice_mode"),
     )
 
@@ -72,7 +85,7 @@ class Customer(IdMixin, TimestampMixin, AddressMixin, db.Model):
     legal_name: Mapped[str] = mapped_column(String(70))
     billing_email: Mapped[str] = mapped_column(String(254))
     phone: Mapped[str] = mapped_column(String(32), default="")
-    language: Mapped[str] = mapped_column(String(2), default="de")
+    language: Mapped[Language] = mapped_column(Language.column(2), default=Language.DE)
     invoice_mode: Mapped[InvoiceMode] = mapped_column(
         InvoiceMode.column(16), default=InvoiceMode.PER_SITE
     )

@@ -24,6 +24,7 @@ from app.toolkit import (
     AgreedDiscount,
     Attachment,
     Customer,
+    ReactionKind,
     RecordNotFound,
     RuleViolation,
     Site,
@@ -34,6 +35,7 @@ from app.toolkit import (
     db,
     now,
     percent_of,
+    qr_code_svg,
     queue_mail,
     render_pdf,
     round_chf,
@@ -166,6 +168,42 @@ def quote_totals(quote: Quote, manual_override: Decimal | None = None) -> QuoteT
         raise RuleViolation(
             _("The discounts together must not exceed 100 %."), "manual_discount"
         ) from error
+
+
+MONTHS_PER_YEAR = 12
+
+
+@dataclass(frozen=True)
+class TierOffer:
+    """What the quote offers on one tier: its service, its sites and their value."""
+
+    version: object  # the TierVersion in force on the start date
+    sites: int
+    monthly_price: Decimal  # list price per site and month
+
+    @property
+    def monthly_value(self) -> Decimal:
+        return self.monthly_price * self.sites
+
+    @property
+    def annual_value(self) -> Decimal:
+        return self.monthly_value * MONTHS_PER_YEAR
+
+
+def tier_offers(quote: Quote) -> list[TierOffer]:
+    """The quote's tiers (best first) with their number of sites, at list prices."""
+    grouped: dict[int, list[QuoteLine]] = {}
+    for line in quote.lines:
+        grouped.setdefault(line.tier_id, []).append(line)
+    offers = [
+        TierOffer(
+            version=lines[0].tier.version_on(quote.start_date),
+            sites=len(lines),
+            monthly_price=line_list_price(lines[0]),
+        )
+        for lines in grouped.values()
+    ]
+    return sorted(offers, key=lambda offer: -offer.version.tier.rank)
 
 
 def needs_approval(quote: Quote, manual_override: Decimal | None = None) -> bool:
@@ -414,12 +452,18 @@ def quote_pdf(quote: Quote) -> bytes:
     # Page templates' context processors expect a request; a job or the CLI has none.
     outside = nullcontext() if has_request_context() else current_app.test_request_context()
     with outside, force_locale(language):
+        link = accept_url(quote) if quote.state == QuoteState.SENT else None
+        totals = quote_totals(quote)
         return render_pdf(
             "contracts/quote_pdf.html",
             quote=quote,
-            totals=quote_totals(quote),
+            totals=totals,
+            annual_total=totals.total * MONTHS_PER_YEAR,
+            offers=tier_offers(quote),
             language=language,
-            accept_link=accept_url(quote) if quote.state == QuoteState.SENT else None,
+            accept_link=link,
+            accept_qr=qr_code_svg(link) if link else None,
+            reaction_label=ReactionKind.label_of,
         )
 
 

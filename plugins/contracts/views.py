@@ -36,6 +36,7 @@ from app.toolkit import (
     db,
     form_input,
     get_visible_or_404,
+    link_locale,
     public,
     requires,
     scope_to_customer,
@@ -424,14 +425,15 @@ def _link_expired(error: _LinkExpired):
 @public("the signed, expiring quote link is the customer's authorisation")
 def quote_link(token: str):
     record = _quote_for_link(token)
-    return render_template(
-        "contracts/quote_link.html",
-        quote=record,
-        token=token,
-        totals=quote_rules.quote_totals(record),
-        list_price=quote_rules.line_list_price,
-        expired=quote_rules.is_expired(record),
-    )
+    with link_locale(record.customer.language):
+        return render_template(
+            "contracts/quote_link.html",
+            quote=record,
+            token=token,
+            totals=quote_rules.quote_totals(record),
+            list_price=quote_rules.line_list_price,
+            expired=quote_rules.is_expired(record),
+        )
 
 
 @bp.post("/q/<token>/accept")

@@ -8,13 +8,17 @@ change cannot alter what the customer received.
 from __future__ import annotations
 
 from contextlib import nullcontext
+from dataclasses import dataclass
 from decimal import Decimal
 
 from flask import current_app, has_request_context, render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
 
 from app.toolkit import company, letterhead, render_pdf_html, today
 from plugins.invoicing.account import credit_applied
-from plugins.invoicing.document_text import format_date, language_of, texts
+from plugins.invoicing.billing import SPECIAL_DISCOUNT, VOLUME_DISCOUNT
+from plugins.invoicing.document_language import format_date, language_of
 from plugins.invoicing.models import Invoice
 from plugins.invoicing.paylinks import pay_url
 from plugins.invoicing.payment_part import Creditor, PostalAddress, payment_part_svg
@@ -50,31 +54,59 @@ def debtor_of(invoice: Invoice) -> PostalAddress:
     )
 
 
+@dataclass(frozen=True)
+class DiscountSplit:
+    """What the invoice's lines take off the list prices, by kind of discount (negative)."""
+
+    volume: Decimal
+    special: Decimal
+
+
+def discount_split(invoice: Invoice) -> DiscountSplit:
+    def total(unit: str) -> Decimal:
+        return sum((line.amount for line in invoice.lines if line.unit == unit), Decimal("0.00"))
+
+    return DiscountSplit(total(VOLUME_DISCOUNT), total(SPECIAL_DISCOUNT))
+
+
 def invoice_html(invoice: Invoice) -> str:
-    """The document's HTML (a draft renders without number and payment part)."""
+    """The document's HTML in the customer's language (a draft renders without number
+    and payment part)."""
     language = language_of(invoice)
-    text = texts(language)
-    payment_part = None
-    # A credit balance applied at issue is deducted: the QR-bill asks for the rest.
-    credits = credit_applied(invoice) if invoice.number else []
-    amount_due = invoice.payable - sum((p.amount for p in credits), Decimal("0.00"))
-    if not invoice.is_credit_note and invoice.number and amount_due >= Decimal("0.01"):
-        payment_part = payment_part_svg(
-            creditor=creditor(),
-            debtor=debtor_of(invoice),
-            amount=amount_due,
-            reference=invoice.qr_reference,
-            additional_information=f"{text['invoice']} {invoice.number}",
-            language=language,
-        )
     terms_days = None
     if invoice.issue_date and invoice.due_date:
         terms_days = (invoice.due_date - invoice.issue_date).days
     elif not invoice.is_credit_note:
         terms_days = tariff_on("invoicing.payment_terms_days", today())
     context = nullcontext() if has_request_context() else _request_context()
-    with context:
-        return _render(invoice, language, text, payment_part, terms_days, credits, amount_due)
+    with context, force_locale(language):
+        payment_part = None
+        # A credit balance applied at issue is deducted: the QR-bill asks for the rest.
+        credits = credit_applied(invoice) if invoice.number else []
+        amount_due = invoice.payable - sum((p.amount for p in credits), Decimal("0.00"))
+        if not invoice.is_credit_note and invoice.number and amount_due >= Decimal("0.01"):
+            payment_part = payment_part_svg(
+                creditor=creditor(),
+                debtor=debtor_of(invoice),
+                amount=amount_due,
+                reference=invoice.qr_reference,
+                additional_information=_("Invoice %(number)s", number=invoice.number),
+                language=language,
+            )
+        return render_template(
+            "invoicing/pdf/invoice.html",
+            letterhead=letterhead(),
+            invoice=invoice,
+            language=language,
+            d=format_date,
+            discounts=discount_split(invoice),
+            payment_part=payment_part,
+            credits=credits,
+            amount_due=amount_due,
+            qr_reference=format_qr_reference(invoice.qr_reference) if invoice.qr_reference else "",
+            pay_link=pay_url(invoice.id) if payment_part else None,
+            terms_days=terms_days,
+        )
 
 
 def _request_context():
@@ -82,27 +114,6 @@ def _request_context():
     # a run from the CLI or a job renders inside a bare one.
     base = company().public_base_url or "http://localhost"
     return current_app.test_request_context("/", base_url=base)
-
-
-def _render(
-    invoice: Invoice, language: str, text: dict, payment_part, terms_days, credits, amount_due
-) -> str:
-    return render_template(
-        "invoicing/pdf/invoice.html",
-        letterhead=letterhead(),
-        invoice=invoice,
-        language=language,
-        t=text,
-        d=lambda day: format_date(day, language),
-        payment_part=payment_part,
-        credits=credits,
-        amount_due=amount_due,
-        qr_reference=format_qr_reference(invoice.qr_reference) if invoice.qr_reference else "",
-        pay_link=pay_url(invoice.id) if payment_part else None,
-        terms=text["terms"].format(days=terms_days, due=format_date(invoice.due_date, language))
-        if terms_days is not None and invoice.due_date
-        else "",
-    )
 
 
 def render_invoice_pdf(invoice: Invoice) -> bytes:

@@ -1,45 +1,17 @@
-"""E-mails to customers: an issued invoice with its PDF and pay link, and reminders."""
+"""E-mails to customers: an issued invoice with its PDF and pay link, and reminders.
+
+Each is worded in the customer's language (`force_locale`), from the plugin's catalogs.
+"""
 
 from __future__ import annotations
 
-from app.toolkit import Attachment, format_chf, queue_mail
-from plugins.invoicing.document_text import format_date, language_of
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from app.toolkit import Attachment, company, format_chf, queue_mail
+from plugins.invoicing.document_language import format_date, language_of
 from plugins.invoicing.models import Invoice
 from plugins.invoicing.paylinks import pay_url
-
-_INVOICE = {
-    "de": (
-        "Rechnung {number}",
-        "Guten Tag\n\nIm Anhang finden Sie die Rechnung {number} über CHF {amount}, "
-        "zahlbar bis {due}.\nOnline bezahlen (Karte, TWINT): {link}\n\n"
-        "Freundliche Grüsse\nWinet Voicetec Solutions AG",
-    ),
-    "en": (
-        "Invoice {number}",
-        "Hello\n\nPlease find attached invoice {number} for CHF {amount}, due on {due}.\n"
-        "Pay online (card, TWINT): {link}\n\nKind regards\nWinet Voicetec Solutions AG",
-    ),
-}
-_CREDIT_NOTE = {
-    "de": ("Gutschrift {number}", "Guten Tag\n\nIm Anhang finden Sie die Gutschrift {number}.\n"),
-    "en": ("Credit note {number}", "Hello\n\nPlease find attached credit note {number}.\n"),
-}
-_REMINDER = {
-    "de": (
-        "{level}. Zahlungserinnerung: Rechnung {number}",
-        "Guten Tag\n\nDie Rechnung {number} vom {issued} war am {due} fällig. "
-        "Offen sind CHF {open}{fee}.\nOnline bezahlen (Karte, TWINT): {link}\n\n"
-        "Haben Sie bereits bezahlt, betrachten Sie diese Nachricht als gegenstandslos.\n\n"
-        "Freundliche Grüsse\nWinet Voicetec Solutions AG",
-    ),
-    "en": (
-        "Payment reminder {level}: invoice {number}",
-        "Hello\n\nInvoice {number} of {issued} was due on {due}. CHF {open} is still "
-        "open{fee}.\nPay online (card, TWINT): {link}\n\n"
-        "If you have already paid, please disregard this message.\n\n"
-        "Kind regards\nWinet Voicetec Solutions AG",
-    ),
-}
 
 
 def _attachment(invoice: Invoice) -> tuple[Attachment, ...]:
@@ -48,53 +20,90 @@ def _attachment(invoice: Invoice) -> tuple[Attachment, ...]:
     return (Attachment(f"{invoice.number}.pdf", invoice.pdf),)
 
 
+def document_mail(invoice: Invoice) -> tuple[str, str]:
+    """Subject and body of the e-mail that brings an issued invoice or credit note."""
+    with force_locale(language_of(invoice)):
+        if invoice.is_credit_note:
+            return (
+                _("Credit note %(number)s", number=invoice.number),
+                _(
+                    "Hello\n\nPlease find attached credit note %(number)s.\n\n"
+                    "Kind regards\n%(company)s",
+                    number=invoice.number,
+                    company=company().legal_name,
+                ),
+            )
+        return (
+            _("Invoice %(number)s", number=invoice.number),
+            _(
+                "Hello\n\nPlease find attached invoice %(number)s for CHF %(amount)s, "
+                "due on %(due)s.\nPay online (card, TWINT): %(link)s\n\n"
+                "Kind regards\n%(company)s",
+                number=invoice.number,
+                amount=format_chf(invoice.payable),
+                due=format_date(invoice.due_date),
+                link=pay_url(invoice.id),
+                company=company().legal_name,
+            ),
+        )
+
+
+def reminder_mail(invoice: Invoice, level: int, fee, open_amount) -> tuple[str, str]:
+    """Subject and body of a payment reminder."""
+    with force_locale(language_of(invoice)):
+        values = {
+            "level": level,
+            "number": invoice.number,
+            "issued": format_date(invoice.issue_date),
+            "due": format_date(invoice.due_date),
+            "open": format_chf(open_amount),
+            "link": pay_url(invoice.id),
+            "company": company().legal_name,
+        }
+        subject = _("Payment reminder %(level)s: invoice %(number)s", **values)
+        if fee:
+            body = _(
+                "Hello\n\nInvoice %(number)s of %(issued)s was due on %(due)s. CHF %(open)s "
+                "is still open, plus a reminder fee of CHF %(fee)s.\n"
+                "Pay online (card, TWINT): %(link)s\n\n"
+                "If you have already paid, please disregard this message.\n\n"
+                "Kind regards\n%(company)s",
+                fee=format_chf(fee),
+                **values,
+            )
+        else:
+            body = _(
+                "Hello\n\nInvoice %(number)s of %(issued)s was due on %(due)s. CHF %(open)s "
+                "is still open.\nPay online (card, TWINT): %(link)s\n\n"
+                "If you have already paid, please disregard this message.\n\n"
+                "Kind regards\n%(company)s",
+                **values,
+            )
+        return subject, body
+
+
 def mail_document(invoice: Invoice) -> None:
     """Queue the issued invoice or credit note for its customer (sent after commit, once)."""
-    language = language_of(invoice)
-    texts = _CREDIT_NOTE if invoice.is_credit_note else _INVOICE
-    subject, body = texts[language]
-    values = {
-        "number": invoice.number,
-        "amount": format_chf(invoice.payable),
-        "due": format_date(invoice.due_date, language),
-        "link": pay_url(invoice.id),
-    }
+    subject, body = document_mail(invoice)
     queue_mail(
         invoice.bill_to_email,
-        subject.format(**values),
-        body.format(**values),
+        subject,
+        body,
         _attachment(invoice),
         key=f"invoicing.document:{invoice.id}",
         related=("invoicing_invoice", invoice.id),
-        language=language,
+        language=language_of(invoice),
     )
 
 
 def mail_reminder(invoice: Invoice, level: int, fee, open_amount) -> None:
-    language = language_of(invoice)
-    subject, body = _REMINDER[language]
-    fee_text = ""
-    if fee:
-        fee_text = (
-            f" (zuzüglich Mahngebühr CHF {format_chf(fee)})"
-            if language == "de"
-            else f" (plus a reminder fee of CHF {format_chf(fee)})"
-        )
-    values = {
-        "level": level,
-        "number": invoice.number,
-        "issued": format_date(invoice.issue_date, language),
-        "due": format_date(invoice.due_date, language),
-        "open": format_chf(open_amount),
-        "fee": fee_text,
-        "link": pay_url(invoice.id),
-    }
+    subject, body = reminder_mail(invoice, level, fee, open_amount)
     queue_mail(
         invoice.bill_to_email,
-        subject.format(**values),
-        body.format(**values),
+        subject,
+        body,
         _attachment(invoice),
         key=f"invoicing.reminder:{invoice.id}:{level}",
         related=("invoicing_invoice", invoice.id),
-        language=language,
+        language=language_of(invoice),
     )

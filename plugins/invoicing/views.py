@@ -28,6 +28,7 @@ from app.toolkit import (
     db,
     form_input,
     get_visible_or_404,
+    link_locale,
     public,
     requires,
     today,
@@ -386,12 +387,13 @@ def pay_link(token: str):
         response = _start_checkout(invoice)
         if response is not None:
             return response
-    return render_template(
-        "invoicing/pay.html",
-        invoice=invoice,
-        token=token,
-        online_payment=online_payment_offered(),
-    )
+    with link_locale(invoice.language):
+        return render_template(
+            "invoicing/pay.html",
+            invoice=invoice,
+            token=token,
+            online_payment=online_payment_offered(),
+        )
 
 
 @bp.get("/pay/<token>/pdf")

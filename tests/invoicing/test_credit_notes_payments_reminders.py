@@ -168,4 +168,6 @@ def test_a_run_issuing_directly_mails_each_invoice(db, setup, sent_mail):
     result = run_period("2026-12", issue=True)
     (mail,) = sent_mail
     assert mail.subject == f"Invoice {result.issued_numbers[0]}"
-    assert "CHF 139.45" in mail.body and "due on 2026-12-31" in mail.body
+    assert (
+        "CHF 139.45" in mail.body and "due on 31.12.2026" in mail.body
+    )  # Swiss dates in every language
