@@ -9,13 +9,13 @@ from typing import Annotated
 from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.toolkit import MAX_ID
+from app.toolkit import MAX_ID, MAX_MONEY
 from plugins.invoicing.billing import Month
 
 # Bounded so that nonsense (1e307, NaN) is refused with a message, not stored or a 500.
 Amount = Annotated[
     Decimal,
-    Field(gt=0, le=Decimal("99999999.99"), max_digits=10, decimal_places=2, allow_inf_nan=False),
+    Field(gt=0, le=MAX_MONEY, max_digits=10, decimal_places=2, allow_inf_nan=False),
 ]
 
 
