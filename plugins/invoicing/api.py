@@ -312,6 +312,7 @@ def add_payment(invoice: Invoice, body: PaymentForm):
             body.received_on or today(),
             note=body.note,
             actor=_actor(),
+            overpayment=body.overpayment,
         )
     )
     return db.session.get(Invoice, invoice_id)

@@ -37,6 +37,11 @@ class PaymentForm(Strict):
     amount: Amount = Field(title=_l("Amount"), description="CHF, as a string: '120.50'")
     received_on: date | None = Field(default=None, title=_l("Received on"))
     note: str = Field(default="", max_length=200, title=_l("Note"))
+    overpayment: bool = Field(
+        default=False,
+        title=_l("Overpayment"),
+        description="book an amount above the open amount (the surplus becomes a credit)",
+    )
 
 
 class CreditNoteForm(Strict):
