@@ -45,6 +45,11 @@ def postal_code_problem(country: str, postal_code: str) -> str | None:
     return None
 
 
+def address_problem(country: str, postal_code: str) -> str | None:
+    """Why the QR-bill and the letter cannot carry this address (None: they can)."""
+    return country_problem(country) or postal_code_problem(country, postal_code)
+
+
 def check_address(country: str, postal_code: str) -> None:
     """Refuse an address the QR-bill would refuse: an unknown country, or a postal code
     that cannot be Swiss or Liechtenstein's."""

@@ -8,7 +8,7 @@ directly.
 
 from __future__ import annotations
 
-from app.addresses import postal_code_problem
+from app.addresses import address_problem, postal_code_problem
 from app.api import api_blueprint, committed, operation
 from app.audit import acting_as, current_actor, record_bulk_inserts
 from app.company import CompanyData, company, company_placeholders, in_production
@@ -136,6 +136,7 @@ __all__ = [
     "Plugin",
     "PostalCode",
     "postal_code_problem",
+    "address_problem",
     "MAX_MONEY",
     "MoneyIn",
     "Offset",
