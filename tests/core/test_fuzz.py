@@ -9,7 +9,7 @@ pytest.importorskip("schemathesis")
 
 from scripts.fuzz import FUZZ_CONFIG, fuzz_api, load_fuzz_data  # noqa: E402
 
-EXAMPLES = 3
+EXAMPLES = 2
 
 
 @pytest.fixture
@@ -22,6 +22,6 @@ def test_no_request_to_the_api_gets_a_5xx_answer(app, db):
     token = load_fuzz_data(app)
     summary = fuzz_api(app, token, examples=EXAMPLES)
     print(summary.report())
-    assert summary.requests > 300
+    assert summary.requests > 250
     assert summary.server_error_count == 0, summary.report()
     assert not summary.skipped, summary.report()
