@@ -2,7 +2,8 @@
 valid and invalid input, as an admin with a bearer token. Any 5xx answer is a bug.
 
     make fuzz                      # demo data in a throw-away SQLite database
-    FUZZ_EXAMPLES=200 make fuzz    # more examples per operation and mode
+    FUZZ_EXAMPLES=200 make fuzz    # more examples per operation and way
+    FUZZ_DATABASE_URL=postgresql+psycopg://…/fuzz make fuzz   # an empty database of yours
 
 Each operation is sent `examples` generated requests in three ways: input that fits the
 schema, input that does not, and input that fits with the path naming a record that
@@ -170,16 +171,16 @@ def load_fuzz_data(app: Flask) -> str:
 
 
 def _demo_app() -> tuple[Flask, str]:
-    """The app on a fresh SQLite database with the fuzz data; an admin's token."""
+    """The app on a fresh database (SQLite unless FUZZ_DATABASE_URL names an empty one)
+    with the fuzz data; an admin's token."""
     from flask_migrate import upgrade
 
     from app import create_app
 
-    directory = tempfile.mkdtemp(prefix="winet-fuzz-")
-    app = create_app(
-        {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{directory}/fuzz.db", "SECRET_KEY": "fuzz"}
-        | FUZZ_CONFIG
-    )
+    url = os.environ.get("FUZZ_DATABASE_URL")
+    if not url:
+        url = f"sqlite:///{tempfile.mkdtemp(prefix='winet-fuzz-')}/fuzz.db"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "fuzz"} | FUZZ_CONFIG)
     with app.app_context():
         upgrade(revision="heads")
     return app, load_fuzz_data(app)
