@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export FLASK_APP := app:create_app
 PLUGIN_TRANSLATIONS := $(wildcard plugins/*/translations)
 
-.PHONY: run test install system-packages translations lint format serve demo benchmark clean
+.PHONY: run test install system-packages translations lint format serve demo benchmark fuzz clean
 
 run: install system-packages
 	$(BIN)/flask db upgrade heads
@@ -51,6 +51,11 @@ lint:
 format:
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# Schemathesis over the whole OpenAPI document; fails on any 5xx (FUZZ_EXAMPLES per
+# operation and way, default 50: some 8'000 requests, several minutes).
+fuzz: install
+	$(BIN)/python -m scripts.fuzz
 
 benchmark: install system-packages
 	$(BIN)/python benchmarks/invoice_run.py

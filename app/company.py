@@ -21,6 +21,7 @@ from stdnum import iban as iban_numbers
 from stdnum.ch import uid as uid_numbers
 from stdnum.exceptions import ValidationError as NumberError
 
+from app.addresses import check_address
 from app.config import is_production
 from app.database import db
 from app.models.company import COMPANY_ROW_ID, Company
@@ -275,6 +276,7 @@ def update_company(data) -> Company:
     for name in FIELDS:
         if name not in from_environment:
             setattr(row, name, getattr(data, name))
+    check_address(row.country, row.postal_code)
     db.session.flush()
     return row
 

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from flask_babel import gettext as _
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     EmailStr,
@@ -18,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from app.addresses import country_problem
 from app.database import MAX_ID
 from app.models.catalog import ReactionKind
 from app.models.customers import CANTONS, InvoiceMode
@@ -34,11 +36,31 @@ PostalCode = Annotated[
     ),
 ]
 Town = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=35)]
-Country = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Z]{2}$")]
+
+
+def _iso_country(code: str) -> str:
+    problem = country_problem(code)
+    if problem:
+        raise ValueError(problem)
+    return code
+
+
+Country = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, pattern=r"^[A-Z]{2}$"),
+    AfterValidator(_iso_country),
+]
 Phone = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=32, pattern=r"^[0-9+ ()/-]*$")
 ]
 RecordId = Annotated[int, Field(ge=1, le=MAX_ID)]
+# Rows to skip in a list: as bounded as an id (an offset beyond 64 bits is a 500 in SQL).
+Offset = Annotated[int, Field(ge=0, le=MAX_ID)]
+# The largest amount of money the API takes (CHF); finite, to the Rappen.
+MAX_MONEY = Decimal("99999999.99")
+MoneyIn = Annotated[
+    Decimal, Field(ge=0, le=MAX_MONEY, max_digits=10, decimal_places=2, allow_inf_nan=False)
+]
 # The codes of the language vocabulary (OpenAPI lists them).
 Language = LanguageCode
 
@@ -98,9 +120,12 @@ class CustomerOut(Out):
     active: bool
 
 
+Canton = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2)]
+
+
 class SiteIn(AddressIn):
     name: Text70
-    canton: str = "AG"
+    canton: Canton = "AG"
     phone: Phone = ""
     active: bool = True
 
@@ -120,7 +145,7 @@ class SitePatch(Strict):
     postal_code: PostalCode | None = None
     town: Town | None = None
     country: Country | None = None
-    canton: str | None = None
+    canton: Canton | None = None
     phone: Phone | None = None
     active: bool | None = None
 
@@ -436,7 +461,7 @@ class Page(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
     limit: int = Field(default=50, ge=1, le=500)
-    offset: int = Field(default=0, ge=0, le=MAX_ID)
+    offset: Offset = 0
     q: Annotated[str, StringConstraints(max_length=100)] | None = None
 
 

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from pydantic import BaseModel
 from sqlalchemy import func, or_, select
 
+from app.addresses import check_address
 from app.database import db
 from app.errors import RuleViolation
 from app.models import ApiToken, Contact, Customer, Site, User
@@ -32,6 +33,7 @@ def _apply(record: Any, data: BaseModel, skip: tuple[str, ...] = ()) -> None:
 def create_customer(data: CustomerIn) -> Customer:
     customer = Customer()
     _apply(customer, data)
+    check_address(customer.country, customer.postal_code)
     db.session.add(customer)
     db.session.flush()
     # The number people quote on the phone, derived from the id: unique without a race.
@@ -42,6 +44,7 @@ def create_customer(data: CustomerIn) -> Customer:
 
 def update_customer(customer: Customer, data: BaseModel) -> Customer:
     _apply(customer, data)
+    check_address(customer.country, customer.postal_code)
     db.session.flush()
     return customer
 
@@ -49,6 +52,7 @@ def update_customer(customer: Customer, data: BaseModel) -> Customer:
 def create_site(customer: Customer, data: SiteIn) -> Site:
     site = Site(customer=customer)
     _apply(site, data)
+    check_address(site.country, site.postal_code)
     db.session.add(site)
     db.session.flush()
     return site
@@ -56,6 +60,7 @@ def create_site(customer: Customer, data: SiteIn) -> Site:
 
 def update_site(site: Site, data: BaseModel) -> Site:
     _apply(site, data)
+    check_address(site.country, site.postal_code)
     db.session.flush()
     return site
 

@@ -8,6 +8,7 @@ directly.
 
 from __future__ import annotations
 
+from app.addresses import address_problem, postal_code_problem
 from app.api import api_blueprint, committed, operation
 from app.audit import acting_as, current_actor, record_bulk_inserts
 from app.company import CompanyData, company, company_placeholders, in_production
@@ -75,7 +76,18 @@ from app.plugins import (
 )
 from app.ratelimit import pin_limits
 from app.reader import link_locale
-from app.schemas import HouseNumber, PostalCode, RecordId, SiteIn, Street, Text70, Town
+from app.schemas import (
+    MAX_MONEY,
+    HouseNumber,
+    MoneyIn,
+    Offset,
+    PostalCode,
+    RecordId,
+    SiteIn,
+    Street,
+    Text70,
+    Town,
+)
 from app.security import (
     get_visible_or_404,
     has_permission,
@@ -136,6 +148,11 @@ __all__ = [
     "Permission",
     "Plugin",
     "PostalCode",
+    "postal_code_problem",
+    "address_problem",
+    "MAX_MONEY",
+    "MoneyIn",
+    "Offset",
     "ReactionKind",
     "RecordId",
     "ReactionKind",

@@ -9,10 +9,16 @@ from flask import Flask
 from pydantic import BaseModel
 
 from app.api import API_PREFIX, Operation, operations
+from app.database import MAX_ID
 from app.schemas import ErrorOut
 
 _CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
-_TYPES = {"int": {"type": "integer"}, "string": {"type": "string"}, None: {"type": "string"}}
+# An <int:...> id is what an INTEGER column holds (app.web.IdConverter: beyond it, 404).
+_TYPES = {
+    "int": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+    "string": {"type": "string", "maxLength": 100},
+    None: {"type": "string", "maxLength": 100},
+}
 _STATUS_TEXT = {
     400: "Malformed request",
     401: "Missing or invalid API token",

@@ -449,10 +449,15 @@ def company_page():
     if form.validate_on_submit():
         data = validate_into(form, CompanyIn)
         if data is not None:
-            update_company(data)
-            db.session.commit()
-            flash(_("Saved."), "success")
-            return redirect(url_for("core.company_page"))
+            try:
+                update_company(data)
+                db.session.commit()
+            except RuleViolation as error:  # e.g. a postal code that is not Swiss
+                db.session.rollback()
+                apply_rule_violation(form, error)
+            else:
+                flash(_("Saved."), "success")
+                return redirect(url_for("core.company_page"))
     return render_template(
         "core/company.html",
         form=form,

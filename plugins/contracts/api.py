@@ -116,6 +116,16 @@ def _quote(quote_id: int) -> Quote:
     return quote
 
 
+# `load=` of the operations with a body: the path record is found (and authorised)
+# before the body is read, so an invalid body never reveals whether an id exists.
+def _load_contract(contract_id: int) -> dict[str, Any]:
+    return {"contract": _contract(contract_id)}
+
+
+def _load_quote(quote_id: int) -> dict[str, Any]:
+    return {"quote": _quote(quote_id)}
+
+
 # --- contracts ------------------------------------------------------------------------
 
 
@@ -188,9 +198,9 @@ def create_contract(body: ContractIn):
     tags="contracts",
     body=TierChangeIn,
     response=ContractOut,
+    load=_load_contract,
 )
-def change_tier(contract_id: int, body: TierChangeIn):
-    contract = _contract(contract_id)
+def change_tier(contract: Contract, body: TierChangeIn):
     committed(lambda: services.change_tier(contract, body.tier_code, body.effective_on))
     return contract_out(contract)
 
@@ -204,9 +214,9 @@ def change_tier(contract_id: int, body: TierChangeIn):
     tags="contracts",
     body=NoticeIn,
     response=ContractOut,
+    load=_load_contract,
 )
-def give_notice(contract_id: int, body: NoticeIn):
-    contract = _contract(contract_id)
+def give_notice(contract: Contract, body: NoticeIn):
     committed(lambda: services.give_notice(contract, body.received_on))
     return contract_out(contract)
 
@@ -323,9 +333,9 @@ def request_approval(quote_id: int):
     tags="quotes",
     body=ApprovalIn,
     response=QuoteOut,
+    load=_load_quote,
 )
-def decide_approval(quote_id: int, body: ApprovalIn):
-    quote = _quote(quote_id)
+def decide_approval(quote: Quote, body: ApprovalIn):
     committed(lambda: quote_rules.decide_approval(quote, current_user, body.approve))
     return quote_out(quote)
 

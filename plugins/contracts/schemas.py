@@ -19,7 +19,17 @@ from pydantic import (
     model_validator,
 )
 
-from app.toolkit import HouseNumber, PostalCode, RecordId, SiteIn, Street, Text70, Town
+from app.toolkit import (
+    HouseNumber,
+    Offset,
+    PostalCode,
+    RecordId,
+    SiteIn,
+    Street,
+    Text70,
+    Town,
+    postal_code_problem,
+)
 from plugins.contracts.vocabulary import (
     DECISIONS,
     Approval,
@@ -93,11 +103,11 @@ class ContractOut(BaseModel):
 
 class ContractQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    site_id: int | None = None
-    customer_id: int | None = None
+    site_id: RecordId | None = None
+    customer_id: RecordId | None = None
     state: ContractState | None = None
     limit: int = Field(default=100, ge=1, le=500)
-    offset: int = Field(default=0, ge=0)
+    offset: Offset = 0
 
 
 class ContractIn(Strict):
@@ -135,6 +145,15 @@ class NewSiteIn(Strict):
 
     _known_canton = field_validator("canton")(_known_canton)
 
+    @field_validator("postal_code")
+    @classmethod
+    def _swiss_postal_code(cls, value: str) -> str:
+        # A new site of a quote is in Switzerland (it has a canton).
+        problem = postal_code_problem("CH", value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
 
 class QuoteLineIn(Strict):
     site_id: RecordId | None = None
@@ -167,6 +186,9 @@ class NewSiteForm(Strict):
     new_site_canton: Canton = Field(default="AG", title=_l("Canton"))
 
     _known_canton = field_validator("new_site_canton")(_known_canton)
+    _swiss_postal_code = field_validator("new_site_postal_code")(
+        lambda cls, value: NewSiteIn._swiss_postal_code(value)
+    )
 
     def new_site(self) -> NewSiteIn:
         """The same new site as the API takes it."""

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Annotated
 
 from flask import Response, request, url_for
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import select
 
 from app.toolkit import (
     ApiError,
     Customer,
+    Offset,
+    RecordId,
     RuleViolation,
     api_blueprint,
     api_error_response,
@@ -38,7 +41,7 @@ from plugins.invoicing.stripe_payments import (
     OnlinePaymentUnavailable,
     open_checkout,
 )
-from plugins.invoicing.vocabulary import RunKind, RunState
+from plugins.invoicing.vocabulary import InvoiceKind, InvoiceState, RunKind, RunState
 
 bp = api_blueprint("invoicing_api", "/invoicing")
 
@@ -80,12 +83,14 @@ class RunStatusOut(BaseModel):
 
 class InvoiceQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    period: str | None = None
-    customer_id: int | None = None
-    status: str | None = None
-    kind: str | None = None
+    period: Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-[0-9]{2}$")] | None = Field(
+        default=None, description="YYYY-MM"
+    )
+    customer_id: RecordId | None = None
+    status: InvoiceState | None = None
+    kind: InvoiceKind | None = None
     limit: int = Field(default=50, ge=1, le=500)
-    offset: int = Field(default=0, ge=0)
+    offset: Offset = 0
 
 
 class LineOut(BaseModel):
@@ -352,6 +357,7 @@ def add_payment(invoice: Invoice, body: PaymentForm):
             body.received_on or today(),
             note=body.note,
             actor=_actor(),
+            overpayment=body.overpayment,
         )
     )
     return db.session.get(Invoice, invoice_id)

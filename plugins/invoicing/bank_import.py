@@ -194,6 +194,7 @@ def _book(credit: BankCredit, invoice: Invoice, actor: str) -> None:
         note=(credit.debtor_name or "")[:200],
         actor=actor,
         value_date=credit.value_date,
+        overpayment=True,  # the money is on the account: a surplus becomes a credit balance
     )
     credit.invoice_id = invoice.id
     credit.payment_id = payment.id

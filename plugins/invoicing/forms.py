@@ -9,13 +9,13 @@ from typing import Annotated
 from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.toolkit import MAX_ID
+from app.toolkit import MAX_ID, MAX_MONEY
 from plugins.invoicing.billing import Month
 
 # Bounded so that nonsense (1e307, NaN) is refused with a message, not stored or a 500.
 Amount = Annotated[
     Decimal,
-    Field(gt=0, le=Decimal("99999999.99"), max_digits=10, decimal_places=2, allow_inf_nan=False),
+    Field(gt=0, le=MAX_MONEY, max_digits=10, decimal_places=2, allow_inf_nan=False),
 ]
 
 
@@ -37,6 +37,11 @@ class PaymentForm(Strict):
     amount: Amount = Field(title=_l("Amount"), description="CHF, as a string: '120.50'")
     received_on: date | None = Field(default=None, title=_l("Received on"))
     note: str = Field(default="", max_length=200, title=_l("Note"))
+    overpayment: bool = Field(
+        default=False,
+        title=_l("Overpayment"),
+        description="book an amount above the open amount (the surplus becomes a credit)",
+    )
 
 
 RecordId = Annotated[int, Field(ge=1, le=MAX_ID)]

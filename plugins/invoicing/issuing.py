@@ -18,6 +18,7 @@ from sqlalchemy import delete, select, update
 
 from app.toolkit import (
     RuleViolation,
+    address_problem,
     company_placeholders,
     db,
     in_production,
@@ -77,6 +78,17 @@ def check_issuable(invoice: Invoice) -> None:
     """Refuse, with the reason, what would fail after the number is taken."""
     if invoice.kind == InvoiceKind.INVOICE and not invoice.lines:
         raise RuleViolation(_("An invoice without lines cannot be issued."))
+    # An address saved before countries and postal codes were checked (the QR-bill
+    # library takes some codes ISO 3166 does not know, e.g. XK, and any Swiss postcode).
+    problem = address_problem(invoice.bill_to_country, invoice.bill_to_postal_code)
+    if problem:
+        raise RuleViolation(
+            _(
+                "The address of %(customer)s cannot go on the invoice and its QR-bill: %(reason)s",
+                customer=invoice.bill_to_name,
+                reason=problem,
+            )
+        )
     placeholders = company_placeholders() if in_production() else []
     if placeholders:
         raise RuleViolation(

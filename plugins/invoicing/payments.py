@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 
-from app.toolkit import RuleViolation, db, now, require_cents
+from app.toolkit import RuleViolation, db, format_chf, now, require_cents
 from plugins.invoicing.models import Invoice, Payment
 from plugins.invoicing.vocabulary import InvoiceState
 
@@ -50,8 +51,13 @@ def record_payment(
     note: str = "",
     actor: str = "system",
     value_date: date | None = None,
+    overpayment: bool = False,
 ) -> Payment:
     """Book a payment (flushes; the caller commits).
+
+    An amount above the open amount is refused unless `overpayment` says it is meant
+    (a customer paid twice, say): then it is booked whole, and the surplus is what the
+    customer has paid beyond the invoice (amount_paid > payable), a credit to settle.
 
     The invoice row is locked first, so concurrent payments add up instead of
     overwriting each other; a repeated (method, external reference) raises
@@ -63,6 +69,16 @@ def record_payment(
     invoice = locked_invoice(invoice_id)
     if invoice.status == InvoiceState.DRAFT or invoice.is_credit_note:
         raise RuleViolation("payments are recorded against issued invoices only")
+    if amount > invoice.open_amount and not overpayment:
+        raise RuleViolation(
+            _(
+                "CHF %(amount)s is more than the open amount of CHF %(open)s. Tick "
+                "“Overpayment” to book it anyway; the surplus becomes a credit.",
+                amount=format_chf(amount),
+                open=format_chf(invoice.open_amount),
+            ),
+            "amount",
+        )
     payment = Payment(
         invoice_id=invoice.id,
         amount=amount,

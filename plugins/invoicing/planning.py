@@ -13,6 +13,7 @@ from datetime import date
 from decimal import Decimal
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func, select, tuple_
 
 from app.toolkit import (
@@ -86,20 +87,47 @@ def check_period(period: Month | str, on: date | None = None) -> Month:
         raise RuleViolation(str(error), "period") from error
     day = on or today()
     latest = Month.of(day)
-    for _ in range(MONTHS_AHEAD):
+    for _month in range(MONTHS_AHEAD):
         latest = latest.next()
     if month > latest:
         raise RuleViolation(
-            f"{month} lies more than {MONTHS_AHEAD} months ahead; the latest period that "
-            f"can be billed now is {latest}",
+            _(
+                "%(period)s lies more than %(months)s months ahead; the latest period that "
+                "can be billed now is %(latest)s",
+                period=month,
+                months=MONTHS_AHEAD,
+                latest=latest,
+            ),
             "period",
         )
     configured = current_app.config.get("INVOICING_FIRST_PERIOD")
     if configured and month < Month.parse(configured):
         raise RuleViolation(
-            f"{month} lies before {configured}, the first period this system bills",
+            _(
+                "%(period)s lies before %(first)s, the first period this system bills",
+                period=month,
+                first=configured,
+            ),
             "period",
         )
+    if not configured:
+        earliest = db.session.scalar(select(func.min(InvoiceRun.period)))
+        # Without the setting: the month before the first run (what a first run settles),
+        # or, before any run, as far back as a run may reach ahead (a typo like 1026).
+        floor = Month.parse(earliest).previous() if earliest else Month.of(day)
+        if not earliest:
+            for _month in range(MONTHS_AHEAD):
+                floor = floor.previous()
+        if month < floor:
+            raise RuleViolation(
+                _(
+                    "%(period)s lies before %(first)s, the first period this system can "
+                    "bill; INVOICING_FIRST_PERIOD set to an earlier month allows it",
+                    period=month,
+                    first=floor,
+                ),
+                "period",
+            )
     return month
 
 

@@ -209,6 +209,7 @@ def handle_webhook(payload: bytes, signature_header: str | None) -> WebhookOutco
                 external_reference=record.session_id,
                 note=f"Stripe Checkout {session.get('payment_intent') or ''}".strip(),
                 actor="stripe:webhook",
+                overpayment=True,  # the money is received: booked whatever is open
             )
     except IntegrityError:
         return WebhookOutcome("duplicate", record.invoice_id)

@@ -416,6 +416,7 @@ def record_payment_view(invoice_id: int):
             form.received_on or today(),
             note=form.note,
             actor=_actor(),
+            overpayment=form.overpayment,
         )
 
     committed_or_flash(book, _("Payment recorded."))

@@ -50,6 +50,11 @@ def _caller_of_body() -> str | None:
     return str(contact_id)[:20] if contact_id is not None else None
 
 
+def _load_ticket(ticket_id: int) -> dict:
+    """The path's ticket, found and authorised before the body is read (`load=`)."""
+    return {"ticket": get_visible_or_404(Ticket, ticket_id)}
+
+
 @operation(
     bp,
     "GET",
@@ -132,9 +137,9 @@ def post_ticket(body: TicketIn):
     tags="servicedesk",
     body=FastLaneAnswerIn,
     response=TicketOut,
+    load=_load_ticket,
 )
-def post_fast_lane(ticket_id: int, body: FastLaneAnswerIn):
-    ticket = get_visible_or_404(Ticket, ticket_id)
+def post_fast_lane(ticket: Ticket, body: FastLaneAnswerIn):
     if not (
         has_permission(current_user, "servicedesk.intake")
         or has_permission(current_user, "servicedesk.portal")
@@ -152,9 +157,9 @@ def post_fast_lane(ticket_id: int, body: FastLaneAnswerIn):
     tags="servicedesk",
     body=ReactionIn,
     response=TicketOut,
+    load=_load_ticket,
 )
-def post_first_reaction(ticket_id: int, body: ReactionIn):
-    ticket = get_visible_or_404(Ticket, ticket_id)
+def post_first_reaction(ticket: Ticket, body: ReactionIn):
     return committed(lambda: work.record_first_reaction(ticket, current_user, body.note))
 
 
@@ -167,9 +172,9 @@ def post_first_reaction(ticket_id: int, body: ReactionIn):
     tags="servicedesk",
     body=ResolutionIn,
     response=TicketOut,
+    load=_load_ticket,
 )
-def post_resolution(ticket_id: int, body: ResolutionIn):
-    ticket = get_visible_or_404(Ticket, ticket_id)
+def post_resolution(ticket: Ticket, body: ResolutionIn):
     return committed(
         lambda: work.resolve(
             ticket, current_user, body.fault_origin, body.severity, body.resolution
@@ -187,9 +192,9 @@ def post_resolution(ticket_id: int, body: ResolutionIn):
     body=TimeEntryIn,
     response=TicketOut,
     status=201,
+    load=_load_ticket,
 )
-def post_time_entry(ticket_id: int, body: TimeEntryIn):
-    ticket = get_visible_or_404(Ticket, ticket_id)
+def post_time_entry(ticket: Ticket, body: TimeEntryIn):
     committed(lambda: work.add_time(ticket, current_user, body.kind, body.minutes, note=body.note))
     return ticket, 201
 
@@ -204,9 +209,9 @@ def post_time_entry(ticket_id: int, body: TimeEntryIn):
     body=MaterialIn,
     response=TicketOut,
     status=201,
+    load=_load_ticket,
 )
-def post_material(ticket_id: int, body: MaterialIn):
-    ticket = get_visible_or_404(Ticket, ticket_id)
+def post_material(ticket: Ticket, body: MaterialIn):
     committed(
         lambda: work.add_material(
             ticket, current_user, body.description, body.quantity, body.unit_price

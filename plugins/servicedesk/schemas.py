@@ -14,7 +14,7 @@ from typing import Annotated
 from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
 
-from app.toolkit import ReactionKind, RecordId
+from app.toolkit import MAX_ID, MAX_MONEY, Offset, ReactionKind, RecordId
 from plugins.servicedesk.vocabulary import (
     AlertStatus,
     Channel,
@@ -32,6 +32,12 @@ Summary = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, 
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
 # Whatever the caller says is checked (and counted) as a PIN; only its length is bounded.
 PinGiven = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20)]
+
+
+MAX_QUANTITY = Decimal("9999.999")
+# Alertmanager's texts are bounded too: a webhook body is no place for megabytes.
+AlertText = Annotated[str, StringConstraints(max_length=2000)]
+AlertLabels = Annotated[dict[AlertText, AlertText], Field(max_length=100)]
 
 
 class Strict(BaseModel):
@@ -82,8 +88,13 @@ class TimeEntryIn(Strict):
 
 class MaterialIn(Strict):
     description: Summary = Field(title=_l("Material"))
-    quantity: Decimal = Field(gt=0, max_digits=12, decimal_places=3, title=_l("Quantity"))
-    unit_price: Decimal = Field(ge=0, max_digits=14, decimal_places=2, title=_l("Unit price CHF"))
+    # Bounded so that quantity x price fits a money column (and nonsense is refused).
+    quantity: Decimal = Field(
+        gt=0, le=MAX_QUANTITY, max_digits=12, decimal_places=3, title=_l("Quantity")
+    )
+    unit_price: Decimal = Field(
+        ge=0, le=MAX_MONEY, max_digits=10, decimal_places=2, title=_l("Unit price CHF")
+    )
 
 
 class EscalationIn(Strict):
@@ -114,7 +125,7 @@ class TicketQuery(Strict):
         ListScope, WithJsonSchema({"type": "string", "enum": list(ListScope.codes())})
     ] = Field(ListScope.OPEN, description="open, all, or mine (a technician's)")
     limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0)
+    offset: Offset = 0
 
 
 # --- output ------------------------------------------------------------------------------
@@ -166,28 +177,28 @@ class TicketDetailOut(TicketOut):
 
 
 class Alert(BaseModel):
-    status: str = AlertStatus.FIRING
-    labels: dict[str, str] = {}
-    annotations: dict[str, str] = {}
-    startsAt: str = ""  # noqa: N815 - Alertmanager's field names
-    endsAt: str = ""  # noqa: N815
-    generatorURL: str = ""  # noqa: N815
-    fingerprint: str = ""
+    status: AlertText = AlertStatus.FIRING
+    labels: AlertLabels = {}
+    annotations: AlertLabels = {}
+    startsAt: AlertText = ""  # noqa: N815 - Alertmanager's field names
+    endsAt: AlertText = ""  # noqa: N815
+    generatorURL: AlertText = ""  # noqa: N815
+    fingerprint: AlertText = ""
 
 
 class AlertmanagerPayload(BaseModel):
     """The Prometheus Alertmanager webhook body (version 4)."""
 
-    version: str = "4"
-    groupKey: str  # noqa: N815
-    truncatedAlerts: int = 0  # noqa: N815
+    version: AlertText = "4"
+    groupKey: AlertText  # noqa: N815
+    truncatedAlerts: int = Field(0, ge=0, le=MAX_ID)  # noqa: N815
     status: AlertStatus
-    receiver: str = ""
-    groupLabels: dict[str, str] = {}  # noqa: N815
-    commonLabels: dict[str, str] = {}  # noqa: N815
-    commonAnnotations: dict[str, str] = {}  # noqa: N815
-    externalURL: str = ""  # noqa: N815
-    alerts: list[Alert] = []
+    receiver: AlertText = ""
+    groupLabels: AlertLabels = {}  # noqa: N815
+    commonLabels: AlertLabels = {}  # noqa: N815
+    commonAnnotations: AlertLabels = {}  # noqa: N815
+    externalURL: AlertText = ""  # noqa: N815
+    alerts: list[Alert] = Field([], max_length=1000)
 
 
 class AlertOut(BaseModel):
