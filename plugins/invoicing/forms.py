@@ -44,3 +44,8 @@ class CreditNoteForm(Strict):
     amounts: dict[Annotated[int, Field(ge=1, le=MAX_ID)], Amount] | None = Field(
         default=None, description="line id -> CHF to credit; omit to credit everything"
     )
+
+
+class DunningHoldForm(Strict):
+    customer_id: Annotated[int, Field(ge=1, le=MAX_ID)] = Field(title=_l("Customer"))
+    reason: str = Field(min_length=1, max_length=500, title=_l("Reason"))

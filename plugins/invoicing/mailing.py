@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from app.toolkit import Attachment, format_chf, queue_mail
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from app.toolkit import Attachment, company, format_chf, queue_mail
 from plugins.invoicing.document_text import format_date, language_of
-from plugins.invoicing.models import Invoice
+from plugins.invoicing.dunning_rules import ReminderAmounts
+from plugins.invoicing.models import Invoice, Reminder
 from plugins.invoicing.paylinks import pay_url
 
 _INVOICE = {
@@ -23,22 +27,6 @@ _INVOICE = {
 _CREDIT_NOTE = {
     "de": ("Gutschrift {number}", "Guten Tag\n\nIm Anhang finden Sie die Gutschrift {number}.\n"),
     "en": ("Credit note {number}", "Hello\n\nPlease find attached credit note {number}.\n"),
-}
-_REMINDER = {
-    "de": (
-        "{level}. Zahlungserinnerung: Rechnung {number}",
-        "Guten Tag\n\nDie Rechnung {number} vom {issued} war am {due} fällig. "
-        "Offen sind CHF {open}{fee}.\nOnline bezahlen (Karte, TWINT): {link}\n\n"
-        "Haben Sie bereits bezahlt, betrachten Sie diese Nachricht als gegenstandslos.\n\n"
-        "Freundliche Grüsse\nWinet Voicetec Solutions AG",
-    ),
-    "en": (
-        "Payment reminder {level}: invoice {number}",
-        "Hello\n\nInvoice {number} of {issued} was due on {due}. CHF {open} is still "
-        "open{fee}.\nPay online (card, TWINT): {link}\n\n"
-        "If you have already paid, please disregard this message.\n\n"
-        "Kind regards\nWinet Voicetec Solutions AG",
-    ),
 }
 
 
@@ -70,31 +58,37 @@ def mail_document(invoice: Invoice) -> None:
     )
 
 
-def mail_reminder(invoice: Invoice, level: int, fee, open_amount) -> None:
+def mail_reminder(reminder: Reminder, amounts: ReminderAmounts) -> None:
+    """Queue the reminder with its PDF (and the invoice's) in the customer's language."""
+    invoice = reminder.invoice
     language = language_of(invoice)
-    subject, body = _REMINDER[language]
-    fee_text = ""
-    if fee:
-        fee_text = (
-            f" (zuzüglich Mahngebühr CHF {format_chf(fee)})"
-            if language == "de"
-            else f" (plus a reminder fee of CHF {format_chf(fee)})"
+    with force_locale(language):
+        subject = _(
+            "%(level)d. reminder: invoice %(number)s", level=reminder.level, number=invoice.number
         )
-    values = {
-        "level": level,
-        "number": invoice.number,
-        "issued": format_date(invoice.issue_date, language),
-        "due": format_date(invoice.due_date, language),
-        "open": format_chf(open_amount),
-        "fee": fee_text,
-        "link": pay_url(invoice.id),
-    }
+        body = _(
+            "Hello\n\nInvoice %(number)s of %(issued)s was due on %(due)s. Including fees "
+            "and interest, CHF %(total)s is open; the attached reminder has a QR-bill for "
+            "this amount.\nPay online (card, TWINT): %(link)s\n\n"
+            "If you have already paid, please disregard this message.\n\n"
+            "Kind regards\n%(company)s",
+            number=invoice.number,
+            issued=format_date(invoice.issue_date, language),
+            due=format_date(invoice.due_date, language),
+            total=format_chf(amounts.total),
+            link=pay_url(invoice.id),
+            company=company().legal_name,
+        )
+        filename = _(
+            "reminder-%(level)d-%(number)s.pdf", level=reminder.level, number=invoice.number
+        )
+    attachments = (Attachment(filename, reminder.pdf),) if reminder.pdf else ()
     queue_mail(
         invoice.bill_to_email,
-        subject.format(**values),
-        body.format(**values),
-        _attachment(invoice),
-        key=f"invoicing.reminder:{invoice.id}:{level}",
+        subject,
+        body,
+        attachments + _attachment(invoice),
+        key=f"invoicing.reminder:{invoice.id}:{reminder.level}",
         related=("invoicing_invoice", invoice.id),
         language=language,
     )

@@ -21,6 +21,7 @@ from sqlalchemy.orm import selectinload
 
 from app.toolkit import (
     Customer,
+    RecordNotFound,
     RuleViolation,
     committed_or_flash,
     csrf,
@@ -33,14 +34,14 @@ from app.toolkit import (
     requires,
     today,
 )
-from plugins.invoicing import jobs
+from plugins.invoicing import dunning_holds, jobs
 from plugins.invoicing.access import visible_invoice, visible_invoices
 from plugins.invoicing.billing import Month
 from plugins.invoicing.credit_notes import create_credit_note, credited_so_far
 from plugins.invoicing.documents import render_invoice_pdf
-from plugins.invoicing.forms import PaymentForm, RunForm
+from plugins.invoicing.forms import DunningHoldForm, PaymentForm, RunForm
 from plugins.invoicing.issuing import discard_draft
-from plugins.invoicing.models import Invoice, InvoiceRun, Payment
+from plugins.invoicing.models import Invoice, InvoiceRun, Payment, Reminder
 from plugins.invoicing.paylinks import invoice_id_of
 from plugins.invoicing.payments import record_payment
 from plugins.invoicing.planning import check_period, plan_period
@@ -483,6 +484,67 @@ def payments():
         open_invoices=open_invoices,
         due=due_reminders(),
         today=today(),
+    )
+
+
+@bp.get("/dunning")
+@requires("invoicing.payments")
+def dunning():
+    sent = db.session.scalars(
+        select(Reminder)
+        .options(selectinload(Reminder.invoice))
+        .order_by(Reminder.id.desc())
+        .limit(100)
+    ).all()
+    held = {hold.customer_id for hold in dunning_holds.holds()}
+    customers = db.session.execute(
+        select(Customer.id, Customer.legal_name).order_by(Customer.legal_name)
+    ).all()
+    return render_template(
+        "invoicing/dunning.html",
+        due=due_reminders(),
+        sent=sent,
+        holds=dunning_holds.holds(),
+        customers=[c for c in customers if c.id not in held],
+    )
+
+
+@bp.post("/dunning/holds")
+@requires("invoicing.payments")
+def dunning_hold():
+    def hold():
+        form = form_input(DunningHoldForm)
+        return dunning_holds.put_on_hold(form.customer_id, form.reason, _actor())
+
+    committed_or_flash(hold, _("The customer gets no reminders until released."))
+    return redirect(url_for("invoicing.dunning"))
+
+
+@bp.post("/dunning/holds/<int:hold_id>/release")
+@requires("invoicing.payments")
+def dunning_release(hold_id: int):
+    try:
+        dunning_holds.release(hold_id)
+    except RecordNotFound:
+        abort(404)
+    db.session.commit()
+    flash(_("Reminders to the customer go on with the next run."), "success")
+    return redirect(url_for("invoicing.dunning"))
+
+
+@bp.get("/reminders/<int:reminder_id>/pdf")
+@requires("invoicing.payments")
+def reminder_pdf(reminder_id: int):
+    reminder = db.session.get(Reminder, reminder_id)
+    if reminder is None or not reminder.pdf:
+        abort(404)
+    return Response(
+        reminder.pdf,
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="reminder-{reminder.level}-'
+            f'{reminder.invoice.number}.pdf"'
+        },
     )
 
 

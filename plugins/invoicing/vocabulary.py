@@ -47,3 +47,24 @@ class LineKind(Vocabulary):
 class PaymentMethod(Vocabulary):
     BANK = "bank", _l("bank transfer")
     STRIPE = "stripe", _l("online payment")
+
+
+class ReminderWording(Vocabulary):
+    """What a reminder letter says; each level of the tariff names one (SPEC 7, dunning)."""
+
+    REMINDER = "reminder", _l("friendly reminder")
+    DEMAND = "demand", _l("second reminder")
+    COLLECTION = "collection", _l("last reminder with notice of collection")
+
+
+class CheckoutState(Vocabulary):
+    """Where a Stripe Checkout session stands; open and pending ones pause dunning."""
+
+    OPEN = "open", _l("open")
+    PENDING = "pending", _l("payment pending")
+    PAID = "paid", _l("paid")
+    EXPIRED = "expired", _l("expired")
+    FAILED = "failed", _l("failed")
+
+
+CHECKOUT_UNSETTLED = (CheckoutState.OPEN, CheckoutState.PENDING)
