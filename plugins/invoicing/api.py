@@ -27,6 +27,7 @@ from plugins.invoicing.documents import render_invoice_pdf
 from plugins.invoicing.forms import CreditNoteForm, PaymentForm, RunForm
 from plugins.invoicing.models import Invoice, InvoiceRun
 from plugins.invoicing.payments import record_payment
+from plugins.invoicing.preview import preview_period
 from plugins.invoicing.stripe_payments import (
     RETRY_AFTER_SECONDS,
     OnlinePaymentUnavailable,
@@ -126,6 +127,54 @@ class InvoiceDetailOut(InvoiceOut):
     lines: list[LineOut]
 
 
+class PreviewQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    period: str = Field(description="YYYY-MM", examples=["2026-12"])
+
+
+class PreviewLineOut(BaseModel):
+    kind: str
+    site_id: int | None
+    site_name: str | None
+    contract_id: int | None
+    tier_code: str | None
+    description: str
+    service_start: date
+    service_end: date
+    quantity: Decimal
+    unit: str
+    unit_price: Decimal
+    amount: Decimal
+    vat_rate: Decimal
+
+
+class PreviewInvoiceOut(BaseModel):
+    site_id: int | None = Field(description="None: the customer's consolidated invoice")
+    total_net: Decimal
+    total_vat: Decimal
+    payable: Decimal
+    lines: list[PreviewLineOut]
+
+
+class PreviewCustomerOut(BaseModel):
+    customer_id: int
+    name: str
+    total_net: Decimal
+    total_vat: Decimal
+    payable: Decimal
+    invoices: list[PreviewInvoiceOut]
+    credit_notes: list[Decimal] = Field(description="credits of charges already invoiced")
+
+
+class PreviewOut(BaseModel):
+    period: str
+    total_net: Decimal
+    total_vat: Decimal
+    payable: Decimal
+    customers: list[PreviewCustomerOut]
+    failures: list[FailureOut]
+
+
 class CheckoutOut(BaseModel):
     url: str
     session_id: str
@@ -173,6 +222,47 @@ def start_run(body: RunForm):
         "period": run.period,
         "status": run.status,
         "status_url": _status_url(run.id),
+    }
+
+
+@operation(
+    bp,
+    "GET",
+    "/preview",
+    permission="invoicing.run",
+    summary="What the run of a period would bill now, per customer; writes nothing",
+    tags="invoicing",
+    query=PreviewQuery,
+    response=PreviewOut,
+)
+def get_preview(query: PreviewQuery):
+    try:
+        preview = preview_period(query.period)
+    except (RuleViolation, ValueError) as error:
+        raise ApiError(422, "rule_violation", str(error)) from error
+    totals = preview.totals
+    return {
+        "period": preview.period.label,
+        "total_net": totals["total_net"],
+        "total_vat": totals["total_vat"],
+        "payable": totals["payable"],
+        "customers": [
+            {
+                "customer_id": customer.customer_id,
+                "name": customer.name,
+                **{name: customer.total(name) for name in ("total_net", "total_vat", "payable")},
+                "invoices": [
+                    {"site_id": invoice.site_id, **invoice.totals, "lines": invoice.lines}
+                    for invoice in customer.invoices
+                ],
+                "credit_notes": customer.credit_notes,
+            }
+            for customer in preview.customers
+        ],
+        "failures": [
+            {"customer_id": f.customer_id, "customer_name": f.customer_name, "reason": f.reason}
+            for f in preview.failures
+        ],
     }
 
 

@@ -44,7 +44,8 @@ from plugins.invoicing.issuing import discard_draft
 from plugins.invoicing.models import Invoice, InvoiceRun, Payment, Reminder
 from plugins.invoicing.paylinks import invoice_id_of
 from plugins.invoicing.payments import record_payment
-from plugins.invoicing.planning import check_period, plan_period
+from plugins.invoicing.planning import check_period
+from plugins.invoicing.preview import preview_period
 from plugins.invoicing.reminders import due_reminders
 from plugins.invoicing.stripe_payments import (
     OnlinePaymentUnavailable,
@@ -193,7 +194,7 @@ def run_page():
     try:
         month = check_period(period)
         if request.args.get("preview"):
-            preview = plan_period(month)
+            preview = preview_period(month)
     except RuleViolation as exc:
         error = str(exc)
     runs = db.session.scalars(select(InvoiceRun).order_by(InvoiceRun.id.desc()).limit(10)).all()

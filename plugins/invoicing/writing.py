@@ -10,6 +10,7 @@ Idempotence rests on the ledger keys, not on the plan: (contract, month, revisio
 from __future__ import annotations
 
 from collections import defaultdict
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -38,6 +39,18 @@ def _insert_then_ids(model, rows: list[dict[str, Any]], key: tuple[str, ...], wh
     return [ids[tuple(row[name] for name in key)] for row in rows]
 
 
+def invoice_content(
+    plan: InvoicePlan, site_names: dict[int, str]
+) -> tuple[list[dict[str, Any]], dict[str, Decimal]]:
+    """The line columns and totals of the invoice a plan becomes: what the run writes and
+    what the preview shows, computed once here so that the two cannot differ."""
+    rows = [
+        line_values(line, position, site_names.get(line.site_id) if line.site_id else None)
+        for position, line in enumerate(plan.ordered_lines(site_names), start=1)
+    ]
+    return rows, totals_values((row["vat_rate"], row["amount"]) for row in rows)
+
+
 def write_invoices(
     plans: list[InvoicePlan],
     *,
@@ -54,13 +67,9 @@ def write_invoices(
     invoice_rows: list[dict[str, Any]] = []
     lines_of: list[list[dict[str, Any]]] = []
     for plan in plans:
-        lines = plan.ordered_lines(site_names)
-        if not lines:
+        if not plan.lines:
             continue
-        rows = [
-            line_values(line, position, site_names.get(line.site_id) if line.site_id else None)
-            for position, line in enumerate(lines, start=1)
-        ]
+        rows, totals = invoice_content(plan, site_names)
         invoice_rows.append(
             {
                 "kind": InvoiceKind.INVOICE,
@@ -73,7 +82,7 @@ def write_invoices(
                 "created_at": instant,
                 "updated_at": instant,
                 **bill_to_values(bill_to[plan.customer_id]),
-                **totals_values((row["vat_rate"], row["amount"]) for row in rows),
+                **totals,
             }
         )
         lines_of.append(rows)
