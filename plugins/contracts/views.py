@@ -43,7 +43,7 @@ from app.toolkit import (
     today,
     visible_customer_id,
 )
-from plugins.contracts import labels, services, shop
+from plugins.contracts import consequences, labels, services, shop
 from plugins.contracts import quotes as quote_rules
 from plugins.contracts.models import Contract, Quote
 from plugins.contracts.schemas import (
@@ -142,6 +142,53 @@ def change_tier(contract_id: int):
 
     committed_or_flash(change, _("The tier change is recorded."))
     return redirect(url_for("contracts.detail", contract_id=contract.id))
+
+
+@bp.post("/<int:contract_id>/tier/consequence")
+@requires("contracts.read")
+def tier_consequence(contract_id: int):
+    """The price of a tier change before it is confirmed; nothing is kept."""
+    contract = get_visible_or_404(Contract, contract_id)
+    try:
+        body = form_input(TierChangeIn)
+        consequence = consequences.tier_change_consequence(
+            contract, body.tier_code, body.effective_on
+        )
+    except RuleViolation as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("contracts.detail", contract_id=contract_id))
+    db.session.rollback()  # the what-if held the contract's lock; it wrote nothing
+    return render_template(
+        "contracts/consequence.html",
+        contract=db.session.get(Contract, contract_id),
+        consequence=consequence,
+        change="tier",
+        fields={"tier_code": body.tier_code, "effective_on": body.effective_on},
+        confirm=url_for("contracts.change_tier", contract_id=contract_id),
+    )
+
+
+@bp.post("/<int:contract_id>/notice/consequence")
+@requires("contracts.read")
+def notice_consequence(contract_id: int):
+    contract = get_visible_or_404(Contract, contract_id)
+    try:
+        body = form_input(NoticeIn)
+        consequence = consequences.notice_consequence(contract, body.received_on)
+    except RuleViolation as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("contracts.detail", contract_id=contract_id))
+    db.session.rollback()
+    return render_template(
+        "contracts/consequence.html",
+        contract=db.session.get(Contract, contract_id),
+        consequence=consequence,
+        change="notice",
+        fields={"received_on": body.received_on},
+        confirm=url_for("contracts.give_notice", contract_id=contract_id),
+    )
 
 
 @bp.post("/<int:contract_id>/notice")

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from app.toolkit import Panel, db, has_permission, hookimpl
 from plugins.invoicing.models import Invoice, InvoiceLine
+from plugins.invoicing.preview import customer_lines
 from plugins.invoicing.vocabulary import InvoiceState
 
 
@@ -27,6 +28,11 @@ def detail_panels(kind, record_id):
     ).all()
     html = render_template("invoicing/_panel.html", invoices=invoices)
     return [Panel(title=_("Invoices"), html=html, order=40)]
+
+
+@hookimpl
+def planned_lines(customer_id, period):
+    return customer_lines(customer_id, period)
 
 
 @hookimpl

@@ -8,8 +8,17 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from plugins.invoicing.billing import Month
-from plugins.invoicing.planning import RunFailure, check_period, plan_period
+from app.toolkit import PriceLine, RuleViolation
+from plugins.invoicing.billing import Month, charge_lines
+from plugins.invoicing.planning import (
+    PeriodPlan,
+    RunFailure,
+    check_period,
+    load_period,
+    plan_customers,
+    plan_period,
+)
+from plugins.invoicing.sources import vat_table
 from plugins.invoicing.writing import invoice_content
 
 ZERO = Decimal("0.00")
@@ -86,3 +95,53 @@ def preview_period(period: Month | str) -> PeriodPreview:
         of(credit.charge.customer_id).credit_notes.append(credit.charge.amount)
     ordered = sorted(customers.values(), key=lambda c: (c.name.lower(), c.customer_id))
     return PeriodPreview(plan.period, ordered, plan.failures)
+
+
+def customer_lines(customer_id: int, period: Month | str) -> list[PriceLine]:
+    """The net lines the run of `period` will bill one customer when it runs on the
+    period's first day, from what is known now (the `planned_lines` hook: contracts
+    shows the price consequence of a change with it)."""
+    month = check_period(period)
+    inputs = load_period(month, [customer_id])
+    # As the run on the period's first day will bill it: by then the month before is
+    # over and is settled with its real days (today's run would still leave it open).
+    inputs.today = max(inputs.today, month.first_day)
+    invoices, failures = plan_customers(inputs)
+    if failures:
+        raise RuleViolation(failures[0].reason)
+    plan = PeriodPlan(
+        month, invoices, failures, inputs.bill_to, inputs.site_names, inputs.charge_credits
+    )
+    lines = [
+        PriceLine(
+            kind=str(line.kind),
+            site_id=line.site_id,
+            site_name=plan.site_names.get(line.site_id, "") if line.site_id else "",
+            description=line.description,
+            service_start=line.service_start,
+            service_end=line.service_end,
+            amount=line.amount,
+            vat_rate=line.vat_rate,
+            source=line.source,
+        )
+        for invoice in plan.invoices
+        for line in invoice.ordered_lines(plan.site_names)
+    ]
+    vat = vat_table()
+    for credit in plan.charge_credits:
+        # Credited by a credit note on the invoice that billed the charge, not a line.
+        for line in charge_lines([credit.charge], vat):
+            lines.append(
+                PriceLine(
+                    kind="credit_note",
+                    site_id=line.site_id,
+                    site_name=plan.site_names.get(line.site_id, "") if line.site_id else "",
+                    description=line.description,
+                    service_start=line.service_start,
+                    service_end=line.service_end,
+                    amount=line.amount,
+                    vat_rate=line.vat_rate,
+                    source=line.source,
+                )
+            )
+    return lines
