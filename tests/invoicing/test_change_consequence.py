@@ -121,3 +121,24 @@ def test_the_consequence_page_for_the_desk_and_the_confirmation_for_account_mana
         follow_redirects=True,
     )
     assert "Ein Upgrade gilt frühestens ab heute." in refused.get_data(as_text=True)
+
+
+def test_a_customer_sees_the_consequence_for_its_own_contracts_only(
+    app, db, client, factories, setup
+):
+    customer, contract = contract_billed_for_december(app, setup)
+    other, _, _ = setup.site_with_contract("pro", date(2026, 12, 1))
+    login(client, factories.user("customer", customer=customer))
+    page = client.post(
+        f"/contracts/{contract.id}/notice/consequence", data={"received_on": "2026-12-16"}
+    )
+    assert page.status_code == 200
+    assert 'data-difference="-129.00"' in page.get_data(as_text=True)
+    client.post("/logout")
+    login(client, factories.user("customer", customer=other))
+    assert (
+        client.post(
+            f"/contracts/{contract.id}/notice/consequence", data={"received_on": "2026-12-16"}
+        ).status_code
+        == 404
+    )

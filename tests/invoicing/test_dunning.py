@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from app.company import seed_company, stored_company
 from plugins.invoicing.dunning_holds import put_on_hold, release
@@ -327,3 +327,51 @@ def test_finance_puts_a_customer_on_hold_with_a_reason_and_it_is_audited(
     client.post(f"/invoicing/dunning/holds/{hold.id}/release")
     db.session.expire_all()
     assert db.session.scalars(select(DunningHold)).all() == []
+
+
+@pytest.mark.postgres_only
+def test_two_reminder_runs_at_once_send_each_level_once(app, db, invoice, monkeypatch):
+    import threading
+
+    from app.models.outbox import OutboxMessage
+    from plugins.invoicing import jobs
+
+    app.config["FROZEN_NOW"] = at(date(2027, 1, 10))
+    db.session.commit()
+    real = jobs.due_reminders
+    barrier = threading.Barrier(2)
+
+    def found_then_wait(day):
+        due = real(day)
+        barrier.wait(timeout=30)  # both runs found level 1 due before either sends it
+        return due
+
+    monkeypatch.setattr(jobs, "due_reminders", found_then_wait)
+    sent, errors = [], []
+
+    def run():
+        with app.app_context():
+            from app.database import db as thread_db
+
+            try:
+                sent.extend(r.id for r in send_reminders())
+            except Exception as error:
+                errors.append(error)
+            finally:
+                thread_db.session.remove()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert errors == [] and len(sent) == 1
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(Reminder)) == 1
+    mails = db.session.scalar(
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(OutboxMessage.key == f"invoicing.reminder:{invoice.id}:1")
+    )
+    assert mails == 1
