@@ -74,10 +74,9 @@ def first_billing_run(first_changed_day: date) -> str:
     return services.first_day_of_next_month(first_changed_day).strftime("%Y-%m")
 
 
-def _what_if(contract: Contract, change: Callable[[], str]) -> PriceConsequence | None:
+def _what_if(customer_id: int, change: Callable[[], str]) -> PriceConsequence | None:
     """Make the change in a savepoint (`change` returns the run that first bills it),
     ask for that run's lines, roll back, and ask again without the change."""
-    customer_id = contract.customer_id
     savepoint = db.session.begin_nested()
     try:
         period = change()
@@ -97,16 +96,37 @@ def tier_change_consequence(
     """What `services.change_tier` would cost; raises its RuleViolation when refused."""
 
     def change() -> str:
-        before = {(period.first_day, period.tier_id) for period in contract.periods}
+        before = _periods(contract)
         services.change_tier(contract, tier_code, effective_on)
-        effective = min(
-            period.first_day
-            for period in contract.periods
-            if (period.first_day, period.tier_id) not in before
-        )
-        return first_billing_run(effective)
+        return first_billing_run(_first_changed_day(contract, before))
 
-    return _what_if(contract, change)
+    return _what_if(contract.customer_id, change)
+
+
+def _periods(contract: Contract | None) -> set[tuple]:
+    return {(p.first_day, p.tier_id) for p in contract.periods} if contract else set()
+
+
+def _first_changed_day(contract: Contract, before: set[tuple]) -> date:
+    return min(
+        period.first_day
+        for period in contract.periods
+        if (period.first_day, period.tier_id) not in before
+    )
+
+
+def order_consequence(
+    customer_id: int, site, order: Callable[[], Contract]
+) -> PriceConsequence | None:
+    """What a web shop order would cost (`order` places it): a new contract, an upgrade
+    from today or a downgrade from next month."""
+
+    def change() -> str:
+        before = _periods(services.contract_in_force(site))
+        contract = order()
+        return first_billing_run(_first_changed_day(contract, before))
+
+    return _what_if(customer_id, change)
 
 
 def notice_consequence(
@@ -118,4 +138,4 @@ def notice_consequence(
         services.give_notice(contract, received_on)
         return first_billing_run(contract.end_date + timedelta(days=1))
 
-    return _what_if(contract, change)
+    return _what_if(contract.customer_id, change)

@@ -36,6 +36,7 @@ from app.toolkit import (
     db,
     form_input,
     get_visible_or_404,
+    has_permission,
     public,
     requires,
     scope_to_customer,
@@ -166,6 +167,7 @@ def tier_consequence(contract_id: int):
         change="tier",
         fields={"tier_code": body.tier_code, "effective_on": body.effective_on},
         confirm=url_for("contracts.change_tier", contract_id=contract_id),
+        may_confirm=has_permission(current_user, "contracts.write"),
     )
 
 
@@ -188,6 +190,7 @@ def notice_consequence(contract_id: int):
         change="notice",
         fields={"received_on": body.received_on},
         confirm=url_for("contracts.give_notice", contract_id=contract_id),
+        may_confirm=has_permission(current_user, "contracts.write"),
     )
 
 
@@ -505,6 +508,37 @@ def quote_link_decline(token: str):
 
 
 # --- web shop -------------------------------------------------------------------------
+
+
+@bp.post("/shop/consequence")
+@requires("contracts.shop")
+def shop_consequence():
+    """What the order would cost before it is placed; nothing is kept."""
+    try:
+        body = form_input(ShopOrderIn)
+        site = db.session.get(Site, body.site_id)
+        if site is None or site.customer_id != current_user.customer_id:
+            raise RecordNotFound(f"no site {body.site_id}")
+        consequence = consequences.order_consequence(
+            site.customer_id,
+            site,
+            lambda: shop.order_in_shop(current_user, body.site_id, body.tier_code),
+        )
+    except RuleViolation as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("contracts.shop"))
+    db.session.rollback()
+    return render_template(
+        "contracts/consequence.html",
+        contract=None,
+        consequence=consequence,
+        change="tier",
+        fields={"site_id": body.site_id, "tier_code": body.tier_code},
+        confirm=url_for("contracts.shop"),
+        may_confirm=True,
+        confirm_label=_("Order with obligation to pay"),
+    )
 
 
 @bp.route("/shop", methods=["GET", "POST"], endpoint="shop")

@@ -142,3 +142,17 @@ def test_a_customer_sees_the_consequence_for_its_own_contracts_only(
         ).status_code
         == 404
     )
+
+
+def test_the_shop_shows_what_an_order_costs_before_it_is_placed(app, db, client, factories, setup):
+    customer, contract = contract_billed_for_december(app, setup)
+    login(client, factories.user("customer", customer=customer))
+    page = client.post(
+        "/contracts/shop/consequence",
+        data={"site_id": contract.site_id, "tier_code": "premium"},
+    )
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'data-difference="714.10"' in html
+    assert 'action="/contracts/shop"' in html and 'name="site_id"' in html
+    db.session.expire_all()
+    assert services.current_tier(contract, date(2026, 12, 20)).code == "pro"  # not ordered
