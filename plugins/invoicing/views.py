@@ -319,10 +319,14 @@ def detail(invoice_id: int):
     credit_notes = db.session.scalars(
         select(Invoice).where(Invoice.credited_invoice_id == invoice.id).order_by(Invoice.id)
     ).all()
+    reminders = db.session.scalars(
+        select(Reminder).where(Reminder.invoice_id == invoice.id).order_by(Reminder.level)
+    ).all()
     return render_template(
         "invoicing/detail.html",
         invoice=invoice,
         credit_notes=credit_notes,
+        reminders=reminders,
         today=today(),
         online_payment=online_payment_offered(),
     )
@@ -534,11 +538,12 @@ def dunning_release(hold_id: int):
 
 
 @bp.get("/reminders/<int:reminder_id>/pdf")
-@requires("invoicing.payments")
+@requires("invoicing.read")
 def reminder_pdf(reminder_id: int):
     reminder = db.session.get(Reminder, reminder_id)
     if reminder is None or not reminder.pdf:
         abort(404)
+    visible_invoice(reminder.invoice_id)  # a customer's own only (404 otherwise)
     return Response(
         reminder.pdf,
         mimetype="application/pdf",

@@ -375,3 +375,42 @@ def test_two_reminder_runs_at_once_send_each_level_once(app, db, invoice, monkey
         .where(OutboxMessage.key == f"invoicing.reminder:{invoice.id}:1")
     )
     assert mails == 1
+
+
+def test_the_reminders_qr_code_asks_for_the_total_under_the_invoices_reference(
+    app, db, invoice, tmp_path
+):
+    from tests.invoicing.test_qr_code import rasterised_last_page
+
+    zxingcpp = pytest.importorskip("zxingcpp")
+    terms(db, fees=True)
+    for day in (date(2027, 1, 10), date(2027, 1, 20)):
+        app.config["FROZEN_NOW"] = at(day)
+        send_reminders()
+    second = db.session.scalar(select(Reminder).where(Reminder.level == 2))
+    if shutil.which("pdftoppm") is None:
+        pytest.skip("pdftoppm (poppler-utils) is not installed")
+    page = rasterised_last_page(second.pdf, tmp_path, shutil.which("pdftoppm"))
+    (code,) = zxingcpp.read_barcodes(page, formats=zxingcpp.BarcodeFormat.QRCode)
+    fields = code.text.splitlines()
+    assert fields[0] == "SPC"
+    assert "668.60" in fields and "CHF" in fields  # 648.60 open + 20.00 fee
+    assert invoice.qr_reference in fields and "QRR" in fields
+
+
+def test_the_customer_sees_its_reminders_on_the_invoice_and_no_one_elses(
+    app, db, client, factories, setup, invoice
+):
+    from tests.factories import login
+
+    app.config["FROZEN_NOW"] = at(date(2027, 1, 10))
+    (reminder,) = send_reminders()
+    login(client, factories.user("customer", customer=invoice.customer))
+    page = client.get(f"/invoicing/invoices/{invoice.id}").get_data(as_text=True)
+    assert 'data-reminder="1"' in page
+    pdf = client.get(f"/invoicing/reminders/{reminder.id}/pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    client.post("/logout")
+    stranger = setup.customer()
+    login(client, factories.user("customer", customer=stranger))
+    assert client.get(f"/invoicing/reminders/{reminder.id}/pdf").status_code == 404
