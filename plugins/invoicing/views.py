@@ -24,6 +24,7 @@ from app.toolkit import (
     RecordNotFound,
     RuleViolation,
     committed_or_flash,
+    company,
     csrf,
     current_actor,
     db,
@@ -488,6 +489,7 @@ def payments():
         payments=recent,
         open_invoices=open_invoices,
         due=due_reminders(),
+        fees_allowed=company().reminder_fees,
         today=today(),
     )
 
