@@ -20,12 +20,12 @@ from app.toolkit import (
     operation,
     today,
 )
-from plugins.invoicing import jobs
+from plugins.invoicing import dunning_holds, jobs
 from plugins.invoicing.access import visible_invoice, visible_invoices
 from plugins.invoicing.credit_notes import create_credit_note
 from plugins.invoicing.documents import render_invoice_pdf
-from plugins.invoicing.forms import CreditNoteForm, PaymentForm, RunForm
-from plugins.invoicing.models import Invoice, InvoiceRun
+from plugins.invoicing.forms import CreditNoteForm, DunningHoldForm, PaymentForm, RunForm
+from plugins.invoicing.models import DunningHold, Invoice, InvoiceRun
 from plugins.invoicing.payments import record_payment
 from plugins.invoicing.preview import preview_period
 from plugins.invoicing.stripe_payments import (
@@ -173,6 +173,15 @@ class PreviewOut(BaseModel):
     payable: Decimal
     customers: list[PreviewCustomerOut]
     failures: list[FailureOut]
+
+
+class DunningHoldOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    customer_id: int
+    reason: str
+    held_by: str
+    created_at: datetime
 
 
 class CheckoutOut(BaseModel):
@@ -453,3 +462,55 @@ def checkout(invoice_id: int):
         response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
     return {"url": session.url, "session_id": session.session_id, "amount": session.amount}
+
+
+# --- dunning holds --------------------------------------------------------------------
+
+
+@operation(
+    bp,
+    "GET",
+    "/dunning-holds",
+    permission="invoicing.payments",
+    summary="Customers who get no payment reminders, with the reason",
+    tags="invoicing",
+    response=DunningHoldOut,
+    many=True,
+)
+def list_dunning_holds():
+    return dunning_holds.holds()
+
+
+@operation(
+    bp,
+    "POST",
+    "/dunning-holds",
+    permission="invoicing.payments",
+    summary="Stop payment reminders to a customer (409 when already on hold)",
+    tags="invoicing",
+    body=DunningHoldForm,
+    response=DunningHoldOut,
+    status=201,
+)
+def add_dunning_hold(body: DunningHoldForm):
+    if dunning_holds.hold_of(body.customer_id) is not None:
+        raise ApiError(409, "conflict", "the customer is already on hold")
+    return committed(lambda: dunning_holds.put_on_hold(body.customer_id, body.reason, _actor()))
+
+
+@operation(
+    bp,
+    "DELETE",
+    "/dunning-holds/<int:hold_id>",
+    permission="invoicing.payments",
+    summary="Release a hold: reminders go on with the next run",
+    tags="invoicing",
+    response=DunningHoldOut,
+)
+def release_dunning_hold(hold_id: int):
+    hold = db.session.get(DunningHold, hold_id)
+    if hold is None:
+        raise ApiError(404, "not_found", "no such hold")
+    released = DunningHoldOut.model_validate(hold)
+    committed(lambda: dunning_holds.release(hold_id))
+    return released

@@ -19,6 +19,10 @@ def holds() -> list[DunningHold]:
     )
 
 
+def hold_of(customer_id: int) -> DunningHold | None:
+    return db.session.scalar(select(DunningHold).where(DunningHold.customer_id == customer_id))
+
+
 def put_on_hold(customer_id: int, reason: str, actor: str) -> DunningHold:
     """Stop reminders to the customer until released (flushes)."""
     reason = reason.strip()

@@ -414,3 +414,36 @@ def test_the_customer_sees_its_reminders_on_the_invoice_and_no_one_elses(
     stranger = setup.customer()
     login(client, factories.user("customer", customer=stranger))
     assert client.get(f"/invoicing/reminders/{reminder.id}/pdf").status_code == 404
+
+
+def test_holds_through_the_api(app, db, client, factories, invoice):
+    headers = {"Authorization": f"Bearer {factories.token(factories.user('finance'))}"}
+    body = {"customer_id": invoice.customer_id, "reason": "Disputed"}
+    created = client.post("/api/v1/invoicing/dunning-holds", json=body, headers=headers)
+    assert created.status_code == 201 and created.json["reason"] == "Disputed"
+    again = client.post("/api/v1/invoicing/dunning-holds", json=body, headers=headers)
+    assert again.status_code == 409
+    empty = client.post(
+        "/api/v1/invoicing/dunning-holds",
+        json={"customer_id": invoice.customer_id, "reason": ""},
+        headers=headers,
+    )
+    assert empty.status_code == 422
+    missing = client.post(
+        "/api/v1/invoicing/dunning-holds",
+        json={"customer_id": 999999, "reason": "x"},
+        headers=headers,
+    )
+    assert missing.status_code == 404
+    listed = client.get("/api/v1/invoicing/dunning-holds", headers=headers).json
+    assert [h["customer_id"] for h in listed] == [invoice.customer_id]
+    hold_id = created.json["id"]
+    assert (
+        client.delete(f"/api/v1/invoicing/dunning-holds/{hold_id}", headers=headers).status_code
+        == 200
+    )
+    assert (
+        client.delete(f"/api/v1/invoicing/dunning-holds/{hold_id}", headers=headers).status_code
+        == 404
+    )
+    assert client.get("/api/v1/invoicing/dunning-holds", headers=headers).json == []
