@@ -64,7 +64,7 @@ def mail_reminder(reminder: Reminder, amounts: ReminderAmounts) -> None:
     language = language_of(invoice)
     with force_locale(language):
         subject = _(
-            "%(level)d. reminder: invoice %(number)s", level=reminder.level, number=invoice.number
+            "Reminder %(level)d: invoice %(number)s", level=reminder.level, number=invoice.number
         )
         body = _(
             "Hello\n\nInvoice %(number)s of %(issued)s was due on %(due)s. Including fees "

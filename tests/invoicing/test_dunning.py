@@ -258,14 +258,14 @@ def test_the_reminder_mail_and_pdf_are_in_the_customers_language(
         sent_mail.clear()
         send_reminders()
     (mail,) = sent_mail
-    assert mail.subject == f"2. reminder: invoice {number}"
+    assert mail.subject == f"Reminder 2: invoice {number}"
     assert "CHF 668.60" in mail.body and "/invoicing/pay/" in mail.body
     assert [a.filename for a in mail.attachments] == [
         f"reminder-2-{number}.pdf",
         f"{number}.pdf",
     ]
     text = _pdf_text(mail.attachments[0].content, tmp_path)
-    assert "2. reminder" in text and "Reminder fee" in text and "668.60" in text
+    assert "Reminder 2: Invoice" in text and "Reminder fee" in text and "668.60" in text
 
 
 def test_the_german_reminder_pdf_carries_a_qr_bill_for_the_total(app, db, invoice, tmp_path):
