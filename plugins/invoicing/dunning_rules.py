@@ -61,19 +61,35 @@ def _to_cents(value: Fraction) -> Decimal:
     return (Decimal(cents) / 100).quantize(CENTS)
 
 
-def default_interest(amount: Decimal, due_date: date, on: date, percent: Decimal) -> Decimal:
-    """Default interest (Verzugszins, OR 104) on `amount` from the due date to `on`.
+def default_interest(
+    amount: Decimal,
+    due_date: date,
+    on: date,
+    percent: Decimal,
+    paid_after_due: Iterable[tuple[date, Decimal]] = (),
+) -> Decimal:
+    """Default interest (Verzugszins, OR 104) on what is open, from the due date to `on`.
 
     Interest runs from the day after the due date (the debtor is in default once the
-    agreed day has passed, OR 102 al. 2) to `on` included: amount x percent/100 x
-    days/365, computed exactly and rounded once to 0.01 CHF, half up. E.g. CHF 648.60 at
-    5 % for 30 days: 648.60 x 0.05 x 30/365 = 2.6654... -> 2.67.
+    agreed day has passed, OR 102 al. 2) to `on` included, on the balance of each day:
+    `amount` is what is open now, and each payment received after the due date (day,
+    amount) was still open until it arrived. Balance x percent/100 x days/365, summed
+    exactly and rounded once to 0.01 CHF, half up. E.g. CHF 648.60 at 5 % for 30 days:
+    648.60 x 0.05 x 30/365 = 2.6654... -> 2.67.
     """
-    days = (on - due_date).days
-    if days <= 0 or amount <= 0 or percent <= 0:
+    if on <= due_date or percent <= 0:
         return Decimal("0.00")
-    exact = Fraction(amount) * Fraction(percent) / 100 * Fraction(days, DAYS_IN_YEAR)
-    return _to_cents(exact)
+    payments = sorted((day, paid) for day, paid in paid_after_due if due_date < day <= on)
+    balance = Fraction(amount) + sum((Fraction(paid) for _, paid in payments), Fraction(0))
+    exact, since = Fraction(0), due_date
+    for day, paid in payments:
+        exact += balance * (day - since).days
+        balance -= Fraction(paid)
+        since = day
+    exact += balance * (on - since).days
+    if exact <= 0:
+        return Decimal("0.00")
+    return _to_cents(exact * Fraction(percent) / 100 / DAYS_IN_YEAR)
 
 
 def reminder_amounts(
@@ -85,13 +101,14 @@ def reminder_amounts(
     on: date,
     fees_allowed: bool,
     interest_percent: Decimal | None,
+    paid_after_due: Iterable[tuple[date, Decimal]] = (),
 ) -> ReminderAmounts:
     """The open amount, this level's fee (only where the terms allow fees), the fees of
     earlier reminders, and default interest (only when claimed) of one reminder."""
     fee = level.fee if fees_allowed else Decimal("0.00")
     interest = Decimal("0.00")
     if interest_percent is not None:
-        interest = default_interest(open_amount, due_date, on, interest_percent)
+        interest = default_interest(open_amount, due_date, on, interest_percent, paid_after_due)
     return ReminderAmounts(
         open_amount=open_amount,
         fee=fee,

@@ -137,6 +137,7 @@ def amounts_of(invoice: Invoice, level: ReminderLevel, day: date) -> ReminderAmo
         on=day,
         fees_allowed=company().reminder_fees,
         interest_percent=interest_percent(day),
+        paid_after_due=[(p.received_on, p.amount) for p in invoice.payments],
     )
 
 

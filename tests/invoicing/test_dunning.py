@@ -63,6 +63,16 @@ def test_default_interest_is_five_percent_a_year_on_the_days_after_the_due_date(
     assert default_interest(D("648.60"), DUE, date(2026, 12, 1), D("5")) == D("0.00")
 
 
+def test_default_interest_follows_the_balance_of_each_day_after_a_partial_payment():
+    # 648.60 open for 5 days, then 48.60 for 25 days (600.00 paid on 5 January):
+    # 648.60 x 5 % x 5/365 = 0.44424... + 48.60 x 5 % x 25/365 = 0.16643... = 0.61
+    paid = [(date(2027, 1, 5), D("600.00"))]
+    assert default_interest(D("48.60"), DUE, date(2027, 1, 30), D("5"), paid) == D("0.61")
+    # A payment before the due date was never in default; one after `on` is not yet.
+    early = [(date(2026, 12, 20), D("600.00")), (date(2027, 2, 1), D("10.00"))]
+    assert default_interest(D("48.60"), DUE, date(2027, 1, 30), D("5"), early) == D("0.20")
+
+
 def test_default_interest_rounds_half_up_once_from_the_exact_value():
     # 73.00 x 5 % x 1/365 = 0.01 exactly; 36.50 x 5 % x 1/365 = 0.005 -> 0.01 (half up)
     assert default_interest(D("73.00"), DUE, date(2027, 1, 1), D("5")) == D("0.01")
@@ -181,6 +191,16 @@ def test_a_partial_payment_leaves_the_rest_to_be_reminded(app, db, invoice):
     app.config["FROZEN_NOW"] = at(date(2027, 1, 10))
     (reminder,) = send_reminders()
     assert (reminder.open_amount, reminder.amount_due) == (D("48.60"), D("48.60"))
+
+
+def test_interest_counts_what_was_open_on_each_day(app, db, invoice):
+    terms(db, fees=False, interest=True)
+    record_payment(invoice.id, D("600.00"), date(2027, 1, 5))
+    db.session.commit()
+    app.config["FROZEN_NOW"] = at(date(2027, 1, 10))
+    (reminder,) = send_reminders()
+    # 648.60 x 5 % x 5/365 = 0.44424... + 48.60 x 5 % x 5/365 = 0.03328... = 0.48
+    assert (reminder.interest, reminder.amount_due) == (D("0.48"), D("49.08"))
 
 
 def test_dunning_stops_the_moment_the_invoice_is_paid(app, db, invoice):
