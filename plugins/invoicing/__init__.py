@@ -37,7 +37,11 @@ PLUGIN = Plugin(
         MenuEntry("invoicing.index", _l("Invoices"), "invoicing.read", order=40),
         MenuEntry("invoicing.run_page", _l("Invoice run"), "invoicing.run", order=41),
         MenuEntry("invoicing.payments", _l("Payments"), "invoicing.payments", order=42),
-        MenuEntry("invoicing.dunning", _l("Dunning"), "invoicing.payments", order=43),
+        MenuEntry("invoicing_bank.bank_page", _l("Bank files"), "invoicing.payments", order=43),
+        MenuEntry(
+            "invoicing_bank.reconciliation", _l("Reconciliation"), "invoicing.payments", order=44
+        ),
+        MenuEntry("invoicing.dunning", _l("Dunning"), "invoicing.payments", order=45),
     ),
     tariffs=(
         TariffKey(
@@ -68,7 +72,11 @@ PLUGIN = Plugin(
     ),
     models="plugins.invoicing.models",
     hooks="plugins.invoicing.hooks",
-    blueprints=("plugins.invoicing.views:bp", "plugins.invoicing.api:bp"),
+    blueprints=(
+        "plugins.invoicing.views:bp",
+        "plugins.invoicing.bank_views:bp",
+        "plugins.invoicing.api:bp",
+    ),
     cli=("plugins.invoicing.cli:cli",),
     periodic=(
         PeriodicTask("invoicing.monthly_run", "plugins.invoicing.jobs:monthly_run", 3600),

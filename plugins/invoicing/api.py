@@ -1,30 +1,42 @@
-"""JSON endpoints: start a run, list and read invoices, issue, pay, credit."""
+"""JSON endpoints: start a run, issue drafts in the background, list and read invoices, pay,
+credit."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
 
-from flask import Response, url_for
+from flask import Response, request, url_for
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from app.toolkit import (
     ApiError,
+    Customer,
     RuleViolation,
     api_blueprint,
     api_error_response,
     committed,
     current_actor,
     db,
+    get_visible_or_404,
     operation,
     today,
 )
 from plugins.invoicing import dunning_holds, jobs
 from plugins.invoicing.access import visible_invoice, visible_invoices
+from plugins.invoicing.account import summary
+from plugins.invoicing.bank_import import import_bank_file
+from plugins.invoicing.camt import MAX_BYTES, CamtError
 from plugins.invoicing.credit_notes import create_credit_note
 from plugins.invoicing.documents import render_invoice_pdf
-from plugins.invoicing.forms import CreditNoteForm, DunningHoldForm, PaymentForm, RunForm
+from plugins.invoicing.forms import (
+    CreditNoteForm,
+    DunningHoldForm,
+    IssuingForm,
+    PaymentForm,
+    RunForm,
+)
 from plugins.invoicing.models import DunningHold, Invoice, InvoiceRun
 from plugins.invoicing.payments import record_payment
 from plugins.invoicing.preview import preview_period
@@ -33,7 +45,7 @@ from plugins.invoicing.stripe_payments import (
     OnlinePaymentUnavailable,
     open_checkout,
 )
-from plugins.invoicing.vocabulary import RunState
+from plugins.invoicing.vocabulary import RunKind, RunState
 
 bp = api_blueprint("invoicing_api", "/invoicing")
 
@@ -54,6 +66,7 @@ class RunStartedOut(BaseModel):
 class RunStatusOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: int
+    kind: RunKind = Field(description="a run that bills the period, or one that issues drafts")
     period: str
     status: str = Field(description="queued, running, finished or failed")
     issue: bool
@@ -67,7 +80,9 @@ class RunStatusOut(BaseModel):
     conflicts: int = Field(description="invoices another run had billed first")
     failures: list[FailureOut]
     error: str | None = Field(description="why a failed run stopped")
-    invoice_ids: list[int] = Field(description="the invoices this run created so far")
+    invoice_ids: list[int] = Field(
+        description="the invoices this run created so far (an issuing job: the drafts it issues)"
+    )
 
 
 class InvoiceQuery(BaseModel):
@@ -236,6 +251,38 @@ def start_run(body: RunForm):
 
 @operation(
     bp,
+    "POST",
+    "/issuing",
+    permission="invoicing.run",
+    summary="Queue issuing a period's drafts (or the chosen ones) as a background job: "
+    "numbers, PDFs with QR-bill, e-mails; follow it at status_url",
+    tags="invoicing",
+    body=IssuingForm,
+    response=RunStartedOut,
+    status=202,
+)
+def start_issuing(body: IssuingForm):
+    for invoice_id in body.invoice_ids:
+        visible_invoice(invoice_id)  # 404 for an id that is not there
+    try:
+        run = jobs.start_issuing(body.period, body.invoice_ids or None, actor=_actor())
+    except jobs.RunInProgress as busy:
+        raise ApiError(
+            409,
+            "run_in_progress",
+            f"a job of {body.period} is already {busy.run.status}; nothing was queued",
+            {"run_id": busy.run.id, "status_url": _status_url(busy.run.id)},
+        ) from None
+    return {
+        "run_id": run.id,
+        "period": run.period,
+        "status": run.status,
+        "status_url": _status_url(run.id),
+    }
+
+
+@operation(
+    bp,
     "GET",
     "/preview",
     permission="invoicing.run",
@@ -288,11 +335,15 @@ def get_run(run_id: int):
     run = db.session.get(InvoiceRun, run_id)
     if run is None:
         raise ApiError(404, "not_found", "no such run")
-    invoice_ids = db.session.scalars(
-        select(Invoice.id).where(Invoice.run_id == run.id).order_by(Invoice.id)
-    ).all()
+    if run.kind == RunKind.ISSUING:
+        invoice_ids = list(run.selection or [])
+    else:
+        invoice_ids = db.session.scalars(
+            select(Invoice.id).where(Invoice.run_id == run.id).order_by(Invoice.id)
+        ).all()
     return {
         "id": run.id,
+        "kind": run.kind,
         "period": run.period,
         "status": run.status,
         "issue": run.issue,
@@ -462,6 +513,77 @@ def checkout(invoice_id: int):
         response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
     return {"url": session.url, "session_id": session.session_id, "amount": session.amount}
+
+
+# --- the bank and the customer account ---------------------------------------------------
+
+
+class BankFileOut(BaseModel):
+    message_id: str
+    matched: int = Field(description="credits booked on the invoice their QR reference names")
+    unmatched: int = Field(description="credits (or reversals) waiting in finance's queue")
+    already_imported: int = Field(description="transactions an earlier import booked")
+    reversed: int = Field(description="earlier credits the bank took back (counter-booked)")
+    skipped: int = Field(description="pending entries and ordinary debits: nothing to book")
+    credit_ids: list[int]
+
+
+@operation(
+    bp,
+    "POST",
+    "/bank-files",
+    permission="invoicing.payments",
+    summary="Import a camt.054 file (multipart, field 'file'): book credits by QR reference",
+    tags="invoicing",
+    response=BankFileOut,
+)
+def import_bank_file_endpoint():
+    upload = request.files.get("file")
+    if upload is None:
+        raise ApiError(
+            400, "file_missing", "send the camt.054 file as multipart/form-data field 'file'"
+        )
+    try:
+        result = import_bank_file(
+            upload.stream.read(MAX_BYTES + 1), file_name=upload.filename or "", actor=_actor()
+        )
+        db.session.commit()
+    except CamtError as error:
+        db.session.rollback()
+        raise ApiError(
+            422,
+            "bank_file_refused",
+            f"the file was refused, nothing was booked: {error}",
+            [{"field": "file", "line": error.line, "message": error.reason}],
+        ) from None
+    return {"message_id": result.message_id, **result.counts(), "credit_ids": result.credit_ids}
+
+
+class AccountOut(BaseModel):
+    customer_id: int
+    open_amount: Decimal = Field(description="invoices and reminder fees still open, CHF")
+    credit_balance: Decimal = Field(description="money received beyond what was asked, CHF")
+    balance: Decimal = Field(description="open amount less credit: positive means owed")
+
+
+@operation(
+    bp,
+    "GET",
+    "/customers/<int:customer_id>/account",
+    permission="invoicing.read",
+    summary="A customer's account: open amount, credit balance, balance (customers: their own)",
+    tags="invoicing",
+    response=AccountOut,
+)
+def get_account(customer_id: int):
+    customer = get_visible_or_404(Customer, customer_id, customer_id_of=lambda c: c.id)
+    account = summary(customer.id)
+    return {
+        "customer_id": customer.id,
+        "open_amount": account.open_amount,
+        "credit_balance": account.credit_balance,
+        "balance": account.balance,
+    }
 
 
 # --- dunning holds --------------------------------------------------------------------

@@ -1,12 +1,14 @@
-"""`flask invoicing ...`: the monthly run, issuing drafts, reminders."""
+"""`flask invoicing ...`: the monthly run, issuing drafts, reminders, bank files."""
 
 from __future__ import annotations
 
 import click
 from flask.cli import with_appcontext
 
-from app.toolkit import RuleViolation
+from app.toolkit import RuleViolation, acting_as, db
 from plugins.invoicing import jobs
+from plugins.invoicing.bank_import import import_bank_file
+from plugins.invoicing.camt import MAX_BYTES, CamtError
 from plugins.invoicing.issuing import draft_ids
 from plugins.invoicing.planning import check_period
 from plugins.invoicing.reminders import due_reminders
@@ -80,3 +82,25 @@ def reminders_command(send: bool) -> None:
             f"{due.invoice.number} {due.invoice.bill_to_name}: level {due.level.level}, "
             f"{due.days_overdue} days overdue, open {due.invoice.open_amount}"
         )
+
+
+@cli.command("import-bank")
+@click.argument("file", type=click.File("rb"))
+@with_appcontext
+def import_bank_command(file) -> None:
+    """Import a camt.054 file: book what its QR references match, queue the rest."""
+    try:
+        with acting_as(ACTOR):
+            result = import_bank_file(file.read(MAX_BYTES + 1), file_name=file.name, actor=ACTOR)
+            db.session.commit()
+    except CamtError as error:
+        db.session.rollback()
+        click.echo(f"refused, nothing booked: {error}", err=True)
+        raise SystemExit(1) from None
+    click.echo(
+        f"{result.matched} matched, {result.unmatched} unmatched, "
+        f"{result.already_imported} already imported"
+        + (f", {result.reversed} reversed" if result.reversed else "")
+        + (f", {result.skipped} skipped (not booked credits)" if result.skipped else "")
+        + "."
+    )

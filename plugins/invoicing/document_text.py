@@ -46,6 +46,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "volume_discount": "Mengenrabatt",
         "special_discount": "Sonderrabatt",
         "payment_part": "Zahlteil",
+        "credit_from": "Guthaben aus",
+        "amount_due": "Noch zu bezahlen CHF",
+        "paid_by_credit": "Dieser Betrag ist durch Ihr Guthaben beglichen.",
     },
     "en": {
         "invoice": "Invoice",
@@ -86,6 +89,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "volume_discount": "Volume discount",
         "special_discount": "Special discount",
         "payment_part": "Payment part",
+        "credit_from": "Credit balance from",
+        "amount_due": "Amount due CHF",
+        "paid_by_credit": "This amount is paid by your credit balance.",
     },
 }
 

@@ -13,6 +13,7 @@ from decimal import Decimal
 from flask import current_app, has_request_context, render_template
 
 from app.toolkit import company, letterhead, render_pdf_html, today
+from plugins.invoicing.account import credit_applied
 from plugins.invoicing.document_text import format_date, language_of, texts
 from plugins.invoicing.models import Invoice
 from plugins.invoicing.paylinks import pay_url
@@ -54,11 +55,14 @@ def invoice_html(invoice: Invoice) -> str:
     language = language_of(invoice)
     text = texts(language)
     payment_part = None
-    if not invoice.is_credit_note and invoice.number and invoice.payable >= Decimal("0.01"):
+    # A credit balance applied at issue is deducted: the QR-bill asks for the rest.
+    credits = credit_applied(invoice) if invoice.number else []
+    amount_due = invoice.payable - sum((p.amount for p in credits), Decimal("0.00"))
+    if not invoice.is_credit_note and invoice.number and amount_due >= Decimal("0.01"):
         payment_part = payment_part_svg(
             creditor=creditor(),
             debtor=debtor_of(invoice),
-            amount=invoice.payable,
+            amount=amount_due,
             reference=invoice.qr_reference,
             additional_information=f"{text['invoice']} {invoice.number}",
             language=language,
@@ -70,7 +74,7 @@ def invoice_html(invoice: Invoice) -> str:
         terms_days = tariff_on("invoicing.payment_terms_days", today())
     context = nullcontext() if has_request_context() else _request_context()
     with context:
-        return _render(invoice, language, text, payment_part, terms_days)
+        return _render(invoice, language, text, payment_part, terms_days, credits, amount_due)
 
 
 def _request_context():
@@ -80,7 +84,9 @@ def _request_context():
     return current_app.test_request_context("/", base_url=base)
 
 
-def _render(invoice: Invoice, language: str, text: dict, payment_part, terms_days) -> str:
+def _render(
+    invoice: Invoice, language: str, text: dict, payment_part, terms_days, credits, amount_due
+) -> str:
     return render_template(
         "invoicing/pdf/invoice.html",
         letterhead=letterhead(),
@@ -89,6 +95,8 @@ def _render(invoice: Invoice, language: str, text: dict, payment_part, terms_day
         t=text,
         d=lambda day: format_date(day, language),
         payment_part=payment_part,
+        credits=credits,
+        amount_due=amount_due,
         qr_reference=format_qr_reference(invoice.qr_reference) if invoice.qr_reference else "",
         pay_link=pay_url(invoice.id) if payment_part else None,
         terms=text["terms"].format(days=terms_days, due=format_date(invoice.due_date, language))

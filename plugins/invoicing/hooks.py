@@ -1,5 +1,6 @@
-"""What invoicing answers through the host's hooks: the invoices panel of a customer, and
-how far service days are billed."""
+"""What invoicing answers through the host's hooks: the invoices and account panels of a
+customer (finance's customer page, the customer's portal), and how far service days are
+billed."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from app.toolkit import Panel, db, has_permission, hookimpl
+from plugins.invoicing.account import statement, summary
 from plugins.invoicing.models import Invoice, InvoiceLine
 from plugins.invoicing.preview import customer_lines
 from plugins.invoicing.vocabulary import InvoiceState
@@ -27,7 +29,16 @@ def detail_panels(kind, record_id):
         .limit(10)
     ).all()
     html = render_template("invoicing/_panel.html", invoices=invoices)
-    return [Panel(title=_("Invoices"), html=html, order=40)]
+    account = render_template(
+        "invoicing/_account_panel.html",
+        account=summary(record_id),
+        entries=statement(record_id)[-30:],
+        customer_id=record_id,
+    )
+    return [
+        Panel(title=_("Invoices"), html=html, order=40),
+        Panel(title=_("Account"), html=account, order=41),
+    ]
 
 
 @hookimpl

@@ -1,5 +1,6 @@
 """Issuing: a draft is checked for everything its PDF and QR-bill need, then gets its
-number, dates and QR reference and is frozen; its PDF is rendered and stored after.
+number, dates and QR reference and is frozen; a credit balance of the customer is applied
+to it; its PDF is rendered and stored after.
 
 The checks come first because the number is the irreversible step: numbers are gap-free
 per year, so nothing that could still fail (the company data, the customer's address as
@@ -23,6 +24,7 @@ from app.toolkit import (
     now,
     today,
 )
+from plugins.invoicing.account import apply_credit_balance
 from plugins.invoicing.documents import (
     creditor,
     debtor_of,
@@ -51,6 +53,24 @@ def draft_ids(period: str | None = None) -> list[int]:
     if period:
         statement = statement.where(Invoice.period == period)
     return list(db.session.scalars(statement))
+
+
+def credit_notes_first(invoice_ids: Iterable[int]) -> list[int]:
+    """The drafts in the order to issue them: credit notes (a period of less than nothing)
+    first, so that the credit they give is applied to the invoices issued with them."""
+    ids = list(invoice_ids)
+    notes = (
+        set(
+            db.session.scalars(
+                select(Invoice.id).where(
+                    Invoice.id.in_(ids), Invoice.kind == InvoiceKind.CREDIT_NOTE
+                )
+            )
+        )
+        if ids
+        else set()
+    )
+    return [i for i in ids if i in notes] + [i for i in ids if i not in notes]
 
 
 def check_issuable(invoice: Invoice) -> None:
@@ -114,6 +134,8 @@ def issue_invoice(invoice_id: int, *, actor: str = "system") -> Invoice:
         invoice.due_date = None if terms is None else day + timedelta(days=terms)
         invoice.status = InvoiceState.ISSUED
     db.session.flush()
+    # The customer's credit balance pays what it can, shown on the document (account.py).
+    apply_credit_balance(invoice.id, actor=actor)
     return invoice
 
 

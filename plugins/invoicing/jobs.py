@@ -19,7 +19,13 @@ from app.toolkit import acting_as, db, enqueue_call, one_off, today
 from plugins.invoicing import run_records
 from plugins.invoicing.billing import Month
 from plugins.invoicing.credit_notes import credit_invoiced_charge
-from plugins.invoicing.issuing import draft_ids, issue_invoice, rendered_pdfs, store_pdf
+from plugins.invoicing.issuing import (
+    credit_notes_first,
+    draft_ids,
+    issue_invoice,
+    rendered_pdfs,
+    store_pdf,
+)
 from plugins.invoicing.mailing import mail_document
 from plugins.invoicing.models import Invoice, InvoiceRun
 from plugins.invoicing.planning import (
@@ -390,7 +396,7 @@ def issue_invoices(
     result = RunResult(period="", run_id=run_id)
     last_saved = time.monotonic()
     with acting_as(actor):
-        for invoice_id in invoice_ids:
+        for invoice_id in credit_notes_first(invoice_ids):
             if run_id is not None and time.monotonic() - last_saved >= PROGRESS_SECONDS:
                 run_records.save(run_id, invoices_issued=len(result.issued_numbers))
                 db.session.commit()

@@ -29,6 +29,7 @@ from app.toolkit import Customer, ExactDecimal, IdMixin, Percent, Site, Timestam
 from plugins.invoicing.vat import vat_summary
 from plugins.invoicing.vocabulary import (
     RUN_ACTIVE,
+    BankCreditState,
     CheckoutState,
     InvoiceKind,
     InvoiceState,
@@ -290,18 +291,25 @@ class NumberSequence(db.Model):
 
 
 class Payment(IdMixin, db.Model):
+    """A booking of money on an invoice. Append-only: a wrong or returned payment is
+    taken back by a counter-booking (`reverses_id`, negative amount), never changed."""
+
     __tablename__ = "invoicing_payment"
     __audited__ = True
     __table_args__ = (
         # A Stripe session (or a bank reference) pays once, however often it is reported.
         UniqueConstraint("method", "external_reference"),
-        CheckConstraint("amount > 0", name="positive"),
+        CheckConstraint("(amount > 0) = (reverses_id IS NULL) AND amount <> 0", name="signed"),
         PaymentMethod.constraint("method"),
     )
 
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoicing_invoice.id"), index=True)
     amount: Mapped[Decimal]
+    # The booking date (for a bank file: the bank's BookgDt).
     received_on: Mapped[date]
+    value_date: Mapped[date | None]
+    # A counter-booking names the payment it takes back; each is taken back once.
+    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("invoicing_payment.id"), unique=True)
     method: Mapped[PaymentMethod] = mapped_column(PaymentMethod.column(12))
     external_reference: Mapped[str | None] = mapped_column(String(120))
     note: Mapped[str] = mapped_column(String(200), default="")
@@ -362,6 +370,72 @@ class Reminder(IdMixin, db.Model):
     pdf: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
 
     invoice: Mapped[Invoice] = relationship()
+
+
+class Refund(IdMixin, db.Model):
+    """Money paid back out of a customer's credit balance, on finance's decision with a
+    reason. Append-only like payments: a counter-booking (negative) takes one back."""
+
+    __tablename__ = "invoicing_refund"
+    __audited__ = True
+    __table_args__ = (
+        CheckConstraint("(amount > 0) = (reverses_id IS NULL) AND amount <> 0", name="signed"),
+    )
+
+    customer_id: Mapped[int] = mapped_column(ForeignKey("core_customer.id"), index=True)
+    amount: Mapped[Decimal]
+    paid_on: Mapped[date]
+    reason: Mapped[str] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(String(120), default="system")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("invoicing_refund.id"), unique=True)
+
+
+class BankCredit(IdMixin, db.Model):
+    """One transaction of an imported camt.054 file: a credit (booked on an invoice, or
+    waiting in finance's queue) or the bank's reversal of an earlier credit.
+
+    The bank's (entry, transaction) keys are unique: importing a file again finds its
+    transactions here and books nothing twice.
+    """
+
+    __tablename__ = "invoicing_bank_credit"
+    __audited__ = True
+    __table_args__ = (
+        UniqueConstraint("entry_key", "transaction_key"),
+        BankCreditState.constraint("state"),
+    )
+
+    entry_key: Mapped[str] = mapped_column(String(120))
+    transaction_key: Mapped[str] = mapped_column(String(120))
+    state: Mapped[BankCreditState] = mapped_column(BankCreditState.column(12), index=True)
+    reversal: Mapped[bool] = mapped_column(default=False)
+    amount: Mapped[Decimal]
+    currency: Mapped[str] = mapped_column(String(3))
+    booking_date: Mapped[date]
+    value_date: Mapped[date | None]
+    reference: Mapped[str | None] = mapped_column(String(35), index=True)
+    reference_type: Mapped[str | None] = mapped_column(String(5))
+    debtor_name: Mapped[str | None] = mapped_column(String(140))
+    debtor_iban: Mapped[str | None] = mapped_column(String(34))
+    remittance_text: Mapped[str | None] = mapped_column(Text)
+    message_id: Mapped[str] = mapped_column(String(80))
+    file_name: Mapped[str] = mapped_column(String(200), default="")
+    line: Mapped[int | None]
+    imported_at: Mapped[datetime] = mapped_column(default=utcnow)
+    imported_by: Mapped[str] = mapped_column(String(120), default="system")
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoicing_invoice.id"), index=True)
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("invoicing_payment.id"))
+    # Why it waits in the queue, or finance's reason for returning it.
+    note: Mapped[str] = mapped_column(Text, default="")
+    resolved_by: Mapped[str | None] = mapped_column(String(120))
+    resolved_at: Mapped[datetime | None]
+
+    invoice: Mapped[Invoice | None] = relationship()
+
+    @property
+    def in_queue(self) -> bool:
+        return self.state in (BankCreditState.UNMATCHED, BankCreditState.AMBIGUOUS)
 
 
 class DunningHold(IdMixin, db.Model):
@@ -428,10 +502,31 @@ def _guard_issued(session, flush_context, instances) -> None:
                 raise ImmutableInvoice(f"the lines of invoice {invoice.number} cannot change")
 
 
+class ImmutableBooking(RuntimeError):
+    """A payment or refund is booked for good; a counter-booking takes it back."""
+
+
+def _guard_bookings(session, flush_context, instances) -> None:
+    for obj in list(session.dirty) + list(session.deleted):
+        if not isinstance(obj, Payment | Refund):
+            continue
+        if obj in session.deleted:
+            # Deleting a draft removes no payment (drafts have none); anything else would
+            # erase money from the account.
+            raise ImmutableBooking(f"{obj.__tablename__} {obj.id} cannot be deleted")
+        state = inspect(obj)
+        if any(state.attrs[a.key].history.has_changes() for a in state.mapper.column_attrs):
+            raise ImmutableBooking(
+                f"{obj.__tablename__} {obj.id} is booked; a counter-booking takes it back"
+            )
+
+
 def install_guard() -> None:
 
     if not event.contains(Session, "before_flush", _guard_issued):
         event.listen(Session, "before_flush", _guard_issued)
+    if not event.contains(Session, "before_flush", _guard_bookings):
+        event.listen(Session, "before_flush", _guard_bookings)
 
 
 install_guard()

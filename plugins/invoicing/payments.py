@@ -49,6 +49,7 @@ def record_payment(
     external_reference: str | None = None,
     note: str = "",
     actor: str = "system",
+    value_date: date | None = None,
 ) -> Payment:
     """Book a payment (flushes; the caller commits).
 
@@ -66,6 +67,7 @@ def record_payment(
         invoice_id=invoice.id,
         amount=amount,
         received_on=received_on,
+        value_date=value_date,
         method=method,
         external_reference=external_reference,
         note=note[:200],

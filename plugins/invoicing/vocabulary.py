@@ -45,8 +45,51 @@ class LineKind(Vocabulary):
 
 
 class PaymentMethod(Vocabulary):
-    BANK = "bank", _l("bank transfer")
+    """How money reached an invoice; the reconciliation's channels follow it."""
+
+    BANK = "bank", _l("bank transfer")  # recorded by hand (manual)
     STRIPE = "stripe", _l("online payment")
+    QR_BILL = "qr_bill", _l("QR-bill (bank file)")  # booked from a camt.054 file
+    CREDIT_BALANCE = "credit", _l("credit balance")  # the customer's credit applied
+
+
+# The channels of incoming money: a credit balance applied is money already received.
+INCOMING_METHODS = (PaymentMethod.QR_BILL, PaymentMethod.STRIPE, PaymentMethod.BANK)
+
+
+class BankCreditState(Vocabulary):
+    """Where a credit of a bank file stands: booked, or waiting in finance's queue."""
+
+    MATCHED = "matched", _l("matched")
+    UNMATCHED = "unmatched", _l("unknown reference")
+    AMBIGUOUS = "ambiguous", _l("ambiguous")
+    ASSIGNED = "assigned", _l("assigned by hand")
+    RETURNED = "returned", _l("returned")
+    REVERSED = "reversed", _l("reversed by the bank")
+
+
+BANK_QUEUE = (BankCreditState.UNMATCHED, BankCreditState.AMBIGUOUS)
+
+
+class AccountEntryKind(Vocabulary):
+    """The bookings on a customer account (debits first, then credits)."""
+
+    INVOICE = "invoice", _l("Invoice")
+    REMINDER_FEE = "reminder_fee", _l("Reminder fee")
+    REFUND = "refund", _l("Refund")
+    PAYMENT_REVERSAL = "payment_reversal", _l("Payment reversed")
+    PAYMENT = "payment", _l("Payment")
+    CREDIT_NOTE = "credit_note", _l("Credit note")
+    CREDIT_APPLIED = "credit_applied", _l("Credit balance applied")
+
+
+class AgeBucket(Vocabulary):
+    """Open items by days past their due date (not yet due counts as 0)."""
+
+    UP_TO_30 = "0-30", _l("0–30 days")
+    UP_TO_60 = "31-60", _l("31–60 days")
+    UP_TO_90 = "61-90", _l("61–90 days")
+    OVER_90 = "90+", _l("over 90 days")
 
 
 class ReminderWording(Vocabulary):

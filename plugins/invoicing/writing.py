@@ -22,6 +22,14 @@ from plugins.invoicing.planning import BillTo, InvoicePlan
 from plugins.invoicing.vocabulary import InvoiceKind, InvoiceState
 
 
+def document_kind(payable: Decimal) -> InvoiceKind:
+    """A period whose lines come to less than nothing (a contract ending early, credits
+    larger than the month) is a credit note, never a negative invoice. It credits no
+    invoice: its amount becomes the customer's credit balance (account.py), applied to
+    the next invoice or refunded."""
+    return InvoiceKind.CREDIT_NOTE if payable < 0 else InvoiceKind.INVOICE
+
+
 def _insert_then_ids(model, rows: list[dict[str, Any]], key: tuple[str, ...], where) -> list[int]:
     """Insert `rows` in one executemany, then read their ids back, in the rows' order.
 
@@ -72,7 +80,7 @@ def write_invoices(
         rows, totals = invoice_content(plan, site_names)
         invoice_rows.append(
             {
-                "kind": InvoiceKind.INVOICE,
+                "kind": document_kind(totals["payable"]),
                 "status": InvoiceState.DRAFT,
                 "customer_id": plan.customer_id,
                 "site_id": plan.site_id,

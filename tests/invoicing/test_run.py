@@ -309,6 +309,8 @@ def test_an_end_in_november_credits_the_november_advance_and_bills_the_days_used
     assert line_amounts(invoice) == [("advance_credit", D("-600.00")), ("settlement", D("400.00"))]
     assert invoice.total_net == D("-200.00")
     assert invoice.payable == D("-216.20")
+    # Less than nothing is owed: a credit note (to the credit balance), never a negative invoice.
+    assert invoice.kind == "credit_note" and invoice.credited_invoice_id is None
 
 
 def test_the_discount_agreed_in_the_contract_is_billed_under_the_list_price(db, setup):

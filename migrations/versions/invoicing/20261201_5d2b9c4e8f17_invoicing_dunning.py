@@ -1,7 +1,7 @@
 """invoicing dunning: reminder wording, fees, interest and PDF; holds; checkout state
 
 Revision ID: 5d2b9c4e8f17
-Revises: 2d0e2d9059e0
+Revises: 3f52f49ae90e
 Create Date: 2026-12-01 06:00:00
 
 """
@@ -13,7 +13,7 @@ import app.database
 
 # revision identifiers, used by Alembic.
 revision = "5d2b9c4e8f17"
-down_revision = "2d0e2d9059e0"
+down_revision = "3f52f49ae90e"
 branch_labels = None
 depends_on = None
 
