@@ -119,6 +119,12 @@ def reminder_amounts(
     )
 
 
+def covered_by_credit(open_amount: Decimal, credit_balance: Decimal) -> bool:
+    """Whether the customer's credit balance pays the open amount in full: then nobody is
+    reminded; the credit is applied, or refunded, by finance's account work."""
+    return open_amount > 0 and credit_balance >= open_amount
+
+
 def payment_in_progress(sessions: Iterable[tuple[CheckoutState, datetime]], at: datetime) -> bool:
     """Whether a Stripe payment may still arrive: a session Stripe reported as pending
     (an asynchronous payment not yet confirmed), or one opened less than 24 h ago."""

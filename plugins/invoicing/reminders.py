@@ -2,9 +2,9 @@
 
 The levels are data (tariff `invoicing.reminder_levels`: days after due, fee, text); the
 company's terms say whether fees and default interest are claimed. An invoice is not
-reminded while its customer is on hold, while a Stripe payment of it is in progress, or
-once nothing is open; the unique key (invoice, level) keeps concurrent runs to one
-reminder per level.
+reminded while its customer is on hold, while a Stripe payment of it is in progress,
+while the customer's credit balance covers it, or once nothing is open; the unique key
+(invoice, level) keeps concurrent runs to one reminder per level.
 """
 
 from __future__ import annotations
@@ -18,10 +18,12 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.toolkit import company, db, now, today
+from plugins.invoicing.account import credit_balance, credit_balances
 from plugins.invoicing.dunning_rules import (
     CHECKOUT_LIFETIME,
     ReminderAmounts,
     ReminderLevel,
+    covered_by_credit,
     next_level,
     payment_in_progress,
     reminder_amounts,
@@ -40,6 +42,7 @@ from plugins.invoicing.vocabulary import (
 )
 
 log = logging.getLogger(__name__)
+ZERO = Decimal("0.00")
 
 __all__ = ["DueReminder", "ReminderLevel", "due_reminders", "next_level", "remind"]
 
@@ -111,9 +114,13 @@ def due_reminders(day: date | None = None) -> list[DueReminder]:
         )
         .order_by(Invoice.due_date, Invoice.id)
     ).all()
+    customers = sorted({invoice.customer_id for invoice in overdue})
+    credit = credit_balances(customers) if customers else {}
     found = []
     for invoice in overdue:
         if invoice.open_amount <= 0:
+            continue
+        if covered_by_credit(invoice.open_amount, credit.get(invoice.customer_id, ZERO)):
             continue
         days = (day - invoice.due_date).days
         level = next_level(levels, invoice.reminder_level, days)
@@ -153,6 +160,7 @@ def remind(due: DueReminder, day: date) -> Reminder | None:
         or invoice.reminder_level >= due.level.level
         or _on_hold(invoice.customer_id)
         or _paying_now(invoice.id)
+        or covered_by_credit(invoice.open_amount, credit_balance(invoice.customer_id))
     ):
         return None
     amounts = amounts_of(invoice, due.level, day)

@@ -467,3 +467,26 @@ def test_holds_through_the_api(app, db, client, factories, invoice):
         == 404
     )
     assert client.get("/api/v1/invoicing/dunning-holds", headers=headers).json == []
+
+
+def test_no_reminder_while_the_credit_balance_covers_the_open_amount(app, db, setup):
+    from plugins.invoicing.account import credit_balance, refund_credit
+
+    customer = setup.customer()
+    for _ in range(2):
+        setup.contract(setup.site(customer), "premium", date(2026, 12, 1))
+    first, second = run_period("2026-12").invoice_ids  # 648.60 each, one per site
+    issue_invoices([first, second], processes=1)
+    # 1,348.60 on the first: 700.00 too much, a credit balance that covers the second.
+    record_payment(first, D("1348.60"), date(2026, 12, 20))
+    db.session.commit()
+    assert credit_balance(customer.id) == D("700.00")
+    app.config["FROZEN_NOW"] = at(date(2027, 1, 15))
+    assert due_reminders() == []
+    assert send_reminders() == []
+
+    # 100.00 refunded: 600.00 of credit no longer covers 648.60, the reminder goes out.
+    refund_credit(customer.id, D("100.00"), "Asked for part back", actor="finance")
+    db.session.commit()
+    (due,) = due_reminders()
+    assert due.invoice.id == second
