@@ -144,6 +144,9 @@ class CompanyData:
     phone: str
     website: str
     public_base_url: str
+    # Switches of the terms of business (not printed; never placeholders).
+    reminder_fees: bool = True
+    default_interest: bool = False
 
     @property
     def vat_number(self) -> str:
@@ -174,7 +177,13 @@ class CompanyData:
         return f"{self.public_base_url.rstrip('/')}/{path.lstrip('/')}"
 
 
-FIELDS = tuple(f.name for f in fields(CompanyData))
+SWITCHES = ("reminder_fees", "default_interest")
+SWITCH_LABELS = {
+    "reminder_fees": _l("Our terms allow reminder fees"),
+    "default_interest": _l("Claim default interest on overdue invoices (OR 104)"),
+}
+# The text fields (letterhead, numbers, links); the switches are handled apart.
+FIELDS = tuple(f.name for f in fields(CompanyData) if f.name not in SWITCHES)
 
 
 def environment_values() -> dict[str, str]:
@@ -223,6 +232,8 @@ def company() -> CompanyData:
     values.update(_checked_environment()[0])
     if not values["public_base_url"]:
         values["public_base_url"] = current_app.config.get("PUBLIC_BASE_URL", "").rstrip("/")
+    if row is not None:
+        values.update({name: bool(getattr(row, name)) for name in SWITCHES})
     return CompanyData(**values)
 
 
@@ -276,6 +287,8 @@ def update_company(data) -> Company:
     for name in FIELDS:
         if name not in from_environment:
             setattr(row, name, getattr(data, name))
+    for name in SWITCHES:
+        setattr(row, name, bool(getattr(data, name)))
     check_address(row.country, row.postal_code)
     db.session.flush()
     return row

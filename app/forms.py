@@ -236,6 +236,8 @@ class CompanyForm(AddressFields, FlaskForm):
         validators=[Length(max=200)],
         render_kw={"placeholder": "https://erp.example.ch"},
     )
+    reminder_fees = BooleanField(_l("Our terms allow reminder fees"))
+    default_interest = BooleanField(_l("Claim default interest on overdue invoices (OR 104)"))
 
 
 class TokenForm(FlaskForm):

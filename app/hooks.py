@@ -121,6 +121,36 @@ class UpgradeSigned:
 
 
 @dataclass(frozen=True)
+class PriceLine:
+    """One net line a run would bill (negative: credit) - what invoicing answers when
+    another plugin asks what a customer would be billed, e.g. to show the price
+    consequence of a contract change before it is confirmed."""
+
+    kind: str  # "advance", "settlement", "advance_credit", "charge", "credit_note", ...
+    site_id: int | None
+    site_name: str
+    description: str
+    service_start: date
+    service_end: date
+    amount: Decimal  # CHF, excluding VAT
+    vat_rate: Decimal
+    source: str | None = None  # the plugin a charge comes from, e.g. "servicedesk"
+
+    @property
+    def key(self) -> tuple:
+        """What makes two lines the same line (to compare one plan with another)."""
+        return (
+            self.kind,
+            self.site_id,
+            self.description,
+            self.service_start,
+            self.service_end,
+            self.amount,
+            self.vat_rate,
+        )
+
+
+@dataclass(frozen=True)
 class Panel:
     """A block of HTML a plugin adds to a host page (e.g. the contracts of a site)."""
 
@@ -158,6 +188,11 @@ class HookSpecs:
     @hookspec
     def upgrade_signed(self, event: UpgradeSigned) -> None:
         """A CLA upgrade was signed (Fast Lane fees of the 14 days before are credited)."""
+
+    @hookspec(firstresult=True)
+    def planned_lines(self, customer_id: int, period: str) -> list[PriceLine] | None:
+        """What the run of `period` ("YYYY-MM") would bill the customer now, as net lines
+        (credit notes for charges already invoiced included); writes nothing."""
 
     @hookspec(firstresult=True)
     def billed_through(self) -> date | None:

@@ -409,6 +409,10 @@ class CompanyIn(Strict):
     public_base_url: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = (
         Field(default="", description="base of the pay and accept links, e.g. https://erp.winet.ch")
     )
+    reminder_fees: bool = Field(default=True, description="the terms allow reminder fees")
+    default_interest: bool = Field(
+        default=False, description="claim default interest (OR 104) on overdue invoices"
+    )
 
     @field_validator("uid")
     @classmethod
@@ -446,6 +450,8 @@ class CompanyOut(BaseModel):
     phone: str
     website: str
     public_base_url: str
+    reminder_fees: bool = Field(description="the terms allow reminder fees")
+    default_interest: bool = Field(description="default interest (OR 104) is claimed")
     from_environment: list[str] = Field(description="fields set by WINET_COMPANY_* variables")
     placeholders: list[str] = Field(description="fields still empty, a sample or invalid")
 

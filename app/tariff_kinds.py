@@ -357,23 +357,51 @@ class VolumeBandsKind(TariffKind):
 
 @dataclass(frozen=True)
 class ReminderLevelsKind(TariffKind):
-    """Payment reminder levels: level, days after the due date, fee in CHF."""
+    """Payment reminder levels: level, days after the due date, fee in CHF and the text
+    the letter carries (one of `texts`: code -> label, declared by the plugin)."""
 
-    fields = ("level", "days_overdue", "fee")
+    fields = ("level", "days_overdue", "fee", "text")
     max_fee: Decimal = Decimal("1000.00")
     max_days: int = 365
+    # The texts a level may name, e.g. (("reminder", "friendly reminder"), ...); the
+    # first is what a level stored without a text (before texts existed) gets.
+    texts: tuple[tuple[str, Any], ...] = (("reminder", "reminder"),)
     input = "levels"
+
+    def _rows(self, raw: Any) -> list[dict[str, Any]]:
+        rows = _list(raw)
+        required = set(self.fields) - {"text"}
+        for number, row in enumerate(rows, start=1):
+            if not isinstance(row, dict) or not required <= set(row) <= set(self.fields):
+                raise ValueError(
+                    _(
+                        "row %(row)d needs exactly: %(fields)s",
+                        row=number,
+                        fields=", ".join(self.fields),
+                    )
+                )
+        return rows
 
     def parse(self, raw: Any) -> list[dict[str, Any]]:
         fee_kind = MoneyKind(maximum=self.max_fee)
+        codes = [code for code, _label in self.texts]
         levels = []
         previous: dict[str, Any] | None = None
-        for number, row in enumerate(_rows(raw, self.fields), start=1):
+        for number, row in enumerate(self._rows(raw), start=1):
             try:
                 level, days = _whole(row["level"]), _whole(row["days_overdue"])
                 fee = fee_kind.parse(row["fee"])
             except ValueError as error:
                 raise ValueError(_("row %(row)d: %(problem)s", row=number, problem=error)) from None
+            text = str(row.get("text") or codes[0]).strip()
+            if text not in codes:
+                raise ValueError(
+                    _(
+                        "row %(row)d: the text must be one of %(texts)s",
+                        row=number,
+                        texts=", ".join(codes),
+                    )
+                )
             if not 1 <= level <= 9:
                 raise ValueError(_("row %(row)d: the level must be from 1 to 9", row=number))
             if not 0 <= days <= self.max_days:
@@ -395,14 +423,14 @@ class ReminderLevelsKind(TariffKind):
                         row=number,
                     )
                 )
-            previous = {"level": level, "days_overdue": days, "fee": fee}
+            previous = {"level": level, "days_overdue": days, "fee": fee, "text": text}
             levels.append(previous)
         return levels
 
     def describe(self) -> str:
         return _(
-            "rows of a level, days overdue and a fee in CHF from 0.00 to %(max)s; levels and "
-            "days ascending",
+            "rows of a level, days overdue, a fee in CHF from 0.00 to %(max)s and a text; "
+            "levels and days ascending",
             max=format_chf(self.max_fee),
         )
 
@@ -418,18 +446,23 @@ class ReminderLevelsKind(TariffKind):
                 "level": str(r["level"]),
                 "days_overdue": str(r["days_overdue"]),
                 "fee": f"{r['fee']:.2f}",
+                "text": str(r.get("text", "")),
             }
             for r in value or ()
         ]
+
+    def text_label(self, code: str) -> str:
+        return str(dict(self.texts).get(code, code))
 
     def display(self, value: list[dict[str, Any]]) -> str:
         return (
             "; ".join(
                 _(
-                    "level %(level)d after %(days)d days, CHF %(fee)s",
+                    "level %(level)d after %(days)d days, CHF %(fee)s, %(text)s",
                     level=r["level"],
                     days=r["days_overdue"],
                     fee=format_chf(r["fee"]),
+                    text=self.text_label(r.get("text", "")),
                 )
                 for r in value
             )

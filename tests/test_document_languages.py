@@ -16,6 +16,7 @@ from datetime import date
 from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
+from types import SimpleNamespace
 
 import pdfplumber
 import pytest
@@ -27,10 +28,13 @@ from app.outbox import messages_about
 from plugins.contracts import quotes as quote_rules
 from plugins.invoicing.credit_notes import create_credit_note
 from plugins.invoicing.documents import render_invoice_pdf
+from plugins.invoicing.dunning_rules import ReminderAmounts
 from plugins.invoicing.jobs import issue_invoices, run_period
 from plugins.invoicing.mailing import document_mail, reminder_mail
 from plugins.invoicing.models import Invoice
 from plugins.invoicing.paylinks import pay_token
+from plugins.invoicing.reminder_documents import render_reminder_pdf
+from plugins.invoicing.vocabulary import ReminderWording
 from plugins.servicedesk import work
 from tests import test_end_to_end as scenario
 from tests.factories import login
@@ -57,6 +61,8 @@ CUSTOMER_FACING = {
     "plugins/invoicing": (
         [
             "templates/invoicing/pdf/invoice.html",
+            "templates/invoicing/pdf/reminder.html",
+            "reminder_documents.py",
             "templates/invoicing/pay.html",
             "templates/invoicing/index.html",
             "templates/invoicing/detail.html",
@@ -209,8 +215,21 @@ def test_every_customer_document_is_in_the_customer_language(app, db, factories,
     documents = {
         "invoice PDF": pdf_text(invoice.pdf),
         "invoice e-mail": "\n".join(document_mail(invoice)),
-        "reminder e-mail": "\n".join(reminder_mail(invoice, 2, Decimal("20.00"), Decimal("9"))),
     }
+    # A third reminder (not stored: only its words are looked at), with fee and interest.
+    reminder = SimpleNamespace(
+        invoice=invoice, level=3, wording=ReminderWording.COLLECTION, sent_on=date(2027, 2, 1)
+    )
+    amounts = ReminderAmounts(
+        open_amount=invoice.payable,
+        fee=Decimal("30.00"),
+        earlier_fees=Decimal("20.00"),
+        interest=Decimal("2.67"),
+        interest_days=30,
+        interest_percent=Decimal("5"),
+    )
+    documents["reminder e-mail"] = "\n".join(reminder_mail(reminder, amounts))
+    documents["reminder PDF"] = pdf_text(render_reminder_pdf(reminder, amounts))
     quote = quote_rules.create_quote(
         world.customer, None, start_date=date(2026, 12, 15), valid_until=date(2026, 12, 31)
     )

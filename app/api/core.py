@@ -530,6 +530,8 @@ def _company_out() -> CompanyOut:
     return CompanyOut(
         **{name: getattr(data, name) for name in COMPANY_FIELDS},
         vat_number=data.vat_number,
+        reminder_fees=data.reminder_fees,
+        default_interest=data.default_interest,
         from_environment=sorted(environment_values()),
         placeholders=sorted(placeholder_fields()),
     )

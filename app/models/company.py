@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from sqlalchemy import CheckConstraint, String
+from sqlalchemy import false as sa_false
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.database import TimestampMixin, db
@@ -30,3 +32,7 @@ class Company(AddressMixin, TimestampMixin, db.Model):
     phone: Mapped[str] = mapped_column(String(32), default="")
     website: Mapped[str] = mapped_column(String(200), default="")
     public_base_url: Mapped[str] = mapped_column(String(200), default="")
+    # The terms of business: whether reminders may charge the fees of their level, and
+    # whether default interest (Swiss OR 104) is claimed on overdue invoices.
+    reminder_fees: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
+    default_interest: Mapped[bool] = mapped_column(default=False, server_default=sa_false())

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from app.catalog import add_tier_version
 from app.company import (
     ENVIRONMENT_PREFIX,
+    SWITCHES,
     company,
     environment_values,
     in_production,
@@ -466,6 +467,7 @@ def company_page():
         prefix=ENVIRONMENT_PREFIX,
         placeholders=placeholder_fields(),
         labels=COMPANY_LABELS,
+        switches=SWITCHES,
         production=in_production(),
     )
 

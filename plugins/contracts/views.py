@@ -36,6 +36,7 @@ from app.toolkit import (
     db,
     form_input,
     get_visible_or_404,
+    has_permission,
     link_locale,
     public,
     requires,
@@ -44,7 +45,7 @@ from app.toolkit import (
     today,
     visible_customer_id,
 )
-from plugins.contracts import labels, services, shop
+from plugins.contracts import consequences, labels, services, shop
 from plugins.contracts import quotes as quote_rules
 from plugins.contracts.models import Contract, Quote
 from plugins.contracts.schemas import (
@@ -143,6 +144,55 @@ def change_tier(contract_id: int):
 
     committed_or_flash(change, _("The tier change is recorded."))
     return redirect(url_for("contracts.detail", contract_id=contract.id))
+
+
+@bp.post("/<int:contract_id>/tier/consequence")
+@requires("contracts.read")
+def tier_consequence(contract_id: int):
+    """The price of a tier change before it is confirmed; nothing is kept."""
+    contract = get_visible_or_404(Contract, contract_id)
+    try:
+        body = form_input(TierChangeIn)
+        consequence = consequences.tier_change_consequence(
+            contract, body.tier_code, body.effective_on
+        )
+    except RuleViolation as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("contracts.detail", contract_id=contract_id))
+    db.session.rollback()  # the what-if held the contract's lock; it wrote nothing
+    return render_template(
+        "contracts/consequence.html",
+        contract=db.session.get(Contract, contract_id),
+        consequence=consequence,
+        change="tier",
+        fields={"tier_code": body.tier_code, "effective_on": body.effective_on},
+        confirm=url_for("contracts.change_tier", contract_id=contract_id),
+        may_confirm=has_permission(current_user, "contracts.write"),
+    )
+
+
+@bp.post("/<int:contract_id>/notice/consequence")
+@requires("contracts.read")
+def notice_consequence(contract_id: int):
+    contract = get_visible_or_404(Contract, contract_id)
+    try:
+        body = form_input(NoticeIn)
+        consequence = consequences.notice_consequence(contract, body.received_on)
+    except RuleViolation as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("contracts.detail", contract_id=contract_id))
+    db.session.rollback()
+    return render_template(
+        "contracts/consequence.html",
+        contract=db.session.get(Contract, contract_id),
+        consequence=consequence,
+        change="notice",
+        fields={"received_on": body.received_on},
+        confirm=url_for("contracts.give_notice", contract_id=contract_id),
+        may_confirm=has_permission(current_user, "contracts.write"),
+    )
 
 
 @bp.post("/<int:contract_id>/notice")
@@ -460,6 +510,37 @@ def quote_link_decline(token: str):
 
 
 # --- web shop -------------------------------------------------------------------------
+
+
+@bp.post("/shop/consequence")
+@requires("contracts.shop")
+def shop_consequence():
+    """What the order would cost before it is placed; nothing is kept."""
+    try:
+        body = form_input(ShopOrderIn)
+        site = db.session.get(Site, body.site_id)
+        if site is None or site.customer_id != current_user.customer_id:
+            raise RecordNotFound(f"no site {body.site_id}")
+        consequence = consequences.order_consequence(
+            site.customer_id,
+            site,
+            lambda: shop.order_in_shop(current_user, body.site_id, body.tier_code),
+        )
+    except RuleViolation as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("contracts.shop"))
+    db.session.rollback()
+    return render_template(
+        "contracts/consequence.html",
+        contract=None,
+        consequence=consequence,
+        change="tier",
+        fields={"site_id": body.site_id, "tier_code": body.tier_code},
+        confirm=url_for("contracts.shop"),
+        may_confirm=True,
+        confirm_label=_("Order with obligation to pay"),
+    )
 
 
 @bp.route("/shop", methods=["GET", "POST"], endpoint="shop")

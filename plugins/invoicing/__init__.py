@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.toolkit import (
     MenuEntry,
+    PercentKind,
     PeriodicTask,
     Permission,
     Plugin,
@@ -13,6 +14,10 @@ from app.toolkit import (
     TariffKey,
     WholeNumberKind,
 )
+from plugins.invoicing.vocabulary import ReminderWording
+
+# Lazy labels: read in the language of whoever looks at the tariff.
+REMINDER_TEXTS = tuple((wording.value, wording._label) for wording in ReminderWording)
 
 PLUGIN = Plugin(
     name="invoicing",
@@ -36,6 +41,7 @@ PLUGIN = Plugin(
         MenuEntry(
             "invoicing_bank.reconciliation", _l("Reconciliation"), "invoicing.payments", order=44
         ),
+        MenuEntry("invoicing.dunning", _l("Dunning"), "invoicing.payments", order=45),
     ),
     tariffs=(
         TariffKey(
@@ -46,14 +52,22 @@ PLUGIN = Plugin(
         ),
         TariffKey(
             "invoicing.reminder_levels",
-            ReminderLevelsKind(max_fee=Decimal("1000.00")),
+            ReminderLevelsKind(max_fee=Decimal("1000.00"), texts=REMINDER_TEXTS),
             _l("Payment reminder levels"),
             (
                 (
                     "2000-01-01",
-                    '[{"level": 1, "days_overdue": 10, "fee": "0.00"}, {"level": 2, "days_overdue": 30, "fee": "20.00"}, {"level": 3, "days_overdue": 45, "fee": "30.00"}]',
+                    '[{"level": 1, "days_overdue": 10, "fee": "0.00", "text": "reminder"}, '
+                    '{"level": 2, "days_overdue": 20, "fee": "20.00", "text": "demand"}, '
+                    '{"level": 3, "days_overdue": 30, "fee": "30.00", "text": "collection"}]',
                 ),
             ),
+        ),
+        TariffKey(
+            "invoicing.default_interest_percent",
+            PercentKind(maximum=Decimal("20")),
+            _l("Default interest on overdue invoices (% a year, OR 104)"),
+            (("2000-01-01", "5.00"),),
         ),
     ),
     models="plugins.invoicing.models",
@@ -64,6 +78,9 @@ PLUGIN = Plugin(
         "plugins.invoicing.api:bp",
     ),
     cli=("plugins.invoicing.cli:cli",),
-    periodic=(PeriodicTask("invoicing.monthly_run", "plugins.invoicing.jobs:monthly_run", 3600),),
+    periodic=(
+        PeriodicTask("invoicing.monthly_run", "plugins.invoicing.jobs:monthly_run", 3600),
+        PeriodicTask("invoicing.reminders", "plugins.invoicing.jobs:send_due_reminders", 3600),
+    ),
     metrics="plugins.invoicing.metrics:register",
 )

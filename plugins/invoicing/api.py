@@ -26,16 +26,23 @@ from app.toolkit import (
     operation,
     today,
 )
-from plugins.invoicing import jobs
+from plugins.invoicing import dunning_holds, jobs
 from plugins.invoicing.access import visible_invoice, visible_invoices
 from plugins.invoicing.account import summary
 from plugins.invoicing.bank_import import import_bank_file
 from plugins.invoicing.camt import MAX_BYTES, CamtError
 from plugins.invoicing.credit_notes import create_credit_note
 from plugins.invoicing.documents import render_invoice_pdf
-from plugins.invoicing.forms import CreditNoteForm, IssuingForm, PaymentForm, RunForm
-from plugins.invoicing.models import Invoice, InvoiceRun
+from plugins.invoicing.forms import (
+    CreditNoteForm,
+    DunningHoldForm,
+    IssuingForm,
+    PaymentForm,
+    RunForm,
+)
+from plugins.invoicing.models import DunningHold, Invoice, InvoiceRun
 from plugins.invoicing.payments import record_payment
+from plugins.invoicing.preview import preview_period
 from plugins.invoicing.stripe_payments import (
     RETRY_AFTER_SECONDS,
     OnlinePaymentUnavailable,
@@ -140,6 +147,63 @@ class InvoiceDetailOut(InvoiceOut):
     lines: list[LineOut]
 
 
+class PreviewQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    period: str = Field(description="YYYY-MM", examples=["2026-12"])
+
+
+class PreviewLineOut(BaseModel):
+    kind: str
+    site_id: int | None
+    site_name: str | None
+    contract_id: int | None
+    tier_code: str | None
+    description: str
+    service_start: date
+    service_end: date
+    quantity: Decimal
+    unit: str
+    unit_price: Decimal
+    amount: Decimal
+    vat_rate: Decimal
+
+
+class PreviewInvoiceOut(BaseModel):
+    site_id: int | None = Field(description="None: the customer's consolidated invoice")
+    total_net: Decimal
+    total_vat: Decimal
+    payable: Decimal
+    lines: list[PreviewLineOut]
+
+
+class PreviewCustomerOut(BaseModel):
+    customer_id: int
+    name: str
+    total_net: Decimal
+    total_vat: Decimal
+    payable: Decimal
+    invoices: list[PreviewInvoiceOut]
+    credit_notes: list[Decimal] = Field(description="credits of charges already invoiced")
+
+
+class PreviewOut(BaseModel):
+    period: str
+    total_net: Decimal
+    total_vat: Decimal
+    payable: Decimal
+    customers: list[PreviewCustomerOut]
+    failures: list[FailureOut]
+
+
+class DunningHoldOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    customer_id: int
+    reason: str
+    held_by: str
+    created_at: datetime
+
+
 class CheckoutOut(BaseModel):
     url: str
     session_id: str
@@ -219,6 +283,47 @@ def start_issuing(body: IssuingForm):
         "period": run.period,
         "status": run.status,
         "status_url": _status_url(run.id),
+    }
+
+
+@operation(
+    bp,
+    "GET",
+    "/preview",
+    permission="invoicing.run",
+    summary="What the run of a period would bill now, per customer; writes nothing",
+    tags="invoicing",
+    query=PreviewQuery,
+    response=PreviewOut,
+)
+def get_preview(query: PreviewQuery):
+    try:
+        preview = preview_period(query.period)
+    except (RuleViolation, ValueError) as error:
+        raise ApiError(422, "rule_violation", str(error)) from error
+    totals = preview.totals
+    return {
+        "period": preview.period.label,
+        "total_net": totals["total_net"],
+        "total_vat": totals["total_vat"],
+        "payable": totals["payable"],
+        "customers": [
+            {
+                "customer_id": customer.customer_id,
+                "name": customer.name,
+                **{name: customer.total(name) for name in ("total_net", "total_vat", "payable")},
+                "invoices": [
+                    {"site_id": invoice.site_id, **invoice.totals, "lines": invoice.lines}
+                    for invoice in customer.invoices
+                ],
+                "credit_notes": customer.credit_notes,
+            }
+            for customer in preview.customers
+        ],
+        "failures": [
+            {"customer_id": f.customer_id, "customer_name": f.customer_name, "reason": f.reason}
+            for f in preview.failures
+        ],
     }
 
 
@@ -485,3 +590,55 @@ def get_account(customer_id: int):
         "credit_balance": account.credit_balance,
         "balance": account.balance,
     }
+
+
+# --- dunning holds --------------------------------------------------------------------
+
+
+@operation(
+    bp,
+    "GET",
+    "/dunning-holds",
+    permission="invoicing.payments",
+    summary="Customers who get no payment reminders, with the reason",
+    tags="invoicing",
+    response=DunningHoldOut,
+    many=True,
+)
+def list_dunning_holds():
+    return dunning_holds.holds()
+
+
+@operation(
+    bp,
+    "POST",
+    "/dunning-holds",
+    permission="invoicing.payments",
+    summary="Stop payment reminders to a customer (409 when already on hold)",
+    tags="invoicing",
+    body=DunningHoldForm,
+    response=DunningHoldOut,
+    status=201,
+)
+def add_dunning_hold(body: DunningHoldForm):
+    if dunning_holds.hold_of(body.customer_id) is not None:
+        raise ApiError(409, "conflict", "the customer is already on hold")
+    return committed(lambda: dunning_holds.put_on_hold(body.customer_id, body.reason, _actor()))
+
+
+@operation(
+    bp,
+    "DELETE",
+    "/dunning-holds/<int:hold_id>",
+    permission="invoicing.payments",
+    summary="Release a hold: reminders go on with the next run",
+    tags="invoicing",
+    response=DunningHoldOut,
+)
+def release_dunning_hold(hold_id: int):
+    hold = db.session.get(DunningHold, hold_id)
+    if hold is None:
+        raise ApiError(404, "not_found", "no such hold")
+    released = DunningHoldOut.model_validate(hold)
+    committed(lambda: dunning_holds.release(hold_id))
+    return released

@@ -96,3 +96,8 @@ class RefundForm(Strict):
     amount: Amount = Field(title=_l("Amount"), description="CHF, as a string: '120.50'")
     reason: str = Field(min_length=1, max_length=2000, title=_l("Reason"))
     paid_on: date | None = Field(default=None, title=_l("Paid on"))
+
+
+class DunningHoldForm(Strict):
+    customer_id: Annotated[int, Field(ge=1, le=MAX_ID)] = Field(title=_l("Customer"))
+    reason: str = Field(min_length=1, max_length=500, title=_l("Reason"))

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from app.toolkit import Panel, db, has_permission, hookimpl
 from plugins.invoicing.account import statement, summary
 from plugins.invoicing.models import Invoice, InvoiceLine
+from plugins.invoicing.preview import customer_lines
 from plugins.invoicing.vocabulary import InvoiceState
 
 
@@ -38,6 +39,11 @@ def detail_panels(kind, record_id):
         Panel(title=_("Invoices"), html=html, order=40),
         Panel(title=_("Account"), html=account, order=41),
     ]
+
+
+@hookimpl
+def planned_lines(customer_id, period):
+    return customer_lines(customer_id, period)
 
 
 @hookimpl

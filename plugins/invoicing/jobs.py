@@ -509,6 +509,11 @@ def send_reminders(day=None, *, actor: str = "system") -> list:
     return sent
 
 
+def send_due_reminders() -> int:
+    """The scheduler's hourly call: the reminders due today (each level once)."""
+    return len(send_reminders(actor="scheduler:invoicing"))
+
+
 # --- the scheduler --------------------------------------------------------------------
 
 
@@ -560,6 +565,7 @@ __all__ = [
     "issue_invoices",
     "monthly_run",
     "run_period",
+    "send_due_reminders",
     "send_reminders",
     "start_issuing",
     "start_run",

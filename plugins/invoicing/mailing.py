@@ -10,7 +10,8 @@ from flask_babel import gettext as _
 
 from app.toolkit import Attachment, company, format_chf, queue_mail
 from plugins.invoicing.document_language import format_date, language_of
-from plugins.invoicing.models import Invoice
+from plugins.invoicing.dunning_rules import ReminderAmounts
+from plugins.invoicing.models import Invoice, Reminder
 from plugins.invoicing.paylinks import pay_url
 
 
@@ -48,38 +49,27 @@ def document_mail(invoice: Invoice) -> tuple[str, str]:
         )
 
 
-def reminder_mail(invoice: Invoice, level: int, fee, open_amount) -> tuple[str, str]:
-    """Subject and body of a payment reminder."""
+def reminder_mail(reminder: Reminder, amounts: ReminderAmounts) -> tuple[str, str]:
+    """Subject and body of a payment reminder, in the customer's language."""
+    invoice = reminder.invoice
     with force_locale(language_of(invoice)):
-        values = {
-            "level": level,
-            "number": invoice.number,
-            "issued": format_date(invoice.issue_date),
-            "due": format_date(invoice.due_date),
-            "open": format_chf(open_amount),
-            "link": pay_url(invoice.id),
-            "company": company().legal_name,
-        }
-        subject = _("Payment reminder %(level)s: invoice %(number)s", **values)
-        if fee:
-            body = _(
-                "Hello\n\nInvoice %(number)s of %(issued)s was due on %(due)s. CHF %(open)s "
-                "is still open, plus a reminder fee of CHF %(fee)s.\n"
-                "Pay online (card, TWINT): %(link)s\n\n"
-                "If you have already paid, please disregard this message.\n\n"
-                "Kind regards\n%(company)s",
-                fee=format_chf(fee),
-                **values,
-            )
-        else:
-            body = _(
-                "Hello\n\nInvoice %(number)s of %(issued)s was due on %(due)s. CHF %(open)s "
-                "is still open.\nPay online (card, TWINT): %(link)s\n\n"
-                "If you have already paid, please disregard this message.\n\n"
-                "Kind regards\n%(company)s",
-                **values,
-            )
-        return subject, body
+        subject = _(
+            "Reminder %(level)d: invoice %(number)s", level=reminder.level, number=invoice.number
+        )
+        body = _(
+            "Hello\n\nInvoice %(number)s of %(issued)s was due on %(due)s. Including fees "
+            "and interest, CHF %(total)s is open; the attached reminder has a QR-bill for "
+            "this amount.\nPay online (card, TWINT): %(link)s\n\n"
+            "If you have already paid, please disregard this message.\n\n"
+            "Kind regards\n%(company)s",
+            number=invoice.number,
+            issued=format_date(invoice.issue_date),
+            due=format_date(invoice.due_date),
+            total=format_chf(amounts.total),
+            link=pay_url(invoice.id),
+            company=company().legal_name,
+        )
+    return subject, body
 
 
 def mail_document(invoice: Invoice) -> None:
@@ -96,14 +86,21 @@ def mail_document(invoice: Invoice) -> None:
     )
 
 
-def mail_reminder(invoice: Invoice, level: int, fee, open_amount) -> None:
-    subject, body = reminder_mail(invoice, level, fee, open_amount)
+def mail_reminder(reminder: Reminder, amounts: ReminderAmounts) -> None:
+    """Queue the reminder with its PDF (and the invoice's) in the customer's language."""
+    invoice = reminder.invoice
+    subject, body = reminder_mail(reminder, amounts)
+    with force_locale(language_of(invoice)):
+        filename = _(
+            "reminder-%(level)d-%(number)s.pdf", level=reminder.level, number=invoice.number
+        )
+    attachments = (Attachment(filename, reminder.pdf),) if reminder.pdf else ()
     queue_mail(
         invoice.bill_to_email,
         subject,
         body,
-        _attachment(invoice),
-        key=f"invoicing.reminder:{invoice.id}:{level}",
+        attachments + _attachment(invoice),
+        key=f"invoicing.reminder:{invoice.id}:{reminder.level}",
         related=("invoicing_invoice", invoice.id),
         language=language_of(invoice),
     )

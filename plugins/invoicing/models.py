@@ -30,10 +30,12 @@ from plugins.invoicing.vat import vat_summary
 from plugins.invoicing.vocabulary import (
     RUN_ACTIVE,
     BankCreditState,
+    CheckoutState,
     InvoiceKind,
     InvoiceState,
     LineKind,
     PaymentMethod,
+    ReminderWording,
     RunKind,
     RunState,
 )
@@ -318,29 +320,54 @@ class Payment(IdMixin, db.Model):
 
 
 class CheckoutSession(IdMixin, db.Model):
-    """A Stripe Checkout session opened for an invoice's open amount."""
+    """A Stripe Checkout session opened for an invoice's open amount.
+
+    `status` follows Stripe's events; while a session is open (the customer is paying)
+    or pending (an asynchronous payment not yet confirmed), dunning waits.
+    """
 
     __tablename__ = "invoicing_checkout_session"
+    __table_args__ = (CheckoutState.constraint("status"),)
 
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoicing_invoice.id"), index=True)
     session_id: Mapped[str] = mapped_column(String(255), unique=True)
     amount: Mapped[Decimal]
     url: Mapped[str] = mapped_column(Text)
+    status: Mapped[CheckoutState] = mapped_column(
+        CheckoutState.column(10), default=CheckoutState.OPEN, server_default="open"
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Reminder(IdMixin, db.Model):
+    """One payment reminder of an invoice: its level once (unique), the fee it charges
+    (an open item of the customer's account), default interest and the PDF that was sent.
+    """
+
     __tablename__ = "invoicing_reminder"
     __audited__ = True
-    __table_args__ = (UniqueConstraint("invoice_id", "level"),)
+    __audit_redact__ = frozenset({"pdf"})
+    __table_args__ = (
+        UniqueConstraint("invoice_id", "level"),
+        ReminderWording.constraint("wording"),
+    )
 
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoicing_invoice.id"), index=True)
     level: Mapped[int]
+    wording: Mapped[ReminderWording] = mapped_column(
+        ReminderWording.column(12), default=ReminderWording.REMINDER, server_default="reminder"
+    )
     fee: Mapped[Decimal]
+    # Fees of the earlier levels still asked for, default interest up to `sent_on`, and
+    # what the QR-bill of this reminder asks: open amount + all fees + interest.
+    earlier_fees: Mapped[Decimal] = mapped_column(default=Decimal("0.00"), server_default="0")
+    interest: Mapped[Decimal] = mapped_column(default=Decimal("0.00"), server_default="0")
+    amount_due: Mapped[Decimal] = mapped_column(default=Decimal("0.00"), server_default="0")
     open_amount: Mapped[Decimal]
     sent_on: Mapped[date]
     sent_to: Mapped[str] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    pdf: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
 
     invoice: Mapped[Invoice] = relationship()
 
@@ -409,6 +436,20 @@ class BankCredit(IdMixin, db.Model):
     @property
     def in_queue(self) -> bool:
         return self.state in (BankCreditState.UNMATCHED, BankCreditState.AMBIGUOUS)
+
+
+class DunningHold(IdMixin, db.Model):
+    """A customer finance sends no reminders to, and why (a dispute, an agreed plan)."""
+
+    __tablename__ = "invoicing_dunning_hold"
+    __audited__ = True
+
+    customer_id: Mapped[int] = mapped_column(ForeignKey("core_customer.id"), unique=True)
+    reason: Mapped[str] = mapped_column(Text)
+    held_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    customer: Mapped[Customer] = relationship()
 
 
 # --- immutability ---------------------------------------------------------------------

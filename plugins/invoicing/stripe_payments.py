@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from app.toolkit import RuleViolation, acting_as, db, now, today
 from plugins.invoicing.models import CheckoutSession, Invoice
 from plugins.invoicing.payments import record_payment
-from plugins.invoicing.vocabulary import InvoiceState, PaymentMethod
+from plugins.invoicing.vocabulary import CheckoutState, InvoiceState, PaymentMethod
 
 log = logging.getLogger(__name__)
 
@@ -175,11 +175,25 @@ def verify_event(payload: bytes, signature_header: str | None) -> stripe.Event:
         raise WebhookRefused(f"invalid payload: {error}") from error
 
 
+def _settle_quietly(event) -> None:
+    """An expired session or a failed asynchronous payment: no payment is on its way any
+    more, so dunning goes on (an unknown session is nothing to record)."""
+    session_id = (event.data.object.to_dict() or {}).get("id")
+    record = db.session.scalar(
+        select(CheckoutSession).where(CheckoutSession.session_id == session_id)
+    )
+    if record is not None and record.status != CheckoutState.PAID:
+        expired = event.type == "checkout.session.expired"
+        record.status = CheckoutState.EXPIRED if expired else CheckoutState.FAILED
+        db.session.flush()
+
+
 def handle_webhook(payload: bytes, signature_header: str | None) -> WebhookOutcome:
     """Verify and apply one delivery (flushes; the webhook endpoint commits); raises
     WebhookRefused for what must answer 400."""
     event = verify_event(payload, signature_header)
     if event.type in QUIET_EVENTS:
+        _settle_quietly(event)
         return WebhookOutcome("ignored")
     if event.type not in PAID_EVENTS:
         raise WebhookRefused(f"unknown event type {event.type!r}")
@@ -193,7 +207,12 @@ def handle_webhook(payload: bytes, signature_header: str | None) -> WebhookOutco
     if (session.get("currency") or "").lower() != "chf":
         raise WebhookRefused("the session is not in CHF")
     if session.get("payment_status") != "paid":
-        return WebhookOutcome("ignored", record.invoice_id)  # e.g. TWINT still pending
+        # An asynchronous payment not yet confirmed: dunning waits for its outcome (an
+        # event that arrives after the payment's own changes nothing).
+        if record.status != CheckoutState.PAID:
+            record.status = CheckoutState.PENDING
+        return WebhookOutcome("ignored", record.invoice_id)
+    record.status = CheckoutState.PAID
     amount = Decimal(int(session.get("amount_total") or 0)) / 100
     if amount <= 0:
         raise WebhookRefused("the session has no amount")

@@ -21,8 +21,10 @@ from sqlalchemy.orm import selectinload
 
 from app.toolkit import (
     Customer,
+    RecordNotFound,
     RuleViolation,
     committed_or_flash,
+    company,
     csrf,
     current_actor,
     db,
@@ -33,17 +35,24 @@ from app.toolkit import (
     requires,
     today,
 )
-from plugins.invoicing import jobs
+from plugins.invoicing import dunning_holds, jobs
 from plugins.invoicing.access import visible_invoice, visible_invoices
 from plugins.invoicing.billing import Month
 from plugins.invoicing.credit_notes import create_credit_note, credited_so_far
 from plugins.invoicing.documents import render_invoice_pdf
-from plugins.invoicing.forms import CreditNoteForm, IssueSelectionForm, PaymentForm, RunForm
+from plugins.invoicing.forms import (
+    CreditNoteForm,
+    DunningHoldForm,
+    IssueSelectionForm,
+    PaymentForm,
+    RunForm,
+)
 from plugins.invoicing.issuing import discard_draft
-from plugins.invoicing.models import Invoice, InvoiceRun, Payment
+from plugins.invoicing.models import Invoice, InvoiceRun, Payment, Reminder
 from plugins.invoicing.paylinks import invoice_id_of
 from plugins.invoicing.payments import record_payment
-from plugins.invoicing.planning import check_period, plan_period
+from plugins.invoicing.planning import check_period
+from plugins.invoicing.preview import preview_period
 from plugins.invoicing.reminders import due_reminders
 from plugins.invoicing.stripe_payments import (
     OnlinePaymentUnavailable,
@@ -192,7 +201,7 @@ def run_page():
     try:
         month = check_period(period)
         if request.args.get("preview"):
-            preview = plan_period(month)
+            preview = preview_period(month)
     except RuleViolation as exc:
         error = str(exc)
     runs = db.session.scalars(select(InvoiceRun).order_by(InvoiceRun.id.desc()).limit(10)).all()
@@ -316,10 +325,14 @@ def detail(invoice_id: int):
     credit_notes = db.session.scalars(
         select(Invoice).where(Invoice.credited_invoice_id == invoice.id).order_by(Invoice.id)
     ).all()
+    reminders = db.session.scalars(
+        select(Reminder).where(Reminder.invoice_id == invoice.id).order_by(Reminder.level)
+    ).all()
     return render_template(
         "invoicing/detail.html",
         invoice=invoice,
         credit_notes=credit_notes,
+        reminders=reminders,
         today=today(),
         online_payment=online_payment_offered(),
     )
@@ -474,7 +487,70 @@ def payments():
         payments=recent,
         open_invoices=open_invoices,
         due=due_reminders(),
+        fees_allowed=company().reminder_fees,
         today=today(),
+    )
+
+
+@bp.get("/dunning")
+@requires("invoicing.payments")
+def dunning():
+    sent = db.session.scalars(
+        select(Reminder)
+        .options(selectinload(Reminder.invoice))
+        .order_by(Reminder.id.desc())
+        .limit(100)
+    ).all()
+    held = {hold.customer_id for hold in dunning_holds.holds()}
+    customers = db.session.execute(
+        select(Customer.id, Customer.legal_name).order_by(Customer.legal_name)
+    ).all()
+    return render_template(
+        "invoicing/dunning.html",
+        due=due_reminders(),
+        sent=sent,
+        holds=dunning_holds.holds(),
+        customers=[c for c in customers if c.id not in held],
+    )
+
+
+@bp.post("/dunning/holds")
+@requires("invoicing.payments")
+def dunning_hold():
+    def hold():
+        form = form_input(DunningHoldForm)
+        return dunning_holds.put_on_hold(form.customer_id, form.reason, _actor())
+
+    committed_or_flash(hold, _("The customer gets no reminders until released."))
+    return redirect(url_for("invoicing.dunning"))
+
+
+@bp.post("/dunning/holds/<int:hold_id>/release")
+@requires("invoicing.payments")
+def dunning_release(hold_id: int):
+    try:
+        dunning_holds.release(hold_id)
+    except RecordNotFound:
+        abort(404)
+    db.session.commit()
+    flash(_("Reminders to the customer go on with the next run."), "success")
+    return redirect(url_for("invoicing.dunning"))
+
+
+@bp.get("/reminders/<int:reminder_id>/pdf")
+@requires("invoicing.read")
+def reminder_pdf(reminder_id: int):
+    reminder = db.session.get(Reminder, reminder_id)
+    if reminder is None or not reminder.pdf:
+        abort(404)
+    visible_invoice(reminder.invoice_id)  # a customer's own only (404 otherwise)
+    return Response(
+        reminder.pdf,
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="reminder-{reminder.level}-'
+            f'{reminder.invoice.number}.pdf"'
+        },
     )
 
 

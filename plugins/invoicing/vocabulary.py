@@ -90,3 +90,24 @@ class AgeBucket(Vocabulary):
     UP_TO_60 = "31-60", _l("31–60 days")
     UP_TO_90 = "61-90", _l("61–90 days")
     OVER_90 = "90+", _l("over 90 days")
+
+
+class ReminderWording(Vocabulary):
+    """What a reminder letter says; each level of the tariff names one (SPEC 7, dunning)."""
+
+    REMINDER = "reminder", _l("friendly reminder")
+    DEMAND = "demand", _l("second reminder")
+    COLLECTION = "collection", _l("last reminder with notice of collection")
+
+
+class CheckoutState(Vocabulary):
+    """Where a Stripe Checkout session stands; open and pending ones pause dunning."""
+
+    OPEN = "open", _l("open")
+    PENDING = "pending", _l("payment pending")
+    PAID = "paid", _l("paid")
+    EXPIRED = "expired", _l("expired")
+    FAILED = "failed", _l("failed")
+
+
+CHECKOUT_UNSETTLED = (CheckoutState.OPEN, CheckoutState.PENDING)

@@ -47,6 +47,18 @@ def _insert_then_ids(model, rows: list[dict[str, Any]], key: tuple[str, ...], wh
     return [ids[tuple(row[name] for name in key)] for row in rows]
 
 
+def invoice_content(
+    plan: InvoicePlan, site_names: dict[int, str]
+) -> tuple[list[dict[str, Any]], dict[str, Decimal]]:
+    """The line columns and totals of the invoice a plan becomes: what the run writes and
+    what the preview shows, computed once here so that the two cannot differ."""
+    rows = [
+        line_values(line, position, site_names.get(line.site_id) if line.site_id else None)
+        for position, line in enumerate(plan.ordered_lines(site_names), start=1)
+    ]
+    return rows, totals_values((row["vat_rate"], row["amount"]) for row in rows)
+
+
 def write_invoices(
     plans: list[InvoicePlan],
     *,
@@ -63,14 +75,9 @@ def write_invoices(
     invoice_rows: list[dict[str, Any]] = []
     lines_of: list[list[dict[str, Any]]] = []
     for plan in plans:
-        lines = plan.ordered_lines(site_names)
-        if not lines:
+        if not plan.lines:
             continue
-        rows = [
-            line_values(line, position, site_names.get(line.site_id) if line.site_id else None)
-            for position, line in enumerate(lines, start=1)
-        ]
-        totals = totals_values((row["vat_rate"], row["amount"]) for row in rows)
+        rows, totals = invoice_content(plan, site_names)
         invoice_rows.append(
             {
                 "kind": document_kind(totals["payable"]),

@@ -230,3 +230,26 @@ def test_the_api_reads_and_sets_the_company_data(app, db, factories):
         "Authorization": f"Bearer {factories.token(factories.user('finance', language='en'))}"
     }
     assert client.get("/api/v1/company", headers=finance).status_code == 403
+
+
+def test_the_terms_of_business_switch_reminder_fees_and_default_interest(admin, app, db, factories):
+    assert (company().reminder_fees, company().default_interest) == (True, False)  # seeded
+    html = admin.get("/company").get_data(as_text=True)
+    assert 'name="reminder_fees"' in html and 'name="default_interest"' in html
+    # An unticked box is "no": these terms allow no fees, and claim default interest.
+    assert admin.post("/company", data={**REAL, "default_interest": "y"}).status_code == 302
+    db.session.expire_all()
+    assert (company().reminder_fees, company().default_interest) == (False, True)
+
+    client = isolated_client(app)
+    headers = {"Authorization": f"Bearer {factories.token(factories.user('admin', language='en'))}"}
+    saved = client.put(
+        "/api/v1/company",
+        json={**REAL, "reminder_fees": True, "default_interest": False},
+        headers=headers,
+    )
+    assert saved.status_code == 200
+    assert (saved.get_json()["reminder_fees"], saved.get_json()["default_interest"]) == (
+        True,
+        False,
+    )

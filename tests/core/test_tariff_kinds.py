@@ -69,14 +69,17 @@ def test_the_seeded_and_stored_values_keep_loading(app):
             [{"min_sites": 5, "percent": D("5.00")}, {"min_sites": 10, "percent": D("8.00")}],
         ),
         "invoicing.reminder_levels": (
-            [{"level": 1, "days_overdue": 10, "fee": "0.00"}],
-            [{"level": 1, "days_overdue": 10, "fee": D("0.00")}],
+            [{"level": 1, "days_overdue": 10, "fee": "0.00", "text": "reminder"}],
+            [{"level": 1, "days_overdue": 10, "fee": D("0.00"), "text": "reminder"}],
         ),
     }
     for key, (raw, typed) in stored.items():
         declaration = keys[key]
         assert parse_value(declaration, raw) == typed, key
         assert declaration.kind.store(typed) == raw or key == "servicedesk.reminder_at_percent"
+    # Levels stored before they had a text keep loading, with the first (friendliest) text.
+    old = [{"level": 2, "days_overdue": 20, "fee": "20.00"}]
+    assert parse_value(keys["invoicing.reminder_levels"], old)[0]["text"] == "reminder"
 
 
 def test_money_is_never_negative_nor_beyond_its_bound_nor_fractions_of_a_rappen(app):
@@ -143,12 +146,22 @@ def test_volume_bands_ascend_by_sites_once_each_with_percentages(app):
 
 
 def test_reminder_levels_ascend_in_level_and_days_with_fees_in_chf(app):
-    levels = ReminderLevelsKind(max_fee=D("1000.00"))
+    levels = ReminderLevelsKind(
+        max_fee=D("1000.00"), texts=(("reminder", "friendly"), ("collection", "last"))
+    )
     rows = [
         {"level": 1, "days_overdue": 10, "fee": "0"},
-        {"level": 2, "days_overdue": 20, "fee": "20"},
+        {"level": 2, "days_overdue": 20, "fee": "20", "text": "collection"},
     ]
-    assert levels.parse(rows)[1] == {"level": 2, "days_overdue": 20, "fee": D("20.00")}
+    assert levels.parse(rows)[1] == {
+        "level": 2,
+        "days_overdue": 20,
+        "fee": D("20.00"),
+        "text": "collection",
+    }
+    assert "text must be one of reminder, collection" in refused(
+        levels, [{"level": 1, "days_overdue": 10, "fee": "0", "text": "threat"}]
+    )
     assert "days overdue" in refused(
         levels,
         [

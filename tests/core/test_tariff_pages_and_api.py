@@ -82,7 +82,7 @@ def test_the_tariff_list_shows_labels_and_typed_values_no_json(finance):
     html = finance.get("/tariffs").get_data(as_text=True)
     assert "Fast Lane ticket fee (CHF)" in html and "CHF 250.00" in html
     assert "from 5 sites: 5.00 %" in html
-    assert "level 2 after 30 days, CHF 20.00" in html
+    assert "level 2 after 20 days, CHF 20.00, second reminder" in html
     assert '[{"' not in html and "min_sites" not in html
 
 

@@ -103,7 +103,7 @@ def test_payments_must_be_positive_and_on_issued_invoices(db, setup, invoice):
 
 
 def test_reminder_levels_follow_the_tariff_and_are_mailed_once(app, db, invoice, sent_mail):
-    # Due 2026-12-31; levels: 1 after 10 days, 2 after 30 (fee 20.00), 3 after 45.
+    # Due 2026-12-31; levels: 1 after 10 days, 2 after 20 (fee 20.00), 3 after 30.
     app.config["FROZEN_NOW"] = datetime(2027, 1, 9, 8, 0, tzinfo=UTC)
     assert due_reminders() == []
 
@@ -116,14 +116,17 @@ def test_reminder_levels_follow_the_tariff_and_are_mailed_once(app, db, invoice,
     assert send_reminders() == []  # not twice
     (mail,) = sent_mail
     assert mail.to == (invoice.bill_to_email,)
-    assert "Zahlungserinnerung" in mail.subject and invoice.number in mail.subject
+    assert mail.subject == f"1. Mahnung: Rechnung {invoice.number}"
     assert "648.60" in mail.body and "/invoicing/pay/" in mail.body
-    assert mail.attachments[0].filename == f"{invoice.number}.pdf"
+    assert [a.filename for a in mail.attachments] == [
+        f"mahnung-1-{invoice.number}.pdf",
+        f"{invoice.number}.pdf",
+    ]
 
-    app.config["FROZEN_NOW"] = datetime(2027, 2, 5, 8, 0, tzinfo=UTC)
+    app.config["FROZEN_NOW"] = datetime(2027, 1, 20, 8, 0, tzinfo=UTC)
     (second,) = send_reminders()
     assert (second.level, second.fee) == (2, D("20.00"))
-    assert "20.00" in sent_mail[-1].body
+    assert "668.60" in sent_mail[-1].body  # open amount and the fee
     levels = db.session.scalars(select(Reminder.level).order_by(Reminder.level)).all()
     assert levels == [1, 2]
 

@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from plugins.invoicing.jobs import issue_invoices, run_period
 from plugins.invoicing.models import CheckoutSession, Invoice, Payment
 from plugins.invoicing.paylinks import pay_token
+from plugins.invoicing.vocabulary import CheckoutState
 from tests.factories import login
 
 D = Decimal
@@ -198,6 +199,21 @@ def test_events_in_any_order_book_the_payment_once(db, client, factories, invoic
     assert deliver(client, completed_unpaid).json["status"] == "ignored"
     assert deliver(client, completed_paid).json["status"] == "duplicate"
     assert db.session.scalar(select(func.count()).select_from(Payment)) == 1
+    assert db.session.scalar(select(CheckoutSession.status)) == CheckoutState.PAID
+
+
+def test_the_session_state_follows_stripe_so_that_dunning_waits_for_a_pending_payment(
+    db, client, factories, invoice, httpserver
+):
+    open_session(client, factories, invoice, httpserver)
+    assert db.session.scalar(select(CheckoutSession.status)) == CheckoutState.OPEN
+    deliver(client, event(invoice, status="unpaid", event_id="evt_1"))  # TWINT accepted
+    db.session.expire_all()
+    assert db.session.scalar(select(CheckoutSession.status)) == CheckoutState.PENDING
+    failed = event(invoice, kind="checkout.session.async_payment_failed", status="unpaid")
+    deliver(client, failed)
+    db.session.expire_all()
+    assert db.session.scalar(select(CheckoutSession.status)) == CheckoutState.FAILED
 
 
 @pytest.mark.parametrize(
@@ -241,6 +257,7 @@ def test_expired_session_is_acknowledged_and_books_nothing(
     response = deliver(client, event(invoice, kind="checkout.session.expired", status="unpaid"))
     assert response.status_code == 200 and response.json["status"] == "ignored"
     assert db.session.scalar(select(func.count()).select_from(Payment)) == 0
+    assert db.session.scalar(select(CheckoutSession.status)) == CheckoutState.EXPIRED
 
 
 @pytest.mark.postgres_only
