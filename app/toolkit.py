@@ -81,6 +81,7 @@ from app.tariff_kinds import (
     MoneyKind,
     PercentKind,
     ReminderLevelsKind,
+    TariffKind,
     VolumeBandsKind,
     WholeNumberKind,
 )
@@ -134,6 +135,7 @@ __all__ = [
     "Street",
     "Tariff",
     "TariffKey",
+    "TariffKind",
     "Text70",
     "Tier",
     "TierInForce",

@@ -18,6 +18,7 @@ from app.toolkit import (
     TariffKey,
     WholeNumberKind,
 )
+from plugins.servicedesk.resolution import DEFAULT_TARGETS, ResolutionTargetsKind
 
 PLUGIN = Plugin(
     name="servicedesk",
@@ -136,6 +137,12 @@ PLUGIN = Plugin(
             WholeNumberKind(minimum=0, maximum=20),
             _l("How many times an unacknowledged dispatch is re-notified"),
             (("2000-01-01", 3),),
+        ),
+        TariffKey(
+            "servicedesk.resolution_targets",
+            ResolutionTargetsKind(),
+            _l("Resolution targets per tier and severity (a tier without rows: best effort)"),
+            (("2000-01-01", DEFAULT_TARGETS),),
         ),
     ),
     models="plugins.servicedesk.models",

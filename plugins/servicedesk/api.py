@@ -23,15 +23,17 @@ from app.toolkit import (
     scope_to_customer,
     visible_customer_id,
 )
-from plugins.servicedesk import alerts, intake, work
+from plugins.servicedesk import alerts, intake, resolution_clock, work
 from plugins.servicedesk.models import Ticket
 from plugins.servicedesk.schemas import (
     AlertmanagerPayload,
     AlertOut,
     FastLaneAnswerIn,
     MaterialIn,
+    PauseIn,
     ReactionIn,
     ResolutionIn,
+    SeverityIn,
     TicketDetailOut,
     TicketIn,
     TicketOut,
@@ -175,6 +177,51 @@ def post_resolution(ticket_id: int, body: ResolutionIn):
             ticket, current_user, body.fault_origin, body.severity, body.resolution
         )
     )
+
+
+@operation(
+    bp,
+    "POST",
+    "/tickets/<int:ticket_id>/severity",
+    permission="servicedesk.work",
+    summary="Set the severity: the resolution target of the tier follows",
+    tags="servicedesk",
+    body=SeverityIn,
+    response=TicketOut,
+)
+def post_severity(ticket_id: int, body: SeverityIn):
+    ticket = get_visible_or_404(Ticket, ticket_id)
+    return committed(lambda: resolution_clock.set_severity(ticket, body.severity, current_user))
+
+
+@operation(
+    bp,
+    "POST",
+    "/tickets/<int:ticket_id>/pause",
+    permission="servicedesk.work",
+    summary="Wait for the customer or a third party (stops the resolution clock only)",
+    tags="servicedesk",
+    body=PauseIn,
+    response=TicketOut,
+)
+def post_pause(ticket_id: int, body: PauseIn):
+    ticket = get_visible_or_404(Ticket, ticket_id)
+    return committed(lambda: resolution_clock.pause(ticket, body.state, current_user, body.note))
+
+
+@operation(
+    bp,
+    "POST",
+    "/tickets/<int:ticket_id>/resume",
+    permission="servicedesk.work",
+    summary="End the pause: work goes on, the resolution clock runs again",
+    tags="servicedesk",
+    body=ReactionIn,
+    response=TicketOut,
+)
+def post_resume(ticket_id: int, body: ReactionIn):
+    ticket = get_visible_or_404(Ticket, ticket_id)
+    return committed(lambda: resolution_clock.resume(ticket, current_user, body.note))
 
 
 @operation(

@@ -23,6 +23,7 @@ from plugins.servicedesk import wording
 from plugins.servicedesk.monitoring import reschedule_changed
 from plugins.servicedesk.vocabulary import (
     OPEN_STATES,
+    PAUSE_STATES,
     Channel,
     ChargeKind,
     ChargeText,
@@ -98,6 +99,11 @@ class Ticket(IdMixin, TimestampMixin, db.Model):
 
     alert_resolved_at: Mapped[datetime | None]  # every alert of the ticket resolved
 
+    # The resolution target of the severity (resolution_clock.py): when it is due and
+    # when to remind; both None for best effort, without a severity and while paused.
+    resolution_due_at: Mapped[datetime | None]
+    resolution_reminder_at: Mapped[datetime | None]
+
     # When the sweep must look at the ticket next (reminder, breach, re-notification);
     # None: nothing to watch. Kept by monitoring.py on every change that moves it.
     next_check_at: Mapped[datetime | None] = mapped_column(index=True)
@@ -120,6 +126,9 @@ class Ticket(IdMixin, TimestampMixin, db.Model):
     )
     charges: Mapped[list[Charge]] = relationship(
         back_populates="ticket", order_by="Charge.id", cascade="all, delete-orphan"
+    )
+    pauses: Mapped[list[TicketPause]] = relationship(
+        back_populates="ticket", order_by="TicketPause.id", cascade="all, delete-orphan"
     )
 
     @property
@@ -165,6 +174,26 @@ class TicketEvent(IdMixin, db.Model):
     def text(self) -> str:
         """The facts and the person's note, as one line in the current language."""
         return wording.event_text(self)
+
+
+class TicketPause(IdMixin, db.Model):
+    """One stretch in a pause state: the resolution clock stands still (an event each)."""
+
+    __tablename__ = "servicedesk_ticket_pause"
+    __table_args__ = (
+        CheckConstraint(TicketState.sql_in("state", PAUSE_STATES), name="state"),
+        CheckConstraint("ended_at IS NULL OR ended_at >= started_at", name="times"),
+    )
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("servicedesk_ticket.id"), index=True)
+    state: Mapped[TicketState] = mapped_column(TicketState.column(20))
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"))
+    ended_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    ticket: Mapped[Ticket] = relationship(back_populates="pauses")
 
 
 class VerificationAttempt(IdMixin, db.Model):

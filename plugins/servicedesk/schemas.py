@@ -97,6 +97,17 @@ class ResolutionIn(Strict):
     resolution: Note = Field("", title=_l("Resolution"))
 
 
+class SeverityIn(Strict):
+    severity: Severity = Field(title=_l("Severity"))
+
+
+class PauseIn(Strict):
+    """Wait for the customer or a third party (the resolution clock stops)."""
+
+    state: TicketState = Field(title=_l("Waiting for"))
+    note: Note = Field("", title=_l("Note"))
+
+
 class ShiftIn(Strict):
     """A shift of the on-call roster; times are Europe/Zurich wall-clock (a form's
     datetime-local) or carry their zone."""
@@ -143,6 +154,9 @@ class TicketOut(BaseModel):
     fault_origin: FaultOrigin | None
     severity: Severity | None
     resolved_at: datetime | None
+    resolution_due_at: datetime | None = Field(
+        None, description="the resolution target of the severity; None: best effort or paused"
+    )
 
 
 class EventOut(BaseModel):

@@ -27,14 +27,25 @@ from app.toolkit import (
     scope_to_customer,
     today,
 )
-from plugins.servicedesk import costs, dispatch, intake, reports, verification, vocabulary, work
+from plugins.servicedesk import (
+    costs,
+    dispatch,
+    intake,
+    reports,
+    resolution_clock,
+    verification,
+    vocabulary,
+    work,
+)
 from plugins.servicedesk.models import OnCallShift, Ticket
 from plugins.servicedesk.schemas import (
     EscalationIn,
     FastLaneChoice,
     MaterialIn,
+    PauseIn,
     ReactionIn,
     ResolutionIn,
+    SeverityIn,
     ShiftIn,
     TicketIn,
     TimeEntryIn,
@@ -82,9 +93,25 @@ def _time_left_filter(due):
     return time_left_text(due)
 
 
+def duration_text(span: timedelta) -> str:
+    """A span as the desk writes it: 2 h 30 min."""
+    minutes = int(span.total_seconds() // 60)
+    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
+
+
+@bp.app_template_filter("sd_duration")
+def _duration_filter(span: timedelta) -> str:
+    return duration_text(span)
+
+
 @bp.context_processor
 def _helpers() -> dict:
-    return {**VOCABULARIES, "due_text": intake.due_text, "now_utc": now()}
+    return {
+        **VOCABULARIES,
+        "PAUSE_STATES": vocabulary.PAUSE_STATES,
+        "due_text": intake.due_text,
+        "now_utc": now(),
+    }
 
 
 def _ticket(ticket_id: int) -> Ticket:
@@ -268,6 +295,8 @@ def ticket(ticket_id: int):
         allowed=TRANSITIONS[record.state]
         | ({TicketState.REACTED} if work.can_record_first_reaction(record) else set()),
         situation=intake.situation(record.site) if is_new else None,
+        pause_time=reports.pause_time(record, now()),
+        resolution_outcome=reports.resolution_outcome(record, now()),
     )
 
 
@@ -289,6 +318,15 @@ def _escalate(ticket: Ticket):
     return work.escalate_third_level(ticket, current_user, person, given.note)
 
 
+def _severity(ticket: Ticket):
+    return resolution_clock.set_severity(ticket, form_input(SeverityIn).severity, current_user)
+
+
+def _pause(ticket: Ticket):
+    given = form_input(PauseIn)
+    return resolution_clock.pause(ticket, given.state, current_user, given.note)
+
+
 def _resolve(ticket: Ticket):
     given = form_input(ResolutionIn)
     return work.resolve(ticket, current_user, given.fault_origin, given.severity, given.resolution)
@@ -308,6 +346,8 @@ WORK_ACTIONS = {
     "time": (_time, lambda: _("Time logged.")),
     "material": (_material, lambda: _("Material added.")),
     "escalate": (_escalate, lambda: _("Escalated to 3rd level.")),
+    "severity": (_severity, lambda: _("Severity set.")),
+    "pause": (_pause, lambda: _("Waiting: the resolution clock stands still.")),
     "resolve": (_resolve, lambda: _("Resolved.")),
     "close": (lambda t: work.close(t, current_user), lambda: _("Closed.")),
 }

@@ -21,6 +21,9 @@ class TicketState(Vocabulary):
     REACTED = "reacted", _l("first reaction given")
     IN_PROGRESS = "in_progress", _l("in progress")
     ESCALATED = "escalated", _l("escalated to 3rd level")  # a chief joined (3rd level)
+    # The pause states: the resolution clock stands still (never the FirstReaction's).
+    WAITING_CUSTOMER = "waiting_customer", _l("waiting for customer")
+    WAITING_THIRD_PARTY = "waiting_third_party", _l("waiting for third party")
     RESOLVED = "resolved", _l("resolved")
     CLOSED = "closed", _l("closed")
 
@@ -33,7 +36,12 @@ OPEN_STATES = (
     TicketState.REACTED,
     TicketState.IN_PROGRESS,
     TicketState.ESCALATED,
+    TicketState.WAITING_CUSTOMER,
+    TicketState.WAITING_THIRD_PARTY,
 )
+
+# The states that stop the resolution clock.
+PAUSE_STATES = (TicketState.WAITING_CUSTOMER, TicketState.WAITING_THIRD_PARTY)
 
 
 class Channel(Vocabulary):
@@ -51,6 +59,13 @@ class Severity(Vocabulary):
     CRITICAL = "critical", _l("critical")
     MAJOR = "major", _l("major")
     MINOR = "minor", _l("minor")
+
+
+class ResolutionUnit(Vocabulary):
+    """How a resolution target is counted (the tariff servicedesk.resolution_targets)."""
+
+    HOURS = "h", _l("hours in service hours")
+    BUSINESS_DAYS = "business_days", _l("business days")
 
 
 class TimeKind(Vocabulary):
@@ -84,6 +99,7 @@ class VerificationMethod(Vocabulary):
 class EscalationReason(Vocabulary):
     BREACH = "breach", _l("first reaction overdue")
     THIRD_LEVEL = "third_level", _l("3rd level: chief joins")
+    RESOLUTION_BREACH = "resolution_breach", _l("resolution overdue")
 
 
 class NotificationKind(Vocabulary):
@@ -91,6 +107,8 @@ class NotificationKind(Vocabulary):
     REMINDER = "reminder", _l("reminder")
     BREACH = "breach", _l("first reaction overdue")
     UNACKNOWLEDGED = "unacknowledged", _l("dispatch not acknowledged")
+    RESOLUTION_REMINDER = "resolution_reminder", _l("resolution reminder")
+    RESOLUTION_BREACH = "resolution_breach", _l("resolution overdue")
 
 
 class FastLaneAnswer(Vocabulary):
@@ -180,6 +198,13 @@ _EVENTS = (
     ("ALERT_REPEATED", "alert_repeated", _l("alert repeated")),
     ("ALERT_RESOLVED", "alert_resolved", _l("alert resolved")),
     ("ALERT_RESOLVED_AGAIN", "alert_resolved_again", _l("alert resolved again")),
+    ("SEVERITY_SET", "severity_set", _l("severity set")),
+    ("RESOLUTION_REMINDER_SENT", "resolution_reminder_sent", _l("resolution reminder sent")),
+    (
+        "RESOLUTION_BREACH_ESCALATED",
+        "resolution_breach_escalated",
+        _l("resolution overdue, escalated to the chief"),
+    ),
 )
 TicketEventKind = Vocabulary(
     "TicketEventKind",

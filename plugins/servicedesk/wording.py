@@ -123,6 +123,8 @@ def event_detail(kind: str, params: dict[str, Any] | None) -> str:
         TicketEventKind.DISPATCHED,
         TicketEventKind.REMINDER_SENT,
         TicketEventKind.BREACH_ESCALATED,
+        TicketEventKind.RESOLUTION_REMINDER_SENT,
+        TicketEventKind.RESOLUTION_BREACH_ESCALATED,
     ):
         return _("to %(person)s", person=p.get("person", ""))
     if kind == TicketEventKind.TIME_ENTRY:
@@ -141,6 +143,8 @@ def event_detail(kind: str, params: dict[str, Any] | None) -> str:
             origin=FaultOrigin.label_of(p.get("fault_origin")),
             severity=Severity.label_of(p.get("severity")),
         )
+    if kind == TicketEventKind.SEVERITY_SET:
+        return Severity.label_of(p.get("severity"))
     if kind == TicketEventKind.RENOTIFIED:
         return _("level %(level)s", level=p.get("level", ""))
     if kind == TicketEventKind.FAST_LANE_CREDITED:
