@@ -23,12 +23,16 @@ from app.toolkit import (
     scope_to_customer,
     visible_customer_id,
 )
-from plugins.servicedesk import alerts, intake, resolution_clock, work
-from plugins.servicedesk.models import Ticket
+from plugins.servicedesk import alerts, evidence, intake, outage, resolution_clock, work
+from plugins.servicedesk.models import MasterIncident, Ticket
 from plugins.servicedesk.schemas import (
     AlertmanagerPayload,
     AlertOut,
     FastLaneAnswerIn,
+    FaultOriginIn,
+    IncidentIn,
+    IncidentOut,
+    IncidentSitesIn,
     MaterialIn,
     PauseIn,
     ReactionIn,
@@ -40,7 +44,7 @@ from plugins.servicedesk.schemas import (
     TicketQuery,
     TimeEntryIn,
 )
-from plugins.servicedesk.vocabulary import OPEN_STATES, ListScope
+from plugins.servicedesk.vocabulary import OPEN_STATES, IncidentSource, ListScope
 
 bp = api_blueprint("servicedesk_api", "/servicedesk")
 
@@ -174,9 +178,106 @@ def post_resolution(ticket_id: int, body: ResolutionIn):
     ticket = get_visible_or_404(Ticket, ticket_id)
     return committed(
         lambda: work.resolve(
-            ticket, current_user, body.fault_origin, body.severity, body.resolution
+            ticket,
+            current_user,
+            body.fault_origin,
+            body.severity,
+            body.resolution,
+            body.origin_reason,
         )
     )
+
+
+@operation(
+    bp,
+    "POST",
+    "/tickets/<int:ticket_id>/fault-origin",
+    permission="servicedesk.work",
+    summary="Confirm the fault origin the evidence proposes, or override it with a reason",
+    tags="servicedesk",
+    body=FaultOriginIn,
+    response=TicketDetailOut,
+)
+def post_fault_origin(ticket_id: int, body: FaultOriginIn):
+    ticket = get_visible_or_404(Ticket, ticket_id)
+    return committed(
+        lambda: evidence.override(ticket, body.fault_origin, current_user, body.reason)
+    )
+
+
+def _incident_out(incident: MasterIncident) -> dict:
+    return {
+        **{
+            key: getattr(incident, key)
+            for key in ("id", "number", "service", "summary", "source", "opened_at", "resolved_at")
+        },
+        "site_ids": [s.site_id for s in incident.sites],
+        "ticket_ids": [t.id for t in incident.tickets],
+    }
+
+
+def _sites(site_ids: list[int]) -> list[Site]:
+    sites = [db.session.get(Site, site_id) for site_id in site_ids]
+    if any(site is None for site in sites):
+        raise ApiError(404, "not_found", "no such site")
+    return sites
+
+
+@operation(
+    bp,
+    "POST",
+    "/incidents",
+    permission="servicedesk.roster",
+    summary="A chief declares an outage master incident of a base-system service",
+    tags="servicedesk",
+    body=IncidentIn,
+    response=IncidentOut,
+    status=201,
+)
+def post_incident(body: IncidentIn):
+    sites = _sites(body.site_ids)
+    incident = committed(
+        lambda: outage.open_incident(
+            body.service, body.summary, IncidentSource.DECLARED, sites, by=current_user
+        )
+    )
+    return _incident_out(incident), 201
+
+
+@operation(
+    bp,
+    "POST",
+    "/incidents/<int:incident_id>/sites",
+    permission="servicedesk.roster",
+    summary="Add affected sites to an open outage",
+    tags="servicedesk",
+    body=IncidentSitesIn,
+    response=IncidentOut,
+)
+def post_incident_sites(incident_id: int, body: IncidentSitesIn):
+    incident = db.session.get(MasterIncident, incident_id)
+    if incident is None:
+        raise ApiError(404, "not_found", "no such incident")
+    sites = _sites(body.site_ids)
+    committed(lambda: outage.add_sites(incident, sites))
+    return _incident_out(incident)
+
+
+@operation(
+    bp,
+    "POST",
+    "/incidents/<int:incident_id>/resolution",
+    permission="servicedesk.roster",
+    summary="The service is back: resolve the outage (each customer is told once)",
+    tags="servicedesk",
+    response=IncidentOut,
+)
+def post_incident_resolution(incident_id: int):
+    incident = db.session.get(MasterIncident, incident_id)
+    if incident is None:
+        raise ApiError(404, "not_found", "no such incident")
+    committed(lambda: outage.resolve_incident(incident, current_user))
+    return _incident_out(incident)
 
 
 @operation(

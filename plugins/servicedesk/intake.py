@@ -26,10 +26,10 @@ from app.toolkit import (
     now,
     tariff,
 )
-from plugins.servicedesk import costs, tickets
+from plugins.servicedesk import costs, outage, tickets
 from plugins.servicedesk.dispatch import dispatch
 from plugins.servicedesk.due import ReactionRule, reaction_rule, reminder_time
-from plugins.servicedesk.models import Ticket, VerificationAttempt
+from plugins.servicedesk.models import MasterIncident, Ticket, VerificationAttempt
 from plugins.servicedesk.verification import VerificationResult, verify_caller
 from plugins.servicedesk.vocabulary import (
     Channel,
@@ -75,6 +75,7 @@ class CallSituation:
     fast_lane_fee: Decimal
     due_if_now: datetime | None
     free_units: costs.FreeUnits | None
+    incident: MasterIncident | None = None  # an open outage of the site (outage.py)
 
     @property
     def has_cla(self) -> bool:
@@ -132,7 +133,8 @@ def situation(site: Site, at: datetime | None = None) -> CallSituation:
     if rule is not None:
         due = rule.due(at) if inside else rule.due(at, fast_lane_confirmed_at=at)
     units = costs.free_units(site, at) if tier is not None else None
-    return CallSituation(site, at, tier, rule, inside, fee, due, units)
+    incident = outage.open_incident_for_site(site.id, at)
+    return CallSituation(site, at, tier, rule, inside, fee, due, units, incident)
 
 
 def _checked_call(
@@ -196,6 +198,8 @@ def open_ticket(
         },
     )
     db.session.flush()
+    # A ticket of a site in an open outage belongs to it (free of charge, with the reason).
+    outage.attach_if_affected(ticket)
     return ticket
 
 

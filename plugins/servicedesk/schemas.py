@@ -21,6 +21,7 @@ from plugins.servicedesk.vocabulary import (
     Duty,
     FastLaneAnswer,
     FaultOrigin,
+    IncidentSource,
     ListScope,
     Severity,
     TicketEventKind,
@@ -95,6 +96,40 @@ class ResolutionIn(Strict):
     fault_origin: FaultOrigin = Field(title=_l("Fault origin"))
     severity: Severity = Field(title=_l("Severity"))
     resolution: Note = Field("", title=_l("Resolution"))
+    origin_reason: Note = Field("", title=_l("Why the fault origin differs from the evidence"))
+
+
+class FaultOriginIn(Strict):
+    """Confirm the fault origin the evidence proposes, or override it with a reason."""
+
+    fault_origin: FaultOrigin = Field(title=_l("Fault origin"))
+    reason: Note = Field("", title=_l("Reason"))
+
+
+class IncidentIn(Strict):
+    """A chief declares an outage of a base-system service and names the sites."""
+
+    service: Summary = Field(title=_l("Base-system service"))
+    summary: Note = Field("", title=_l("What fails"))
+    site_ids: list[RecordId] = Field(default_factory=list, title=_l("Affected sites"))
+
+
+class IncidentSitesIn(Strict):
+    site_ids: list[RecordId] = Field(min_length=1, title=_l("Affected sites"))
+
+
+class IncidentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    number: str
+    service: str
+    summary: str
+    source: IncidentSource
+    opened_at: datetime
+    resolved_at: datetime | None
+    site_ids: list[int]
+    ticket_ids: list[int]
 
 
 class SeverityIn(Strict):
@@ -206,6 +241,9 @@ class AlertmanagerPayload(BaseModel):
 
 class AlertOut(BaseModel):
     ticket_id: int | None
+    incident_id: int | None = Field(
+        None, description="the outage master incident of a group naming a base-system service"
+    )
     created: bool
     status: AlertStatus
     fingerprint: str

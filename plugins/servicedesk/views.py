@@ -30,17 +30,20 @@ from app.toolkit import (
 from plugins.servicedesk import (
     costs,
     dispatch,
+    evidence,
     intake,
     reports,
     resolution_clock,
     verification,
     vocabulary,
+    wording,
     work,
 )
 from plugins.servicedesk.models import OnCallShift, Ticket
 from plugins.servicedesk.schemas import (
     EscalationIn,
     FastLaneChoice,
+    FaultOriginIn,
     MaterialIn,
     PauseIn,
     ReactionIn,
@@ -97,6 +100,11 @@ def duration_text(span: timedelta) -> str:
     """A span as the desk writes it: 2 h 30 min."""
     minutes = int(span.total_seconds() // 60)
     return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
+
+
+@bp.app_template_filter("event_detail")
+def _event_detail_filter(kind: str, params: dict | None) -> str:
+    return wording.event_detail(kind, params)
 
 
 @bp.app_template_filter("sd_duration")
@@ -329,7 +337,19 @@ def _pause(ticket: Ticket):
 
 def _resolve(ticket: Ticket):
     given = form_input(ResolutionIn)
-    return work.resolve(ticket, current_user, given.fault_origin, given.severity, given.resolution)
+    return work.resolve(
+        ticket,
+        current_user,
+        given.fault_origin,
+        given.severity,
+        given.resolution,
+        given.origin_reason,
+    )
+
+
+def _fault_origin(ticket: Ticket):
+    given = form_input(FaultOriginIn)
+    return evidence.override(ticket, given.fault_origin, current_user, given.reason)
 
 
 # action -> (what it does with the ticket, what the page says when done)
@@ -347,6 +367,7 @@ WORK_ACTIONS = {
     "material": (_material, lambda: _("Material added.")),
     "escalate": (_escalate, lambda: _("Escalated to 3rd level.")),
     "severity": (_severity, lambda: _("Severity set.")),
+    "fault_origin": (_fault_origin, lambda: _("Fault origin recorded.")),
     "pause": (_pause, lambda: _("Waiting: the resolution clock stands still.")),
     "resolve": (_resolve, lambda: _("Resolved.")),
     "close": (lambda t: work.close(t, current_user), lambda: _("Closed.")),

@@ -162,6 +162,20 @@ class ZeroRatedReason(Vocabulary):
     FREE_UNITS = "free_units", _l("Free service units of the contract year")
 
 
+class IncidentSource(Vocabulary):
+    """How an outage master incident came to be."""
+
+    ALERT = "alert", _l("monitoring alert")
+    DECLARED = "declared", _l("declared by a chief")
+
+
+class NoticeKind(Vocabulary):
+    """The two notices each affected customer gets about an outage."""
+
+    OPENED = "opened", _l("outage notice")
+    RESOLVED = "resolved", _l("outage resolved notice")
+
+
 class ListScope(Vocabulary):
     """Which tickets a list shows."""
 
@@ -199,6 +213,9 @@ _EVENTS = (
     ("ALERT_RESOLVED", "alert_resolved", _l("alert resolved")),
     ("ALERT_RESOLVED_AGAIN", "alert_resolved_again", _l("alert resolved again")),
     ("SEVERITY_SET", "severity_set", _l("severity set")),
+    ("OUTAGE_ATTACHED", "outage_attached", _l("attached to an outage master incident")),
+    ("FAULT_ORIGIN_CONFIRMED", "fault_origin_confirmed", _l("fault origin confirmed")),
+    ("FAULT_ORIGIN_OVERRIDDEN", "fault_origin_overridden", _l("fault origin overridden")),
     ("RESOLUTION_REMINDER_SENT", "resolution_reminder_sent", _l("resolution reminder sent")),
     (
         "RESOLUTION_BREACH_ESCALATED",

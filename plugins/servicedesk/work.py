@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from app.toolkit import RuleViolation, User, db, now, today
-from plugins.servicedesk import costs, resolution_clock, tickets
+from plugins.servicedesk import costs, evidence, resolution_clock, tickets
 from plugins.servicedesk.models import Escalation, MaterialUse, Ticket, TimeEntry
 from plugins.servicedesk.vocabulary import (
     PAUSE_STATES,
@@ -148,14 +148,22 @@ def escalate_third_level(ticket: Ticket, by: User, person: User, note: str = "")
 
 
 def resolve(
-    ticket: Ticket, by: User, fault_origin: FaultOrigin, severity: Severity, resolution: str = ""
+    ticket: Ticket,
+    by: User,
+    fault_origin: FaultOrigin,
+    severity: Severity,
+    resolution: str = "",
+    origin_reason: str = "",
 ) -> Ticket:
-    """Resolution needs a fault origin and a severity; the charges follow from them."""
+    """Resolution needs a fault origin and a severity; the charges follow from them. On a
+    ticket with evidence (evidence.py) a fault origin other than the proposed one needs
+    `origin_reason`; either decision is recorded."""
     if fault_origin not in FaultOrigin.codes():
         raise RuleViolation(_("Choose the fault origin."), "fault_origin")
     if severity not in Severity.codes():
         raise RuleViolation(_("Choose the severity."), "severity")
     fault_origin, severity = FaultOrigin(fault_origin), Severity(severity)
+    evidence.decide_at_resolution(ticket, fault_origin, by, origin_reason)
     at = now()
     paused = ticket.state in PAUSE_STATES
     tickets.move(
