@@ -18,16 +18,27 @@ from app.toolkit import (
     db,
     get_visible_or_404,
     has_permission,
+    now,
     operation,
     pin_limits,
     scope_to_customer,
     visible_customer_id,
 )
-from plugins.servicedesk import alerts, evidence, intake, outage, resolution_clock, work
+from plugins.servicedesk import (
+    alerts,
+    callers,
+    evidence,
+    intake,
+    outage,
+    resolution_clock,
+    work,
+)
 from plugins.servicedesk.models import MasterIncident, Ticket
 from plugins.servicedesk.schemas import (
     AlertmanagerPayload,
     AlertOut,
+    CallerQuery,
+    CallersOut,
     FastLaneAnswerIn,
     FaultOriginIn,
     IncidentIn,
@@ -117,7 +128,13 @@ def post_ticket(body: TicketIn):
             raise ApiError(404, "not_found", "no such contact")
     ticket, result = committed(
         lambda: intake.take_call(
-            site, body.summary, contact, body.pin or "", current_user, body.description
+            site,
+            body.summary,
+            contact,
+            body.pin or "",
+            current_user,
+            body.description,
+            callback=body.callback,
         )
     )
     if not result.verified:
@@ -127,6 +144,46 @@ def post_ticket(body: TicketIn):
             f"caller not verified ({result.outcome.value}); attempt recorded",
         )
     return ticket, 201
+
+
+@operation(
+    bp,
+    "GET",
+    "/callers",
+    permission="servicedesk.intake",
+    summary="Caller-ID: the contacts registered under a number, their sites and CLA now",
+    tags="servicedesk",
+    query=CallerQuery,
+    response=CallersOut,
+)
+def get_callers(query: CallerQuery):
+    at = now()
+    number, matches = callers.lookup(query.number, at)
+    return {
+        "number": number,
+        "callers": [
+            {
+                "contact_id": m.contact.id,
+                "name": m.contact.name,
+                "number": m.number,
+                "authorised_caller": m.authorised,
+                "customer_id": m.customer.id,
+                "customer": m.customer.legal_name,
+                "sites": [
+                    {
+                        "site_id": s.site.id,
+                        "name": s.site.name,
+                        "tier_code": s.tier.tier_code if s.tier else None,
+                        "contract_id": s.tier.contract_id if s.tier else None,
+                        "inside_service_hours": s.inside_service_hours,
+                        "incident_id": s.incident.id if s.incident else None,
+                    }
+                    for s in m.sites
+                ],
+            }
+            for m in matches
+        ],
+    }
 
 
 @operation(

@@ -30,8 +30,13 @@ from plugins.servicedesk import costs, outage, tickets
 from plugins.servicedesk.dispatch import dispatch
 from plugins.servicedesk.due import ReactionRule, reaction_rule, reminder_time
 from plugins.servicedesk.models import MasterIncident, Ticket, VerificationAttempt
-from plugins.servicedesk.verification import VerificationResult, verify_caller
+from plugins.servicedesk.verification import (
+    VerificationResult,
+    verify_by_callback,
+    verify_caller,
+)
 from plugins.servicedesk.vocabulary import (
+    CallbackResult,
     Channel,
     FastLaneAnswer,
     TicketEventKind,
@@ -268,15 +273,23 @@ def take_call(
     pin: str,
     agent: User,
     description: str = "",
+    callback: CallbackResult | str | None = None,
 ) -> tuple[Ticket | None, VerificationResult]:
     """A phone call at the desk: check the caller first, open the ticket only once verified.
+
+    The check is the PIN, or (`callback`) the desk's call-back to the contact's
+    registered number, reached or not; both are recorded attempts.
 
     A failed attempt is recorded (customer, contact, agent, outcome) but opens no ticket,
     so wrong PINs leave no orphan tickets in state "new"; the rate limit counts the
     recorded attempts of the contact as before.
     """
     summary, found = _checked_call(site, summary)
-    result = verify_caller(contact, pin, agent, customer_id=site.customer_id)
+    if callback is not None:
+        reached = CallbackResult(callback) == CallbackResult.REACHED
+        result = verify_by_callback(contact, reached, agent, site.customer_id)
+    else:
+        result = verify_caller(contact, pin, agent, customer_id=site.customer_id)
     if not result.verified:
         return None, result
     attempt = db.session.scalars(
@@ -288,7 +301,10 @@ def take_call(
     ticket = open_ticket(site, summary, Channel.PHONE, agent, contact, description, found=found)
     ticket.contact = contact
     attempt.ticket_id = ticket.id
-    _after_verification(ticket, agent, _by_pin(contact))
+    verified_by = _by_pin(contact)
+    if callback is not None:
+        verified_by["method"] = VerificationMethod.CALLBACK.value
+    _after_verification(ticket, agent, verified_by)
     return ticket, result
 
 

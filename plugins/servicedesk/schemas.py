@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSc
 from app.toolkit import ReactionKind, RecordId
 from plugins.servicedesk.vocabulary import (
     AlertStatus,
+    CallbackResult,
     Channel,
     Duty,
     FastLaneAnswer,
@@ -52,6 +53,11 @@ class TicketIn(Strict):
         None, title=_l("Authorised caller"), description="staff: the caller (verified by the PIN)"
     )
     pin: PinGiven | None = Field(None, title=_l("PIN"))
+    callback: CallbackResult | None = Field(
+        None,
+        title=_l("Call-back to the registered number"),
+        description="instead of the PIN: the desk called the caller's registered number back",
+    )
 
 
 class VerificationIn(Strict):
@@ -163,7 +169,37 @@ class TicketQuery(Strict):
     offset: int = Field(0, ge=0)
 
 
+class CallerQuery(Strict):
+    number: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=3, max_length=40)
+    ] = Field(description="the caller's number in any format (Swiss unless it has a country code)")
+
+
 # --- output ------------------------------------------------------------------------------
+
+
+class CallerSiteOut(BaseModel):
+    site_id: int
+    name: str
+    tier_code: str | None = Field(description="the CLA in force now; None: no CLA")
+    contract_id: int | None
+    inside_service_hours: bool = Field(description="whether now is inside the tier's hours")
+    incident_id: int | None = Field(description="an open outage of the site")
+
+
+class CallerOut(BaseModel):
+    contact_id: int
+    name: str
+    number: str = Field(description="the registered number in E.164")
+    authorised_caller: bool
+    customer_id: int
+    customer: str
+    sites: list[CallerSiteOut]
+
+
+class CallersOut(BaseModel):
+    number: str = Field(description="the caller's number in E.164")
+    callers: list[CallerOut]
 
 
 class TicketOut(BaseModel):

@@ -88,12 +88,21 @@ class VerificationOutcome(Vocabulary):
     WRONG_PIN = "wrong_pin", _l("wrong PIN")
     LOCKED = "locked", _l("locked: too many wrong PINs")
     NOT_AUTHORISED = "not_authorised", _l("not an authorised caller")
+    NOT_REACHED = "not_reached", _l("call-back: registered number not reached")
 
 
 class VerificationMethod(Vocabulary):
     PIN = "pin", _l("PIN")
     PORTAL_LOGIN = "portal_login", _l("customer portal login")
     ALERTMANAGER = "alertmanager", _l("authenticated monitoring")
+    CALLBACK = "callback", _l("call-back to the registered number")
+
+
+class CallbackResult(Vocabulary):
+    """What the desk's call-back to the caller's registered number gave."""
+
+    REACHED = "reached", _l("reached the caller at the registered number")
+    NOT_REACHED = "not_reached", _l("registered number not reached")
 
 
 class EscalationReason(Vocabulary):
