@@ -33,8 +33,8 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget, NumberInput
 
 from app.errors import RuleViolation
-from app.models.customers import CANTONS
-from app.models.users import ROLES
+from app.models.customers import CANTONS, InvoiceMode
+from app.models.users import Role
 from app.validation import problem_text
 
 
@@ -104,13 +104,8 @@ class CustomerForm(AddressFields, FlaskForm):
     language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES, default="de")
     invoice_mode = SelectField(
         _l("Invoices"),
-        choices=choices(
-            [
-                ("per_site", _l("One invoice per site")),
-                ("consolidated", _l("One consolidated invoice")),
-            ]
-        ),
-        default="per_site",
+        choices=choices(InvoiceMode.choices()),
+        default=InvoiceMode.PER_SITE.value,
     )
     active = BooleanField(_l("Active"), default=True)
 
@@ -134,7 +129,7 @@ class ContactForm(FlaskForm):
 class UserForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=70)])
-    role = SelectField(_l("Role"), choices=choices((r, r) for r in ROLES))
+    role = SelectField(_l("Role"), choices=choices(Role.choices()))
     customer_id = SelectField(_l("Customer (for customer users)"), coerce=str, choices=[])
     language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES, default="de")
     phone = StringField(_l("Phone"), validators=[Length(max=32)])

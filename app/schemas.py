@@ -20,7 +20,8 @@ from pydantic import (
 
 from app.database import MAX_ID
 from app.models.catalog import ReactionKind
-from app.models.customers import CANTONS
+from app.models.customers import CANTONS, InvoiceMode
+from app.models.users import Role
 
 Text70 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=70)]
 Street = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=70)]
@@ -38,9 +39,6 @@ Phone = Annotated[
 ]
 RecordId = Annotated[int, Field(ge=1, le=MAX_ID)]
 Language = Literal["de", "en"]
-Role = Literal[
-    "admin", "finance", "account_manager", "service_desk", "technician", "chief", "customer"
-]
 
 
 class Strict(BaseModel):
@@ -60,7 +58,7 @@ class CustomerIn(AddressIn):
     billing_email: EmailStr
     phone: Phone = ""
     language: Language = "de"
-    invoice_mode: Literal["per_site", "consolidated"] = "per_site"
+    invoice_mode: InvoiceMode = InvoiceMode.PER_SITE
     active: bool = True
 
 
@@ -74,7 +72,7 @@ class CustomerPatch(Strict):
     billing_email: EmailStr | None = None
     phone: Phone | None = None
     language: Language | None = None
-    invoice_mode: Literal["per_site", "consolidated"] | None = None
+    invoice_mode: InvoiceMode | None = None
     active: bool | None = None
 
 
@@ -94,7 +92,7 @@ class CustomerOut(Out):
     billing_email: str
     phone: str
     language: str
-    invoice_mode: str
+    invoice_mode: InvoiceMode
     active: bool
 
 

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from flask import Flask, abort, current_app, g, has_request_context, request
 from flask_login import current_user
 
-from app.models import ROLES
+from app.models import Role
 from app.plugins import Permission, PluginError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -23,9 +23,9 @@ PERMISSION_ATTRIBUTE = "__required_permission__"
 
 def role_permissions(permissions: Iterable[Permission]) -> dict[str, frozenset[str]]:
     """Role -> permission names; admin holds every permission."""
-    granted: dict[str, set[str]] = {role: set() for role in ROLES}
+    granted: dict[str, set[str]] = {role: set() for role in Role}
     for permission in permissions:
-        unknown = set(permission.roles) - set(ROLES)
+        unknown = set(permission.roles) - set(Role.codes())
         if unknown:
             raise PluginError(f"permission {permission.name} names unknown roles {unknown}")
         granted["admin"].add(permission.name)

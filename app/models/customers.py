@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.database import IdMixin, TimestampMixin, db
 from app.passwords import check_secret, hash_secret
+from app.vocabulary import Vocabulary
 
 LANGUAGES = ("de", "en")
-INVOICE_MODES = ("per_site", "consolidated")
+
+
+class InvoiceMode(Vocabulary):
+    """Whether a customer gets one invoice per site or one for all its sites (SPEC, invoicing)."""
+
+    PER_SITE = "per_site", _l("One invoice per site")
+    CONSOLIDATED = "consolidated", _l("One consolidated invoice")
+
+
 CANTONS = [
     "AG",
     "AI",
@@ -55,7 +65,7 @@ class Customer(IdMixin, TimestampMixin, AddressMixin, db.Model):
     __audited__ = True
     __table_args__ = (
         CheckConstraint("language in ('de', 'en')", name="language"),
-        CheckConstraint("invoice_mode in ('per_site', 'consolidated')", name="invoice_mode"),
+        InvoiceMode.constraint("invoice_mode"),
     )
 
     number: Mapped[str | None] = mapped_column(String(20), unique=True)
@@ -63,7 +73,9 @@ class Customer(IdMixin, TimestampMixin, AddressMixin, db.Model):
     billing_email: Mapped[str] = mapped_column(String(254))
     phone: Mapped[str] = mapped_column(String(32), default="")
     language: Mapped[str] = mapped_column(String(2), default="de")
-    invoice_mode: Mapped[str] = mapped_column(String(16), default="per_site")
+    invoice_mode: Mapped[InvoiceMode] = mapped_column(
+        InvoiceMode.column(16), default=InvoiceMode.PER_SITE
+    )
     active: Mapped[bool] = mapped_column(default=True)
 
     sites: Mapped[list[Site]] = relationship(

@@ -6,6 +6,7 @@ import hashlib
 import secrets
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -13,14 +14,23 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.database import IdMixin, TimestampMixin, db, utcnow
 from app.models.customers import Customer
 from app.passwords import check_secret, hash_secret
+from app.vocabulary import Vocabulary
 
 
 def new_session_token() -> str:
     return secrets.token_hex(16)
 
 
-# SPEC section 6. The order is the one the UI lists them in.
-ROLES = ("admin", "finance", "account_manager", "service_desk", "technician", "chief", "customer")
+class Role(Vocabulary):
+    """SPEC section 6, in the order the UI lists them."""
+
+    ADMIN = "admin", _l("Administrator")
+    FINANCE = "finance", _l("Finance")
+    ACCOUNT_MANAGER = "account_manager", _l("Account manager")
+    SERVICE_DESK = "service_desk", _l("Service desk")
+    TECHNICIAN = "technician", _l("Technician")
+    CHIEF = "chief", _l("Chief technician")
+    CUSTOMER = "customer", _l("Customer")
 
 
 class User(IdMixin, TimestampMixin, UserMixin, db.Model):
@@ -32,11 +42,7 @@ class User(IdMixin, TimestampMixin, UserMixin, db.Model):
         {"last_login_at", "failed_logins", "first_failed_login_at", "locked_until"}
     )
     __table_args__ = (
-        CheckConstraint(
-            "role in ('admin', 'finance', 'account_manager', 'service_desk', 'technician', "
-            "'chief', 'customer')",
-            name="role",
-        ),
+        Role.constraint("role"),
         # A customer user always belongs to exactly one company; staff belong to none.
         CheckConstraint(
             "(role = 'customer') = (customer_id IS NOT NULL)", name="customer_user_has_company"
@@ -46,7 +52,7 @@ class User(IdMixin, TimestampMixin, UserMixin, db.Model):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(70))
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[str] = mapped_column(String(20))
+    role: Mapped[Role] = mapped_column(Role.column(20))
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("core_customer.id"), index=True)
     language: Mapped[str] = mapped_column(String(2), default="de")
     phone: Mapped[str] = mapped_column(String(32), default="")

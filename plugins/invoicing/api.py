@@ -1,4 +1,5 @@
-"""JSON endpoints: start a run, list and read invoices, issue, pay, credit."""
+"""JSON endpoints: start a run, issue drafts in the background, list and read invoices, pay,
+credit."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from plugins.invoicing import jobs
 from plugins.invoicing.access import visible_invoice, visible_invoices
 from plugins.invoicing.credit_notes import create_credit_note
 from plugins.invoicing.documents import render_invoice_pdf
-from plugins.invoicing.forms import CreditNoteForm, PaymentForm, RunForm
+from plugins.invoicing.forms import CreditNoteForm, IssuingForm, PaymentForm, RunForm
 from plugins.invoicing.models import Invoice, InvoiceRun
 from plugins.invoicing.payments import record_payment
 from plugins.invoicing.stripe_payments import (
@@ -32,7 +33,7 @@ from plugins.invoicing.stripe_payments import (
     OnlinePaymentUnavailable,
     open_checkout,
 )
-from plugins.invoicing.vocabulary import RunState
+from plugins.invoicing.vocabulary import RunKind, RunState
 
 bp = api_blueprint("invoicing_api", "/invoicing")
 
@@ -53,6 +54,7 @@ class RunStartedOut(BaseModel):
 class RunStatusOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: int
+    kind: RunKind = Field(description="a run that bills the period, or one that issues drafts")
     period: str
     status: str = Field(description="queued, running, finished or failed")
     issue: bool
@@ -66,7 +68,9 @@ class RunStatusOut(BaseModel):
     conflicts: int = Field(description="invoices another run had billed first")
     failures: list[FailureOut]
     error: str | None = Field(description="why a failed run stopped")
-    invoice_ids: list[int] = Field(description="the invoices this run created so far")
+    invoice_ids: list[int] = Field(
+        description="the invoices this run created so far (an issuing job: the drafts it issues)"
+    )
 
 
 class InvoiceQuery(BaseModel):
@@ -178,6 +182,38 @@ def start_run(body: RunForm):
 
 @operation(
     bp,
+    "POST",
+    "/issuing",
+    permission="invoicing.run",
+    summary="Queue issuing a period's drafts (or the chosen ones) as a background job: "
+    "numbers, PDFs with QR-bill, e-mails; follow it at status_url",
+    tags="invoicing",
+    body=IssuingForm,
+    response=RunStartedOut,
+    status=202,
+)
+def start_issuing(body: IssuingForm):
+    for invoice_id in body.invoice_ids:
+        visible_invoice(invoice_id)  # 404 for an id that is not there
+    try:
+        run = jobs.start_issuing(body.period, body.invoice_ids or None, actor=_actor())
+    except jobs.RunInProgress as busy:
+        raise ApiError(
+            409,
+            "run_in_progress",
+            f"a job of {body.period} is already {busy.run.status}; nothing was queued",
+            {"run_id": busy.run.id, "status_url": _status_url(busy.run.id)},
+        ) from None
+    return {
+        "run_id": run.id,
+        "period": run.period,
+        "status": run.status,
+        "status_url": _status_url(run.id),
+    }
+
+
+@operation(
+    bp,
     "GET",
     "/runs/<int:run_id>",
     permission="invoicing.run",
@@ -189,11 +225,15 @@ def get_run(run_id: int):
     run = db.session.get(InvoiceRun, run_id)
     if run is None:
         raise ApiError(404, "not_found", "no such run")
-    invoice_ids = db.session.scalars(
-        select(Invoice.id).where(Invoice.run_id == run.id).order_by(Invoice.id)
-    ).all()
+    if run.kind == RunKind.ISSUING:
+        invoice_ids = list(run.selection or [])
+    else:
+        invoice_ids = db.session.scalars(
+            select(Invoice.id).where(Invoice.run_id == run.id).order_by(Invoice.id)
+        ).all()
     return {
         "id": run.id,
+        "kind": run.kind,
         "period": run.period,
         "status": run.status,
         "issue": run.issue,

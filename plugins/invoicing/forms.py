@@ -39,8 +39,39 @@ class PaymentForm(Strict):
     note: str = Field(default="", max_length=200, title=_l("Note"))
 
 
+RecordId = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
 class CreditNoteForm(Strict):
-    reason: str = Field(min_length=1, max_length=2000)
-    amounts: dict[Annotated[int, Field(ge=1, le=MAX_ID)], Amount] | None = Field(
-        default=None, description="line id -> CHF to credit; omit to credit everything"
+    reason: str = Field(min_length=1, max_length=2000, title=_l("Reason"))
+    amounts: dict[RecordId, Amount] | None = Field(
+        default=None,
+        title=_l("Amount to credit"),
+        description="line id -> CHF to credit; omit to credit everything",
     )
+
+
+class IssuingForm(Strict):
+    """An issuing job over the API: a period's drafts, or the chosen ones of it."""
+
+    period: str = Field(title=_l("Period"), description="YYYY-MM", examples=["2026-12"])
+    invoice_ids: list[RecordId] = Field(
+        default_factory=list, max_length=10_000, description="omit to issue every draft"
+    )
+
+    @field_validator("period")
+    @classmethod
+    def _period(cls, value: str) -> str:
+        return Month.parse(value).label
+
+
+class IssueSelectionForm(Strict):
+    """The drafts finance ticked on the drafts page (none: every draft of the period)."""
+
+    invoice_id: list[RecordId] = Field(default_factory=list, max_length=10_000)
+    period: str | None = Field(default=None, title=_l("Period"))
+
+    @field_validator("period")
+    @classmethod
+    def _period(cls, value: str | None) -> str | None:
+        return None if value is None else Month.parse(value).label

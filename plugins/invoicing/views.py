@@ -28,7 +28,6 @@ from app.toolkit import (
     db,
     form_input,
     get_visible_or_404,
-    parse_money,
     public,
     requires,
     today,
@@ -38,7 +37,7 @@ from plugins.invoicing.access import visible_invoice, visible_invoices
 from plugins.invoicing.billing import Month
 from plugins.invoicing.credit_notes import create_credit_note, credited_so_far
 from plugins.invoicing.documents import render_invoice_pdf
-from plugins.invoicing.forms import PaymentForm, RunForm
+from plugins.invoicing.forms import CreditNoteForm, IssueSelectionForm, PaymentForm, RunForm
 from plugins.invoicing.issuing import discard_draft
 from plugins.invoicing.models import Invoice, InvoiceRun, Payment
 from plugins.invoicing.paylinks import invoice_id_of
@@ -265,14 +264,13 @@ def drafts():
 @bp.post("/drafts/issue")
 @requires("invoicing.run")
 def issue_drafts():
-    ids = [int(value) for value in request.form.getlist("invoice_id") if value.isdigit()]
-    period = (request.form.get("period") or "").strip()[:7]
-    if not period and ids:
-        first = db.session.get(Invoice, ids[0])
-        period = first.period if first is not None else ""
     try:
+        chosen = form_input(IssueSelectionForm)
+        ids, period = chosen.invoice_id, chosen.period
+        if not period and ids:
+            period = visible_invoice(ids[0]).period
         record = jobs.start_issuing(period or _default_period(), ids or None, actor=_actor())
-    except ValueError as error:
+    except (ValueError, RuleViolation) as error:
         flash(str(error), "error")
         return redirect(url_for("invoicing.drafts"))
     except jobs.RunInProgress as busy:
@@ -431,23 +429,14 @@ def credit_note(invoice_id: int):
         def credit():
             amounts = None
             if request.form.get("mode") == "partial":
-                amounts = {}
-                for line in invoice.lines:
-                    raw = (request.form.get(f"line_{line.id}") or "").strip()
-                    if raw:
-                        try:
-                            amounts[line.id] = parse_money(raw)
-                        except ValueError as error:
-                            raise RuleViolation(
-                                _(
-                                    "Line %(position)d: %(error)s",
-                                    position=line.position,
-                                    error=error,
-                                )
-                            ) from error
-            return create_credit_note(
-                invoice.id, request.form.get("reason", ""), amounts, actor=_actor()
-            )
+                # One input per line (line_<id>); the schema bounds each amount.
+                amounts = {
+                    line.id: raw
+                    for line in invoice.lines
+                    if (raw := (request.form.get(f"line_{line.id}") or "").strip())
+                }
+            form = form_input(CreditNoteForm, amounts=amounts)
+            return create_credit_note(invoice.id, form.reason, form.amounts, actor=_actor())
 
         note = committed_or_flash(credit)
         if note is not None:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask import current_app, has_request_context, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from app.toolkit import RuleViolation, User, db, local, now
-from plugins.servicedesk import tickets
+from app.toolkit import RuleViolation, User, company, db, local, now
+from plugins.servicedesk import tickets, wording
+from plugins.servicedesk.due import reaction_rule
 from plugins.servicedesk.models import OnCallShift, Ticket
 from plugins.servicedesk.notify import notify_once
 from plugins.servicedesk.vocabulary import (
@@ -89,6 +91,22 @@ def mail_due_text(ticket: Ticket) -> str:
     return local_text(ticket.first_reaction_due_at)
 
 
+def tier_name(ticket: Ticket) -> str:
+    """The CLA of the ticket by its catalog name ("Pro"), its code when the tier is gone."""
+    rule = reaction_rule(ticket.tier_code, ticket.reported_at) if ticket.tier_code else None
+    return rule.tier_name if rule is not None else (ticket.tier_code or "")
+
+
+def ticket_link(ticket: Ticket) -> str:
+    """The ticket's page as an absolute link for e-mails (also from jobs, without a request)."""
+    if has_request_context():
+        path = url_for("servicedesk.ticket", ticket_id=ticket.id)
+    else:
+        with current_app.test_request_context():
+            path = url_for("servicedesk.ticket", ticket_id=ticket.id)
+    return company().link(path)
+
+
 def dispatch(ticket: Ticket, by: User | None = None, at: datetime | None = None) -> User:
     """Hand the ticket to the on-call technician and tell them (once)."""
 
@@ -112,18 +130,9 @@ def dispatch(ticket: Ticket, by: User | None = None, at: datetime | None = None)
     db.session.flush()
 
     def compose() -> tuple[str, str]:
-        subject = f"[{ticket.number}] " + _("Dispatch: %(site)s", site=str(ticket.site))
-        body = _(
-            "You are dispatched to ticket %(ticket)s: %(summary)s\nSite: %(site)s\n"
-            "CLA: %(tier)s%(fast_lane)s\nFirstReaction due: %(due)s\n",
-            ticket=ticket.number,
-            summary=ticket.summary,
-            site=str(ticket.site),
-            tier=ticket.tier_code,
-            fast_lane=" (Fast Lane)" if ticket.fast_lane else "",
-            due=mail_due_text(ticket),
+        return wording.dispatch_mail(
+            ticket, tier_name(ticket), mail_due_text(ticket), ticket_link(ticket)
         )
-        return subject, body
 
     notify_once(ticket, NotificationKind.DISPATCH, 1, technician, compose)
     return technician

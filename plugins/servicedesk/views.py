@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -21,6 +22,7 @@ from app.toolkit import (
     form_input,
     get_visible_or_404,
     has_permission,
+    hooks,
     now,
     pin_limits,
     requires,
@@ -28,17 +30,21 @@ from app.toolkit import (
     today,
 )
 from plugins.servicedesk import (
+    attempts,
     costs,
     dispatch,
     evidence,
     intake,
     reports,
     resolution_clock,
+    search_marks,
+    sla_clock,
     verification,
     vocabulary,
     wording,
     work,
 )
+from plugins.servicedesk.due import reaction_rule
 from plugins.servicedesk.models import OnCallShift, Ticket
 from plugins.servicedesk.schemas import (
     EscalationIn,
@@ -64,7 +70,15 @@ from plugins.servicedesk.vocabulary import (
     VerificationOutcome,
 )
 
-bp = Blueprint("servicedesk", __name__, url_prefix="/servicedesk", template_folder="templates")
+bp = Blueprint(
+    "servicedesk",
+    __name__,
+    url_prefix="/servicedesk",
+    template_folder="templates",
+    # The desk's stylesheet and the SLA clock script (the CSP allows no inline script).
+    static_folder="static",
+    static_url_path="/static",
+)
 
 # The vocabularies by name, for templates: {{ code|label_of(TicketEventKind) }}.
 VOCABULARIES = {
@@ -91,25 +105,19 @@ def time_left_text(due: datetime | None, at: datetime | None = None) -> str:
     return text if left >= timedelta(0) else _("overdue by %(time)s", time=text)
 
 
+@bp.app_template_filter("sd_mark")
+def _mark_filter(value, query):
+    return search_marks.marked(value, query)
+
+
 @bp.app_template_filter("sd_time_left")
 def _time_left_filter(due):
     return time_left_text(due)
 
 
-def duration_text(span: timedelta) -> str:
-    """A span as the desk writes it: 2 h 30 min."""
-    minutes = int(span.total_seconds() // 60)
-    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
-
-
 @bp.app_template_filter("event_detail")
 def _event_detail_filter(kind: str, params: dict | None) -> str:
     return wording.event_detail(kind, params)
-
-
-@bp.app_template_filter("sd_duration")
-def _duration_filter(span: timedelta) -> str:
-    return duration_text(span)
 
 
 @bp.context_processor
@@ -119,6 +127,10 @@ def _helpers() -> dict:
         "PAUSE_STATES": vocabulary.PAUSE_STATES,
         "due_text": intake.due_text,
         "now_utc": now(),
+        "customer_consequence": wording.customer_consequence,
+        "customer_fast_lane_offer": wording.customer_fast_lane_offer,
+        "duration_text": wording.duration_text,
+        "clock_stopped_text": wording.clock_stopped_text,
     }
 
 
@@ -155,8 +167,36 @@ def desk():
         .limit(20)
     ).all()
     return render_template(
-        "servicedesk/desk.html", query=query, customers=customers, waiting=waiting
+        "servicedesk/desk.html",
+        query=query,
+        customers=customers,
+        waiting=waiting,
+        clas=_clas_now([site for customer in customers for site in customer.sites]),
+        failed=attempts.failed_attempts(),
+        locks=attempts.locks(),
     )
+
+
+@dataclass(frozen=True)
+class SiteCla:
+    """The CLA a site has now, as the desk's search lists it."""
+
+    tier_name: str
+    service_hours: str
+    inside_service_hours: bool
+
+
+def _clas_now(sites) -> dict[int, SiteCla]:
+    """The CLA in force now per site; a site without one is missing from the answer."""
+    at, found = now(), {}
+    for site in sites:
+        tier = hooks().tier_in_force(site_id=site.id, at=at) if site.active else None
+        rule = reaction_rule(tier.tier_code, at) if tier is not None else None
+        if rule is not None:
+            found[site.id] = SiteCla(
+                rule.tier_name, rule.service_hours_label, rule.inside_service_hours(at)
+            )
+    return found
 
 
 def _contact_of_form() -> str:
@@ -169,6 +209,7 @@ def _contact_of_form() -> str:
 def call(site_id: int):
     site = db.session.get(Site, site_id) or abort(404)
     contacts = [c for c in site.customer.contacts if c.active and c.authorised_caller]
+    outcome = None
     if request.method == "POST":
 
         def take_call():
@@ -184,6 +225,7 @@ def call(site_id: int):
             if result.verified:
                 flash(_("Caller verified."), "success")
                 return redirect(url_for("servicedesk.ticket", ticket_id=ticket.id))
+            outcome = result
             flash(_verification_message(result), "error")  # attempt recorded, no ticket
     return render_template(
         "servicedesk/call.html",
@@ -191,6 +233,11 @@ def call(site_id: int):
         contacts=contacts,
         attempts_left=_attempts_left(contacts),
         situation=intake.situation(site),
+        # What the agent typed stays on a refused call (all but the wrong PIN).
+        given=request.form if request.method == "POST" else {},
+        outcome=outcome,
+        failed=attempts.failed_attempts(site.customer_id),
+        locks=attempts.locks(site.customer_id),
     )
 
 
@@ -305,6 +352,11 @@ def ticket(ticket_id: int):
         situation=intake.situation(record.site) if is_new else None,
         pause_time=reports.pause_time(record, now()),
         resolution_outcome=reports.resolution_outcome(record, now()),
+        clock=sla_clock.ticket_clock(record, now()),
+        rule=reaction_rule(record.tier_code, record.reported_at) if record.tier_code else None,
+        for_customer=current_user.role == "customer",
+        # A portal or monitoring ticket has no calling contact: who reported it, then.
+        reporter=db.session.get(User, record.opened_by_id) if record.opened_by_id else None,
     )
 
 
@@ -413,6 +465,7 @@ def portal_new():
         sites=sites,
         site=site,
         situation=intake.situation(site) if site else None,
+        for_customer=True,
     )
 
 
@@ -422,7 +475,13 @@ def portal_fast_lane(ticket_id: int):
     ticket = _ticket(ticket_id)
     answered = _answer_fast_lane(ticket)
     if answered == FastLaneAnswer.CONFIRMED:
-        flash(_("Fast Lane confirmed: a technician is on the way."), "success")
+        flash(
+            wording.customer_fast_lane_confirmed(
+                intake.due_text(ticket),
+                ticket.first_reaction_due_at - now() if ticket.first_reaction_due_at else None,
+            ),
+            "success",
+        )
     elif answered == FastLaneAnswer.WITHDRAWN:
         flash(_("Withdrawn: nothing is charged."), "success")
     return redirect(url_for("servicedesk.ticket", ticket_id=ticket.id))

@@ -200,3 +200,118 @@ def event_text(event) -> str:
     """A log entry's facts and the person's own note, as one line."""
     parts = (event_detail(event.kind, event.note_params), event.note)
     return "; ".join(part for part in parts if part)
+
+
+# --- words for the customer and the technician (issue 12) --------------------------------
+
+
+def duration_text(left) -> str:
+    """A span of time as people read it: "39 h 42 min", "12 min"."""
+    minutes = int(abs(left).total_seconds() // 60)
+    if minutes >= 60:
+        return _("%(hours)s h %(minutes)s min", hours=minutes // 60, minutes=f"{minutes % 60:02d}")
+    return _("%(minutes)s min", minutes=minutes)
+
+
+def customer_consequence(situation) -> str:
+    """What reporting a fault now means, said to the customer (the portal), not to the desk."""
+    if not situation.has_cla:
+        return _(
+            "This site has no CLA in force, so we cannot send a technician. Your account "
+            "manager will gladly advise you."
+        )
+    name, hours = situation.rule.tier_name, situation.rule.service_hours_label
+    if situation.inside_service_hours:
+        return _(
+            "Now is inside your service hours (%(name)s, %(hours)s): we send the technician "
+            "at no charge and the first reaction comes %(reaction)s. Work on a fault in your "
+            "own environment is billed after your free service units.",
+            name=name,
+            hours=hours,
+            reaction=situation.reaction_text,
+        )
+    return _(
+        "Now is outside your service hours (%(name)s, %(hours)s). If you need a technician "
+        "now, you can ask for Fast Lane for CHF %(fee)s (free of charge if the fault lies in "
+        "a Winet base-system service); the first reaction then comes %(reaction)s from your "
+        "confirmation. Otherwise nothing is charged and we take care of the fault in your "
+        "service hours.",
+        name=name,
+        hours=hours,
+        fee=f"{situation.fast_lane_fee:.2f}",
+        reaction=situation.reaction_text,
+    )
+
+
+def customer_fast_lane_offer(fee: str, hours: str) -> str:
+    """The Fast Lane question as the portal asks it of the customer."""
+    return _(
+        "Your report falls outside your service hours (%(hours)s). We can send a technician "
+        "now as a Fast Lane ticket for CHF %(fee)s; it is free of charge if the fault lies in "
+        "a Winet base-system service. If you do not need it now, nothing is charged and we "
+        "take care of the fault in your service hours.",
+        fee=fee,
+        hours=hours,
+    )
+
+
+def customer_fast_lane_confirmed(due_text: str, left) -> str:
+    """After the customer's confirmation: when the technician reacts, not a promise of now."""
+    if left is None:  # best effort: no due time to promise
+        return _("Fast Lane confirmed. A technician is assigned; the reaction is best effort.")
+    return _(
+        "Fast Lane confirmed. A technician is assigned; the first reaction is due by "
+        "%(due)s (in %(left)s).",
+        due=due_text,
+        left=duration_text(left),
+    )
+
+
+def clock_stopped_text(service_hours: str, for_customer: bool) -> str:
+    """Why the SLA clock stands still."""
+    if for_customer:
+        return _(
+            "The clock stands still: outside your service hours %(hours)s", hours=service_hours
+        )
+    return _("The clock stands still: outside the service hours %(hours)s", hours=service_hours)
+
+
+def dispatch_mail(ticket, tier_name: str, due: str, link: str) -> tuple[str, str]:
+    """The dispatch e-mail to the technician: who called, where to go, what is due, the link.
+
+    Worded in the language in force (notify_once sets the technician's own).
+    """
+    site = ticket.site
+    subject = f"[{ticket.number}] " + _("Dispatch: %(site)s", site=str(site))
+    if ticket.contact is not None:
+        caller = _(
+            "%(name)s, phone %(phone)s",
+            name=ticket.contact.name,
+            phone=ticket.contact.phone or "–",
+        )
+    else:
+        caller = Channel.label_of(ticket.channel)
+    address = f"{site.street} {site.house_number}".strip() + f", {site.postal_code} {site.town}"
+    body = _(
+        "You are dispatched to ticket %(ticket)s: %(summary)s\n"
+        "Caller: %(caller)s\n"
+        "Site: %(site)s\n"
+        "Address: %(address)s\n"
+        "Site phone: %(site_phone)s\n"
+        "CLA: %(tier)s%(fast_lane)s\n"
+        "FirstReaction due: %(due)s\n"
+        "Ticket: %(link)s\n",
+        ticket=ticket.number,
+        summary=ticket.summary,
+        caller=caller,
+        site=str(site),
+        address=address,
+        site_phone=site.phone or "–",
+        tier=tier_name,
+        fast_lane=" (Fast Lane)" if ticket.fast_lane else "",
+        due=due,
+        link=link,
+    )
+    if ticket.description:
+        body += "\n" + ticket.description + "\n"
+    return subject, body

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from app.demo import demo_logins
 from app.hooks import hooks
-from app.models import ROLES, Customer, Site, User
+from app.models import Customer, Role, Site, User
 from app.seed import TIER_CATALOG
 from app.timeutil import now
 from tests.conftest import disabled_plugins
@@ -39,8 +39,8 @@ def test_demo_load_creates_customers_sites_and_one_user_per_role(app, db):
     assert max(len(customer.sites) for customer in customers) >= 12
     assert all(customer.contacts for customer in customers)
     roles = {user.role for user in db.session.scalars(select(User))}
-    assert roles == set(ROLES)
-    assert {role for role, _, _ in demo_logins()} == set(ROLES)
+    assert roles == set(Role)
+    assert {role for role, _, _ in demo_logins()} == set(Role)
 
 
 @pytest.mark.skipif(

@@ -20,7 +20,7 @@ from flask import Flask
 from werkzeug.routing import Rule
 
 from app.audit import acting_as
-from app.models import ROLES, Customer, User
+from app.models import Customer, Role, User
 from app.plugins import call_each
 from app.security import endpoint_permission, has_permission
 from tests.core.isolated import isolated_client, login_through_form
@@ -150,7 +150,7 @@ def build_world(app: Flask, db, factories) -> World:
     # A spare token first, so a `token_id` parameter never names a token the test uses.
     users = {
         role: factories.user(role, customer=customer_a if role == "customer" else None)
-        for role in ROLES
+        for role in Role
     }
     user_b = factories.user("customer", customer=customer_b)
     for user in (users["customer"], user_b):

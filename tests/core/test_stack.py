@@ -16,6 +16,8 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from datetime import date
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -26,6 +28,15 @@ from tests.conftest import test_config as make_config
 pytestmark = [pytest.mark.stack, pytest.mark.postgres_only]
 
 REDIS_URL = "redis://127.0.0.1:6379/13"
+# Valid and nobody's: production refuses to issue while company data is a placeholder.
+COMPANY = {
+    "WINET_COMPANY_UID": "CHE-109.624.785",
+    "WINET_COMPANY_QR_IBAN": "CH21 3080 8001 2345 6782 7",
+    "WINET_COMPANY_EMAIL": "rechnungen@winet.ch",
+    "WINET_COMPANY_PHONE": "+41 56 483 00 00",
+    "WINET_COMPANY_WEBSITE": "https://www.winet.ch",
+    "WINET_COMPANY_PUBLIC_BASE_URL": "https://erp.winet.test",
+}
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SWEEP = "servicedesk.sweep"
 
@@ -86,6 +97,10 @@ def stack_database():
             seed_all()
             factories = Factories(db)
             customer = factories.customer("Stack Test AG")
+            if {"contracts", "invoicing"}.isdisjoint(disabled_plugins()):
+                from plugins.contracts.services import start_contract_in_the_past
+
+                start_contract_in_the_past(factories.site(customer), "pro", date.today())
             token = factories.token(factories.user("finance"))
             db.session.commit()
             customer_name = customer.legal_name
@@ -101,7 +116,7 @@ def _get(url: str, headers: dict | None = None):
     request = urllib.request.Request(url, headers=headers or {})
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, dict(response.headers), response.read().decode()
+            return response.status, dict(response.headers), response.read().decode(errors="replace")
     except urllib.error.HTTPError as error:
         return error.code, dict(error.headers), error.read().decode()
 
@@ -114,6 +129,71 @@ def _metric(text: str, name: str, **labels) -> float | None:
             if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
                 return sample.value
     return None
+
+
+def _post(url: str, body: dict, headers: dict):
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        headers={**headers, "Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+def _until(check, seconds: float, what: str):
+    deadline = time.monotonic() + seconds
+    while True:
+        found = check()
+        if found or time.monotonic() > deadline:
+            assert found, what
+            return found
+        time.sleep(0.3)
+
+
+def _finished(base: str, status_url: str, headers: dict) -> dict:
+    def done():
+        job = json.loads(_get(base + status_url, headers)[2])
+        return job if job["status"] in ("finished", "failed") else None
+
+    return _until(done, 60, f"{status_url} did not finish")
+
+
+def _bill_and_issue_through_the_workers(base: str, token: str, mail_dir: Path) -> None:
+    """The next month's run and then the issuing job, each queued by the web process and
+    done by the Celery worker; the PDF is rendered and the e-mail sent there too."""
+    headers = {"Authorization": f"Bearer {token}"}
+    today = date.today()
+    period = f"{today.year + today.month // 12}-{today.month % 12 + 1:02d}"
+    status, started = _post(base + "/api/v1/invoicing/runs", {"period": period}, headers)
+    assert status == 202, started
+    run = _finished(base, started["status_url"], headers)
+    assert (run["status"], len(run["invoice_ids"])) == ("finished", 1), run
+    (invoice_id,) = run["invoice_ids"]
+
+    status, started = _post(base + "/api/v1/invoicing/issuing", {"period": period}, headers)
+    assert status == 202, started
+    job = _finished(base, started["status_url"], headers)
+    assert (job["kind"], job["status"], job["invoices_issued"]) == ("issuing", "finished", 1), job
+    invoice = json.loads(_get(f"{base}/api/v1/invoicing/invoices/{invoice_id}", headers)[2])
+    assert invoice["status"] == "issued" and invoice["number"], invoice
+
+    # Rendering is a task of its own on the worker; the e-mail leaves through the outbox.
+    pdf = _until(
+        lambda: (
+            (r := _get(f"{base}/api/v1/invoicing/invoices/{invoice_id}/pdf", headers))[0] == 200
+            and r
+        ),
+        60,
+        "the PDF was not rendered by the worker",
+    )
+    assert pdf[1]["Content-Type"] == "application/pdf"
+    mails = _until(lambda: list(mail_dir.glob("*.eml")), 60, "the invoice e-mail was not sent")
+    assert any(invoice["number"] in path.read_text(errors="replace") for path in mails)
 
 
 def test_the_stack_serves_runs_periodic_tasks_and_stops_cleanly(
@@ -140,6 +220,7 @@ def test_the_stack_serves_runs_periodic_tasks_and_stops_cleanly(
             "MAIL_BACKEND": "file",
             "MAIL_FILE_DIR": str(tmp_path / "mail"),
             "WINET_CONFIG_PERIODIC_INTERVALS": json.dumps({SWEEP: 1}),
+            **COMPANY,
         }
     )
     for name in ("WINET_LOG_FORMAT", "METRICS_TOKEN", "METRICS_ALLOWED_NETWORKS"):
@@ -173,6 +254,9 @@ def test_the_stack_serves_runs_periodic_tasks_and_stops_cleanly(
 
         for _ in range(6):
             assert _get(base + "/healthz")[0] == 200
+
+        if {"contracts", "invoicing"}.isdisjoint(disabled_plugins()):
+            _bill_and_issue_through_the_workers(base, token, tmp_path / "mail")
 
         # The periodic task runs through beat and the worker and leaves its heartbeat.
         sweep_enabled = "servicedesk" not in disabled_plugins()

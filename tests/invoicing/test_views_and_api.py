@@ -81,6 +81,38 @@ def test_finance_records_a_payment_and_issues_a_credit_note_from_the_pages(
     assert client.get("/invoicing/payments").status_code == 200
 
 
+def test_a_malformed_draft_selection_issues_nothing(client, db, factories, two_customers):
+    # A non-numeric id used to be dropped silently, so the selection became "every draft".
+    *_, draft_id = two_customers
+    login(client, factories.user("finance"))
+    response = client.post("/invoicing/drafts/issue", data={"invoice_id": ["x"]})
+    assert response.status_code == 302 and response.location.endswith("/invoicing/drafts")
+    assert db.session.get(Invoice, draft_id).status == "draft"
+    assert db.session.query(InvoiceRun).filter_by(kind="issuing").count() == 0
+    flashed = client.get("/invoicing/drafts").text
+    assert "Enter a whole number" in flashed or "ganze Zahl" in flashed
+
+
+def test_a_credit_amount_out_of_bounds_is_refused_with_nothing_kept(
+    client, db, factories, two_customers
+):
+    _, _, invoice_id, _, _ = two_customers
+    invoice = db.session.get(Invoice, invoice_id)
+    line_id = invoice.lines[0].id
+    login(client, factories.user("finance"))
+    for amount in ("1e307", "NaN", "-5"):
+        client.post(
+            f"/invoicing/invoices/{invoice_id}/credit-note",
+            data={"reason": "Kulanz", "mode": "partial", f"line_{line_id}": amount},
+        )
+        assert db.session.query(Invoice).filter_by(kind="credit_note").count() == 0, amount
+    client.post(
+        f"/invoicing/invoices/{invoice_id}/credit-note",
+        data={"reason": "", "mode": "full"},
+    )
+    assert db.session.query(Invoice).filter_by(kind="credit_note").count() == 0
+
+
 def test_customer_sees_only_own_issued_invoices_and_downloads_the_pdf(
     client, factories, two_customers
 ):
@@ -134,6 +166,35 @@ def test_api_runs_a_period_and_lists_invoices(client, db, setup, factories):
     assert detail["lines"][0]["amount"] == "129.00"
     bad = client.post("/api/v1/invoicing/runs", json={"period": "2026-13"}, headers=headers)
     assert bad.status_code == 422
+
+
+def test_api_issues_the_drafts_of_a_period_as_a_background_job(
+    client, db, setup, factories, sent_mail
+):
+    setup.site_with_contract("pro", date(2026, 12, 1), legal_name="Auftrag AG")
+    (draft_id,) = run_period("2026-12").invoice_ids
+    token = factories.token(factories.user("finance"))
+    headers = {"Authorization": f"Bearer {token}"}
+    for body, status in (
+        ({"period": "2026-13"}, 422),
+        ({"period": "2026-12", "invoice_ids": [0]}, 422),
+        ({"period": "2026-12", "invoice_ids": [2**63]}, 422),
+        ({"period": "2026-12", "invoice_ids": [draft_id + 999]}, 404),
+    ):
+        refused = client.post("/api/v1/invoicing/issuing", json=body, headers=headers)
+        assert refused.status_code == status, (body, refused.json)
+    assert db.session.query(InvoiceRun).filter_by(kind="issuing").count() == 0
+
+    response = client.post("/api/v1/invoicing/issuing", json={"period": "2026-12"}, headers=headers)
+    assert response.status_code == 202
+    # Without a broker the job ran in-process after the commit; its status tells the rest.
+    job = client.get(response.json["status_url"], headers=headers).json
+    assert (job["kind"], job["status"], job["invoice_ids"]) == ("issuing", "finished", [draft_id])
+    assert job["invoices_issued"] == 1 and job["failures"] == []
+    invoice = client.get(f"/api/v1/invoicing/invoices/{draft_id}", headers=headers).json
+    assert invoice["status"] == "issued" and invoice["number"] == "2026-000001"
+    customer = db.session.get(Invoice, draft_id).customer
+    assert [m.to for m in sent_mail] == [(customer.billing_email,)]
 
 
 def test_api_scopes_customers_to_their_own_invoices(client, factories, two_customers):
