@@ -171,7 +171,7 @@ class TicketQuery(Strict):
 
 class CallerQuery(Strict):
     number: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=3, max_length=40)
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)
     ] = Field(description="the caller's number in any format (Swiss unless it has a country code)")
 
 

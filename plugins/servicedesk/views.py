@@ -15,6 +15,7 @@ from app.toolkit import (
     ZURICH,
     Contact,
     Customer,
+    RuleViolation,
     Site,
     User,
     committed_or_flash,
@@ -31,6 +32,7 @@ from app.toolkit import (
 )
 from plugins.servicedesk import (
     attempts,
+    callers,
     costs,
     dispatch,
     evidence,
@@ -153,6 +155,14 @@ def _record_or_404(model, record_id: int | None):
 @requires("servicedesk.intake")
 def desk():
     query = request.args.get("q", "").strip()[:100]
+    # Caller-ID: the telephony opens /servicedesk/desk?caller=+41... for a ringing call.
+    caller = request.args.get("caller", "").strip()[:40]
+    caller_number, caller_matches, caller_problem = None, [], None
+    if caller:
+        try:
+            caller_number, caller_matches = callers.lookup(caller)
+        except RuleViolation as refused:
+            caller_problem = str(refused)
     customers = []
     if query:
         customers = db.session.scalars(
@@ -174,6 +184,10 @@ def desk():
         clas=_clas_now([site for customer in customers for site in customer.sites]),
         failed=attempts.failed_attempts(),
         locks=attempts.locks(),
+        caller=caller,
+        caller_number=caller_number,
+        caller_matches=caller_matches,
+        caller_problem=caller_problem,
     )
 
 
@@ -216,7 +230,13 @@ def call(site_id: int):
             given = form_input(TicketIn, site_id=site.id)
             contact = _record_or_404(Contact, given.contact_id)
             return intake.take_call(
-                site, given.summary, contact, given.pin or "", current_user, given.description
+                site,
+                given.summary,
+                contact,
+                given.pin or "",
+                current_user,
+                given.description,
+                callback=given.callback,
             )
 
         done = committed_or_flash(take_call)
@@ -233,8 +253,9 @@ def call(site_id: int):
         contacts=contacts,
         attempts_left=_attempts_left(contacts),
         situation=intake.situation(site),
-        # What the agent typed stays on a refused call (all but the wrong PIN).
-        given=request.form if request.method == "POST" else {},
+        # What the agent typed stays on a refused call (all but the wrong PIN); the
+        # caller-ID page preselects the caller (?contact_id=).
+        given=request.form if request.method == "POST" else request.args,
         outcome=outcome,
         failed=attempts.failed_attempts(site.customer_id),
         locks=attempts.locks(site.customer_id),
@@ -251,6 +272,8 @@ def _verification_message(result) -> str:
         return _("Too many wrong PINs: this contact is locked for now. Do not dispatch.")
     if result.outcome == VerificationOutcome.NOT_AUTHORISED:
         return _("This person is not an authorised caller of the customer. Do not dispatch.")
+    if result.outcome == VerificationOutcome.NOT_REACHED:
+        return _("The registered number was not reached: the caller is not verified.")
     return _("Wrong PIN. Attempts left: %(left)s.", left=result.failures_left)
 
 
