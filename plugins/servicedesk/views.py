@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
@@ -37,6 +38,7 @@ from plugins.servicedesk import (
     dispatch,
     evidence,
     intake,
+    reaction_report,
     reports,
     resolution_clock,
     search_marks,
@@ -554,6 +556,64 @@ def roster():
         people=people,
         technician_now=dispatch.on_duty(Duty.TECHNICIAN, now()),
         chief_now=dispatch.on_duty(Duty.CHIEF, now()),
+    )
+
+
+def _month_param() -> tuple[str, int, int]:
+    month = request.args.get("month") or today().strftime("%Y-%m")
+    try:
+        year, number = (int(part) for part in month.split("-"))
+        reports.month_bounds(year, number)
+    except ValueError:
+        abort(404)
+    return f"{year:04d}-{number:02d}", year, number
+
+
+def _reaction_report(customer_id: int):
+    """A customer sees its own months; staff with the reports right any customer's. Any
+    other customer's report is not found (404), also for the desk without the right."""
+    month, year, number = _month_param()
+    if current_user.role == "customer":
+        if current_user.customer_id != customer_id:
+            abort(404)
+    elif not has_permission(current_user, "servicedesk.reports"):
+        abort(404)
+    customer = db.session.get(Customer, customer_id) or abort(404)
+    return month, reaction_report.reaction_report(customer, year, number)
+
+
+@bp.get("/reports/reaction")
+@requires("servicedesk.portal")
+def reaction_report_page():
+    """The portal's menu entry: the customer's own report."""
+    if current_user.customer_id is None:
+        abort(404)  # staff open a customer's report by its id
+    return redirect(
+        url_for(
+            "servicedesk.reaction_report_of",
+            customer_id=current_user.customer_id,
+            month=request.args.get("month") or today().strftime("%Y-%m"),
+        )
+    )
+
+
+@bp.get("/reports/reaction/<int:customer_id>")
+@requires("servicedesk.read")
+def reaction_report_of(customer_id: int):
+    month, report = _reaction_report(customer_id)
+    return render_template("servicedesk/reaction_report.html", month=month, report=report)
+
+
+@bp.get("/reports/reaction/<int:customer_id>/pdf")
+@requires("servicedesk.read")
+def reaction_report_pdf(customer_id: int):
+    month, report = _reaction_report(customer_id)
+    with force_locale(report.customer.language or "de"):
+        pdf = reaction_report.report_pdf(report, month)
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="reaction-times-{month}.pdf"'},
     )
 
 
