@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.toolkit import Attachment, format_chf, queue_mail
+from app.toolkit import Attachment, format_chf, hooks, queue_mail
 from plugins.invoicing.document_text import format_date, language_of
 from plugins.invoicing.models import Invoice
 from plugins.invoicing.paylinks import pay_url
@@ -48,6 +48,22 @@ def _attachment(invoice: Invoice) -> tuple[Attachment, ...]:
     return (Attachment(f"{invoice.number}.pdf", invoice.pdf),)
 
 
+def _month_before(period: str) -> str:
+    year, month = (int(part) for part in period.split("-"))
+    return f"{year - 1}-12" if month == 1 else f"{year:04d}-{month - 1:02d}"
+
+
+def _plugin_attachments(invoice: Invoice) -> tuple[Attachment, ...]:
+    """What other plugins attach to a monthly invoice (hook invoice_mail_attachments),
+    for the month whose charges it bills in arrears."""
+    if invoice.is_credit_note or not invoice.period:
+        return ()
+    answers = hooks().invoice_mail_attachments(
+        customer_id=invoice.customer_id, service_month=_month_before(invoice.period)
+    )
+    return tuple(attachment for answer in answers for attachment in answer or ())
+
+
 def mail_document(invoice: Invoice) -> None:
     """Queue the issued invoice or credit note for its customer (sent after commit, once)."""
     language = language_of(invoice)
@@ -63,7 +79,7 @@ def mail_document(invoice: Invoice) -> None:
         invoice.bill_to_email,
         subject.format(**values),
         body.format(**values),
-        _attachment(invoice),
+        _attachment(invoice) + _plugin_attachments(invoice),
         key=f"invoicing.document:{invoice.id}",
         related=("invoicing_invoice", invoice.id),
         language=language,

@@ -145,6 +145,12 @@ PLUGIN = Plugin(
             (("2000-01-01", 3),),
         ),
         TariffKey(
+            "servicedesk.reaction_report_with_invoice",
+            BooleanKind(),
+            _l("Attach the reaction-time report of the month to the monthly invoice e-mail"),
+            (("2000-01-01", False),),
+        ),
+        TariffKey(
             "servicedesk.resolution_targets",
             ResolutionTargetsKind(),
             _l("Resolution targets per tier and severity (a tier without rows: best effort)"),

@@ -19,10 +19,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app.toolkit import ZURICH, Customer, Tier, db, now, render_pdf
+from app.toolkit import ZURICH, Attachment, Customer, Tier, db, now, render_pdf, tariff
 from plugins.servicedesk import reports, wording
 from plugins.servicedesk.business_calendar import is_in_service_hours
 from plugins.servicedesk.due import schedule_of, tier_version
@@ -172,6 +174,24 @@ def report_pdf(report: ReactionReport, month: str) -> bytes:
         TicketState=TicketState,
         duration_text=wording.duration_text,
     )
+
+
+def invoice_attachments(customer_id: int, service_month: str) -> list[Attachment]:
+    """The month's report for the invoice e-mail, when the tariff
+    servicedesk.reaction_report_with_invoice says so and the month had tickets."""
+    year, month = (int(part) for part in service_month.split("-"))
+    if not tariff("servicedesk.reaction_report_with_invoice", date(year, month, 1)):
+        return []
+    customer = db.session.get(Customer, customer_id)
+    if customer is None:
+        return []
+    report = reaction_report(customer, year, month)
+    if not report.rows:
+        return []
+    with force_locale(customer.language or "de"):
+        pdf = report_pdf(report, service_month)
+        name = _("reaction-times-%(month)s.pdf", month=service_month)
+    return [Attachment(name, pdf)]
 
 
 def reaction_report(

@@ -3,7 +3,7 @@ built by hand, the tier fit, the portal page and the PDF."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -158,3 +158,37 @@ def test_the_portal_page_and_the_pdf(client, desk, db, month, factories):
     login(client, stranger)
     assert client.get(f"{own}?month=2026-11").status_code == 404
     assert client.get(f"{own}/pdf?month=2026-11").status_code == 404
+
+
+def test_the_report_goes_with_the_invoice_mail_only_when_switched_on(desk, db, month):
+    from app.toolkit import hooks
+    from tests.factories import put_tariff
+
+    def attachments(service_month):
+        answers = hooks().invoice_mail_attachments(
+            customer_id=desk.customer.id, service_month=service_month
+        )
+        return [a for answer in answers for a in answer]
+
+    assert attachments("2026-11") == []  # [default] off
+    put_tariff("servicedesk.reaction_report_with_invoice", date(2026, 1, 1), True)
+    db.session.commit()
+    (report,) = attachments("2026-11")
+    assert report.filename == "reaktionszeiten-2026-11.pdf"  # in the customer's language
+    assert report.content.startswith(b"%PDF")
+    assert attachments("2026-09") == []  # a month without tickets: nothing
+
+
+def test_the_invoice_of_december_carries_the_november_report(desk, db, month):
+    from types import SimpleNamespace
+
+    from plugins.invoicing.mailing import _plugin_attachments
+    from tests.factories import put_tariff
+
+    put_tariff("servicedesk.reaction_report_with_invoice", date(2026, 1, 1), True)
+    db.session.commit()
+    invoice = SimpleNamespace(is_credit_note=False, period="2026-12", customer_id=desk.customer.id)
+    (attached,) = _plugin_attachments(invoice)
+    assert attached.filename == "reaktionszeiten-2026-11.pdf"
+    credit_note = SimpleNamespace(is_credit_note=True, period="2026-12", customer_id=1)
+    assert _plugin_attachments(credit_note) == ()
