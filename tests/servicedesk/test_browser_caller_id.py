@@ -39,6 +39,7 @@ def test_desk_by_caller_id_takes_a_call_in_an_open_outage(desk, db, live_server,
     assert "Anna Anrufer" in card.inner_text()
     assert card.locator(f"[data-incident='{incident.number}']").is_visible()
     card.locator("text=Take call for this site").first.click()
+    page.wait_for_selector("#call-form")
     assert page.locator("#outage").is_visible()
     assert page.locator("#contact_id").input_value() == str(desk.caller.id)
     page.fill("#pin", "4711")
