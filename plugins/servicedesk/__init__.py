@@ -52,6 +52,7 @@ PLUGIN = Plugin(
         MenuEntry("servicedesk.portal_new", _l("Report a fault"), "servicedesk.portal", order=32),
         MenuEntry("servicedesk.roster", _l("On-call roster"), "servicedesk.roster", order=33),
         MenuEntry("servicedesk.reports_page", _l("SLA reports"), "servicedesk.reports", order=34),
+        MenuEntry("servicedesk.incidents", _l("Outages"), "servicedesk.roster", order=36),
         MenuEntry(
             "servicedesk.reaction_report_page",
             _l("Reaction times"),

@@ -38,6 +38,7 @@ from plugins.servicedesk import (
     dispatch,
     evidence,
     intake,
+    outage,
     reaction_report,
     reports,
     resolution_clock,
@@ -49,11 +50,12 @@ from plugins.servicedesk import (
     work,
 )
 from plugins.servicedesk.due import reaction_rule
-from plugins.servicedesk.models import OnCallShift, Ticket
+from plugins.servicedesk.models import MasterIncident, OnCallShift, Ticket
 from plugins.servicedesk.schemas import (
     EscalationIn,
     FastLaneChoice,
     FaultOriginIn,
+    IncidentIn,
     MaterialIn,
     PauseIn,
     ReactionIn,
@@ -69,6 +71,7 @@ from plugins.servicedesk.vocabulary import (
     OPEN_STATES,
     Duty,
     FastLaneAnswer,
+    IncidentSource,
     ListScope,
     TicketState,
     VerificationOutcome,
@@ -615,6 +618,47 @@ def reaction_report_pdf(customer_id: int):
         mimetype="application/pdf",
         headers={"Content-Disposition": f'inline; filename="reaction-times-{month}.pdf"'},
     )
+
+
+@bp.route("/incidents", methods=["GET", "POST"])
+@requires("servicedesk.roster")
+def incidents():
+    """Outages: the open ones with their sites and tickets; a chief declares one."""
+    if request.method == "POST":
+        chosen = [int(v) for v in request.form.getlist("site_ids") if v.isdigit()]
+
+        def declare():
+            given = form_input(IncidentIn, site_ids=chosen)
+            sites = [_record_or_404(Site, site_id) for site_id in given.site_ids]
+            return outage.open_incident(
+                given.service, given.summary, IncidentSource.DECLARED, sites, by=current_user
+            )
+
+        if committed_or_flash(declare, _("Outage declared; the customers are told.")):
+            return redirect(url_for("servicedesk.incidents"))
+    open_ones = db.session.scalars(
+        select(MasterIncident)
+        .where(MasterIncident.resolved_at.is_(None))
+        .order_by(MasterIncident.opened_at)
+    ).all()
+    sites = db.session.scalars(
+        select(Site)
+        .options(selectinload(Site.customer))
+        .where(Site.active.is_(True))
+        .order_by(Site.customer_id, Site.name)
+    ).all()
+    return render_template("servicedesk/incidents.html", incidents=open_ones, sites=sites)
+
+
+@bp.post("/incidents/<int:incident_id>/resolve")
+@requires("servicedesk.roster")
+def resolve_incident(incident_id: int):
+    incident = _record_or_404(MasterIncident, incident_id)
+    committed_or_flash(
+        lambda: outage.resolve_incident(incident, current_user),
+        _("Outage resolved; the customers are told."),
+    )
+    return redirect(url_for("servicedesk.incidents"))
 
 
 @bp.get("/reports")

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from flask_babel import force_locale
+from sqlalchemy import func, select
 
 from app.toolkit import ChargeQuery, RuleViolation
 from plugins.servicedesk import costs, evidence, intake, outage, work
@@ -251,3 +252,31 @@ def test_confirmed_evidence_names_the_outage_on_the_invoice_line(desk, db, clock
         assert line.reason_text.startswith(
             f"Fehler eines Winet-Basissystemdienstes, Störung {incident.number}"
         )
+
+
+def test_a_chief_declares_and_resolves_an_outage_on_the_page(client, desk, db, sent_mail):
+    from tests.factories import login
+
+    login(client, desk.chief)
+    sent_mail.clear()
+    page = client.get("/servicedesk/incidents")
+    assert page.status_code == 200 and desk.site.name in page.text
+    client.post(
+        "/servicedesk/incidents",
+        data={"service": "pbx-cluster", "summary": "PBX down", "site_ids": [str(desk.site.id)]},
+    )
+    incident = db.session.scalar(select(MasterIncident))
+    assert [s.site_id for s in incident.sites] == [desk.site.id]
+    assert incident.declared_by_id == desk.chief.id and incident.source == "declared"
+    assert incident.number in client.get("/servicedesk/incidents").text
+    refused = client.post("/servicedesk/incidents", data={"service": ""})
+    assert (
+        refused.status_code == 200 and db.session.scalar(select(func.count(MasterIncident.id))) == 1
+    )
+    client.post(f"/servicedesk/incidents/{incident.id}/resolve")
+    db.session.refresh(incident)
+    assert incident.resolved_at is not None
+    assert len([m for m in sent_mail if desk.customer.billing_email in m.to]) == 2
+    client.post("/logout")
+    login(client, desk.agent)
+    assert client.get("/servicedesk/incidents").status_code == 403
