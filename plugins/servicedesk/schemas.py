@@ -228,6 +228,12 @@ class TicketOut(BaseModel):
     resolution_due_at: datetime | None = Field(
         None, description="the resolution target of the severity; None: best effort or paused"
     )
+    master_incident_id: int | None = Field(None, description="the outage the ticket belongs to")
+    fault_origin_proposed: FaultOrigin | None = Field(
+        None, description="what the evidence (an open outage of the site) proposes"
+    )
+    fault_origin_evidence: dict | None = Field(None, description="the facts of the evidence")
+    fault_origin_reason: str = Field("", description="why the fault origin differs from it")
 
 
 class EventOut(BaseModel):

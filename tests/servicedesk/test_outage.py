@@ -280,3 +280,37 @@ def test_a_chief_declares_and_resolves_an_outage_on_the_page(client, desk, db, s
     client.post("/logout")
     login(client, desk.agent)
     assert client.get("/servicedesk/incidents").status_code == 403
+
+
+def test_the_ticket_page_and_api_show_the_evidence_and_take_the_decision(
+    client, desk, db, clock, factories
+):
+    from tests.factories import login
+
+    clock(zurich(2026, 11, 24, 9))
+    incident = outage.open_incident(SERVICE, "SBC down", "declared", [desk.site], by=desk.chief)
+    ticket = intake.open_ticket(desk.site, "No dial tone", "phone", desk.agent)
+    intake.verify(ticket, desk.caller, "4711", desk.agent)
+    dispatch(ticket, desk.agent)
+    db.session.commit()
+    headers = {"Authorization": f"Bearer {factories.token(desk.technician)}"}
+    shown = client.get(f"/api/v1/servicedesk/tickets/{ticket.id}", headers=headers).json
+    assert (shown["master_incident_id"], shown["fault_origin_proposed"]) == (
+        incident.id,
+        "base_system",
+    )
+    assert shown["fault_origin_evidence"]["incident"] == incident.number
+    login(client, desk.technician)
+    page = client.get(f"/servicedesk/tickets/{ticket.id}").text
+    assert 'id="evidence"' in page and incident.number in page
+    url = f"/servicedesk/tickets/{ticket.id}/work/fault_origin"
+    client.post(url, data={"fault_origin": "customer_environment", "reason": ""})
+    db.session.refresh(ticket)
+    assert ticket.fault_origin == "base_system" and ticket.fault_origin_decided_at is None
+    client.post(url, data={"fault_origin": "customer_environment", "reason": "Own switch"})
+    db.session.refresh(ticket)
+    assert (ticket.fault_origin, ticket.fault_origin_reason) == (
+        "customer_environment",
+        "Own switch",
+    )
+    assert ticket.fault_origin_decided_by_id == desk.technician.id
