@@ -189,6 +189,12 @@ class HookSpecs:
     def upgrade_signed(self, event: UpgradeSigned) -> None:
         """A CLA upgrade was signed (Fast Lane fees of the 14 days before are credited)."""
 
+    @hookspec
+    def invoice_mail_attachments(self, customer_id: int, service_month: str) -> list:
+        """Documents (app.mail.Attachment) a plugin adds to a customer's invoice e-mail
+        for the month `service_month` ("2026-11") whose charges the invoice bills in
+        arrears, e.g. the service desk's reaction-time report; [] for none."""
+
     @hookspec(firstresult=True)
     def planned_lines(self, customer_id: int, period: str) -> list[PriceLine] | None:
         """What the run of `period` ("YYYY-MM") would bill the customer now, as net lines

@@ -105,6 +105,7 @@ from app.tariff_kinds import (
     MoneyKind,
     PercentKind,
     ReminderLevelsKind,
+    TariffKind,
     VolumeBandsKind,
     WholeNumberKind,
 )
@@ -166,6 +167,7 @@ __all__ = [
     "Street",
     "Tariff",
     "TariffKey",
+    "TariffKind",
     "Text70",
     "Tier",
     "TierInForce",

@@ -62,7 +62,7 @@ def populate(n: int, due: int) -> None:
     from app.database import db
     from app.schemas import CustomerIn, SiteIn, UserIn
     from app.services import create_customer, create_site, create_user
-    from plugins.contracts.services import start_contract
+    from plugins.contracts.services import start_contract_in_the_past as start_contract
     from plugins.servicedesk.dispatch import add_shift
     from plugins.servicedesk.models import Ticket
     from plugins.servicedesk.vocabulary import Channel, Duty, TicketState

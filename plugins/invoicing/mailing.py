@@ -8,7 +8,8 @@ from __future__ import annotations
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from app.toolkit import Attachment, company, format_chf, queue_mail
+from app.toolkit import Attachment, company, format_chf, hooks, queue_mail
+from plugins.invoicing.billing import Month
 from plugins.invoicing.document_language import format_date, language_of
 from plugins.invoicing.dunning_rules import ReminderAmounts
 from plugins.invoicing.models import Invoice, Reminder
@@ -72,6 +73,17 @@ def reminder_mail(reminder: Reminder, amounts: ReminderAmounts) -> tuple[str, st
     return subject, body
 
 
+def _plugin_attachments(invoice: Invoice) -> tuple[Attachment, ...]:
+    """What other plugins attach to a monthly invoice (hook invoice_mail_attachments),
+    for the month whose charges it bills in arrears."""
+    if invoice.is_credit_note or not invoice.period:
+        return ()
+    answers = hooks().invoice_mail_attachments(
+        customer_id=invoice.customer_id, service_month=Month.parse(invoice.period).previous().label
+    )
+    return tuple(attachment for answer in answers for attachment in answer or ())
+
+
 def mail_document(invoice: Invoice) -> None:
     """Queue the issued invoice or credit note for its customer (sent after commit, once)."""
     subject, body = document_mail(invoice)
@@ -79,7 +91,7 @@ def mail_document(invoice: Invoice) -> None:
         invoice.bill_to_email,
         subject,
         body,
-        _attachment(invoice),
+        _attachment(invoice) + _plugin_attachments(invoice),
         key=f"invoicing.document:{invoice.id}",
         related=("invoicing_invoice", invoice.id),
         language=language_of(invoice),

@@ -18,6 +18,7 @@ from app.toolkit import (
     TariffKey,
     WholeNumberKind,
 )
+from plugins.servicedesk.resolution import DEFAULT_TARGETS, ResolutionTargetsKind
 
 PLUGIN = Plugin(
     name="servicedesk",
@@ -51,6 +52,13 @@ PLUGIN = Plugin(
         MenuEntry("servicedesk.portal_new", _l("Report a fault"), "servicedesk.portal", order=32),
         MenuEntry("servicedesk.roster", _l("On-call roster"), "servicedesk.roster", order=33),
         MenuEntry("servicedesk.reports_page", _l("SLA reports"), "servicedesk.reports", order=34),
+        MenuEntry("servicedesk.incidents", _l("Outages"), "servicedesk.roster", order=36),
+        MenuEntry(
+            "servicedesk.reaction_report_page",
+            _l("Reaction times"),
+            "servicedesk.portal",
+            order=35,
+        ),
     ),
     tariffs=(
         TariffKey(
@@ -136,6 +144,18 @@ PLUGIN = Plugin(
             WholeNumberKind(minimum=0, maximum=20),
             _l("How many times an unacknowledged dispatch is re-notified"),
             (("2000-01-01", 3),),
+        ),
+        TariffKey(
+            "servicedesk.reaction_report_with_invoice",
+            BooleanKind(),
+            _l("Attach the reaction-time report of the month to the monthly invoice e-mail"),
+            (("2000-01-01", False),),
+        ),
+        TariffKey(
+            "servicedesk.resolution_targets",
+            ResolutionTargetsKind(),
+            _l("Resolution targets per tier and severity (a tier without rows: best effort)"),
+            (("2000-01-01", DEFAULT_TARGETS),),
         ),
     ),
     models="plugins.servicedesk.models",

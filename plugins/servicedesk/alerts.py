@@ -19,13 +19,14 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.toolkit import RuleViolation, Site, acting_as, db, now
-from plugins.servicedesk import intake, tickets
+from plugins.servicedesk import intake, outage, tickets
 from plugins.servicedesk.dispatch import dispatch, on_duty
 from plugins.servicedesk.models import AlertEvent, FiringAlert, Ticket
 from plugins.servicedesk.vocabulary import (
     AlertStatus,
     Channel,
     Duty,
+    IncidentSource,
     TicketEventKind,
     VerificationMethod,
 )
@@ -40,6 +41,7 @@ class AlertOutcome:
     created: bool
     status: str
     fingerprint: str
+    incident_id: int | None = None
 
 
 def site_label() -> str:
@@ -104,6 +106,23 @@ def receive(payload: dict) -> AlertOutcome:
     """
     fingerprint = group_fingerprint(payload)
     status = payload.get("status", AlertStatus.FIRING)
+    service = _service_of(payload)
+    if service:
+        with acting_as("webhook:alertmanager"):
+            incident, created = _apply_outage(payload, service)
+            db.session.add(
+                AlertEvent(
+                    received_at=now(),
+                    fingerprint=fingerprint,
+                    status=status[:10],
+                    ticket_id=None,
+                    payload=payload,
+                )
+            )
+            db.session.flush()
+        return AlertOutcome(
+            None, created, status, fingerprint, incident.id if incident is not None else None
+        )
     with acting_as("webhook:alertmanager"):
         ticket, created = _apply(payload)
         db.session.add(
@@ -117,6 +136,50 @@ def receive(payload: dict) -> AlertOutcome:
         )
         db.session.flush()
     return AlertOutcome(ticket.id if ticket else None, created, status, fingerprint)
+
+
+def _service_of(payload: dict) -> str:
+    """The Winet base-system service a group names (its label), or "" for a site alert."""
+    label = outage.service_label()
+    sources = [payload.get("commonLabels") or {}, payload.get("groupLabels") or {}]
+    sources += [a.get("labels") or {} for a in payload.get("alerts", [])]
+    return next((str(s[label]).strip() for s in sources if str(s.get(label, "")).strip()), "")
+
+
+def _sites_of_all(payload: dict) -> list[Site]:
+    """Every site the group's alerts name (an outage affects many)."""
+    label = site_label()
+    ids = set()
+    sources = [payload.get("commonLabels") or {}, payload.get("groupLabels") or {}]
+    sources += [a.get("labels") or {} for a in payload.get("alerts", [])]
+    for labels in sources:
+        for value in str(labels.get(label, "")).split(","):
+            if value.strip().isdigit():
+                ids.add(int(value.strip()))
+    if not ids:
+        return []
+    return list(db.session.scalars(select(Site).where(Site.id.in_(sorted(ids))).order_by(Site.id)))
+
+
+def _apply_outage(payload: dict, service: str):
+    """A group naming a base-system service: its master incident opens (or grows) while
+    it fires and is resolved when the group is resolved."""
+    firing, _resolved = _alerts_by_status(payload)
+    if payload.get("status") == AlertStatus.RESOLVED and not firing:
+        incident = outage.open_incident_of(service)
+        if incident is not None:
+            outage.resolve_incident(incident)
+        return incident, False
+    existing = outage.open_incident_of(service)
+    labels = payload.get("commonLabels") or {}
+    incident = outage.open_incident(
+        service,
+        _summary(payload),
+        IncidentSource.ALERT,
+        _sites_of_all(payload),
+        alertname=str(labels.get("alertname") or ""),
+    )
+    return incident, existing is None
 
 
 def _apply(payload: dict) -> tuple[Ticket | None, bool]:

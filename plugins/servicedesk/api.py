@@ -18,27 +18,44 @@ from app.toolkit import (
     db,
     get_visible_or_404,
     has_permission,
+    now,
     operation,
     pin_limits,
     scope_to_customer,
     visible_customer_id,
 )
-from plugins.servicedesk import alerts, intake, work
-from plugins.servicedesk.models import Ticket
+from plugins.servicedesk import (
+    alerts,
+    callers,
+    evidence,
+    intake,
+    outage,
+    resolution_clock,
+    work,
+)
+from plugins.servicedesk.models import MasterIncident, Ticket
 from plugins.servicedesk.schemas import (
     AlertmanagerPayload,
     AlertOut,
+    CallerQuery,
+    CallersOut,
     FastLaneAnswerIn,
+    FaultOriginIn,
+    IncidentIn,
+    IncidentOut,
+    IncidentSitesIn,
     MaterialIn,
+    PauseIn,
     ReactionIn,
     ResolutionIn,
+    SeverityIn,
     TicketDetailOut,
     TicketIn,
     TicketOut,
     TicketQuery,
     TimeEntryIn,
 )
-from plugins.servicedesk.vocabulary import OPEN_STATES, ListScope
+from plugins.servicedesk.vocabulary import OPEN_STATES, IncidentSource, ListScope
 
 bp = api_blueprint("servicedesk_api", "/servicedesk")
 
@@ -116,7 +133,13 @@ def post_ticket(body: TicketIn):
             raise ApiError(404, "not_found", "no such contact")
     ticket, result = committed(
         lambda: intake.take_call(
-            site, body.summary, contact, body.pin or "", current_user, body.description
+            site,
+            body.summary,
+            contact,
+            body.pin or "",
+            current_user,
+            body.description,
+            callback=body.callback,
         )
     )
     if not result.verified:
@@ -126,6 +149,47 @@ def post_ticket(body: TicketIn):
             f"caller not verified ({result.outcome.value}); attempt recorded",
         )
     return ticket, 201
+
+
+@operation(
+    bp,
+    "GET",
+    "/callers",
+    permission="servicedesk.intake",
+    summary="Caller-ID: the contacts registered under a number, their sites and CLA now",
+    tags="servicedesk",
+    query=CallerQuery,
+    response=CallersOut,
+)
+def get_callers(query: CallerQuery):
+    at = now()
+    # committed(): a number that cannot be one answers 422 like any refused rule.
+    number, matches = committed(lambda: callers.lookup(query.number, at))
+    return {
+        "number": number,
+        "callers": [
+            {
+                "contact_id": m.contact.id,
+                "name": m.contact.name,
+                "number": m.number,
+                "authorised_caller": m.authorised,
+                "customer_id": m.customer.id,
+                "customer": m.customer.legal_name,
+                "sites": [
+                    {
+                        "site_id": s.site.id,
+                        "name": s.site.name,
+                        "tier_code": s.tier.tier_code if s.tier else None,
+                        "contract_id": s.tier.contract_id if s.tier else None,
+                        "inside_service_hours": s.inside_service_hours,
+                        "incident_id": s.incident.id if s.incident else None,
+                    }
+                    for s in m.sites
+                ],
+            }
+            for m in matches
+        ],
+    }
 
 
 @operation(
@@ -177,9 +241,151 @@ def post_first_reaction(ticket: Ticket, body: ReactionIn):
 def post_resolution(ticket: Ticket, body: ResolutionIn):
     return committed(
         lambda: work.resolve(
-            ticket, current_user, body.fault_origin, body.severity, body.resolution
+            ticket,
+            current_user,
+            body.fault_origin,
+            body.severity,
+            body.resolution,
+            body.origin_reason,
         )
     )
+
+
+@operation(
+    bp,
+    "POST",
+    "/tickets/<int:ticket_id>/fault-origin",
+    permission="servicedesk.work",
+    summary="Confirm the fault origin the evidence proposes, or override it with a reason",
+    tags="servicedesk",
+    body=FaultOriginIn,
+    response=TicketDetailOut,
+)
+def post_fault_origin(ticket_id: int, body: FaultOriginIn):
+    ticket = get_visible_or_404(Ticket, ticket_id)
+    return committed(
+        lambda: evidence.override(ticket, body.fault_origin, current_user, body.reason)
+    )
+
+
+def _incident_out(incident: MasterIncident) -> dict:
+    return {
+        **{
+            key: getattr(incident, key)
+            for key in ("id", "number", "service", "summary", "source", "opened_at", "resolved_at")
+        },
+        "site_ids": [s.site_id for s in incident.sites],
+        "ticket_ids": [t.id for t in incident.tickets],
+    }
+
+
+def _sites(site_ids: list[int]) -> list[Site]:
+    sites = [db.session.get(Site, site_id) for site_id in site_ids]
+    if any(site is None for site in sites):
+        raise ApiError(404, "not_found", "no such site")
+    return sites
+
+
+@operation(
+    bp,
+    "POST",
+    "/incidents",
+    permission="servicedesk.roster",
+    summary="A chief declares an outage master incident of a base-system service",
+    tags="servicedesk",
+    body=IncidentIn,
+    response=IncidentOut,
+    status=201,
+)
+def post_incident(body: IncidentIn):
+    sites = _sites(body.site_ids)
+    incident = committed(
+        lambda: outage.open_incident(
+            body.service, body.summary, IncidentSource.DECLARED, sites, by=current_user
+        )
+    )
+    return _incident_out(incident), 201
+
+
+@operation(
+    bp,
+    "POST",
+    "/incidents/<int:incident_id>/sites",
+    permission="servicedesk.roster",
+    summary="Add affected sites to an open outage",
+    tags="servicedesk",
+    body=IncidentSitesIn,
+    response=IncidentOut,
+)
+def post_incident_sites(incident_id: int, body: IncidentSitesIn):
+    incident = db.session.get(MasterIncident, incident_id)
+    if incident is None:
+        raise ApiError(404, "not_found", "no such incident")
+    sites = _sites(body.site_ids)
+    committed(lambda: outage.add_sites(incident, sites))
+    return _incident_out(incident)
+
+
+@operation(
+    bp,
+    "POST",
+    "/incidents/<int:incident_id>/resolution",
+    permission="servicedesk.roster",
+    summary="The service is back: resolve the outage (each customer is told once)",
+    tags="servicedesk",
+    response=IncidentOut,
+)
+def post_incident_resolution(incident_id: int):
+    incident = db.session.get(MasterIncident, incident_id)
+    if incident is None:
+        raise ApiError(404, "not_found", "no such incident")
+    committed(lambda: outage.resolve_incident(incident, current_user))
+    return _incident_out(incident)
+
+
+@operation(
+    bp,
+    "POST",
+    "/tickets/<int:ticket_id>/severity",
+    permission="servicedesk.work",
+    summary="Set the severity: the resolution target of the tier follows",
+    tags="servicedesk",
+    body=SeverityIn,
+    response=TicketOut,
+)
+def post_severity(ticket_id: int, body: SeverityIn):
+    ticket = get_visible_or_404(Ticket, ticket_id)
+    return committed(lambda: resolution_clock.set_severity(ticket, body.severity, current_user))
+
+
+@operation(
+    bp,
+    "POST",
+    "/tickets/<int:ticket_id>/pause",
+    permission="servicedesk.work",
+    summary="Wait for the customer or a third party (stops the resolution clock only)",
+    tags="servicedesk",
+    body=PauseIn,
+    response=TicketOut,
+)
+def post_pause(ticket_id: int, body: PauseIn):
+    ticket = get_visible_or_404(Ticket, ticket_id)
+    return committed(lambda: resolution_clock.pause(ticket, body.state, current_user, body.note))
+
+
+@operation(
+    bp,
+    "POST",
+    "/tickets/<int:ticket_id>/resume",
+    permission="servicedesk.work",
+    summary="End the pause: work goes on, the resolution clock runs again",
+    tags="servicedesk",
+    body=ReactionIn,
+    response=TicketOut,
+)
+def post_resume(ticket_id: int, body: ReactionIn):
+    ticket = get_visible_or_404(Ticket, ticket_id)
+    return committed(lambda: resolution_clock.resume(ticket, current_user, body.note))
 
 
 @operation(

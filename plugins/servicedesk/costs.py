@@ -194,6 +194,7 @@ def allocate(ticket: Ticket, at: datetime) -> list[Charge]:
         free_units=(
             pricing.UnitsLeft(units.left, units.year_first, units.year_last) if units else None
         ),
+        evidence=ticket.fault_origin_evidence,
     )
     for charge in priced.charges:
         _write(ticket, day, charge)

@@ -80,10 +80,15 @@ def add_shift(
     return shift
 
 
-def mail_due_text(ticket: Ticket) -> str:
-    """The FirstReaction due time as notifications state it (mails carry the zone)."""
-    due = local(ticket.first_reaction_due_at)
+def local_text(instant: datetime | None) -> str:
+    """An instant as notifications state it (mails carry the zone)."""
+    due = local(instant)
     return f"{due:%d.%m.%Y %H:%M} (Europe/Zurich)" if due else _("best effort")
+
+
+def mail_due_text(ticket: Ticket) -> str:
+    """The FirstReaction due time as notifications state it."""
+    return local_text(ticket.first_reaction_due_at)
 
 
 def tier_name(ticket: Ticket) -> str:

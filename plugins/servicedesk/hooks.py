@@ -1,7 +1,7 @@
 """What servicedesk answers through the host's hooks: charges, billed notices, upgrade credits."""
 
 from app.toolkit import hookimpl
-from plugins.servicedesk import costs
+from plugins.servicedesk import costs, reaction_report
 
 
 @hookimpl
@@ -13,6 +13,11 @@ def billable_charges(query):
 def charges_billed(event):
     if event.source == costs.SOURCE:
         costs.mark_billed(tuple(event.references), event.invoice_id)
+
+
+@hookimpl
+def invoice_mail_attachments(customer_id, service_month):
+    return reaction_report.invoice_attachments(customer_id, service_month)
 
 
 @hookimpl

@@ -26,12 +26,17 @@ from app.toolkit import (
     now,
     tariff,
 )
-from plugins.servicedesk import costs, tickets
+from plugins.servicedesk import costs, outage, tickets
 from plugins.servicedesk.dispatch import dispatch
 from plugins.servicedesk.due import ReactionRule, reaction_rule, reminder_time
-from plugins.servicedesk.models import Ticket, VerificationAttempt
-from plugins.servicedesk.verification import VerificationResult, verify_caller
+from plugins.servicedesk.models import MasterIncident, Ticket, VerificationAttempt
+from plugins.servicedesk.verification import (
+    VerificationResult,
+    verify_by_callback,
+    verify_caller,
+)
 from plugins.servicedesk.vocabulary import (
+    CallbackResult,
     Channel,
     FastLaneAnswer,
     TicketEventKind,
@@ -75,6 +80,7 @@ class CallSituation:
     fast_lane_fee: Decimal
     due_if_now: datetime | None
     free_units: costs.FreeUnits | None
+    incident: MasterIncident | None = None  # an open outage of the site (outage.py)
 
     @property
     def has_cla(self) -> bool:
@@ -132,7 +138,8 @@ def situation(site: Site, at: datetime | None = None) -> CallSituation:
     if rule is not None:
         due = rule.due(at) if inside else rule.due(at, fast_lane_confirmed_at=at)
     units = costs.free_units(site, at) if tier is not None else None
-    return CallSituation(site, at, tier, rule, inside, fee, due, units)
+    incident = outage.open_incident_for_site(site.id, at)
+    return CallSituation(site, at, tier, rule, inside, fee, due, units, incident)
 
 
 def _checked_call(
@@ -196,6 +203,8 @@ def open_ticket(
         },
     )
     db.session.flush()
+    # A ticket of a site in an open outage belongs to it (free of charge, with the reason).
+    outage.attach_if_affected(ticket)
     return ticket
 
 
@@ -264,15 +273,23 @@ def take_call(
     pin: str,
     agent: User,
     description: str = "",
+    callback: CallbackResult | str | None = None,
 ) -> tuple[Ticket | None, VerificationResult]:
     """A phone call at the desk: check the caller first, open the ticket only once verified.
+
+    The check is the PIN, or (`callback`) the desk's call-back to the contact's
+    registered number, reached or not; both are recorded attempts.
 
     A failed attempt is recorded (customer, contact, agent, outcome) but opens no ticket,
     so wrong PINs leave no orphan tickets in state "new"; the rate limit counts the
     recorded attempts of the contact as before.
     """
     summary, found = _checked_call(site, summary)
-    result = verify_caller(contact, pin, agent, customer_id=site.customer_id)
+    if callback is not None:
+        reached = CallbackResult(callback) == CallbackResult.REACHED
+        result = verify_by_callback(contact, reached, agent, site.customer_id)
+    else:
+        result = verify_caller(contact, pin, agent, customer_id=site.customer_id)
     if not result.verified:
         return None, result
     attempt = db.session.scalars(
@@ -284,7 +301,10 @@ def take_call(
     ticket = open_ticket(site, summary, Channel.PHONE, agent, contact, description, found=found)
     ticket.contact = contact
     attempt.ticket_id = ticket.id
-    _after_verification(ticket, agent, _by_pin(contact))
+    verified_by = _by_pin(contact)
+    if callback is not None:
+        verified_by["method"] = VerificationMethod.CALLBACK.value
+    _after_verification(ticket, agent, verified_by)
     return ticket, result
 
 

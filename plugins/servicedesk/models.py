@@ -23,6 +23,7 @@ from plugins.servicedesk import wording
 from plugins.servicedesk.monitoring import reschedule_changed
 from plugins.servicedesk.vocabulary import (
     OPEN_STATES,
+    PAUSE_STATES,
     Channel,
     ChargeKind,
     ChargeText,
@@ -31,6 +32,7 @@ from plugins.servicedesk.vocabulary import (
     EscalationReason,
     FastLaneAnswer,
     FaultOrigin,
+    IncidentSource,
     NotificationKind,
     Severity,
     TicketEventKind,
@@ -51,6 +53,7 @@ class Ticket(IdMixin, TimestampMixin, db.Model):
         TicketState.constraint("state"),
         Channel.constraint("channel"),
         FaultOrigin.constraint("fault_origin", nullable=True),
+        FaultOrigin.constraint("fault_origin_proposed", nullable=True),
         Severity.constraint("severity", nullable=True),
         FastLaneAnswer.constraint("fast_lane_answer", nullable=True),
     )
@@ -98,6 +101,23 @@ class Ticket(IdMixin, TimestampMixin, db.Model):
 
     alert_resolved_at: Mapped[datetime | None]  # every alert of the ticket resolved
 
+    # The resolution target of the severity (resolution_clock.py): when it is due and
+    # when to remind; both None for best effort, without a severity and while paused.
+    resolution_due_at: Mapped[datetime | None]
+    resolution_reminder_at: Mapped[datetime | None]
+
+    # The outage the ticket belongs to (outage.py), and the fault origin the evidence
+    # proposes (a firing base-system alert or an open master incident for the site) with
+    # its facts; the technician or chief confirms it or overrides it with a reason.
+    master_incident_id: Mapped[int | None] = mapped_column(
+        ForeignKey("servicedesk_master_incident.id"), index=True
+    )
+    fault_origin_proposed: Mapped[FaultOrigin | None] = mapped_column(FaultOrigin.column(24))
+    fault_origin_evidence: Mapped[dict | None] = mapped_column(JSON)
+    fault_origin_decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"))
+    fault_origin_decided_at: Mapped[datetime | None]
+    fault_origin_reason: Mapped[str] = mapped_column(Text, default="")
+
     # When the sweep must look at the ticket next (reminder, breach, re-notification);
     # None: nothing to watch. Kept by monitoring.py on every change that moves it.
     next_check_at: Mapped[datetime | None] = mapped_column(index=True)
@@ -106,6 +126,9 @@ class Ticket(IdMixin, TimestampMixin, db.Model):
     site: Mapped[Site] = relationship()
     contact: Mapped[Contact | None] = relationship()
     technician: Mapped[User | None] = relationship(foreign_keys=[technician_id])
+    master_incident: Mapped[MasterIncident | None] = relationship(
+        foreign_keys=[master_incident_id], overlaps="tickets"
+    )
     events: Mapped[list[TicketEvent]] = relationship(
         back_populates="ticket", order_by="TicketEvent.id", cascade="all, delete-orphan"
     )
@@ -120,6 +143,9 @@ class Ticket(IdMixin, TimestampMixin, db.Model):
     )
     charges: Mapped[list[Charge]] = relationship(
         back_populates="ticket", order_by="Charge.id", cascade="all, delete-orphan"
+    )
+    pauses: Mapped[list[TicketPause]] = relationship(
+        back_populates="ticket", order_by="TicketPause.id", cascade="all, delete-orphan"
     )
 
     @property
@@ -165,6 +191,75 @@ class TicketEvent(IdMixin, db.Model):
     def text(self) -> str:
         """The facts and the person's note, as one line in the current language."""
         return wording.event_text(self)
+
+
+class MasterIncident(IdMixin, TimestampMixin, db.Model):
+    """An outage of a Winet base-system service: its affected sites, its tickets."""
+
+    __tablename__ = "servicedesk_master_incident"
+    __audited__ = True
+    __table_args__ = (IncidentSource.constraint("source"),)
+
+    service: Mapped[str] = mapped_column(String(120))
+    summary: Mapped[str] = mapped_column(String(200))
+    source: Mapped[IncidentSource] = mapped_column(IncidentSource.column(10))
+    alertname: Mapped[str] = mapped_column(String(200), default="")
+    opened_at: Mapped[datetime] = mapped_column(index=True)
+    resolved_at: Mapped[datetime | None]
+    # The service while the incident is open, None once resolved: the unique key lets
+    # a service have one open incident at a time (two deliveries at once find the one).
+    open_service: Mapped[str | None] = mapped_column(String(120), unique=True)
+    declared_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"))
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"))
+
+    sites: Mapped[list[MasterIncidentSite]] = relationship(
+        back_populates="incident", order_by="MasterIncidentSite.id", cascade="all, delete-orphan"
+    )
+    tickets: Mapped[list[Ticket]] = relationship(order_by="Ticket.id", viewonly=True)
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None
+
+    @property
+    def number(self) -> str:
+        return f"M-{self.id:06d}"
+
+
+class MasterIncidentSite(IdMixin, db.Model):
+    """A site affected by an outage (from the alert's labels, or chosen by a chief)."""
+
+    __tablename__ = "servicedesk_master_incident_site"
+    __table_args__ = (UniqueConstraint("incident_id", "site_id"),)
+
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("servicedesk_master_incident.id"), index=True
+    )
+    site_id: Mapped[int] = mapped_column(ForeignKey("core_site.id"), index=True)
+    added_at: Mapped[datetime]
+
+    incident: Mapped[MasterIncident] = relationship(back_populates="sites")
+    site: Mapped[Site] = relationship()
+
+
+class TicketPause(IdMixin, db.Model):
+    """One stretch in a pause state: the resolution clock stands still (an event each)."""
+
+    __tablename__ = "servicedesk_ticket_pause"
+    __table_args__ = (
+        CheckConstraint(TicketState.sql_in("state", PAUSE_STATES), name="state"),
+        CheckConstraint("ended_at IS NULL OR ended_at >= started_at", name="times"),
+    )
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("servicedesk_ticket.id"), index=True)
+    state: Mapped[TicketState] = mapped_column(TicketState.column(20))
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"))
+    ended_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    ticket: Mapped[Ticket] = relationship(back_populates="pauses")
 
 
 class VerificationAttempt(IdMixin, db.Model):
@@ -342,7 +437,7 @@ class Charge(IdMixin, db.Model):
 
     @property
     def reason_text(self) -> str | None:
-        return wording.reason_text(self.zero_rated_reason)
+        return wording.reason_text(self.zero_rated_reason, self.description_params)
 
     @property
     def days(self) -> tuple[tuple[date, int], ...]:

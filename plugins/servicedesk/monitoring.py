@@ -9,8 +9,12 @@ instant is the earliest of what the sweep may have to do for the ticket:
 - the re-notifications of an unacknowledged dispatch, every `dispatch_ack_minutes`
   after the dispatch, up to `dispatch_renotify_max` times,
 
-and None once the FirstReaction is given, the ticket is no longer open, or nothing is
-left to watch.
+- the resolution reminder at `resolution_reminder_at` and the resolution breach at
+  `resolution_due_at` (resolution_clock.py; both None while paused),
+
+and None once the ticket is no longer open or nothing is left to watch (the
+FirstReaction instants end with the FirstReaction, the resolution instants with the
+resolution).
 
 Every change of a ticket that moves one of these instants (verification, Fast Lane
 confirmation, dispatch, acknowledgement, first reaction, any state change) sets it
@@ -41,6 +45,8 @@ WATCHED = (
     "dispatched_at",
     "acknowledged_at",
     "technician_id",
+    "resolution_due_at",
+    "resolution_reminder_at",
 )
 
 
@@ -55,11 +61,19 @@ def check_instants(
     has_technician: bool,
     renotify_every: timedelta,
     renotify_most: int,
+    resolution_reminder_at: datetime | None = None,
+    resolution_due_at: datetime | None = None,
 ) -> tuple[datetime, ...]:
     """Every instant at which the sweep has something to decide for a ticket (pure)."""
-    if state not in OPEN_STATES or first_reaction_at is not None:
+    if state not in OPEN_STATES:
         return ()
     instants = []
+    if resolution_due_at is not None:
+        instants.append(resolution_due_at)
+        if resolution_reminder_at is not None and resolution_reminder_at < resolution_due_at:
+            instants.append(resolution_reminder_at)
+    if first_reaction_at is not None:
+        return tuple(sorted(instants))
     if reminder_at is not None and (due_at is None or reminder_at < due_at):
         instants.append(reminder_at)
     if due_at is not None:
@@ -103,6 +117,8 @@ def instants_of(ticket) -> tuple[datetime, ...]:
         has_technician=ticket.technician_id is not None,
         renotify_every=every,
         renotify_most=most,
+        resolution_reminder_at=ticket.resolution_reminder_at,
+        resolution_due_at=ticket.resolution_due_at,
     )
 
 

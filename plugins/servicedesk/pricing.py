@@ -132,14 +132,19 @@ def price_ticket(
     fast_lane: FastLane | None,
     tariffs: Tariffs,
     free_units: UnitsLeft | None,
+    evidence: dict | None = None,
 ) -> TicketPrice:
-    """The charges of a resolved ticket (SPEC 4.7); see the module docstring."""
+    """The charges of a resolved ticket (SPEC 4.7); see the module docstring. `evidence`
+    (an outage's facts, evidence.py) goes with every zero-rated base-system charge, so
+    its reason names it."""
     entries = tuple(time_entries)
     free = fault_origin == FaultOrigin.BASE_SYSTEM
     reason = ZeroRatedReason.BASE_SYSTEM if free else None
     rate = ZERO if free else tariffs.hourly_rate
     travel_fee = ZERO if free else tariffs.travel_flat_fee
     number = {"ticket": ticket_number}
+    if free and evidence:
+        number["evidence"] = dict(evidence)
     charges: list[PricedCharge] = []
 
     work_days = minutes_per_day(entries)

@@ -11,7 +11,13 @@ from sqlalchemy.orm import selectinload
 
 from app.toolkit import ZURICH, Customer, ReactionKind, Site, db, now
 from plugins.servicedesk.models import Ticket, UnitUsage
-from plugins.servicedesk.vocabulary import ReactionOutcome, TicketEventKind, TicketState
+from plugins.servicedesk.resolution import Pause, paused_time
+from plugins.servicedesk.resolution_clock import target_of
+from plugins.servicedesk.vocabulary import (
+    ReactionOutcome,
+    TicketEventKind,
+    TicketState,
+)
 
 OUTCOMES = tuple(ReactionOutcome)
 TOTAL = "total"  # the label of the report's total row
@@ -37,6 +43,30 @@ def first_reaction_outcome(ticket: Ticket, at: datetime) -> ReactionOutcome | No
     reacted = reaction_given_at(ticket)
     if reacted is not None:
         return ReactionOutcome.MET if reacted <= due else ReactionOutcome.BREACHED
+    return ReactionOutcome.BREACHED if at >= due else ReactionOutcome.PENDING
+
+
+def pause_time(ticket: Ticket, at: datetime) -> timedelta:
+    """The total time the ticket waited in pause states (an open pause counts to `at`)."""
+    return paused_time(
+        [Pause(p.started_at, p.ended_at) for p in ticket.pauses], ticket.resolved_at or at
+    )
+
+
+def resolution_outcome(ticket: Ticket, at: datetime) -> ReactionOutcome | None:
+    """How the resolution target went: met or breached against the due time (moved by the
+    pauses), pending, or best effort (no target for the tier and severity)."""
+    if ticket.state in (TicketState.NEW, TicketState.WITHDRAWN):
+        return None
+    if ticket.severity is None:
+        return None
+    if target_of(ticket) is None:
+        return ReactionOutcome.BEST_EFFORT
+    due = ticket.resolution_due_at
+    if due is None:  # paused: the clock stands still
+        return ReactionOutcome.PENDING
+    if ticket.resolved_at is not None:
+        return ReactionOutcome.MET if ticket.resolved_at <= due else ReactionOutcome.BREACHED
     return ReactionOutcome.BREACHED if at >= due else ReactionOutcome.PENDING
 
 

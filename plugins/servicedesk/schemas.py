@@ -17,10 +17,12 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSc
 from app.toolkit import MAX_ID, MAX_MONEY, Offset, ReactionKind, RecordId
 from plugins.servicedesk.vocabulary import (
     AlertStatus,
+    CallbackResult,
     Channel,
     Duty,
     FastLaneAnswer,
     FaultOrigin,
+    IncidentSource,
     ListScope,
     Severity,
     TicketEventKind,
@@ -57,6 +59,11 @@ class TicketIn(Strict):
         None, title=_l("Authorised caller"), description="staff: the caller (verified by the PIN)"
     )
     pin: PinGiven | None = Field(None, title=_l("PIN"))
+    callback: CallbackResult | None = Field(
+        None,
+        title=_l("Call-back to the registered number"),
+        description="instead of the PIN: the desk called the caller's registered number back",
+    )
 
 
 class VerificationIn(Strict):
@@ -106,6 +113,51 @@ class ResolutionIn(Strict):
     fault_origin: FaultOrigin = Field(title=_l("Fault origin"))
     severity: Severity = Field(title=_l("Severity"))
     resolution: Note = Field("", title=_l("Resolution"))
+    origin_reason: Note = Field("", title=_l("Why the fault origin differs from the evidence"))
+
+
+class FaultOriginIn(Strict):
+    """Confirm the fault origin the evidence proposes, or override it with a reason."""
+
+    fault_origin: FaultOrigin = Field(title=_l("Fault origin"))
+    reason: Note = Field("", title=_l("Reason"))
+
+
+class IncidentIn(Strict):
+    """A chief declares an outage of a base-system service and names the sites."""
+
+    service: Summary = Field(title=_l("Base-system service"))
+    summary: Note = Field("", title=_l("What fails"))
+    site_ids: list[RecordId] = Field(default_factory=list, title=_l("Affected sites"))
+
+
+class IncidentSitesIn(Strict):
+    site_ids: list[RecordId] = Field(min_length=1, title=_l("Affected sites"))
+
+
+class IncidentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    number: str
+    service: str
+    summary: str
+    source: IncidentSource
+    opened_at: datetime
+    resolved_at: datetime | None
+    site_ids: list[int]
+    ticket_ids: list[int]
+
+
+class SeverityIn(Strict):
+    severity: Severity = Field(title=_l("Severity"))
+
+
+class PauseIn(Strict):
+    """Wait for the customer or a third party (the resolution clock stops)."""
+
+    state: TicketState = Field(title=_l("Waiting for"))
+    note: Note = Field("", title=_l("Note"))
 
 
 class ShiftIn(Strict):
@@ -128,7 +180,37 @@ class TicketQuery(Strict):
     offset: Offset = 0
 
 
+class CallerQuery(Strict):
+    number: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)
+    ] = Field(description="the caller's number in any format (Swiss unless it has a country code)")
+
+
 # --- output ------------------------------------------------------------------------------
+
+
+class CallerSiteOut(BaseModel):
+    site_id: int
+    name: str
+    tier_code: str | None = Field(description="the CLA in force now; None: no CLA")
+    contract_id: int | None
+    inside_service_hours: bool = Field(description="whether now is inside the tier's hours")
+    incident_id: int | None = Field(description="an open outage of the site")
+
+
+class CallerOut(BaseModel):
+    contact_id: int
+    name: str
+    number: str = Field(description="the registered number in E.164")
+    authorised_caller: bool
+    customer_id: int
+    customer: str
+    sites: list[CallerSiteOut]
+
+
+class CallersOut(BaseModel):
+    number: str = Field(description="the caller's number in E.164")
+    callers: list[CallerOut]
 
 
 class TicketOut(BaseModel):
@@ -154,6 +236,15 @@ class TicketOut(BaseModel):
     fault_origin: FaultOrigin | None
     severity: Severity | None
     resolved_at: datetime | None
+    resolution_due_at: datetime | None = Field(
+        None, description="the resolution target of the severity; None: best effort or paused"
+    )
+    master_incident_id: int | None = Field(None, description="the outage the ticket belongs to")
+    fault_origin_proposed: FaultOrigin | None = Field(
+        None, description="what the evidence (an open outage of the site) proposes"
+    )
+    fault_origin_evidence: dict | None = Field(None, description="the facts of the evidence")
+    fault_origin_reason: str = Field("", description="why the fault origin differs from it")
 
 
 class EventOut(BaseModel):
@@ -203,6 +294,9 @@ class AlertmanagerPayload(BaseModel):
 
 class AlertOut(BaseModel):
     ticket_id: int | None
+    incident_id: int | None = Field(
+        None, description="the outage master incident of a group naming a base-system service"
+    )
     created: bool
     status: AlertStatus
     fingerprint: str

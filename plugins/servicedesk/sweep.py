@@ -1,4 +1,5 @@
-"""The monitoring sweep: reminders, breach escalation and dispatch re-notification, once each.
+"""The monitoring sweep: reminders, breach escalation and dispatch re-notification, once each,
+for the FirstReaction and for the resolution target (resolution_clock.py).
 
 The rules for one ticket are here (`sweep_ticket`, which only flushes); the job loop in
 `plugins.servicedesk.jobs` commits after each ticket, so one ticket's failure or a
@@ -20,7 +21,7 @@ from sqlalchemy import select
 
 from app.toolkit import User, db
 from plugins.servicedesk import monitoring, tickets
-from plugins.servicedesk.dispatch import mail_due_text, on_duty
+from plugins.servicedesk.dispatch import local_text, mail_due_text, on_duty
 from plugins.servicedesk.models import Escalation, Ticket
 from plugins.servicedesk.notify import already_notified, notify_once
 from plugins.servicedesk.vocabulary import (
@@ -28,6 +29,7 @@ from plugins.servicedesk.vocabulary import (
     Duty,
     EscalationReason,
     NotificationKind,
+    Severity,
     TicketEventKind,
     TicketState,
 )
@@ -43,12 +45,19 @@ class SweepReport:
     escalations: list[int] = field(default_factory=list)
     renotifications: list[int] = field(default_factory=list)
     failures: list[int] = field(default_factory=list)
+    resolution_reminders: list[int] = field(default_factory=list)
+    resolution_escalations: list[int] = field(default_factory=list)
 
     def __str__(self) -> str:
         text = (
             f"{len(self.reminders)} reminder(s), {len(self.escalations)} escalation(s), "
             f"{len(self.renotifications)} re-notification(s)"
         )
+        if self.resolution_reminders or self.resolution_escalations:
+            text += (
+                f", {len(self.resolution_reminders)} resolution reminder(s), "
+                f"{len(self.resolution_escalations)} resolution escalation(s)"
+            )
         return text + (f", {len(self.failures)} ticket(s) failed" if self.failures else "")
 
 
@@ -157,16 +166,110 @@ def _renotify(ticket: Ticket, at: datetime) -> str:
     )
 
 
+def _remind_resolution(ticket: Ticket, at: datetime) -> str:
+    technician = ticket.technician or on_duty(Duty.TECHNICIAN, at)
+    if technician is None:
+        return NOBODY
+
+    def compose() -> tuple[str, str]:
+        due = local_text(ticket.resolution_due_at)
+        return (
+            f"[{ticket.number}] " + _("Reminder: resolution due %(due)s", due=due),
+            _(
+                "Ticket %(ticket)s (%(summary)s) at %(site)s must be resolved by %(due)s "
+                "(severity %(severity)s).\n",
+                ticket=ticket.number,
+                summary=ticket.summary,
+                site=str(ticket.site),
+                due=due,
+                severity=Severity.label_of(ticket.severity),
+            ),
+        )
+
+    return _outcome(
+        notify_once(
+            ticket,
+            NotificationKind.RESOLUTION_REMINDER,
+            1,
+            technician,
+            compose,
+            on_claim=lambda: tickets.log(
+                ticket,
+                TicketEventKind.RESOLUTION_REMINDER_SENT,
+                at=at,
+                params={"person": technician.email},
+            ),
+        )
+    )
+
+
+def _escalate_resolution(ticket: Ticket, at: datetime) -> str:
+    chief: User | None = on_duty(Duty.CHIEF, at)
+    if chief is None:
+        return NOBODY
+
+    def record() -> None:
+        ticket.escalations.append(
+            Escalation(
+                at=at,
+                level=3,
+                reason=EscalationReason.RESOLUTION_BREACH,
+                person_id=chief.id,
+                note="resolution",
+            )
+        )
+        tickets.log(
+            ticket,
+            TicketEventKind.RESOLUTION_BREACH_ESCALATED,
+            at=at,
+            params={"person": chief.email},
+        )
+
+    def compose() -> tuple[str, str]:
+        return (
+            f"[{ticket.number}] " + _("Resolution overdue"),
+            _(
+                "Ticket %(ticket)s (%(summary)s) at %(site)s was due to be resolved by "
+                "%(due)s (severity %(severity)s) and is still open.\n",
+                ticket=ticket.number,
+                summary=ticket.summary,
+                site=str(ticket.site),
+                due=local_text(ticket.resolution_due_at),
+                severity=Severity.label_of(ticket.severity),
+            ),
+        )
+
+    return _outcome(
+        notify_once(ticket, NotificationKind.RESOLUTION_BREACH, 1, chief, compose, on_claim=record)
+    )
+
+
+def _sweep_resolution(ticket: Ticket, at: datetime, report: SweepReport, retry: list) -> None:
+    """The resolution target: one reminder, one escalation per ticket (claims are unique,
+    so a due time moved by a pause or a new severity never sends a second one)."""
+    due, reminder = ticket.resolution_due_at, ticket.resolution_reminder_at
+    if due is None or ticket.state not in OPEN_STATES:
+        return
+    if reminder is not None and reminder <= at < due:
+        outcome = _remind_resolution(ticket, at)
+        if outcome == SENT:
+            report.resolution_reminders.append(ticket.id)
+        elif outcome == NOBODY:
+            retry.append(reminder)
+    if due <= at:
+        outcome = _escalate_resolution(ticket, at)
+        if outcome == SENT:
+            report.resolution_escalations.append(ticket.id)
+        elif outcome == NOBODY:
+            retry.append(due)
+
+
 def due_ticket_ids(at: datetime) -> list[int]:
     """The tickets whose next check has come (see monitoring.py), the longest due first."""
     return list(
         db.session.scalars(
             select(Ticket.id)
-            .where(
-                Ticket.next_check_at <= at,
-                Ticket.state.in_(OPEN_STATES),
-                Ticket.first_reaction_at.is_(None),
-            )
+            .where(Ticket.next_check_at <= at, Ticket.state.in_(OPEN_STATES))
             .order_by(Ticket.next_check_at, Ticket.id)
         )
     )
@@ -202,6 +305,7 @@ def sweep_ticket(ticket_id: int, at: datetime, report: SweepReport) -> None:
             and _renotify(ticket, at) == SENT
         ):
             report.renotifications.append(ticket.id)
+    _sweep_resolution(ticket, at, report, retry)
     following = monitoring.earliest(monitoring.instants_of(ticket), after=at)
     ticket.next_check_at = min([*retry, following] if following else retry, default=None)
     db.session.flush()

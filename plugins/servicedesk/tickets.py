@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 
 from app.toolkit import RuleViolation, User, current_actor, db, now
 from plugins.servicedesk.models import Ticket, TicketEvent
-from plugins.servicedesk.vocabulary import TicketEventKind, TicketState
+from plugins.servicedesk.vocabulary import PAUSE_STATES, TicketEventKind, TicketState
 
 S = TicketState
 # state -> states it may move to (SPEC 4 and issue 5.3)
@@ -18,9 +18,13 @@ TRANSITIONS: dict[TicketState, frozenset[TicketState]] = {
     S.VERIFIED: frozenset({S.DISPATCHED, S.WITHDRAWN}),
     S.WITHDRAWN: frozenset(),
     S.DISPATCHED: frozenset({S.REACTED, S.ESCALATED}),
-    S.REACTED: frozenset({S.IN_PROGRESS, S.ESCALATED, S.RESOLVED}),
-    S.IN_PROGRESS: frozenset({S.ESCALATED, S.RESOLVED}),
-    S.ESCALATED: frozenset({S.IN_PROGRESS, S.RESOLVED}),
+    S.REACTED: frozenset({S.IN_PROGRESS, S.ESCALATED, S.RESOLVED, *PAUSE_STATES}),
+    S.IN_PROGRESS: frozenset({S.ESCALATED, S.RESOLVED, *PAUSE_STATES}),
+    S.ESCALATED: frozenset({S.IN_PROGRESS, S.RESOLVED, *PAUSE_STATES}),
+    # A pause ends by work going on (or by the resolution, e.g. the customer's answer
+    # solved it); from one pause state to the other is a new pause.
+    S.WAITING_CUSTOMER: frozenset({S.IN_PROGRESS, S.RESOLVED, S.WAITING_THIRD_PARTY}),
+    S.WAITING_THIRD_PARTY: frozenset({S.IN_PROGRESS, S.RESOLVED, S.WAITING_CUSTOMER}),
     S.RESOLVED: frozenset({S.CLOSED}),
     S.CLOSED: frozenset(),
 }

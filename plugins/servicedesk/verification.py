@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from app.toolkit import Contact, User, db, now, tariff
 from plugins.servicedesk.models import Ticket, VerificationAttempt
-from plugins.servicedesk.vocabulary import VerificationOutcome
+from plugins.servicedesk.vocabulary import VerificationMethod, VerificationOutcome
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,42 @@ def _one_check_at_a_time(contact: Contact) -> None:
     development only, ignores FOR UPDATE.)
     """
     db.session.execute(select(Contact.id).where(Contact.id == contact.id).with_for_update())
+
+
+def verify_by_callback(
+    contact: Contact | None,
+    reached: bool,
+    agent: User | None,
+    customer_id: int,
+    ticket: Ticket | None = None,
+) -> VerificationResult:
+    """The desk called the caller back at the registered number instead of asking the
+    PIN; recorded as an attempt like a PIN check (method callback). An authorised
+    contact without a registered number cannot be verified this way."""
+    if (
+        contact is None
+        or not contact.active
+        or not contact.authorised_caller
+        or contact.customer_id != customer_id
+        or not (contact.phone or "").strip()
+    ):
+        outcome = VerificationOutcome.NOT_AUTHORISED
+    else:
+        outcome = VerificationOutcome.VERIFIED if reached else VerificationOutcome.NOT_REACHED
+    db.session.add(
+        VerificationAttempt(
+            at=now(),
+            customer_id=customer_id,
+            contact_id=contact.id if contact is not None else None,
+            ticket_id=ticket.id if ticket is not None else None,
+            agent_id=agent.id if agent is not None else None,
+            method=VerificationMethod.CALLBACK,
+            outcome=outcome,
+        )
+    )
+    db.session.flush()
+    left = failures_left(contact) if contact is not None else 0
+    return VerificationResult(outcome == VerificationOutcome.VERIFIED, outcome, left)
 
 
 def verify_caller(

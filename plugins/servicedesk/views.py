@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
@@ -15,6 +16,7 @@ from app.toolkit import (
     ZURICH,
     Contact,
     Customer,
+    RuleViolation,
     Site,
     User,
     committed_or_flash,
@@ -31,10 +33,15 @@ from app.toolkit import (
 )
 from plugins.servicedesk import (
     attempts,
+    callers,
     costs,
     dispatch,
+    evidence,
     intake,
+    outage,
+    reaction_report,
     reports,
+    resolution_clock,
     search_marks,
     sla_clock,
     verification,
@@ -43,13 +50,17 @@ from plugins.servicedesk import (
     work,
 )
 from plugins.servicedesk.due import reaction_rule
-from plugins.servicedesk.models import OnCallShift, Ticket
+from plugins.servicedesk.models import MasterIncident, OnCallShift, Ticket
 from plugins.servicedesk.schemas import (
     EscalationIn,
     FastLaneChoice,
+    FaultOriginIn,
+    IncidentIn,
     MaterialIn,
+    PauseIn,
     ReactionIn,
     ResolutionIn,
+    SeverityIn,
     ShiftIn,
     TicketIn,
     TimeEntryIn,
@@ -60,6 +71,7 @@ from plugins.servicedesk.vocabulary import (
     OPEN_STATES,
     Duty,
     FastLaneAnswer,
+    IncidentSource,
     ListScope,
     TicketState,
     VerificationOutcome,
@@ -110,10 +122,16 @@ def _time_left_filter(due):
     return time_left_text(due)
 
 
+@bp.app_template_filter("event_detail")
+def _event_detail_filter(kind: str, params: dict | None) -> str:
+    return wording.event_detail(kind, params)
+
+
 @bp.context_processor
 def _helpers() -> dict:
     return {
         **VOCABULARIES,
+        "PAUSE_STATES": vocabulary.PAUSE_STATES,
         "due_text": intake.due_text,
         "now_utc": now(),
         "customer_consequence": wording.customer_consequence,
@@ -142,6 +160,14 @@ def _record_or_404(model, record_id: int | None):
 @requires("servicedesk.intake")
 def desk():
     query = request.args.get("q", "").strip()[:100]
+    # Caller-ID: the telephony opens /servicedesk/desk?caller=+41... for a ringing call.
+    caller = request.args.get("caller", "").strip()[:40]
+    caller_number, caller_matches, caller_problem = None, [], None
+    if caller:
+        try:
+            caller_number, caller_matches = callers.lookup(caller)
+        except RuleViolation as refused:
+            caller_problem = str(refused)
     customers = []
     if query:
         customers = db.session.scalars(
@@ -163,6 +189,10 @@ def desk():
         clas=_clas_now([site for customer in customers for site in customer.sites]),
         failed=attempts.failed_attempts(),
         locks=attempts.locks(),
+        caller=caller,
+        caller_number=caller_number,
+        caller_matches=caller_matches,
+        caller_problem=caller_problem,
     )
 
 
@@ -205,7 +235,13 @@ def call(site_id: int):
             given = form_input(TicketIn, site_id=site.id)
             contact = _record_or_404(Contact, given.contact_id)
             return intake.take_call(
-                site, given.summary, contact, given.pin or "", current_user, given.description
+                site,
+                given.summary,
+                contact,
+                given.pin or "",
+                current_user,
+                given.description,
+                callback=given.callback,
             )
 
         done = committed_or_flash(take_call)
@@ -222,8 +258,9 @@ def call(site_id: int):
         contacts=contacts,
         attempts_left=_attempts_left(contacts),
         situation=intake.situation(site),
-        # What the agent typed stays on a refused call (all but the wrong PIN).
-        given=request.form if request.method == "POST" else {},
+        # What the agent typed stays on a refused call (all but the wrong PIN); the
+        # caller-ID page preselects the caller (?contact_id=).
+        given=request.form if request.method == "POST" else request.args,
         outcome=outcome,
         failed=attempts.failed_attempts(site.customer_id),
         locks=attempts.locks(site.customer_id),
@@ -240,6 +277,8 @@ def _verification_message(result) -> str:
         return _("Too many wrong PINs: this contact is locked for now. Do not dispatch.")
     if result.outcome == VerificationOutcome.NOT_AUTHORISED:
         return _("This person is not an authorised caller of the customer. Do not dispatch.")
+    if result.outcome == VerificationOutcome.NOT_REACHED:
+        return _("The registered number was not reached: the caller is not verified.")
     return _("Wrong PIN. Attempts left: %(left)s.", left=result.failures_left)
 
 
@@ -339,6 +378,8 @@ def ticket(ticket_id: int):
         allowed=TRANSITIONS[record.state]
         | ({TicketState.REACTED} if work.can_record_first_reaction(record) else set()),
         situation=intake.situation(record.site) if is_new else None,
+        pause_time=reports.pause_time(record, now()),
+        resolution_outcome=reports.resolution_outcome(record, now()),
         clock=sla_clock.ticket_clock(record, now()),
         rule=reaction_rule(record.tier_code, record.reported_at) if record.tier_code else None,
         for_customer=current_user.role == "customer",
@@ -365,9 +406,30 @@ def _escalate(ticket: Ticket):
     return work.escalate_third_level(ticket, current_user, person, given.note)
 
 
+def _severity(ticket: Ticket):
+    return resolution_clock.set_severity(ticket, form_input(SeverityIn).severity, current_user)
+
+
+def _pause(ticket: Ticket):
+    given = form_input(PauseIn)
+    return resolution_clock.pause(ticket, given.state, current_user, given.note)
+
+
 def _resolve(ticket: Ticket):
     given = form_input(ResolutionIn)
-    return work.resolve(ticket, current_user, given.fault_origin, given.severity, given.resolution)
+    return work.resolve(
+        ticket,
+        current_user,
+        given.fault_origin,
+        given.severity,
+        given.resolution,
+        given.origin_reason,
+    )
+
+
+def _fault_origin(ticket: Ticket):
+    given = form_input(FaultOriginIn)
+    return evidence.override(ticket, given.fault_origin, current_user, given.reason)
 
 
 # action -> (what it does with the ticket, what the page says when done)
@@ -384,6 +446,9 @@ WORK_ACTIONS = {
     "time": (_time, lambda: _("Time logged.")),
     "material": (_material, lambda: _("Material added.")),
     "escalate": (_escalate, lambda: _("Escalated to 3rd level.")),
+    "severity": (_severity, lambda: _("Severity set.")),
+    "fault_origin": (_fault_origin, lambda: _("Fault origin recorded.")),
+    "pause": (_pause, lambda: _("Waiting: the resolution clock stands still.")),
     "resolve": (_resolve, lambda: _("Resolved.")),
     "close": (lambda t: work.close(t, current_user), lambda: _("Closed.")),
 }
@@ -495,6 +560,105 @@ def roster():
         technician_now=dispatch.on_duty(Duty.TECHNICIAN, now()),
         chief_now=dispatch.on_duty(Duty.CHIEF, now()),
     )
+
+
+def _month_param() -> tuple[str, int, int]:
+    month = request.args.get("month") or today().strftime("%Y-%m")
+    try:
+        year, number = (int(part) for part in month.split("-"))
+        reports.month_bounds(year, number)
+    except ValueError:
+        abort(404)
+    return f"{year:04d}-{number:02d}", year, number
+
+
+def _reaction_report(customer_id: int):
+    """A customer sees its own months; staff with the reports right any customer's. Any
+    other customer's report is not found (404), also for the desk without the right."""
+    month, year, number = _month_param()
+    if current_user.role == "customer":
+        if current_user.customer_id != customer_id:
+            abort(404)
+    elif not has_permission(current_user, "servicedesk.reports"):
+        abort(404)
+    customer = db.session.get(Customer, customer_id) or abort(404)
+    return month, reaction_report.reaction_report(customer, year, number)
+
+
+@bp.get("/reports/reaction")
+@requires("servicedesk.portal")
+def reaction_report_page():
+    """The portal's menu entry: the customer's own report."""
+    if current_user.customer_id is None:
+        abort(404)  # staff open a customer's report by its id
+    return redirect(
+        url_for(
+            "servicedesk.reaction_report_of",
+            customer_id=current_user.customer_id,
+            month=request.args.get("month") or today().strftime("%Y-%m"),
+        )
+    )
+
+
+@bp.get("/reports/reaction/<int:customer_id>")
+@requires("servicedesk.read")
+def reaction_report_of(customer_id: int):
+    month, report = _reaction_report(customer_id)
+    return render_template("servicedesk/reaction_report.html", month=month, report=report)
+
+
+@bp.get("/reports/reaction/<int:customer_id>/pdf")
+@requires("servicedesk.read")
+def reaction_report_pdf(customer_id: int):
+    month, report = _reaction_report(customer_id)
+    with force_locale(report.customer.language or "de"):
+        pdf = reaction_report.report_pdf(report, month)
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="reaction-times-{month}.pdf"'},
+    )
+
+
+@bp.route("/incidents", methods=["GET", "POST"])
+@requires("servicedesk.roster")
+def incidents():
+    """Outages: the open ones with their sites and tickets; a chief declares one."""
+    if request.method == "POST":
+        chosen = [int(v) for v in request.form.getlist("site_ids") if v.isdigit()]
+
+        def declare():
+            given = form_input(IncidentIn, site_ids=chosen)
+            sites = [_record_or_404(Site, site_id) for site_id in given.site_ids]
+            return outage.open_incident(
+                given.service, given.summary, IncidentSource.DECLARED, sites, by=current_user
+            )
+
+        if committed_or_flash(declare, _("Outage declared; the customers are told.")):
+            return redirect(url_for("servicedesk.incidents"))
+    open_ones = db.session.scalars(
+        select(MasterIncident)
+        .where(MasterIncident.resolved_at.is_(None))
+        .order_by(MasterIncident.opened_at)
+    ).all()
+    sites = db.session.scalars(
+        select(Site)
+        .options(selectinload(Site.customer))
+        .where(Site.active.is_(True))
+        .order_by(Site.customer_id, Site.name)
+    ).all()
+    return render_template("servicedesk/incidents.html", incidents=open_ones, sites=sites)
+
+
+@bp.post("/incidents/<int:incident_id>/resolve")
+@requires("servicedesk.roster")
+def resolve_incident(incident_id: int):
+    incident = _record_or_404(MasterIncident, incident_id)
+    committed_or_flash(
+        lambda: outage.resolve_incident(incident, current_user),
+        _("Outage resolved; the customers are told."),
+    )
+    return redirect(url_for("servicedesk.incidents"))
 
 
 @bp.get("/reports")

@@ -21,6 +21,9 @@ class TicketState(Vocabulary):
     REACTED = "reacted", _l("first reaction given")
     IN_PROGRESS = "in_progress", _l("in progress")
     ESCALATED = "escalated", _l("escalated to 3rd level")  # a chief joined (3rd level)
+    # The pause states: the resolution clock stands still (never the FirstReaction's).
+    WAITING_CUSTOMER = "waiting_customer", _l("waiting for customer")
+    WAITING_THIRD_PARTY = "waiting_third_party", _l("waiting for third party")
     RESOLVED = "resolved", _l("resolved")
     CLOSED = "closed", _l("closed")
 
@@ -33,7 +36,12 @@ OPEN_STATES = (
     TicketState.REACTED,
     TicketState.IN_PROGRESS,
     TicketState.ESCALATED,
+    TicketState.WAITING_CUSTOMER,
+    TicketState.WAITING_THIRD_PARTY,
 )
+
+# The states that stop the resolution clock.
+PAUSE_STATES = (TicketState.WAITING_CUSTOMER, TicketState.WAITING_THIRD_PARTY)
 
 
 class Channel(Vocabulary):
@@ -51,6 +59,13 @@ class Severity(Vocabulary):
     CRITICAL = "critical", _l("critical")
     MAJOR = "major", _l("major")
     MINOR = "minor", _l("minor")
+
+
+class ResolutionUnit(Vocabulary):
+    """How a resolution target is counted (the tariff servicedesk.resolution_targets)."""
+
+    HOURS = "h", _l("hours in service hours")
+    BUSINESS_DAYS = "business_days", _l("business days")
 
 
 class TimeKind(Vocabulary):
@@ -73,17 +88,27 @@ class VerificationOutcome(Vocabulary):
     WRONG_PIN = "wrong_pin", _l("wrong PIN")
     LOCKED = "locked", _l("locked: too many wrong PINs")
     NOT_AUTHORISED = "not_authorised", _l("not an authorised caller")
+    NOT_REACHED = "not_reached", _l("call-back: registered number not reached")
 
 
 class VerificationMethod(Vocabulary):
     PIN = "pin", _l("PIN")
     PORTAL_LOGIN = "portal_login", _l("customer portal login")
     ALERTMANAGER = "alertmanager", _l("authenticated monitoring")
+    CALLBACK = "callback", _l("call-back to the registered number")
+
+
+class CallbackResult(Vocabulary):
+    """What the desk's call-back to the caller's registered number gave."""
+
+    REACHED = "reached", _l("reached the caller at the registered number")
+    NOT_REACHED = "not_reached", _l("registered number not reached")
 
 
 class EscalationReason(Vocabulary):
     BREACH = "breach", _l("first reaction overdue")
     THIRD_LEVEL = "third_level", _l("3rd level: chief joins")
+    RESOLUTION_BREACH = "resolution_breach", _l("resolution overdue")
 
 
 class NotificationKind(Vocabulary):
@@ -91,6 +116,8 @@ class NotificationKind(Vocabulary):
     REMINDER = "reminder", _l("reminder")
     BREACH = "breach", _l("first reaction overdue")
     UNACKNOWLEDGED = "unacknowledged", _l("dispatch not acknowledged")
+    RESOLUTION_REMINDER = "resolution_reminder", _l("resolution reminder")
+    RESOLUTION_BREACH = "resolution_breach", _l("resolution overdue")
 
 
 class FastLaneAnswer(Vocabulary):
@@ -144,6 +171,20 @@ class ZeroRatedReason(Vocabulary):
     FREE_UNITS = "free_units", _l("Free service units of the contract year")
 
 
+class IncidentSource(Vocabulary):
+    """How an outage master incident came to be."""
+
+    ALERT = "alert", _l("monitoring alert")
+    DECLARED = "declared", _l("declared by a chief")
+
+
+class NoticeKind(Vocabulary):
+    """The two notices each affected customer gets about an outage."""
+
+    OPENED = "opened", _l("outage notice")
+    RESOLVED = "resolved", _l("outage resolved notice")
+
+
 class ListScope(Vocabulary):
     """Which tickets a list shows."""
 
@@ -180,6 +221,16 @@ _EVENTS = (
     ("ALERT_REPEATED", "alert_repeated", _l("alert repeated")),
     ("ALERT_RESOLVED", "alert_resolved", _l("alert resolved")),
     ("ALERT_RESOLVED_AGAIN", "alert_resolved_again", _l("alert resolved again")),
+    ("SEVERITY_SET", "severity_set", _l("severity set")),
+    ("OUTAGE_ATTACHED", "outage_attached", _l("attached to an outage master incident")),
+    ("FAULT_ORIGIN_CONFIRMED", "fault_origin_confirmed", _l("fault origin confirmed")),
+    ("FAULT_ORIGIN_OVERRIDDEN", "fault_origin_overridden", _l("fault origin overridden")),
+    ("RESOLUTION_REMINDER_SENT", "resolution_reminder_sent", _l("resolution reminder sent")),
+    (
+        "RESOLUTION_BREACH_ESCALATED",
+        "resolution_breach_escalated",
+        _l("resolution overdue, escalated to the chief"),
+    ),
 )
 TicketEventKind = Vocabulary(
     "TicketEventKind",

@@ -8,12 +8,13 @@ language needs only its catalog.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
+from app.toolkit import ZURICH
 from plugins.servicedesk.vocabulary import (
     Channel,
     ChargeText,
@@ -85,9 +86,28 @@ def unit_text(code: str) -> str:
     return ChargeUnit.label_of(code)
 
 
-def reason_text(code: str | None) -> str | None:
-    """Why a charge is free, as the invoice line says it; None for a billed charge."""
-    return ZeroRatedReason.label_of(code) if code else None
+def reason_text(code: str | None, params: dict[str, Any] | None = None) -> str | None:
+    """Why a charge is free, as the invoice line says it; None for a billed charge. A
+    base-system charge with evidence (an outage) names it."""
+    if not code:
+        return None
+    found = (params or {}).get("evidence")
+    if code == ZeroRatedReason.BASE_SYSTEM and found:
+        return _(
+            "Fault of a Winet base-system service, outage %(incident)s of %(service)s "
+            "since %(since)s: free of charge",
+            incident=found.get("incident", ""),
+            service=found.get("service", ""),
+            since=instant_text(found.get("since")),
+        )
+    return ZeroRatedReason.label_of(code)
+
+
+def instant_text(value: str | None) -> str:
+    """An ISO instant as the desk writes it, on the Zurich clock: 24.11.2026 10:00."""
+    if not value:
+        return ""
+    return f"{datetime.fromisoformat(value).astimezone(ZURICH):%d.%m.%Y %H:%M}"
 
 
 def event_detail(kind: str, params: dict[str, Any] | None) -> str:
@@ -123,6 +143,8 @@ def event_detail(kind: str, params: dict[str, Any] | None) -> str:
         TicketEventKind.DISPATCHED,
         TicketEventKind.REMINDER_SENT,
         TicketEventKind.BREACH_ESCALATED,
+        TicketEventKind.RESOLUTION_REMINDER_SENT,
+        TicketEventKind.RESOLUTION_BREACH_ESCALATED,
     ):
         return _("to %(person)s", person=p.get("person", ""))
     if kind == TicketEventKind.TIME_ENTRY:
@@ -141,6 +163,24 @@ def event_detail(kind: str, params: dict[str, Any] | None) -> str:
             origin=FaultOrigin.label_of(p.get("fault_origin")),
             severity=Severity.label_of(p.get("severity")),
         )
+    if kind == TicketEventKind.OUTAGE_ATTACHED:
+        return _(
+            "outage %(incident)s of %(service)s since %(since)s: proposed %(origin)s",
+            incident=p.get("incident", ""),
+            service=p.get("service", ""),
+            since=instant_text(p.get("since")),
+            origin=FaultOrigin.BASE_SYSTEM.label,
+        )
+    if kind == TicketEventKind.FAULT_ORIGIN_CONFIRMED:
+        return FaultOrigin.label_of(p.get("fault_origin"))
+    if kind == TicketEventKind.FAULT_ORIGIN_OVERRIDDEN:
+        return _(
+            "%(origin)s instead of %(proposed)s",
+            origin=FaultOrigin.label_of(p.get("fault_origin")),
+            proposed=FaultOrigin.label_of(p.get("proposed")),
+        )
+    if kind == TicketEventKind.SEVERITY_SET:
+        return Severity.label_of(p.get("severity"))
     if kind == TicketEventKind.RENOTIFIED:
         return _("level %(level)s", level=p.get("level", ""))
     if kind == TicketEventKind.FAST_LANE_CREDITED:

@@ -9,9 +9,10 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from app.toolkit import RuleViolation, User, db, now, today
-from plugins.servicedesk import costs, tickets
+from plugins.servicedesk import costs, evidence, resolution_clock, tickets
 from plugins.servicedesk.models import Escalation, MaterialUse, Ticket, TimeEntry
 from plugins.servicedesk.vocabulary import (
+    PAUSE_STATES,
     EscalationReason,
     FaultOrigin,
     Severity,
@@ -21,8 +22,8 @@ from plugins.servicedesk.vocabulary import (
 )
 
 S = TicketState
-WORKING_STATES = (S.DISPATCHED, S.REACTED, S.IN_PROGRESS, S.ESCALATED)
-REACTION_STATES = (S.DISPATCHED, S.IN_PROGRESS, S.ESCALATED)
+WORKING_STATES = (S.DISPATCHED, S.REACTED, S.IN_PROGRESS, S.ESCALATED, *PAUSE_STATES)
+REACTION_STATES = (S.DISPATCHED, S.IN_PROGRESS, S.ESCALATED, *PAUSE_STATES)
 
 
 def assigned_to(user_id: int):
@@ -62,6 +63,8 @@ def record_first_reaction(ticket: Ticket, user: User, note: str = "") -> Ticket:
 
 
 def start_work(ticket: Ticket, user: User) -> Ticket:
+    if ticket.state in PAUSE_STATES:
+        return resolution_clock.resume(ticket, user)
     tickets.move(ticket, S.IN_PROGRESS, user)
     return ticket
 
@@ -145,15 +148,24 @@ def escalate_third_level(ticket: Ticket, by: User, person: User, note: str = "")
 
 
 def resolve(
-    ticket: Ticket, by: User, fault_origin: FaultOrigin, severity: Severity, resolution: str = ""
+    ticket: Ticket,
+    by: User,
+    fault_origin: FaultOrigin,
+    severity: Severity,
+    resolution: str = "",
+    origin_reason: str = "",
 ) -> Ticket:
-    """Resolution needs a fault origin and a severity; the charges follow from them."""
+    """Resolution needs a fault origin and a severity; the charges follow from them. On a
+    ticket with evidence (evidence.py) a fault origin other than the proposed one needs
+    `origin_reason`; either decision is recorded."""
     if fault_origin not in FaultOrigin.codes():
         raise RuleViolation(_("Choose the fault origin."), "fault_origin")
     if severity not in Severity.codes():
         raise RuleViolation(_("Choose the severity."), "severity")
     fault_origin, severity = FaultOrigin(fault_origin), Severity(severity)
+    evidence.decide_at_resolution(ticket, fault_origin, by, origin_reason)
     at = now()
+    paused = ticket.state in PAUSE_STATES
     tickets.move(
         ticket,
         S.RESOLVED,
@@ -165,6 +177,11 @@ def resolve(
     ticket.severity = severity
     ticket.resolution = resolution
     ticket.resolved_at = at
+    # The due time the resolution is measured against: the final severity and pauses.
+    if paused:
+        resolution_clock.end_pause(ticket, by, at)
+    else:
+        resolution_clock.reschedule(ticket)
     db.session.flush()
     costs.allocate(ticket, at)
     return ticket

@@ -1,7 +1,7 @@
 """core company: terms of business for dunning (reminder fees, default interest)
 
 Revision ID: 8c1f0e2a7b3d
-Revises: 473724847467
+Revises: 7c1f0e2a9b35
 Create Date: 2026-12-01 06:00:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "8c1f0e2a7b3d"
-down_revision = "473724847467"
+down_revision = "7c1f0e2a9b35"
 branch_labels = None
 depends_on = None
 
