@@ -158,7 +158,6 @@ __all__ = [
     "Offset",
     "ReactionKind",
     "RecordId",
-    "ReactionKind",
     "RecordNotFound",
     "ReminderLevelsKind",
     "RuleViolation",

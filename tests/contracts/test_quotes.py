@@ -794,3 +794,21 @@ def test_the_quote_mail_is_signed_with_the_companys_legal_name(
     assert mail.body.endswith("Freundliche Grüsse\nWinet Voicetec Holding AG")
     assert "Winet Voicetec Solutions AG" not in mail.body
     assert "Winet Voicetec Holding AG" in pdf_text(mail.attachments[0].content)
+
+
+def test_the_customer_reads_only_the_discounts_the_quote_gives(
+    app, client, db, factories, customer, sent_mail
+):
+    # One site, no manual discount: neither a volume nor a manual row of "-0.00".
+    quote = build_quote(db, factories, customer, tiers=("pro",), manual="0")
+    send_quote(quote)
+    db.session.commit()
+    page = client.get(f"/contracts/q/{accept_token(quote)}").text
+    assert 'data-total="net"' in page
+    assert 'data-total="volume_discount"' not in page
+    assert 'data-total="manual_discount"' not in page
+    discounted = build_quote(db, factories, customer)  # six sites, 3 % manual
+    send_quote(discounted)
+    db.session.commit()
+    page = client.get(f"/contracts/q/{accept_token(discounted)}").text
+    assert 'data-total="volume_discount"' in page and 'data-total="manual_discount"' in page
