@@ -36,6 +36,7 @@ from app.hooks import (
     hooks,
 )
 from app.jobs import enqueue_call, one_off
+from app.listing import Filter, Listing, Sort, state_filters
 from app.mail import Attachment
 from app.metrics import MetricsRegistry
 from app.models import Contact, Customer, Site, Tariff, Tier, TierVersion, User
@@ -107,6 +108,10 @@ __all__ = [
     "Customer",
     "DateListKind",
     "ExactDecimal",
+    "Filter",
+    "Listing",
+    "Sort",
+    "state_filters",
     "HouseNumber",
     "InvalidInput",
     "IdMixin",

@@ -8,8 +8,10 @@ from types import SimpleNamespace
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user
 from sqlalchemy import select
+from sqlalchemy.orm import contains_eager, selectinload
 
 from app.catalog import add_tier_version
 from app.company import (
@@ -37,6 +39,7 @@ from app.forms import (
     validate_into,
 )
 from app.history import earliest_change_day
+from app.listing import Filter, Listing, Sort
 from app.models import AuditEntry, Contact, Customer, Site, User
 from app.models.catalog import ReactionKind, Tier
 from app.schemas import (
@@ -107,20 +110,63 @@ def index():
 # --- customers ------------------------------------------------------------------------
 
 
+CUSTOMER_LIST = Listing(
+    endpoint="core.customers",
+    filters=(
+        Filter("all", _l("All")),
+        Filter("active", _l("Active"), Customer.active.is_(True)),
+        Filter("inactive", _l("Inactive"), Customer.active.is_(False)),
+    ),
+    default_filter="all",
+    sorts=(
+        Sort("number", Customer.number),
+        Sort("name", Customer.legal_name),
+        Sort("town", Customer.town),
+    ),
+    default_sort="name",
+    search=lambda statement, text: statement.where(
+        Customer.id.in_(find_customers(text).with_only_columns(Customer.id).order_by(None))
+    ),
+    tiebreak=Customer.id,
+)
+
+
 @bp.get("/customers")
 @requires("core.customers.read")
 def customers():
-    query = request.args.get("q", "").strip()[:100]
-    page = max(request.args.get("page", 1, type=int), 1)
-    statement = scope_to_customer(find_customers(query), Customer.id)
-    rows = db.session.scalars(statement.limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).all()
-    return render_template(
-        "core/customers.html",
-        customers=rows[:PAGE_SIZE],
-        query=query,
-        page=page,
-        has_next=len(rows) > PAGE_SIZE,
+    statement = scope_to_customer(
+        select(Customer).options(selectinload(Customer.sites)), Customer.id
     )
+    return render_template("core/customers.html", page=CUSTOMER_LIST.page(statement, request.args))
+
+
+SITE_LIST = Listing(
+    endpoint="core.sites",
+    filters=(
+        Filter("all", _l("All")),
+        Filter("active", _l("Active"), Site.active.is_(True)),
+        Filter("inactive", _l("Inactive"), Site.active.is_(False)),
+    ),
+    default_filter="all",
+    sorts=(
+        Sort("name", Site.name),
+        Sort("customer", Customer.legal_name),
+        Sort("town", Site.town),
+        Sort("canton", Site.canton),
+    ),
+    default_sort="customer",
+    search=(Site.name, Site.town, Site.postal_code, Site.phone, Customer.legal_name),
+    tiebreak=Site.id,
+)
+
+
+@bp.get("/sites")
+@requires("core.sites.read")
+def sites():
+    statement = scope_to_customer(
+        select(Site).join(Site.customer).options(contains_eager(Site.customer)), Site.customer_id
+    )
+    return render_template("core/sites.html", page=SITE_LIST.page(statement, request.args))
 
 
 @bp.get("/customers/<int:customer_id>")

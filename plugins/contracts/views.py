@@ -22,16 +22,20 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from pydantic import ValidationError
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 
 from app.toolkit import (
     Customer,
+    Filter,
+    Listing,
     RecordNotFound,
     RuleViolation,
     Site,
+    Sort,
     committed_or_flash,
     db,
     form_input,
@@ -39,13 +43,14 @@ from app.toolkit import (
     public,
     requires,
     scope_to_customer,
+    state_filters,
     tier_versions_on,
     today,
     visible_customer_id,
 )
 from plugins.contracts import labels, services, shop
 from plugins.contracts import quotes as quote_rules
-from plugins.contracts.models import Contract, Quote
+from plugins.contracts.models import Contract, ContractTierPeriod, Quote
 from plugins.contracts.schemas import (
     ContractIn,
     DecisionIn,
@@ -87,30 +92,42 @@ def _tier_choices() -> list:
 # --- contracts ------------------------------------------------------------------------
 
 
+CONTRACT_LIST = Listing(
+    endpoint="contracts.index",
+    filters=state_filters(Contract.state, ContractState),
+    default_filter="all",
+    filter_arg="state",
+    sorts=(
+        Sort("customer", Customer.legal_name),
+        Sort("site", Site.name),
+        Sort("state", Contract.state),
+        Sort("start", Contract.start_date),
+        Sort("end", Contract.end_date),
+    ),
+    default_sort="customer",
+    search=(Customer.legal_name, Customer.number, Site.name, Site.town),
+    tiebreak=Contract.id,
+)
+
+
 @bp.get("/")
 @requires("contracts.read")
 def index():
     statement = scope_to_customer(
         select(Contract)
+        .join(Contract.customer)
+        .join(Contract.site)
         .options(
-            selectinload(Contract.periods),
-            selectinload(Contract.site),
-            selectinload(Contract.customer),
-        )
-        .order_by(Contract.customer_id, Contract.site_id, Contract.start_date),
+            selectinload(Contract.periods).selectinload(ContractTierPeriod.tier),
+            contains_eager(Contract.site),
+            contains_eager(Contract.customer),
+        ),
         Contract.customer_id,
     )
-    state = request.args.get("state")
-    if state in ContractState.codes():
-        statement = statement.where(Contract.state == state)
-    else:
-        state = None  # an unknown filter lists everything
-    contracts = db.session.scalars(statement).all()
     return render_template(
         "contracts/index.html",
-        contracts=contracts,
+        page=CONTRACT_LIST.page(statement, request.args),
         current_tier=services.current_tier,
-        state=state,
     )
 
 
@@ -190,16 +207,38 @@ def _visible_quote(quote_id: int) -> Quote:
     return quote
 
 
+QUOTE_LIST = Listing(
+    endpoint="contracts.quotes",
+    filters=(
+        *state_filters(Quote.state, QuoteState),
+        Filter("awaiting_approval", _l("waiting for finance"), Quote.approval == Approval.PENDING),
+    ),
+    default_filter="all",
+    sorts=(
+        Sort("number", Quote.number),
+        Sort("customer", Customer.legal_name),
+        Sort("state", Quote.state),
+        Sort("valid_until", Quote.valid_until),
+        Sort("sent", Quote.sent_at),
+    ),
+    default_sort="-number",
+    search=(Quote.number, Customer.legal_name, Customer.number, Quote.note),
+    tiebreak=Quote.id,
+)
+
+
 @bp.get("/quotes")
 @requires("contracts.quotes.read")
 def quotes():
     statement = scope_to_customer(
-        select(Quote).options(selectinload(Quote.customer)).order_by(Quote.id.desc()),
+        select(Quote)
+        .join(Quote.customer)
+        .options(contains_eager(Quote.customer), selectinload(Quote.lines)),
         Quote.customer_id,
     )
     if visible_customer_id() is not None:
         statement = statement.where(Quote.state != QuoteState.DRAFT)
-    return render_template("contracts/quotes.html", quotes=db.session.scalars(statement).all())
+    return render_template("contracts/quotes.html", page=QUOTE_LIST.page(statement, request.args))
 
 
 @bp.route("/quotes/new", methods=["GET", "POST"])

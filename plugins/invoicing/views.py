@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 
 from flask import (
     Blueprint,
@@ -16,12 +17,16 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app.toolkit import (
     Customer,
+    Filter,
+    Listing,
     RuleViolation,
+    Sort,
     committed_or_flash,
     csrf,
     current_actor,
@@ -32,6 +37,7 @@ from app.toolkit import (
     public,
     requires,
     today,
+    visible_customer_id,
 )
 from plugins.invoicing import jobs
 from plugins.invoicing.access import visible_invoice, visible_invoices
@@ -64,11 +70,14 @@ def _actor() -> str:
 
 
 def _filtered_invoices(args) -> tuple:
-    statement = visible_invoices(select(Invoice).options(selectinload(Invoice.customer)))
+    """The invoices the period, customer and kind fields narrow to (the state is a filter
+    chip of the list, see INVOICE_LIST)."""
+    statement = visible_invoices(
+        select(Invoice).options(selectinload(Invoice.customer), selectinload(Invoice.site))
+    )
     filters = {
         "period": (args.get("period") or "").strip()[:7],
         "customer": (args.get("customer") or "").strip()[:100],
-        "status": (args.get("status") or "").strip(),
         "kind": (args.get("kind") or "").strip(),
     }
     if filters["period"]:
@@ -83,32 +92,60 @@ def _filtered_invoices(args) -> tuple:
                 )
             )
         )
-    if filters["status"] in InvoiceState.codes():
-        statement = statement.where(Invoice.status == filters["status"])
-    elif not filters["status"]:
-        statement = statement.where(Invoice.status != InvoiceState.DRAFT)
     if filters["kind"] in InvoiceKind.codes():
         statement = statement.where(Invoice.kind == filters["kind"])
     return statement, filters
+
+
+def _overdue():
+    return (
+        (Invoice.kind == InvoiceKind.INVOICE)
+        & (Invoice.status == InvoiceState.ISSUED)
+        & (Invoice.due_date < today())
+    )
+
+
+INVOICE_LIST = Listing(
+    endpoint="invoicing.index",
+    filters=(
+        Filter("", _l("all issued"), Invoice.status != InvoiceState.DRAFT),
+        *(Filter(state.value, state.label, Invoice.status == state) for state in InvoiceState),
+    ),
+    default_filter="",
+    filter_arg="status",
+    sorts=(
+        Sort("number", Invoice.number),
+        Sort("customer", Invoice.bill_to_name),
+        Sort("period", Invoice.period),
+        Sort("date", Invoice.issue_date),
+        Sort("due", Invoice.due_date),
+        Sort("total", Invoice.payable),
+    ),
+    default_sort="-date",
+    search=(Invoice.number, Invoice.bill_to_name, Invoice.qr_reference),
+    tiebreak=Invoice.id,
+)
+
+
+def _invoice_list() -> Listing:
+    """INVOICE_LIST with the "overdue" chip, whose condition depends on today."""
+    return replace(
+        INVOICE_LIST,
+        filters=(*INVOICE_LIST.filters, Filter("overdue", _l("overdue"), _overdue())),
+    )
 
 
 @bp.get("/")
 @requires("invoicing.read")
 def index():
     statement, filters = _filtered_invoices(request.args)
-    page = max(request.args.get("page", 1, type=int), 1)
-    rows = db.session.scalars(
-        statement.order_by(Invoice.issue_date.desc().nulls_last(), Invoice.id.desc())
-        .limit(PAGE_SIZE + 1)
-        .offset((page - 1) * PAGE_SIZE)
-    ).all()
+    listing = _invoice_list()
+    if visible_customer_id() is not None:
+        listing = replace(listing, filters=[f for f in listing.filters if f.code != "draft"])
     return render_template(
         "invoicing/index.html",
-        invoices=rows[:PAGE_SIZE],
+        page=listing.page(statement, request.args),
         filters=filters,
-        states=list(InvoiceState),
-        page=page,
-        has_next=len(rows) > PAGE_SIZE,
     )
 
 
