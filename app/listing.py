@@ -29,8 +29,8 @@ MAX_QUERY = 100
 
 @dataclass(frozen=True)
 class Filter:
-    """A chip above the list: `code` in the address (?filter=code), `label` shown, `where`
-    the condition (None: no condition, e.g. "all")."""
+    """A chip above the list: `code` in the address (?filter=code), `label` shown (a lazy
+    text or a Vocabulary member), `where` the condition (None: none, e.g. "all")."""
 
     code: str
     label: Any
@@ -39,10 +39,15 @@ class Filter:
 
 @dataclass(frozen=True)
 class Sort:
-    """A sortable column: `key` in the address (?sort=key or ?sort=-key), `by` the SQL."""
+    """A sortable column: `key` in the address (?sort=key or ?sort=-key), `by` the SQL
+    (one expression, or a tuple sorted by in turn, e.g. to put blanks last)."""
 
     key: str
     by: Any
+
+    def order(self, descending: bool) -> list:
+        parts = self.by if isinstance(self.by, tuple) else (self.by,)
+        return [part.desc() if descending else part.asc() for part in parts]
 
 
 @dataclass(frozen=True)
@@ -96,7 +101,7 @@ class Listing:
         number = min(max(_whole(args.get("page")) or 1, 1), pages)
         order = []
         if sort is not None:
-            order.append(sort.by.desc() if descending else sort.by.asc())
+            order.extend(sort.order(descending))
         if self.tiebreak is not None:
             order.append(self.tiebreak.desc() if descending else self.tiebreak.asc())
         rows = db.session.scalars(
@@ -136,7 +141,8 @@ def state_filters(column: Any, vocabulary: Any, everything: Any = None) -> tuple
     """ "All" (labelled `everything`), then one filter per code of a Vocabulary."""
     return (
         Filter("all", everything if everything is not None else _l("All")),
-        *(Filter(member.value, member.label, column == member) for member in vocabulary),
+        # The member itself as label: its word is looked up when the page is drawn.
+        *(Filter(member.value, member, column == member) for member in vocabulary),
     )
 
 

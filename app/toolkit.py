@@ -36,7 +36,7 @@ from app.hooks import (
     hooks,
 )
 from app.jobs import enqueue_call, one_off
-from app.listing import Filter, Listing, Sort, state_filters
+from app.listing import Filter, Listing, Sort, escape_like, state_filters
 from app.mail import Attachment
 from app.metrics import MetricsRegistry
 from app.models import Contact, Customer, Site, Tariff, Tier, TierVersion, User
@@ -166,6 +166,7 @@ __all__ = [
     "declared_keys",
     "deliver_mail",
     "enqueue_call",
+    "escape_like",
     "find_customers",
     "flatten",
     "form_input",
