@@ -39,8 +39,8 @@ CORE = Plugin(
         Permission("core.company.manage", "Edit the company data", ()),
         Permission("core.profile", "Own profile, language and API tokens", (*STAFF, "customer")),
         Permission("core.outbox.manage", "See the outbox and resend messages", ()),
-        # The chatter of a record links the e-mails sent about it (staff only).
-        Permission("core.mail.read", "Read the e-mails sent about a record", STAFF),
+        # The chatter of a record: its changes in words and the e-mails sent about it.
+        Permission("core.history.read", "See a record's history and the e-mails about it", STAFF),
     ),
     menu=(
         MenuEntry("core.customers", _l("Customers"), "core.customers.read", order=10),

@@ -159,6 +159,17 @@ class HookSpecs:
     def upgrade_signed(self, event: UpgradeSigned) -> None:
         """A CLA upgrade was signed (Fast Lane fees of the 14 days before are credited)."""
 
+    @hookspec
+    def audit_wordings(self) -> list:
+        """How the plugin's audited tables read in histories and on the audit page
+        (app.chatter.RecordWording, one per table)."""
+
+    @hookspec
+    def dashboard_panels(self, user) -> list[Panel]:
+        """Panels for `user`'s start page (numbers, charts, lists), each checked by the
+        plugin against the user's permissions; the customer's own data only for a
+        customer user."""
+
     @hookspec(firstresult=True)
     def billed_through(self) -> date | None:
         """The last day of service that is on an invoice (drafts count: they can still be

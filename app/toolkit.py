@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from app.api import api_blueprint, committed, operation
 from app.audit import acting_as, current_actor, record_bulk_inserts
+from app.chatter import RecordWording, tier_codes, user_names
 from app.company import CompanyData, company, company_placeholders, in_production
 from app.database import (
     MAX_ID,
@@ -130,6 +131,7 @@ __all__ = [
     "PostalCode",
     "ReactionKind",
     "RecordId",
+    "RecordWording",
     "ReactionKind",
     "RecordNotFound",
     "ReminderLevelsKind",
@@ -199,8 +201,10 @@ __all__ = [
     "round_to_five_rappen",
     "scope_to_customer",
     "tariff",
+    "tier_codes",
     "tier_versions_on",
     "today",
+    "user_names",
     "utcnow",
     "visible_customer_id",
     "zurich_instant",

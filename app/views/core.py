@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, selectinload
 
 from app.catalog import add_tier_version
+from app.chatter import worded, wordings
 from app.company import (
     ENVIRONMENT_PREFIX,
     company,
@@ -67,7 +68,7 @@ from app.services import (
     update_user,
 )
 from app.tariffs import TariffError, declared_keys, set_tariff, versions_of
-from app.timeutil import now, today
+from app.timeutil import now, today, zurich_instant
 from app.vat_rates import VAT_KEY, add_vat_rate, vat_rates
 from app.web import number
 
@@ -511,15 +512,65 @@ def company_page():
     )
 
 
+AUDIT_LIST = Listing(
+    endpoint="core.audit",
+    filters=(
+        Filter("all", _l("All")),
+        Filter("insert", _l("Created"), AuditEntry.action == "insert"),
+        Filter("update", _l("Changed"), AuditEntry.action == "update"),
+        Filter("delete", _l("Deleted"), AuditEntry.action == "delete"),
+    ),
+    default_filter="all",
+    sorts=(Sort("at", AuditEntry.id), Sort("who", AuditEntry.actor)),
+    default_sort="-at",
+    search=(AuditEntry.actor,),
+    tiebreak=AuditEntry.id,
+)
+
+
+def _day(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat((text or "").strip())
+    except ValueError:
+        return None
+
+
 @bp.get("/audit")
 @requires("core.audit.read")
 def audit():
-    table = request.args.get("table", "").strip()[:80]
-    statement = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(200)
-    if table:
-        statement = statement.where(AuditEntry.table_name == table)
+    known = wordings()
+    fields = {
+        "table": (request.args.get("table") or "").strip()[:80],
+        "record": (request.args.get("record") or "").strip()[:40],
+        "user": (request.args.get("user") or "").strip()[:12],
+        "since": _day(request.args.get("since")),
+        "until": _day(request.args.get("until")),
+    }
+    statement = select(AuditEntry)
+    if fields["table"]:
+        statement = statement.where(AuditEntry.table_name == fields["table"])
+    if fields["record"]:
+        statement = statement.where(AuditEntry.row_id == fields["record"])
+    if fields["user"].isdigit():
+        statement = statement.where(AuditEntry.user_id == int(fields["user"]))
+    if fields["since"]:
+        since = fields["since"]
+        statement = statement.where(
+            AuditEntry.at >= zurich_instant(since.year, since.month, since.day)
+        )
+    if fields["until"]:
+        after = fields["until"] + timedelta(days=1)
+        statement = statement.where(
+            AuditEntry.at < zurich_instant(after.year, after.month, after.day)
+        )
+    page = AUDIT_LIST.page(statement, request.args)
     return render_template(
-        "core/audit.html", entries=db.session.scalars(statement).all(), table=table
+        "core/audit.html",
+        page=page,
+        entries=worded(list(page.rows), known),
+        fields=fields,
+        kinds=sorted(((table, str(w.noun)) for table, w in known.items()), key=lambda k: k[1]),
+        users=db.session.execute(select(User.id, User.name).order_by(User.name)).all(),
     )
 
 

@@ -11,6 +11,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from app.toolkit import Panel, db, has_permission, hookimpl
+from plugins.invoicing import history
 from plugins.invoicing.models import Invoice, InvoiceLine
 from plugins.invoicing.vocabulary import InvoiceState
 
@@ -38,3 +39,8 @@ def billed_through() -> date | None:
             Invoice, Invoice.id == InvoiceLine.invoice_id
         )
     )
+
+
+@hookimpl
+def audit_wordings():
+    return history.wordings()

@@ -1,7 +1,7 @@
 """What servicedesk answers through the host's hooks: charges, billed notices, upgrade credits."""
 
 from app.toolkit import hookimpl
-from plugins.servicedesk import costs
+from plugins.servicedesk import costs, history
 
 
 @hookimpl
@@ -18,3 +18,8 @@ def charges_billed(event):
 @hookimpl
 def upgrade_signed(event):
     costs.credit_fast_lane_fees(event)
+
+
+@hookimpl
+def audit_wordings():
+    return history.wordings()
