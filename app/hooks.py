@@ -127,6 +127,7 @@ class Panel:
     title: str
     html: str
     order: int = 100
+    key: str = ""  # a name for tests and styles ("finance.open"), shown as data-panel
 
 
 # --- specifications -------------------------------------------------------------------

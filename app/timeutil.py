@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
@@ -47,3 +47,13 @@ def datetime_pattern() -> str:
     from flask_babel import get_locale
 
     return f"{date_pattern()} {get_locale().time_formats['short'].pattern}"
+
+
+def last_months(count: int, until: date | None = None) -> list[date]:
+    """The first days of the `count` months up to and including `until`'s, oldest first."""
+    day = (until or today()).replace(day=1)
+    months = []
+    for _ in range(count):
+        months.append(day)
+        day = (day - timedelta(days=1)).replace(day=1)
+    return months[::-1]

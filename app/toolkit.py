@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from app.api import api_blueprint, committed, operation
 from app.audit import acting_as, current_actor, record_bulk_inserts
+from app.charts import Chart, bar_chart, line_chart
 from app.chatter import RecordWording, tier_codes, user_names
 from app.company import CompanyData, company, company_placeholders, in_production
 from app.database import (
@@ -87,7 +88,7 @@ from app.tariff_kinds import (
     WholeNumberKind,
 )
 from app.tariffs import declared_keys, parse_value, tariff
-from app.timeutil import ZURICH, local, now, today, zurich_instant
+from app.timeutil import ZURICH, last_months, local, now, today, zurich_instant
 from app.validation import InvalidInput, form_input
 from app.vocabulary import Vocabulary
 from app.web import committed_or_flash
@@ -102,6 +103,7 @@ __all__ = [
     "Attachment",
     "BillableCharge",
     "BooleanKind",
+    "Chart",
     "ChargeQuery",
     "ChargesBilled",
     "CompanyData",
@@ -157,6 +159,7 @@ __all__ = [
     "api_blueprint",
     "api_error_response",
     "apportion",
+    "bar_chart",
     "committed",
     "committed_or_flash",
     "company",
@@ -179,6 +182,8 @@ __all__ = [
     "hooks",
     "in_production",
     "letterhead",
+    "line_chart",
+    "last_months",
     "local",
     "messages_about",
     "now",

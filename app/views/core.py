@@ -10,6 +10,7 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, selectinload
 
@@ -40,6 +41,7 @@ from app.forms import (
     validate_into,
 )
 from app.history import earliest_change_day
+from app.hooks import flatten, hooks
 from app.listing import Filter, Listing, Sort
 from app.models import AuditEntry, Contact, Customer, Site, User
 from app.models.catalog import ReactionKind, Tier
@@ -102,10 +104,14 @@ def _save(form, schema, action, success_message: str, **extra):
 @bp.get("/")
 @requires("core.dashboard")
 def index():
-    own = visible_customer_id()
-    if own is not None:
-        return redirect(url_for("core.customer", customer_id=own))
-    return render_template("core/index.html")
+    """Each role's landing page: the panels the plugins give this user (numbers, charts,
+    what needs doing next), then every page as a tile."""
+    found = flatten(hooks().dashboard_panels(user=current_user))
+    dashboard = [
+        SimpleNamespace(key=panel.key, title=panel.title, html=Markup(panel.html))
+        for panel in sorted(found, key=lambda panel: panel.order)
+    ]
+    return render_template("core/index.html", dashboard=dashboard)
 
 
 # --- customers ------------------------------------------------------------------------

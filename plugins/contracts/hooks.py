@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.toolkit import Panel, db, has_permission, hookimpl
-from plugins.contracts import history, queries
+from plugins.contracts import dashboard, history, queries
 from plugins.contracts.models import Contract
 from plugins.contracts.services import current_tier
 
@@ -50,3 +50,8 @@ def detail_panels(kind, record_id):
 @hookimpl
 def audit_wordings():
     return history.wordings()
+
+
+@hookimpl
+def dashboard_panels(user):
+    return dashboard.panels(user)

@@ -11,7 +11,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from app.toolkit import Panel, db, has_permission, hookimpl
-from plugins.invoicing import history
+from plugins.invoicing import dashboard, history
 from plugins.invoicing.models import Invoice, InvoiceLine
 from plugins.invoicing.vocabulary import InvoiceState
 
@@ -44,3 +44,8 @@ def billed_through() -> date | None:
 @hookimpl
 def audit_wordings():
     return history.wordings()
+
+
+@hookimpl
+def dashboard_panels(user):
+    return dashboard.panels(user)

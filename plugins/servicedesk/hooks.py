@@ -1,7 +1,7 @@
 """What servicedesk answers through the host's hooks: charges, billed notices, upgrade credits."""
 
 from app.toolkit import hookimpl
-from plugins.servicedesk import costs, history
+from plugins.servicedesk import costs, dashboard, history
 
 
 @hookimpl
@@ -23,3 +23,8 @@ def upgrade_signed(event):
 @hookimpl
 def audit_wordings():
     return history.wordings()
+
+
+@hookimpl
+def dashboard_panels(user):
+    return dashboard.panels(user)
