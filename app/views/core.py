@@ -56,7 +56,13 @@ from app.schemas import (
     UserPatch,
     VatRateIn,
 )
-from app.security import get_visible_or_404, requires, scope_to_customer, visible_customer_id
+from app.security import (
+    get_visible_or_404,
+    public,
+    requires,
+    scope_to_customer,
+    visible_customer_id,
+)
 from app.services import (
     RuleViolation,
     create_contact,
@@ -112,6 +118,12 @@ def index():
         for panel in sorted(found, key=lambda panel: panel.order)
     ]
     return render_template("core/index.html", dashboard=dashboard)
+
+
+@bp.get("/favicon.ico")
+@public("the site's icon, which browsers ask for without a page (PDFs, errors)")
+def favicon():
+    return redirect(url_for("static", filename="favicon.svg"), 301)
 
 
 # --- customers ------------------------------------------------------------------------

@@ -502,11 +502,28 @@ def quote_link_decline(token: str):
 @bp.route("/shop", methods=["GET", "POST"], endpoint="shop")
 @requires("contracts.shop")
 def shop_page():
+    """Choose a site and a tier (nothing preselected), see the summary, then order.
+
+    The summary is the answer to the first POST (step=review); its button posts the
+    same choice again without the step, which orders.
+    """
     own = current_user.customer_id
     sites = db.session.scalars(
         select(Site).where(Site.customer_id == own, Site.active.is_(True)).order_by(Site.name)
     ).all()
-    if request.method == "POST":
+    in_force = {
+        contract.site_id: services.current_tier(contract)
+        for contract in db.session.scalars(
+            select(Contract).where(Contract.customer_id == own, Contract.state.in_(IN_FORCE))
+        )
+    }
+    offers = shop.shop_offers()
+    if request.method == "POST" and request.form.get("step") == "review":
+        summary = committed_or_flash(lambda: _shop_summary(sites, offers, in_force))
+        if summary is not None:
+            db.session.rollback()  # the summary changes nothing
+            return render_template("contracts/shop_review.html", **summary)
+    elif request.method == "POST":
 
         def order():
             body = form_input(ShopOrderIn)
@@ -515,16 +532,32 @@ def shop_page():
         contract = committed_or_flash(order, _("Thank you for your order. Your CLA is active."))
         if contract is not None:
             return redirect(url_for("contracts.detail", contract_id=contract.id))
-    in_force = {
-        contract.site_id: services.current_tier(contract)
-        for contract in db.session.scalars(
-            select(Contract).where(Contract.customer_id == own, Contract.state.in_(IN_FORCE))
-        )
-    }
     return render_template(
         "contracts/shop.html",
         sites=sites,
-        offers=shop.shop_offers(),
+        offers=offers,
         in_force=in_force,
-        selected_site=request.args.get("site_id", type=int),
+        selected_site=request.values.get("site_id", type=int),
+        selected_tier=request.values.get("tier_code"),
     )
+
+
+def _shop_summary(sites, offers, in_force) -> dict:
+    """What the customer is about to order, checked like the order (nothing written)."""
+    body = form_input(ShopOrderIn)
+    site = next((site for site in sites if site.id == body.site_id), None)
+    if site is None:
+        raise RecordNotFound(f"no site {body.site_id}")
+    offer = next((offer for offer in offers if offer.code == body.tier_code), None)
+    if offer is None:
+        raise RuleViolation(_("This tier cannot be ordered."), "tier_code")
+    current = in_force.get(site.id)
+    downgrade = current is not None and current.rank > shop.tier_rank(offer.code)
+    return {
+        "site": site,
+        "offer": offer,
+        "current": current,
+        "starts_on": services.first_day_of_next_month(today()) if downgrade else today(),
+        "downgrade": downgrade,
+        "yearly": offer.monthly_price * 12,
+    }
