@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 import pytest
 
+from app.models import OutboxMessage
 from app.timeutil import ZURICH
 from plugins.contracts.quotes import add_line, create_quote
 from plugins.contracts.services import start_contract
@@ -41,8 +42,16 @@ def test_the_quote_history_says_who_sent_it_to_whom_and_links_the_mail(web, db, 
     db.session.commit()
 
     login(web, manager)
+    # the e-mail is previewed before it is sent; the preview sends nothing
+    preview = web.get(f"/contracts/quotes/{quote.id}/send").get_data(as_text=True)
+    assert 'id="preview-to">rechnung@aarebank.example<' in preview
+    assert f"Ihre Offerte {quote.number}" in preview and 'id="send-now"' in preview
+    assert db.session.query(OutboxMessage).count() == 0
     assert web.post(f"/contracts/quotes/{quote.id}/send").status_code == 302
     page = web.get(f"/contracts/quotes/{quote.id}").get_data(as_text=True)
+    # the quote says when and to whom it was sent
+    sent = _text(page[page.index('id="quote-sent"') :][:600])
+    assert "Versendet am 30.11.2026 10:00 an rechnung@aarebank.example" in sent
     history = _text(page[page.index('class="chatter"') :])
     assert "Verlauf" in history
     assert "Offerte versendet — Anna Aussendienst" in history

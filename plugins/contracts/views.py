@@ -40,6 +40,7 @@ from app.toolkit import (
     db,
     form_input,
     get_visible_or_404,
+    messages_about,
     public,
     requires,
     scope_to_customer,
@@ -277,9 +278,11 @@ def quote_new():
 @requires("contracts.quotes.read")
 def quote(quote_id: int):
     record = _visible_quote(quote_id)
+    sent = [m for m in messages_about("contracts_quote", record.id) if m.channel == "core.mail"]
     return render_template(
         "contracts/quote.html",
         quote=record,
+        sent_mails=sent,
         totals=quote_rules.quote_totals(record),
         needs_approval=quote_rules.needs_approval(record),
         limit=quote_rules.manual_discount_limit(record.start_date),
@@ -364,6 +367,18 @@ def quote_request_approval(quote_id: int):
         lambda: quote_rules.request_approval(record), _("Finance is asked to approve.")
     )
     return redirect(url_for("contracts.quote", quote_id=record.id))
+
+
+@bp.get("/quotes/<int:quote_id>/send")
+@requires("contracts.quotes.write")
+def quote_send_preview(quote_id: int):
+    """The e-mail as the customer will get it, before it is sent."""
+    record = _visible_quote(quote_id)
+    if record.state != QuoteState.DRAFT:
+        return redirect(url_for("contracts.quote", quote_id=record.id))
+    return render_template(
+        "contracts/quote_send.html", quote=record, mail=quote_rules.quote_mail(record)
+    )
 
 
 @bp.post("/quotes/<int:quote_id>/send")
