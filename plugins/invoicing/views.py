@@ -19,7 +19,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 
 from app.toolkit import (
     Customer,
@@ -36,6 +36,7 @@ from app.toolkit import (
     parse_money,
     public,
     requires,
+    state_filters,
     today,
     visible_customer_id,
 )
@@ -59,7 +60,13 @@ from plugins.invoicing.stripe_payments import (
     online_payment_offered,
     open_checkout,
 )
-from plugins.invoicing.vocabulary import InvoiceKind, InvoiceState, RunKind
+from plugins.invoicing.vocabulary import (
+    InvoiceKind,
+    InvoiceState,
+    PaymentMethod,
+    RunKind,
+    RunState,
+)
 
 bp = Blueprint("invoicing", __name__, url_prefix="/invoicing", template_folder="templates")
 PAGE_SIZE = 50
@@ -550,3 +557,56 @@ def stripe_webhook():
 
 
 csrf.exempt(stripe_webhook)
+
+
+# --- lists of runs and payments (the host's list component) ----------------------------
+
+RUN_LIST = Listing(
+    endpoint="invoicing.runs",
+    filters=state_filters(InvoiceRun.status, RunState),
+    default_filter="all",
+    sorts=(
+        Sort("period", InvoiceRun.period),
+        Sort("started", InvoiceRun.started_at),
+        Sort("created", InvoiceRun.invoices_created),
+    ),
+    default_sort="-started",
+    search=(InvoiceRun.period, InvoiceRun.actor),
+    tiebreak=InvoiceRun.id,
+)
+
+
+@bp.get("/runs")
+@requires("invoicing.run")
+def runs():
+    page = RUN_LIST.page(select(InvoiceRun), request.args)
+    return render_template("invoicing/runs.html", page=page)
+
+
+PAYMENT_LIST = Listing(
+    endpoint="invoicing.payment_list",
+    filters=state_filters(Payment.method, PaymentMethod),
+    default_filter="all",
+    sorts=(
+        Sort("received", Payment.received_on),
+        Sort("amount", Payment.amount),
+        Sort("invoice", Invoice.number),
+        Sort("customer", Invoice.bill_to_name),
+    ),
+    default_sort="-received",
+    search=(Invoice.number, Invoice.bill_to_name, Payment.external_reference, Payment.note),
+    tiebreak=Payment.id,
+)
+
+
+@bp.get("/payments/all")
+@requires("invoicing.payments")
+def payment_list():
+    statement = (
+        select(Payment)
+        .join(Invoice, Invoice.id == Payment.invoice_id)
+        .options(contains_eager(Payment.invoice))
+    )
+    return render_template(
+        "invoicing/payment_list.html", page=PAYMENT_LIST.page(statement, request.args)
+    )
