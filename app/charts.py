@@ -72,21 +72,34 @@ def _text(value: Decimal | int | None, money: bool) -> str:
     return str(value)
 
 
+def _whole(value: float) -> str:
+    return f"{value:.0f}"
+
+
+def _count_axis(series) -> dict:
+    """Whole numbers on the axis of a chart of counts (pygal would draw 0.1 steps)."""
+    top = max((value or 0 for _, values in series for value in values), default=0)
+    step = max(1, -(-int(top) // 5))
+    return {"y_labels": list(range(0, int(top) + step + 1, step))}
+
+
 def _config(title: str, money: bool, **options) -> dict:
     return dict(
         title=title,
         style=STYLE,
         js=[],  # no tooltip script from a CDN: the chart is an image
         width=720,
-        height=340,
+        height=380,
         explicit_size=True,
         legend_at_bottom=True,
         legend_at_bottom_columns=3,
-        x_label_rotation=0,
-        show_minor_x_labels=True,
+        x_label_rotation=30,
+        truncate_label=-1,
         truncate_legend=-1,
-        value_formatter=(lambda v: f"{v:,.0f}".replace(",", "'")) if money else str,
+        print_zeroes=False,
+        value_formatter=(lambda v: f"{v:,.0f}".replace(",", "'")) if money else _whole,
         margin=12,
+        margin_bottom=24,
         **options,
     )
 
@@ -112,7 +125,8 @@ def line_chart(
     money: bool = False,
 ) -> Chart:
     """One line per series over the labels (months); each line its own dash and dot."""
-    chart = pygal.Line(**_config(title, money, dots_size=4, show_y_guides=True))
+    axis = {} if money else _count_axis(series)
+    chart = pygal.Line(**_config(title, money, dots_size=4, show_y_guides=True, **axis))
     chart.x_labels = [str(label) for label in labels]
     for index, (name, values) in enumerate(series):
         chart.add(
@@ -133,14 +147,9 @@ def bar_chart(
 ) -> Chart:
     """Bars per label (one per series, or stacked); the value printed on each bar."""
     kind = pygal.StackedBar if stacked else pygal.Bar
-    chart = kind(
-        **_config(
-            title,
-            money,
-            print_values=True,
-            print_values_position="top" if not stacked else "center",
-        )
-    )
+    axis = {} if money else _count_axis(series)
+    position = "center" if stacked else "top"
+    chart = kind(**_config(title, money, print_values=True, print_values_position=position, **axis))
     chart.x_labels = [str(label) for label in labels]
     for name, values in series:
         chart.add(str(name), [_number(value) for value in values])

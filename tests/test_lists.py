@@ -72,9 +72,7 @@ def _fill(db, factories, count: int, start: int = 0) -> None:
                 method=PaymentMethod.BANK,
             )
         )
-        db.session.add(
-            InvoiceRun(period=f"{2020 + n // 12}-{n % 12 + 1:02d}", actor="finance")
-        )
+        db.session.add(InvoiceRun(period=f"{2020 + n // 12}-{n % 12 + 1:02d}", actor="finance"))
         db.session.add(
             Ticket(
                 customer_id=customer.id,
@@ -175,6 +173,7 @@ def test_invoices_filter_overdue_and_name_the_site(web, db, factories):
     page = web.get("/invoicing/?status=overdue").get_data(as_text=True)
     # due 2026-11-01, -02 and -03: all before today (30 Nov)
     assert 'data-total="3"' in page and 'data-filter="overdue">überfällig</a>' in page
+    assert 'data-filter="paid">Bezahlt</a>' in page  # the state's word, in German
     assert '<td class="site">Standort 001</td>' in page
 
 

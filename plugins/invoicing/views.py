@@ -116,7 +116,7 @@ INVOICE_LIST = Listing(
     endpoint="invoicing.index",
     filters=(
         Filter("", _l("all issued"), Invoice.status != InvoiceState.DRAFT),
-        *(Filter(state.value, state.label, Invoice.status == state) for state in InvoiceState),
+        *(Filter(state.value, state, Invoice.status == state) for state in InvoiceState),
     ),
     default_filter="",
     filter_arg="status",
