@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.factories import PASSWORD
-from tests.test_dashboards import NOW, business  # noqa: F401  (the fixture)
+from tests.test_dashboards import NOW, make_business
 
 pytestmark = pytest.mark.browser
 
@@ -22,6 +22,11 @@ VIEWPORTS = {"desktop": (1366, 900), "phone": (390, 844)}
 ARTIFACTS = Path(
     os.environ.get("WINET_ARTIFACTS") or Path(tempfile.gettempdir()) / "winet-screenshots"
 )
+
+
+@pytest.fixture
+def business(db, factories):
+    return make_business(db, factories)
 
 
 @pytest.fixture
@@ -75,7 +80,7 @@ def test_each_role_lands_on_its_dashboard(
     live_server,
     browser_page,
     role,
-    viewport,  # noqa: F811
+    viewport,
 ):
     user = factories.user(role, business if role == "customer" else None)
     page = browser_page
@@ -104,7 +109,7 @@ def test_the_invoice_list_sorts_filters_and_searches(
     business,
     live_server,
     browser_page,
-    viewport,  # noqa: F811
+    viewport,
 ):
     page = browser_page
     page.set_viewport_size(dict(zip(("width", "height"), VIEWPORTS[viewport], strict=True)))

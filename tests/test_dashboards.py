@@ -63,6 +63,10 @@ def _invoice(customer, site, due, payable, paid="0.00"):
 
 @pytest.fixture
 def business(db, factories):
+    return make_business(db, factories)
+
+
+def make_business(db, factories):
     """Two invoices open (one overdue), subscription lines over two months, payments by
     both channels, an open quote, tickets near and past their due time, a roster."""
     customer = factories.customer("Aarebank AG")
