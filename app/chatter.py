@@ -48,7 +48,8 @@ class RecordWording:
     from the entry's new values and %(noun)s, e.g. ("status", "issued") ->
     "Invoice %(number)s issued". `children`: record id -> [(child table, select of
     child ids)], whose entries join the parent's chatter (the lines of a quote).
-    `title`: the column naming a record in words (its number), if any.
+    `title`: the column naming a record in words (its number), if any. `prices`: the
+    columns holding prices, hidden from users without the right to see prices.
     """
 
     table: str
@@ -60,6 +61,9 @@ class RecordWording:
     hidden: frozenset[str] = frozenset()
     children: Callable[[int], list[tuple[str, Any]]] | None = None
     title: str | None = None
+    # Prices: shown only to users who may see prices (core.prices.read); the service
+    # desk and technicians see none (SPEC 6).
+    prices: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -205,6 +209,7 @@ class _Words:
     def __init__(self, known: Mapping[str, RecordWording]):
         self.known = known
         self._lookups: dict[tuple[str, str], Mapping[Any, str]] = {}
+        self.sees_prices = _sees_prices()
 
     def wording(self, table: str) -> RecordWording:
         return self.known.get(table) or RecordWording(table, table)
@@ -272,6 +277,8 @@ class _Words:
         for name, pair in sorted((entry.changes or {}).items()):
             if name in wording.hidden or name in _HOST_HIDDEN and name not in wording.fields:
                 continue
+            if name in wording.prices and not self.sees_prices:
+                continue
             if not isinstance(pair, list) or len(pair) != 2:
                 continue
             old, new = pair
@@ -285,6 +292,17 @@ class _Words:
                 )
             )
         return tuple(shown)
+
+
+def _sees_prices() -> bool:
+    from flask import has_request_context
+    from flask_login import current_user
+
+    from app.security import has_permission
+
+    if not has_request_context():
+        return True
+    return bool(current_user and has_permission(current_user, "core.prices.read"))
 
 
 def _user_names(user_ids: Iterable[int | None]) -> dict[int, str]:

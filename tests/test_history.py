@@ -122,3 +122,31 @@ def test_timestamps_show_four_digit_years(web, db, factories):
     page = _text(web.get(f"/contracts/quotes/{quote.id}").get_data(as_text=True))
     assert re.search(r"\d{2}\.\d{2}\.2026 \d{2}:\d{2}", page)
     assert not re.search(r"\d{2}\.\d{2}\.26,", page)
+
+
+def test_the_history_shows_prices_only_to_who_may_see_prices(app, db, factories):
+    from flask_login import login_user
+
+    from app.chatter import RecordWording, worded
+    from app.models import AuditEntry
+
+    entry = AuditEntry(
+        at=NOW,
+        user_id=None,
+        actor="system",
+        action="insert",
+        table_name="servicedesk_material",
+        row_id="1",
+        changes={"description": [None, "Netzteil"], "unit_price": [None, "89.90"]},
+    )
+    wording = {
+        "servicedesk_material": RecordWording(
+            "servicedesk_material", "Material", prices=frozenset({"unit_price"})
+        )
+    }
+    for role, shown in (("service_desk", False), ("finance", True)):
+        with app.test_request_context():
+            login_user(factories.user(role))
+            (item,) = worded([entry], wording)
+            assert ("89.90" in [change.new for change in item.changes]) is shown
+            assert "Netzteil" in [change.new for change in item.changes]

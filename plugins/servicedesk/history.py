@@ -50,7 +50,7 @@ def wordings() -> list[RecordWording]:
                 "tier_code": _l("Tier"),
                 "inside_service_hours": _l("Inside service hours"),
                 "fast_lane": _l("Fast Lane"),
-                "fast_lane_fee": _l("Fast Lane fee CHF"),
+                "fast_lane_fee": _l("Fast Lane fee CHF"),  # the desk quotes it to callers
                 "fast_lane_answer": _l("Fast Lane answer"),
                 "first_reaction_due_at": _l("FirstReaction due"),
                 "first_reaction_at": _l("FirstReaction"),
@@ -123,6 +123,7 @@ def wordings() -> list[RecordWording]:
                 "used_on": _l("Day"),
             },
             hidden=frozenset({"ticket_id", "added_by_id"}),
+            prices=frozenset({"unit_price"}),
         ),
         RecordWording(
             "servicedesk_escalation",
@@ -140,11 +141,30 @@ def wordings() -> list[RecordWording]:
         RecordWording(
             "servicedesk_charge",
             _l("Charge"),
-            fields={"kind": _l("Kind"), "billing_date": _l("Billing date")},
+            fields={
+                "kind": _l("Kind"),
+                "billing_date": _l("Billing date"),
+                "quantity": _l("Quantity"),
+                "unit_price": _l("Unit price CHF"),
+                "amount": _l("Amount CHF"),
+            },
             vocabularies={"kind": ChargeKind},
             hidden=frozenset(
-                {"ticket_id", "customer_id", "site_id", "reference", "service_days", "service_date"}
+                {
+                    "ticket_id",
+                    "customer_id",
+                    "site_id",
+                    "reference",
+                    "service_days",
+                    "service_date",
+                    "description_code",
+                    "description_params",
+                    "unit",
+                    "zero_rated_reason",
+                    "invoice_id",
+                }
             ),
+            prices=frozenset({"unit_price", "amount"}),
         ),
         RecordWording(
             "servicedesk_oncall_shift",
