@@ -18,6 +18,8 @@ from decimal import Decimal
 import pygal
 from pygal.style import Style
 
+from app.money import format_chf
+
 # Distinct in hue and in lightness (readable in grey too), then the dash patterns.
 PALETTE = ("#1f4e79", "#d9822b", "#5b8c3a", "#8e44ad", "#7f7f7f", "#b03a2e")
 DASHES = ("0", "8, 4", "2, 4", "12, 4, 2, 4", "4, 4", "1, 2")
@@ -66,8 +68,6 @@ def _text(value: Decimal | int | None, money: bool) -> str:
     if value is None:
         return "–"
     if money:
-        from app.money import format_chf
-
         return format_chf(Decimal(value))
     return str(value)
 

@@ -18,18 +18,21 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from flask import current_app, g, has_app_context
+from flask import current_app, g, has_app_context, has_request_context
 from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from sqlalchemy import String, cast, or_, select
 
 from app.audit import REDACTED
 from app.database import db
-from app.models import AuditEntry, OutboxMessage, User
+from app.hooks import flatten, hooks
+from app.models import AuditEntry, OutboxMessage, Tier, User
+from app.security import has_permission
 from app.timeutil import date_pattern, datetime_pattern, local
 
 _ISO_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
@@ -94,8 +97,6 @@ _HOST_HIDDEN = frozenset({"id", "session_token", "password_hash", "pin_hash"})
 
 def tier_codes() -> dict[Any, str]:
     """Tier id (as text) -> tier code, for columns holding a tier id."""
-    from app.models import Tier
-
     return {str(tier_id): code for tier_id, code in db.session.execute(select(Tier.id, Tier.code))}
 
 
@@ -191,8 +192,6 @@ def host_wordings() -> list[RecordWording]:
 
 def wordings() -> dict[str, RecordWording]:
     """Every table's wording: the host's and the plugins' (hook `audit_wordings`)."""
-    from app.hooks import flatten, hooks
-
     found = {wording.table: wording for wording in host_wordings()}
     if has_app_context() and "winet.plugin_manager" in current_app.extensions:
         for wording in flatten(hooks().audit_wordings()):
@@ -295,11 +294,6 @@ class _Words:
 
 
 def _sees_prices() -> bool:
-    from flask import has_request_context
-    from flask_login import current_user
-
-    from app.security import has_permission
-
     if not has_request_context():
         return True
     return bool(current_user and has_permission(current_user, "core.prices.read"))
@@ -389,8 +383,6 @@ def history_of(table: str, record_id: int, limit: int = 200) -> list[HistoryEntr
 
 
 def _aware(moment: datetime) -> datetime:
-    from datetime import UTC
-
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
