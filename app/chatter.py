@@ -91,7 +91,7 @@ class HistoryEntry:
 # --- wordings ---------------------------------------------------------------------------
 
 _INVOICE_MODES = {"per_site": _l("per site"), "consolidated": _l("consolidated")}
-_LANGUAGES = {"de": _l("German"), "en": _l("English"), "fr": _l("French"), "it": _l("Italian")}
+LANGUAGE_NAMES = {"de": _l("German"), "en": _l("English"), "fr": _l("French"), "it": _l("Italian")}
 _HOST_HIDDEN = frozenset({"id", "session_token", "password_hash", "pin_hash"})
 
 
@@ -124,7 +124,7 @@ def host_wordings() -> list[RecordWording]:
                 "town": _l("Town"),
                 "country": _l("Country"),
             },
-            vocabularies={"invoice_mode": _INVOICE_MODES, "language": _LANGUAGES},
+            vocabularies={"invoice_mode": _INVOICE_MODES, "language": LANGUAGE_NAMES},
             title="legal_name",
         ),
         RecordWording(
@@ -169,7 +169,7 @@ def host_wordings() -> list[RecordWording]:
                 "active": _l("Active"),
                 "customer_id": _l("Customer"),
             },
-            vocabularies={"language": _LANGUAGES},
+            vocabularies={"language": LANGUAGE_NAMES},
             title="email",
         ),
         RecordWording("core_api_token", _l("API token"), hidden=frozenset({"token_hash"})),

@@ -11,7 +11,7 @@ from __future__ import annotations
 from app.api import api_blueprint, committed, operation
 from app.audit import acting_as, current_actor, record_bulk_inserts
 from app.charts import Chart, bar_chart, line_chart
-from app.chatter import RecordWording, tier_codes, user_names
+from app.chatter import LANGUAGE_NAMES, RecordWording, tier_codes, user_names
 from app.company import CompanyData, company, company_placeholders, in_production
 from app.database import (
     MAX_ID,
@@ -117,6 +117,7 @@ __all__ = [
     "state_filters",
     "HouseNumber",
     "InvalidInput",
+    "LANGUAGE_NAMES",
     "IdMixin",
     "MenuEntry",
     "OutboxChannel",

@@ -140,3 +140,28 @@ def test_the_invoice_list_sorts_filters_and_searches(
     assert "Filiale Brugg" in page.locator("table.invoices td.site").first.inner_text()
     _no_sideways_scrolling(page)
     _shot(page, f"list-invoices-{viewport}")
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_the_tickets_list_and_the_audit_page_fit_the_screen(
+    app, db, factories, business, live_server, browser_page, viewport
+):
+    page = browser_page
+    page.set_viewport_size(dict(zip(("width", "height"), VIEWPORTS[viewport], strict=True)))
+    _log_in(page, live_server, factories.user("chief"))
+    page.goto(f"{live_server}/servicedesk/tickets?scope=open")
+    expect(page.locator(".filters a.chip.active")).to_have_attribute("data-filter", "open")
+    rows = page.locator("#ticket-list tbody tr").all_inner_texts()
+    assert "Leitung tot" in rows[0]  # the most urgent first
+    _no_sideways_scrolling(page)
+    _shot(page, f"list-tickets-{viewport}")
+
+    page.context.clear_cookies()
+    _log_in(page, live_server, factories.user("finance"))
+    page.goto(f"{live_server}/audit")
+    page.select_option("select[name=table]", "invoicing_invoice")
+    page.click("form.search button[type=submit]")
+    text = page.locator("table.audit").inner_text()
+    assert "Rechnung" in text and "None" not in text and "True" not in text
+    _no_sideways_scrolling(page)
+    _shot(page, f"list-audit-{viewport}")

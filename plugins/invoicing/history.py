@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from app.toolkit import RecordWording
+from app.toolkit import LANGUAGE_NAMES, RecordWording
 from plugins.invoicing.models import Payment, Reminder
 from plugins.invoicing.vocabulary import InvoiceKind, InvoiceState, LineKind, PaymentMethod
 
@@ -60,7 +60,7 @@ def wordings() -> list[RecordWording]:
                 "reminder_level": _l("Reminder level"),
                 "reason": _l("Reason"),
             },
-            vocabularies={"kind": InvoiceKind, "status": InvoiceState},
+            vocabularies={"kind": InvoiceKind, "status": InvoiceState, "language": LANGUAGE_NAMES},
             transitions={
                 ("status", InvoiceState.ISSUED.value): _l("Invoice %(number)s issued"),
                 ("status", InvoiceState.PAID.value): _l("Invoice paid in full"),
