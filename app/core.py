@@ -39,9 +39,12 @@ CORE = Plugin(
         Permission("core.company.manage", "Edit the company data", ()),
         Permission("core.profile", "Own profile, language and API tokens", (*STAFF, "customer")),
         Permission("core.outbox.manage", "See the outbox and resend messages", ()),
+        # The chatter of a record: its changes in words and the e-mails sent about it.
+        Permission("core.history.read", "See a record's history and the e-mails about it", STAFF),
     ),
     menu=(
         MenuEntry("core.customers", _l("Customers"), "core.customers.read", order=10),
+        MenuEntry("core.sites", _l("Sites"), "core.sites.read", order=11),
         MenuEntry("core.catalog", _l("Catalog"), "core.catalog.read", order=80),
         MenuEntry("core.tariffs", _l("Tariffs"), "core.tariffs.read", order=85),
         MenuEntry("core.vat_rate_table", _l("VAT rates"), "core.tariffs.read", order=86),

@@ -97,7 +97,21 @@ class AddressFields:
     country = StringField(_l("Country"), default="CH", validators=[DataRequired(), Length(max=2)])
 
 
-class CustomerForm(AddressFields, FlaskForm):
+class NameFirst:
+    """Shows the field named `first` before the address fields the form inherits (which
+    WTForms would list first, as they were declared first): people fill in a customer
+    by its company name, a site by its name."""
+
+    first = ""
+
+    def __iter__(self):
+        fields = list(super().__iter__())
+        lead = [field for field in fields if field.short_name == self.first]
+        return iter(lead + [field for field in fields if field.short_name != self.first])
+
+
+class CustomerForm(NameFirst, AddressFields, FlaskForm):
+    first = "legal_name"
     legal_name = StringField(_l("Legal name"), validators=[DataRequired(), Length(max=70)])
     billing_email = EmailField(_l("Billing e-mail"), validators=[DataRequired(), Length(max=254)])
     phone = StringField(_l("Phone"), validators=[Length(max=32)])
@@ -110,7 +124,8 @@ class CustomerForm(AddressFields, FlaskForm):
     active = BooleanField(_l("Active"), default=True)
 
 
-class SiteForm(AddressFields, FlaskForm):
+class SiteForm(NameFirst, AddressFields, FlaskForm):
+    first = "name"
     name = StringField(_l("Site name"), validators=[DataRequired(), Length(max=70)])
     canton = SelectField(_l("Canton"), choices=choices((c, c) for c in CANTONS), default="AG")
     phone = StringField(_l("Phone"), validators=[Length(max=32)])

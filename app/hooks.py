@@ -157,6 +157,7 @@ class Panel:
     title: str
     html: str
     order: int = 100
+    key: str = ""  # a name for tests and styles ("finance.open"), shown as data-panel
 
 
 # --- specifications -------------------------------------------------------------------
@@ -199,6 +200,17 @@ class HookSpecs:
     def planned_lines(self, customer_id: int, period: str) -> list[PriceLine] | None:
         """What the run of `period` ("YYYY-MM") would bill the customer now, as net lines
         (credit notes for charges already invoiced included); writes nothing."""
+
+    @hookspec
+    def audit_wordings(self) -> list:
+        """How the plugin's audited tables read in histories and on the audit page
+        (app.chatter.RecordWording, one per table)."""
+
+    @hookspec
+    def dashboard_panels(self, user) -> list[Panel]:
+        """Panels for `user`'s start page (numbers, charts, lists), each checked by the
+        plugin against the user's permissions; the customer's own data only for a
+        customer user."""
 
     @hookspec(firstresult=True)
     def billed_through(self) -> date | None:

@@ -15,6 +15,7 @@ from sqlalchemy import func, or_, select
 from app.addresses import check_address
 from app.database import db
 from app.errors import RuleViolation
+from app.listing import escape_like
 from app.models import ApiToken, Contact, Customer, Site, User
 from app.passwords import check_secret, hash_secret
 from app.schemas import ContactIn, ContactPatch, CustomerIn, SiteIn, UserIn, UserPatch
@@ -229,23 +230,28 @@ def authenticate(email: str, password: str) -> User | None:
 
 
 def find_customers(query: str | None):
-    """select() of customers matching a name, number, site, town or phone fragment."""
+    """select() of customers matching a name, number, site, town or phone fragment (the
+    fragment literally: % and _ are no wildcards)."""
     statement = select(Customer).order_by(Customer.legal_name)
     if query:
-        like = f"%{query.strip().lower()}%"
+        like = f"%{escape_like(query.strip().lower())}%"
+
+        def matches(column):
+            return column.like(like, escape="\\")
+
         site_match = select(Site.customer_id).where(
             or_(
-                func.lower(Site.name).like(like),
-                func.lower(Site.town).like(like),
-                Site.phone.like(like),
+                matches(func.lower(Site.name)),
+                matches(func.lower(Site.town)),
+                matches(Site.phone),
             )
         )
         statement = statement.where(
             or_(
-                func.lower(Customer.legal_name).like(like),
-                func.lower(Customer.number).like(like),
-                func.lower(Customer.town).like(like),
-                Customer.phone.like(like),
+                matches(func.lower(Customer.legal_name)),
+                matches(func.lower(Customer.number)),
+                matches(func.lower(Customer.town)),
+                matches(Customer.phone),
                 Customer.id.in_(site_match),
             )
         )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+import re
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
@@ -31,3 +32,28 @@ def local(instant: datetime | None) -> datetime | None:
 def zurich_instant(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
     """A wall-clock time in Zurich as an aware instant (for seeds, forms and tests)."""
     return datetime(year, month, day, hour, minute, tzinfo=ZURICH)
+
+
+def date_pattern() -> str:
+    """The locale's short date with a four-digit year: CLDR's short date has two
+    ("30.11.26"), which reads badly in a list of invoices and tickets."""
+    from flask_babel import get_locale
+
+    return re.sub(r"y+", "yyyy", get_locale().date_formats["short"].pattern)
+
+
+def datetime_pattern() -> str:
+    """Short date with four-digit year and short time: "30.11.2026 07:43"."""
+    from flask_babel import get_locale
+
+    return f"{date_pattern()} {get_locale().time_formats['short'].pattern}"
+
+
+def last_months(count: int, until: date | None = None) -> list[date]:
+    """The first days of the `count` months up to and including `until`'s, oldest first."""
+    day = (until or today()).replace(day=1)
+    months = []
+    for _ in range(count):
+        months.append(day)
+        day = (day - timedelta(days=1)).replace(day=1)
+    return months[::-1]

@@ -11,6 +11,8 @@ from __future__ import annotations
 from app.addresses import address_problem, postal_code_problem
 from app.api import api_blueprint, committed, operation
 from app.audit import acting_as, current_actor, record_bulk_inserts
+from app.charts import Chart, bar_chart, line_chart
+from app.chatter import LANGUAGE_NAMES, RecordWording, tier_codes, user_names
 from app.company import CompanyData, company, company_placeholders, in_production
 from app.database import (
     MAX_ID,
@@ -38,6 +40,7 @@ from app.hooks import (
     hooks,
 )
 from app.jobs import enqueue_call, one_off
+from app.listing import Filter, Listing, Sort, escape_like, state_filters
 from app.mail import Attachment
 from app.metrics import MetricsRegistry
 from app.models import (
@@ -110,7 +113,7 @@ from app.tariff_kinds import (
     WholeNumberKind,
 )
 from app.tariffs import declared_keys, parse_value, tariff
-from app.timeutil import ZURICH, local, now, today, zurich_instant
+from app.timeutil import ZURICH, last_months, local, now, today, zurich_instant
 from app.validation import InvalidInput, form_input
 from app.vocabulary import Vocabulary
 from app.web import committed_or_flash
@@ -125,6 +128,7 @@ __all__ = [
     "Attachment",
     "BillableCharge",
     "BooleanKind",
+    "Chart",
     "ChargeQuery",
     "ChargesBilled",
     "CompanyData",
@@ -134,8 +138,13 @@ __all__ = [
     "Language",
     "DateListKind",
     "ExactDecimal",
+    "Filter",
+    "Listing",
+    "Sort",
+    "state_filters",
     "HouseNumber",
     "InvalidInput",
+    "LANGUAGE_NAMES",
     "IdMixin",
     "MenuEntry",
     "OutboxChannel",
@@ -158,6 +167,7 @@ __all__ = [
     "Offset",
     "ReactionKind",
     "RecordId",
+    "RecordWording",
     "RecordNotFound",
     "ReminderLevelsKind",
     "RuleViolation",
@@ -183,6 +193,7 @@ __all__ = [
     "api_blueprint",
     "api_error_response",
     "apportion",
+    "bar_chart",
     "committed",
     "committed_or_flash",
     "company",
@@ -194,6 +205,7 @@ __all__ = [
     "declared_keys",
     "deliver_mail",
     "enqueue_call",
+    "escape_like",
     "find_customers",
     "flatten",
     "form_input",
@@ -204,6 +216,8 @@ __all__ = [
     "hooks",
     "in_production",
     "letterhead",
+    "line_chart",
+    "last_months",
     "local",
     "messages_about",
     "now",
@@ -228,8 +242,10 @@ __all__ = [
     "round_to_five_rappen",
     "scope_to_customer",
     "tariff",
+    "tier_codes",
     "tier_versions_on",
     "today",
+    "user_names",
     "utcnow",
     "visible_customer_id",
     "zurich_instant",

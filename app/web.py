@@ -17,7 +17,7 @@ from app.extensions import login_manager
 from app.models import User
 from app.money import format_chf
 from app.security import has_permission
-from app.timeutil import local
+from app.timeutil import datetime_pattern, local
 
 
 def visible_menu() -> list:
@@ -145,8 +145,10 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["chf"] = chf
     app.jinja_env.filters["number"] = number
     app.jinja_env.filters["label"] = label
-    app.jinja_env.filters["local_datetime"] = lambda value, fmt="short": (
-        format_datetime(local(value), fmt) if isinstance(value, datetime) else ""
+    app.jinja_env.filters["local_datetime"] = lambda value, fmt=None: (
+        format_datetime(local(value), fmt or datetime_pattern())
+        if isinstance(value, datetime)
+        else ""
     )
     app.jinja_env.filters["local_date"] = lambda value, fmt="medium": (
         format_date(value, fmt) if isinstance(value, date) else ""
@@ -164,9 +166,12 @@ def register(app: Flask) -> None:
     def _shared() -> dict:
         from flask_babel import get_locale
 
+        from app.chatter import history_for_template
+
         return {
             "get_locale": get_locale,
             "panels": panels,
+            "record_history": history_for_template,
             "menu": visible_menu(),
             "can": lambda permission: (
                 has_request_context() and has_permission(current_user, permission)

@@ -8,10 +8,14 @@ from types import SimpleNamespace
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user
+from markupsafe import Markup
 from sqlalchemy import select
+from sqlalchemy.orm import contains_eager, selectinload
 
 from app.catalog import add_tier_version
+from app.chatter import worded, wordings
 from app.company import (
     ENVIRONMENT_PREFIX,
     SWITCHES,
@@ -38,6 +42,8 @@ from app.forms import (
     validate_into,
 )
 from app.history import earliest_change_day
+from app.hooks import flatten, hooks
+from app.listing import Filter, Listing, Sort
 from app.models import AuditEntry, Contact, Customer, Site, User
 from app.models.catalog import ReactionKind, Tier
 from app.schemas import (
@@ -51,7 +57,13 @@ from app.schemas import (
     UserPatch,
     VatRateIn,
 )
-from app.security import get_visible_or_404, requires, scope_to_customer, visible_customer_id
+from app.security import (
+    get_visible_or_404,
+    public,
+    requires,
+    scope_to_customer,
+    visible_customer_id,
+)
 from app.services import (
     RuleViolation,
     create_contact,
@@ -65,7 +77,7 @@ from app.services import (
     update_user,
 )
 from app.tariffs import TariffError, declared_keys, set_tariff, versions_of
-from app.timeutil import now, today
+from app.timeutil import now, today, zurich_instant
 from app.vat_rates import VAT_KEY, add_vat_rate, vat_rates
 from app.web import number
 
@@ -99,29 +111,82 @@ def _save(form, schema, action, success_message: str, **extra):
 @bp.get("/")
 @requires("core.dashboard")
 def index():
-    own = visible_customer_id()
-    if own is not None:
-        return redirect(url_for("core.customer", customer_id=own))
-    return render_template("core/index.html")
+    """Each role's landing page: the panels the plugins give this user (numbers, charts,
+    what needs doing next), then every page as a tile."""
+    found = flatten(hooks().dashboard_panels(user=current_user))
+    dashboard = [
+        SimpleNamespace(key=panel.key, title=panel.title, html=Markup(panel.html))
+        for panel in sorted(found, key=lambda panel: panel.order)
+    ]
+    return render_template("core/index.html", dashboard=dashboard)
+
+
+@bp.get("/favicon.ico")
+@public("the site's icon, which browsers ask for without a page (PDFs, errors)")
+def favicon():
+    return redirect(url_for("static", filename="favicon.svg"), 301)
 
 
 # --- customers ------------------------------------------------------------------------
 
 
+CUSTOMER_LIST = Listing(
+    endpoint="core.customers",
+    filters=(
+        Filter("all", _l("All")),
+        Filter("active", _l("Active"), Customer.active.is_(True)),
+        Filter("inactive", _l("Inactive"), Customer.active.is_(False)),
+    ),
+    default_filter="all",
+    sorts=(
+        Sort("number", Customer.number),
+        Sort("name", Customer.legal_name),
+        Sort("town", Customer.town),
+    ),
+    default_sort="name",
+    search=lambda statement, text: statement.where(
+        Customer.id.in_(find_customers(text).with_only_columns(Customer.id).order_by(None))
+    ),
+    tiebreak=Customer.id,
+)
+
+
 @bp.get("/customers")
 @requires("core.customers.read")
 def customers():
-    query = request.args.get("q", "").strip()[:100]
-    page = max(request.args.get("page", 1, type=int), 1)
-    statement = scope_to_customer(find_customers(query), Customer.id)
-    rows = db.session.scalars(statement.limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).all()
-    return render_template(
-        "core/customers.html",
-        customers=rows[:PAGE_SIZE],
-        query=query,
-        page=page,
-        has_next=len(rows) > PAGE_SIZE,
+    statement = scope_to_customer(
+        select(Customer).options(selectinload(Customer.sites)), Customer.id
     )
+    return render_template("core/customers.html", page=CUSTOMER_LIST.page(statement, request.args))
+
+
+SITE_LIST = Listing(
+    endpoint="core.sites",
+    filters=(
+        Filter("all", _l("All")),
+        Filter("active", _l("Active"), Site.active.is_(True)),
+        Filter("inactive", _l("Inactive"), Site.active.is_(False)),
+    ),
+    default_filter="all",
+    sorts=(
+        Sort("name", Site.name),
+        Sort("customer", Customer.legal_name),
+        Sort("town", Site.town),
+        Sort("canton", Site.canton),
+    ),
+    default_sort="customer",
+    search=(Site.name, Site.town, Site.postal_code, Site.phone, Customer.legal_name),
+    tiebreak=Site.id,
+)
+
+
+@bp.get("/sites")
+@requires("core.sites.read")
+def sites():
+    statement = scope_to_customer(
+        select(Site).join(Site.customer).options(contains_eager(Site.customer)), Site.customer_id
+    )
+    return render_template("core/sites.html", page=SITE_LIST.page(statement, request.args))
 
 
 @bp.get("/customers/<int:customer_id>")
@@ -472,15 +537,65 @@ def company_page():
     )
 
 
+AUDIT_LIST = Listing(
+    endpoint="core.audit",
+    filters=(
+        Filter("all", _l("All")),
+        Filter("insert", _l("Created"), AuditEntry.action == "insert"),
+        Filter("update", _l("Changed"), AuditEntry.action == "update"),
+        Filter("delete", _l("Deleted"), AuditEntry.action == "delete"),
+    ),
+    default_filter="all",
+    sorts=(Sort("at", AuditEntry.id), Sort("who", AuditEntry.actor)),
+    default_sort="-at",
+    search=(AuditEntry.actor,),
+    tiebreak=AuditEntry.id,
+)
+
+
+def _day(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat((text or "").strip())
+    except ValueError:
+        return None
+
+
 @bp.get("/audit")
 @requires("core.audit.read")
 def audit():
-    table = request.args.get("table", "").strip()[:80]
-    statement = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(200)
-    if table:
-        statement = statement.where(AuditEntry.table_name == table)
+    known = wordings()
+    fields = {
+        "table": (request.args.get("table") or "").strip()[:80],
+        "record": (request.args.get("record") or "").strip()[:40],
+        "user": (request.args.get("user") or "").strip()[:12],
+        "since": _day(request.args.get("since")),
+        "until": _day(request.args.get("until")),
+    }
+    statement = select(AuditEntry)
+    if fields["table"]:
+        statement = statement.where(AuditEntry.table_name == fields["table"])
+    if fields["record"]:
+        statement = statement.where(AuditEntry.row_id == fields["record"])
+    if fields["user"].isdigit():
+        statement = statement.where(AuditEntry.user_id == int(fields["user"]))
+    if fields["since"]:
+        since = fields["since"]
+        statement = statement.where(
+            AuditEntry.at >= zurich_instant(since.year, since.month, since.day)
+        )
+    if fields["until"]:
+        after = fields["until"] + timedelta(days=1)
+        statement = statement.where(
+            AuditEntry.at < zurich_instant(after.year, after.month, after.day)
+        )
+    page = AUDIT_LIST.page(statement, request.args)
     return render_template(
-        "core/audit.html", entries=db.session.scalars(statement).all(), table=table
+        "core/audit.html",
+        page=page,
+        entries=worded(list(page.rows), known),
+        fields=fields,
+        kinds=sorted(((table, str(w.noun)) for table, w in known.items()), key=lambda k: k[1]),
+        users=db.session.execute(select(User.id, User.name).order_by(User.name)).all(),
     )
 
 

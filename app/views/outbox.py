@@ -49,6 +49,20 @@ def message(message_id: int):
     return render_template("core/outbox_message.html", message=record)
 
 
+@bp.get("/<int:message_id>/read")
+@requires("core.history.read")
+def read(message_id: int):
+    """An e-mail as a record's history links it: read only, for the staff."""
+    record = db.session.get(OutboxMessage, message_id) or abort(404)
+    return render_template("core/outbox_message.html", message=record, read_only=True)
+
+
+@bp.get("/<int:message_id>/read/attachments/<int:attachment_id>")
+@requires("core.history.read")
+def read_attachment(message_id: int, attachment_id: int):
+    return attachment.__wrapped__(message_id, attachment_id)
+
+
 @bp.get("/<int:message_id>/attachments/<int:attachment_id>")
 @requires("core.outbox.manage")
 def attachment(message_id: int, attachment_id: int):

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.toolkit import Panel, db, has_permission, hookimpl
-from plugins.contracts import queries
+from plugins.contracts import dashboard, history, queries
 from plugins.contracts.models import Contract
 from plugins.contracts.services import current_tier
 
@@ -45,3 +45,13 @@ def detail_panels(kind, record_id):
         current_tier=current_tier,
     )
     return [Panel(title=_("Contracts"), html=html, order=20)]
+
+
+@hookimpl
+def audit_wordings():
+    return history.wordings()
+
+
+@hookimpl
+def dashboard_panels(user):
+    return dashboard.panels(user)

@@ -467,6 +467,31 @@ def quote_pdf(quote: Quote) -> bytes:
         )
 
 
+@dataclass(frozen=True)
+class QuoteMail:
+    recipient: str
+    subject: str
+    body: str
+    attachment: str  # the PDF's file name
+
+
+def quote_mail(quote: Quote) -> QuoteMail:
+    """The e-mail that sends the quote, in the customer's language: what the preview
+    shows and what send_quote queues."""
+    with force_locale(quote.customer.language):
+        subject = _("Your quote %(number)s", number=quote.number)
+        body = _(
+            "Dear customer,\n\nplease find our quote %(number)s attached. It is valid until "
+            "%(valid_until)s. You can accept it online:\n%(link)s\n\n"
+            "Kind regards\n%(company)s",
+            number=quote.number,
+            valid_until=quote.valid_until.strftime("%d.%m.%Y"),
+            link=accept_url(quote),
+            company=company().legal_name,
+        )
+    return QuoteMail(quote.customer.billing_email, subject, body, f"{quote.number}.pdf")
+
+
 def send_quote(quote: Quote) -> Quote:
     """Freeze the prices, mark the quote sent and queue the mail with its PDF and accept
     link (flushes; the e-mail leaves once the caller commits)."""
@@ -486,23 +511,13 @@ def send_quote(quote: Quote) -> Quote:
     quote.sent_at = now()
     db.session.flush()
     pdf = quote_pdf(quote)
-    with force_locale(quote.customer.language):
-        subject = _("Your quote %(number)s", number=quote.number)
-        body = _(
-            "Dear customer,\n\nplease find our quote %(number)s attached. It is valid until "
-            "%(valid_until)s. You can accept it online:\n%(link)s\n\n"
-            "Kind regards\n%(company)s",
-            number=quote.number,
-            valid_until=quote.valid_until.strftime("%d.%m.%Y"),
-            link=accept_url(quote),
-            company=company().legal_name,
-        )
+    mail = quote_mail(quote)
     # Leaves after the caller commits: a send that is rolled back mails nothing.
     queue_mail(
-        quote.customer.billing_email,
-        subject,
-        body,
-        (Attachment(f"{quote.number}.pdf", pdf),),
+        mail.recipient,
+        mail.subject,
+        mail.body,
+        (Attachment(mail.attachment, pdf),),
         key=f"contracts.quote:{quote.id}:sent",
         related=("contracts_quote", quote.id),
         language=quote.customer.language,

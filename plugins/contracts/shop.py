@@ -61,6 +61,11 @@ def shop_offers(on: date | None = None) -> list[ShopOffer]:
     return sorted(offers, key=lambda offer: -catalog[offer.code].tier.rank)
 
 
+def tier_rank(code: str, on: date | None = None) -> int:
+    """The rank of an orderable tier (higher is more service)."""
+    return tier_versions_on(on or today())[code].tier.rank
+
+
 def order_in_shop(user: User, site_id: int, tier_code: str) -> Contract:
     """A customer's order: an active contract from today, or a change of the one in force.
 

@@ -22,32 +22,38 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from pydantic import ValidationError
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 
 from app.toolkit import (
     Customer,
+    Filter,
+    Listing,
     RecordNotFound,
     RuleViolation,
     Site,
+    Sort,
     committed_or_flash,
     db,
     form_input,
     get_visible_or_404,
     has_permission,
     link_locale,
+    messages_about,
     public,
     requires,
     scope_to_customer,
+    state_filters,
     tier_versions_on,
     today,
     visible_customer_id,
 )
 from plugins.contracts import consequences, labels, services, shop
 from plugins.contracts import quotes as quote_rules
-from plugins.contracts.models import Contract, Quote
+from plugins.contracts.models import Contract, ContractTierPeriod, Quote
 from plugins.contracts.schemas import (
     ContractIn,
     DecisionIn,
@@ -89,30 +95,42 @@ def _tier_choices() -> list:
 # --- contracts ------------------------------------------------------------------------
 
 
+CONTRACT_LIST = Listing(
+    endpoint="contracts.index",
+    filters=state_filters(Contract.state, ContractState),
+    default_filter="all",
+    filter_arg="state",
+    sorts=(
+        Sort("customer", Customer.legal_name),
+        Sort("site", Site.name),
+        Sort("state", Contract.state),
+        Sort("start", Contract.start_date),
+        Sort("end", Contract.end_date),
+    ),
+    default_sort="customer",
+    search=(Customer.legal_name, Customer.number, Site.name, Site.town),
+    tiebreak=Contract.id,
+)
+
+
 @bp.get("/")
 @requires("contracts.read")
 def index():
     statement = scope_to_customer(
         select(Contract)
+        .join(Contract.customer)
+        .join(Contract.site)
         .options(
-            selectinload(Contract.periods),
-            selectinload(Contract.site),
-            selectinload(Contract.customer),
-        )
-        .order_by(Contract.customer_id, Contract.site_id, Contract.start_date),
+            selectinload(Contract.periods).selectinload(ContractTierPeriod.tier),
+            contains_eager(Contract.site),
+            contains_eager(Contract.customer),
+        ),
         Contract.customer_id,
     )
-    state = request.args.get("state")
-    if state in ContractState.codes():
-        statement = statement.where(Contract.state == state)
-    else:
-        state = None  # an unknown filter lists everything
-    contracts = db.session.scalars(statement).all()
     return render_template(
         "contracts/index.html",
-        contracts=contracts,
+        page=CONTRACT_LIST.page(statement, request.args),
         current_tier=services.current_tier,
-        state=state,
     )
 
 
@@ -241,16 +259,38 @@ def _visible_quote(quote_id: int) -> Quote:
     return quote
 
 
+QUOTE_LIST = Listing(
+    endpoint="contracts.quotes",
+    filters=(
+        *state_filters(Quote.state, QuoteState),
+        Filter("awaiting_approval", _l("waiting for finance"), Quote.approval == Approval.PENDING),
+    ),
+    default_filter="all",
+    sorts=(
+        Sort("number", Quote.number),
+        Sort("customer", Customer.legal_name),
+        Sort("state", Quote.state),
+        Sort("valid_until", Quote.valid_until),
+        Sort("sent", Quote.sent_at),
+    ),
+    default_sort="-number",
+    search=(Quote.number, Customer.legal_name, Customer.number, Quote.note),
+    tiebreak=Quote.id,
+)
+
+
 @bp.get("/quotes")
 @requires("contracts.quotes.read")
 def quotes():
     statement = scope_to_customer(
-        select(Quote).options(selectinload(Quote.customer)).order_by(Quote.id.desc()),
+        select(Quote)
+        .join(Quote.customer)
+        .options(contains_eager(Quote.customer), selectinload(Quote.lines)),
         Quote.customer_id,
     )
     if visible_customer_id() is not None:
         statement = statement.where(Quote.state != QuoteState.DRAFT)
-    return render_template("contracts/quotes.html", quotes=db.session.scalars(statement).all())
+    return render_template("contracts/quotes.html", page=QUOTE_LIST.page(statement, request.args))
 
 
 @bp.route("/quotes/new", methods=["GET", "POST"])
@@ -289,9 +329,11 @@ def quote_new():
 @requires("contracts.quotes.read")
 def quote(quote_id: int):
     record = _visible_quote(quote_id)
+    sent = [m for m in messages_about("contracts_quote", record.id) if m.channel == "core.mail"]
     return render_template(
         "contracts/quote.html",
         quote=record,
+        sent_mails=sent,
         totals=quote_rules.quote_totals(record),
         needs_approval=quote_rules.needs_approval(record),
         limit=quote_rules.manual_discount_limit(record.start_date),
@@ -376,6 +418,18 @@ def quote_request_approval(quote_id: int):
         lambda: quote_rules.request_approval(record), _("Finance is asked to approve.")
     )
     return redirect(url_for("contracts.quote", quote_id=record.id))
+
+
+@bp.get("/quotes/<int:quote_id>/send")
+@requires("contracts.quotes.write")
+def quote_send_preview(quote_id: int):
+    """The e-mail as the customer will get it, before it is sent."""
+    record = _visible_quote(quote_id)
+    if record.state != QuoteState.DRAFT:
+        return redirect(url_for("contracts.quote", quote_id=record.id))
+    return render_template(
+        "contracts/quote_send.html", quote=record, mail=quote_rules.quote_mail(record)
+    )
 
 
 @bp.post("/quotes/<int:quote_id>/send")
@@ -546,11 +600,28 @@ def shop_consequence():
 @bp.route("/shop", methods=["GET", "POST"], endpoint="shop")
 @requires("contracts.shop")
 def shop_page():
+    """Choose a site and a tier (nothing preselected), see the summary, then order.
+
+    The summary is the answer to the first POST (step=review); its button posts the
+    same choice again without the step, which orders.
+    """
     own = current_user.customer_id
     sites = db.session.scalars(
         select(Site).where(Site.customer_id == own, Site.active.is_(True)).order_by(Site.name)
     ).all()
-    if request.method == "POST":
+    in_force = {
+        contract.site_id: services.current_tier(contract)
+        for contract in db.session.scalars(
+            select(Contract).where(Contract.customer_id == own, Contract.state.in_(IN_FORCE))
+        )
+    }
+    offers = shop.shop_offers()
+    if request.method == "POST" and request.form.get("step") == "review":
+        summary = committed_or_flash(lambda: _shop_summary(sites, offers, in_force))
+        if summary is not None:
+            db.session.rollback()  # the summary changes nothing
+            return render_template("contracts/shop_review.html", **summary)
+    elif request.method == "POST":
 
         def order():
             body = form_input(ShopOrderIn)
@@ -559,16 +630,32 @@ def shop_page():
         contract = committed_or_flash(order, _("Thank you for your order. Your CLA is active."))
         if contract is not None:
             return redirect(url_for("contracts.detail", contract_id=contract.id))
-    in_force = {
-        contract.site_id: services.current_tier(contract)
-        for contract in db.session.scalars(
-            select(Contract).where(Contract.customer_id == own, Contract.state.in_(IN_FORCE))
-        )
-    }
     return render_template(
         "contracts/shop.html",
         sites=sites,
-        offers=shop.shop_offers(),
+        offers=offers,
         in_force=in_force,
-        selected_site=request.args.get("site_id", type=int),
+        selected_site=request.values.get("site_id", type=int),
+        selected_tier=request.values.get("tier_code"),
     )
+
+
+def _shop_summary(sites, offers, in_force) -> dict:
+    """What the customer is about to order, checked like the order (nothing written)."""
+    body = form_input(ShopOrderIn)
+    site = next((site for site in sites if site.id == body.site_id), None)
+    if site is None:
+        raise RecordNotFound(f"no site {body.site_id}")
+    offer = next((offer for offer in offers if offer.code == body.tier_code), None)
+    if offer is None:
+        raise RuleViolation(_("This tier cannot be ordered."), "tier_code")
+    current = in_force.get(site.id)
+    downgrade = current is not None and current.rank > shop.tier_rank(offer.code)
+    return {
+        "site": site,
+        "offer": offer,
+        "current": current,
+        "starts_on": services.first_day_of_next_month(today()) if downgrade else today(),
+        "downgrade": downgrade,
+        "yearly": offer.monthly_price * 12,
+    }

@@ -12,6 +12,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from app.toolkit import Panel, db, has_permission, hookimpl
+from plugins.invoicing import dashboard, history
 from plugins.invoicing.account import statement, summary
 from plugins.invoicing.models import Invoice, InvoiceLine
 from plugins.invoicing.preview import customer_lines
@@ -55,3 +56,13 @@ def billed_through() -> date | None:
             Invoice, Invoice.id == InvoiceLine.invoice_id
         )
     )
+
+
+@hookimpl
+def audit_wordings():
+    return history.wordings()
+
+
+@hookimpl
+def dashboard_panels(user):
+    return dashboard.panels(user)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 
 from flask import (
     Blueprint,
@@ -16,13 +17,17 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 
 from app.toolkit import (
     Customer,
+    Filter,
+    Listing,
     RecordNotFound,
     RuleViolation,
+    Sort,
     committed_or_flash,
     company,
     csrf,
@@ -33,7 +38,9 @@ from app.toolkit import (
     link_locale,
     public,
     requires,
+    state_filters,
     today,
+    visible_customer_id,
 )
 from plugins.invoicing import dunning_holds, jobs
 from plugins.invoicing.access import visible_invoice, visible_invoices
@@ -62,7 +69,13 @@ from plugins.invoicing.stripe_payments import (
     online_payment_offered,
     open_checkout,
 )
-from plugins.invoicing.vocabulary import InvoiceKind, InvoiceState, RunKind
+from plugins.invoicing.vocabulary import (
+    InvoiceKind,
+    InvoiceState,
+    PaymentMethod,
+    RunKind,
+    RunState,
+)
 
 bp = Blueprint("invoicing", __name__, url_prefix="/invoicing", template_folder="templates")
 PAGE_SIZE = 50
@@ -73,11 +86,14 @@ def _actor() -> str:
 
 
 def _filtered_invoices(args) -> tuple:
-    statement = visible_invoices(select(Invoice).options(selectinload(Invoice.customer)))
+    """The invoices the period, customer and kind fields narrow to (the state is a filter
+    chip of the list, see INVOICE_LIST)."""
+    statement = visible_invoices(
+        select(Invoice).options(selectinload(Invoice.customer), selectinload(Invoice.site))
+    )
     filters = {
         "period": (args.get("period") or "").strip()[:7],
         "customer": (args.get("customer") or "").strip()[:100],
-        "status": (args.get("status") or "").strip(),
         "kind": (args.get("kind") or "").strip(),
     }
     if filters["period"]:
@@ -92,32 +108,60 @@ def _filtered_invoices(args) -> tuple:
                 )
             )
         )
-    if filters["status"] in InvoiceState.codes():
-        statement = statement.where(Invoice.status == filters["status"])
-    elif not filters["status"]:
-        statement = statement.where(Invoice.status != InvoiceState.DRAFT)
     if filters["kind"] in InvoiceKind.codes():
         statement = statement.where(Invoice.kind == filters["kind"])
     return statement, filters
+
+
+def _overdue():
+    return (
+        (Invoice.kind == InvoiceKind.INVOICE)
+        & (Invoice.status == InvoiceState.ISSUED)
+        & (Invoice.due_date < today())
+    )
+
+
+INVOICE_LIST = Listing(
+    endpoint="invoicing.index",
+    filters=(
+        Filter("", _l("all issued"), Invoice.status != InvoiceState.DRAFT),
+        *(Filter(state.value, state, Invoice.status == state) for state in InvoiceState),
+    ),
+    default_filter="",
+    filter_arg="status",
+    sorts=(
+        Sort("number", Invoice.number),
+        Sort("customer", Invoice.bill_to_name),
+        Sort("period", Invoice.period),
+        Sort("date", Invoice.issue_date),
+        Sort("due", Invoice.due_date),
+        Sort("total", Invoice.payable),
+    ),
+    default_sort="-date",
+    search=(Invoice.number, Invoice.bill_to_name, Invoice.qr_reference),
+    tiebreak=Invoice.id,
+)
+
+
+def _invoice_list() -> Listing:
+    """INVOICE_LIST with the "overdue" chip, whose condition depends on today."""
+    return replace(
+        INVOICE_LIST,
+        filters=(*INVOICE_LIST.filters, Filter("overdue", _l("overdue"), _overdue())),
+    )
 
 
 @bp.get("/")
 @requires("invoicing.read")
 def index():
     statement, filters = _filtered_invoices(request.args)
-    page = max(request.args.get("page", 1, type=int), 1)
-    rows = db.session.scalars(
-        statement.order_by(Invoice.issue_date.desc().nulls_last(), Invoice.id.desc())
-        .limit(PAGE_SIZE + 1)
-        .offset((page - 1) * PAGE_SIZE)
-    ).all()
+    listing = _invoice_list()
+    if visible_customer_id() is not None:
+        listing = replace(listing, filters=[f for f in listing.filters if f.code != "draft"])
     return render_template(
         "invoicing/index.html",
-        invoices=rows[:PAGE_SIZE],
+        page=listing.page(statement, request.args),
         filters=filters,
-        states=list(InvoiceState),
-        page=page,
-        has_next=len(rows) > PAGE_SIZE,
     )
 
 
@@ -581,3 +625,56 @@ def stripe_webhook():
 
 
 csrf.exempt(stripe_webhook)
+
+
+# --- lists of runs and payments (the host's list component) ----------------------------
+
+RUN_LIST = Listing(
+    endpoint="invoicing.runs",
+    filters=state_filters(InvoiceRun.status, RunState),
+    default_filter="all",
+    sorts=(
+        Sort("period", InvoiceRun.period),
+        Sort("started", InvoiceRun.started_at),
+        Sort("created", InvoiceRun.invoices_created),
+    ),
+    default_sort="-started",
+    search=(InvoiceRun.period, InvoiceRun.actor),
+    tiebreak=InvoiceRun.id,
+)
+
+
+@bp.get("/runs")
+@requires("invoicing.run")
+def runs():
+    page = RUN_LIST.page(select(InvoiceRun), request.args)
+    return render_template("invoicing/runs.html", page=page)
+
+
+PAYMENT_LIST = Listing(
+    endpoint="invoicing.payment_list",
+    filters=state_filters(Payment.method, PaymentMethod),
+    default_filter="all",
+    sorts=(
+        Sort("received", Payment.received_on),
+        Sort("amount", Payment.amount),
+        Sort("invoice", Invoice.number),
+        Sort("customer", Invoice.bill_to_name),
+    ),
+    default_sort="-received",
+    search=(Invoice.number, Invoice.bill_to_name, Payment.external_reference, Payment.note),
+    tiebreak=Payment.id,
+)
+
+
+@bp.get("/payments/all")
+@requires("invoicing.payments")
+def payment_list():
+    statement = (
+        select(Payment)
+        .join(Invoice, Invoice.id == Payment.invoice_id)
+        .options(contains_eager(Payment.invoice))
+    )
+    return render_template(
+        "invoicing/payment_list.html", page=PAYMENT_LIST.page(statement, request.args)
+    )

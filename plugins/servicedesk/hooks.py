@@ -1,7 +1,7 @@
 """What servicedesk answers through the host's hooks: charges, billed notices, upgrade credits."""
 
 from app.toolkit import hookimpl
-from plugins.servicedesk import costs, reaction_report
+from plugins.servicedesk import costs, dashboard, history, reaction_report
 
 
 @hookimpl
@@ -23,3 +23,13 @@ def invoice_mail_attachments(customer_id, service_month):
 @hookimpl
 def upgrade_signed(event):
     costs.credit_fast_lane_fees(event)
+
+
+@hookimpl
+def audit_wordings():
+    return history.wordings()
+
+
+@hookimpl
+def dashboard_panels(user):
+    return dashboard.panels(user)

@@ -8,19 +8,24 @@ from datetime import datetime, timedelta
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from app.toolkit import (
     ZURICH,
     Contact,
     Customer,
+    Filter,
+    Listing,
     RuleViolation,
     Site,
+    Sort,
     User,
     committed_or_flash,
     db,
+    escape_like,
     form_input,
     get_visible_or_404,
     has_permission,
@@ -331,30 +336,87 @@ def intake_action(ticket_id: int, action: str):
 # --- tickets ----------------------------------------------------------------------------
 
 
+def _search_tickets(statement, text: str):
+    """Number ("T-000012" or "12"), summary, site or customer."""
+    digits = text.upper().removeprefix("T-").lstrip("0")
+    like = f"%{escape_like(text.lower())}%"
+    conditions = [
+        func.lower(Ticket.summary).like(like, escape="\\"),
+        Ticket.site_id.in_(select(Site.id).where(func.lower(Site.name).like(like, escape="\\"))),
+        Ticket.customer_id.in_(
+            select(Customer.id).where(func.lower(Customer.legal_name).like(like, escape="\\"))
+        ),
+    ]
+    if digits.isdigit() and len(digits) < 10:
+        conditions.append(Ticket.id == int(digits))
+    return statement.where(or_(*conditions))
+
+
+def _ticket_list(is_worker: bool) -> Listing:
+    """The filters depend on the user (mine) and on the moment (breached)."""
+    open_ = Ticket.state.in_(OPEN_STATES)
+    filters = [
+        Filter(ListScope.OPEN.value, ListScope.OPEN, open_),
+        Filter(
+            "breached",
+            _l("FirstReaction overdue"),
+            open_ & Ticket.first_reaction_at.is_(None) & (Ticket.first_reaction_due_at < now()),
+        ),
+        Filter(
+            TicketState.RESOLVED.value, TicketState.RESOLVED, Ticket.state == TicketState.RESOLVED
+        ),
+        Filter(TicketState.CLOSED.value, TicketState.CLOSED, Ticket.state == TicketState.CLOSED),
+        Filter(ListScope.ALL.value, ListScope.ALL),
+    ]
+    if is_worker:
+        filters.insert(
+            0,
+            Filter(ListScope.MINE.value, ListScope.MINE, open_ & work.assigned_to(current_user.id)),
+        )
+    return Listing(
+        endpoint="servicedesk.tickets",
+        filters=filters,
+        default_filter=ListScope.MINE.value if is_worker else ListScope.OPEN.value,
+        filter_arg="scope",
+        sorts=(
+            Sort("number", Ticket.id),
+            # The most urgent first; answered and best-effort tickets last.
+            Sort(
+                "due",
+                (
+                    Ticket.first_reaction_at.is_not(None),
+                    Ticket.first_reaction_due_at.is_(None),
+                    Ticket.first_reaction_due_at,
+                ),
+            ),
+            Sort("reported", Ticket.reported_at),
+            Sort("state", Ticket.state),
+            Sort("site", Site.name),
+        ),
+        default_sort="due",
+        search=_search_tickets,
+        tiebreak=Ticket.id,
+    )
+
+
 @bp.get("/tickets")
 @requires("servicedesk.read")
 def tickets():
     is_worker = has_permission(current_user, "servicedesk.work")
-    try:
-        scope = ListScope(request.args.get("scope") or ("mine" if is_worker else "open"))
-    except ValueError:
+    scope = request.args.get("scope")
+    listing = _ticket_list(is_worker)
+    if scope and listing.filter_named(scope) is None and scope not in ListScope.codes():
         abort(400)
     statement = scope_to_customer(
-        select(Ticket).options(selectinload(Ticket.site), selectinload(Ticket.customer)),
+        select(Ticket)
+        .join(Site, Site.id == Ticket.site_id)
+        .options(
+            selectinload(Ticket.site).selectinload(Site.customer), selectinload(Ticket.customer)
+        ),
         Ticket.customer_id,
     )
-    if scope == ListScope.MINE and is_worker:
-        statement = statement.where(
-            Ticket.state.in_(OPEN_STATES), work.assigned_to(current_user.id)
-        )
-    elif scope != ListScope.ALL:
-        statement = statement.where(Ticket.state.in_(OPEN_STATES))
-    rows = db.session.scalars(statement.order_by(Ticket.reported_at.desc()).limit(200)).all()
-    far = datetime.max.replace(tzinfo=ZURICH)
-    if scope != ListScope.ALL:
-        # My open tickets: the most urgent first; best effort and unanswered last.
-        rows.sort(key=lambda t: (t.first_reaction_at is not None, t.first_reaction_due_at or far))
-    return render_template("servicedesk/tickets.html", tickets=rows, scope=scope)
+    page = listing.page(statement, request.args)
+    return render_template("servicedesk/tickets.html", page=page, tickets=page.rows)
 
 
 @bp.get("/tickets/<int:ticket_id>")

@@ -43,7 +43,18 @@ def test_a_customer_orders_a_cla_in_the_web_shop_and_sees_the_active_contract(
     offer = page.locator("label[data-tier='pro']")
     assert "CHF 129.00" in offer.inner_text()
     assert "innert 6 Stunden" in offer.inner_text()
+    # nothing is preselected, least of all the most expensive tier
+    assert page.locator("input[name=tier_code]:checked").count() == 0
     offer.locator("input[type=radio]").check()
+    page.click("#review-order")
+
+    # the summary before the order: site, tier, price and start; nothing ordered yet
+    page.wait_for_selector("#confirm-order")
+    assert "Filiale Brugg Nord" in page.locator("#summary-site").inner_text()
+    assert page.locator("#summary-tier").get_attribute("data-tier") == "pro"
+    assert "CHF 129.00" in page.locator("#summary-price").inner_text()
+    db.session.expire_all()
+    assert db.session.scalars(select(Contract)).all() == []
     page.click("#confirm-order")
 
     page.wait_for_url(re.compile(r"/contracts/\d+$"))

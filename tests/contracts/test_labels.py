@@ -64,7 +64,7 @@ def test_the_contracts_list_speaks_german(client, factories, two_contracts):
     assert '<td class="state" data-state="cancelled">gekündigt</td>' in wettingen
     assert '<td class="tier" data-tier="premium">winCall premium 7x24h</td>' in wettingen
     # the state filter links read as words too
-    assert 'data-state="ended">beendet</a>' in page and 'data-state="draft">Entwurf</a>' in page
+    assert 'data-filter="ended">beendet</a>' in page and 'data-filter="draft">Entwurf</a>' in page
 
 
 def test_the_contracts_list_speaks_english_when_chosen(client, factories, two_contracts):

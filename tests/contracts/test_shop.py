@@ -115,3 +115,20 @@ def test_ordering_the_current_tier_calls_off_a_planned_downgrade(db, factories, 
     assert [(p.tier.code, p.first_day, p.last_day) for p in contract.periods] == [
         ("pro", date(2025, 1, 1), None)
     ]
+
+
+def test_the_shop_preselects_no_tier_and_shows_a_summary_before_ordering(
+    client, db, factories, customer, site
+):
+    login(client, factories.user("customer", customer))
+    page = client.get("/contracts/shop").text
+    assert " checked" not in page  # not the most expensive tier, not any
+    summary = client.post(
+        "/contracts/shop", data={"site_id": site.id, "tier_code": "pro", "step": "review"}
+    )
+    assert summary.status_code == 200
+    assert 'id="summary-tier" data-tier="pro"' in summary.text and "CHF 129.00" in summary.text
+    assert 'id="confirm-order"' in summary.text
+    assert db.session.scalars(select(Contract)).all() == []  # the summary orders nothing
+    missing = client.post("/contracts/shop", data={"site_id": site.id, "step": "review"})
+    assert missing.status_code == 200 and 'id="summary-tier"' not in missing.text

@@ -31,6 +31,7 @@ PUBLIC_ENDPOINTS = {
     "core_auth.login": "the login page",
     "core_auth.logout": "logging out (needs a session, no right)",
     "core_auth.language": "choosing the language before login",
+    "core.favicon": "the site icon (a redirect to the static file)",
     "core_api_docs.openapi_document": "the API description",
     "core_health.healthz": "liveness probe: says only that the process answers",
     "core_health.readyz": "readiness probe: database, Redis, schema; no data",
