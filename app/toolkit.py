@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from app.api import api_blueprint, committed, operation
 from app.audit import acting_as, current_actor, record_bulk_inserts
+from app.bulk import among, copy_rows, id_chunks, reserve_ids
 from app.company import CompanyData, company, company_placeholders, in_production
 from app.database import (
     MAX_ID,
@@ -182,6 +183,10 @@ __all__ = [
     "pin_limits",
     "pro_rata",
     "record_bulk_inserts",
+    "reserve_ids",
+    "among",
+    "id_chunks",
+    "copy_rows",
     "public",
     "queue",
     "queue_mail",
