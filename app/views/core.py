@@ -10,6 +10,7 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app.catalog import add_tier_version
 from app.company import (
@@ -112,7 +113,9 @@ def index():
 def customers():
     query = request.args.get("q", "").strip()[:100]
     page = max(request.args.get("page", 1, type=int), 1)
-    statement = scope_to_customer(find_customers(query), Customer.id)
+    statement = scope_to_customer(find_customers(query), Customer.id).options(
+        selectinload(Customer.sites)  # the page counts each customer's sites
+    )
     rows = db.session.scalars(statement.limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).all()
     return render_template(
         "core/customers.html",

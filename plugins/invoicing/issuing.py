@@ -32,7 +32,7 @@ from plugins.invoicing.documents import (
 from plugins.invoicing.invoice_build import fill_bill_to
 from plugins.invoicing.models import BilledCharge, BilledMonth, Invoice
 from plugins.invoicing.numbering import CREDIT_NOTE_SERIES, INVOICE_SERIES, next_number
-from plugins.invoicing.payment_part import payment_part_svg
+from plugins.invoicing.payment_part import check_payment_part
 from plugins.invoicing.payments import locked_invoice
 from plugins.invoicing.qr_reference import qr_reference_for
 from plugins.invoicing.rendering import render_many
@@ -69,7 +69,7 @@ def check_issuable(invoice: Invoice) -> None:
     if invoice.is_credit_note or invoice.payable < Decimal("0.01"):
         return  # no payment part
     try:
-        payment_part_svg(
+        check_payment_part(
             creditor=creditor(),
             debtor=debtor_of(invoice),
             amount=invoice.payable,

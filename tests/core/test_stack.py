@@ -89,12 +89,76 @@ def stack_database():
             token = factories.token(factories.user("finance"))
             db.session.commit()
             customer_name = customer.legal_name
+            draft = _draft_to_issue(db, factories, customer) if ISSUING else None
             db.engine.dispose()
-        yield url, token, customer_name
+        yield url, token, customer_name, draft
     finally:
         with admin.connect() as connection:
             connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+ISSUING = not {"contracts", "invoicing"} & disabled_plugins()
+# Real company data: production issues no invoice while it holds a placeholder.
+COMPANY = {
+    "legal_name": "Winet Voicetec Solutions AG",
+    "street": "Täfernstrasse",
+    "house_number": "31",
+    "postal_code": "5405",
+    "town": "Baden-Dättwil",
+    "uid": "CHE-999.999.996",
+    "qr_iban": "CH21 3080 8001 2345 6782 7",
+    "email": "buchhaltung@winet.ch",
+    "phone": "+41 56 520 20 00",
+    "website": "https://www.winet.ch",
+    "public_base_url": "https://erp.winet.test",
+}
+
+
+def _draft_to_issue(db, factories, customer) -> tuple[str, int]:
+    """This month's draft invoice of one contract, and the company data to issue it."""
+    from datetime import date
+
+    from app.company import update_company
+    from app.schemas import CompanyIn
+    from app.timeutil import today
+    from plugins.contracts.services import start_contract_in_the_past
+    from plugins.invoicing.billing import Month
+    from plugins.invoicing.jobs import run_period
+
+    update_company(CompanyIn(**COMPANY))
+    start_contract_in_the_past(factories.site(customer), "pro", date(today().year, 1, 1))
+    db.session.commit()
+    period = Month.of(today())
+    (invoice_id,) = run_period(period, actor="stack test").invoice_ids
+    return period.label, invoice_id
+
+
+def _issue_through_the_worker(url: str, queue: str, period: str, invoice_id: int) -> None:
+    """Queue issuing the draft as a clerk does (jobs.start_issuing, onto the stack's
+    queue); the stack's worker issues it and renders its PDF (a task per chunk)."""
+    from app import create_app
+    from app.database import db
+    from plugins.invoicing.jobs import start_issuing
+    from plugins.invoicing.models import Invoice, InvoiceRun
+
+    app = create_app(make_config(url, CELERY_BROKER_URL=REDIS_URL, CELERY_QUEUE=queue))
+    with app.app_context():
+        run_id = start_issuing(period, [invoice_id], actor="stack test").id
+        deadline = time.monotonic() + 90
+        while True:
+            db.session.rollback()
+            run = db.session.get(InvoiceRun, run_id)
+            invoice = db.session.get(Invoice, invoice_id)
+            done = run.status == "finished" and invoice.pdf_rendered_at is not None
+            if done or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        assert run.status == "finished", (run.status, run.error, run.failures)
+        assert run.invoices_issued == 1 and invoice.number, run.failures
+        assert invoice.pdf_rendered_at is not None, "the worker rendered no PDF"
+        assert bytes(invoice.pdf).startswith(b"%PDF")
+        db.engine.dispose()
 
 
 def _get(url: str, headers: dict | None = None):
@@ -116,11 +180,11 @@ def _metric(text: str, name: str, **labels) -> float | None:
     return None
 
 
-def test_the_stack_serves_runs_periodic_tasks_and_stops_cleanly(
+def test_the_stack_serves_issues_runs_periodic_tasks_and_stops_cleanly(
     stack_database, redis_queue, tmp_path
 ):
     serve = _serve_module()
-    url, token, customer_name = stack_database
+    url, token, customer_name, draft = stack_database
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     env = serve.environment(
@@ -173,6 +237,10 @@ def test_the_stack_serves_runs_periodic_tasks_and_stops_cleanly(
 
         for _ in range(6):
             assert _get(base + "/healthz")[0] == 200
+
+        # A background issuing job (number, QR-bill, PDF) done by the stack's worker.
+        if draft is not None:
+            _issue_through_the_worker(url, redis_queue, *draft)
 
         # The periodic task runs through beat and the worker and leaves its heartbeat.
         sweep_enabled = "servicedesk" not in disabled_plugins()
