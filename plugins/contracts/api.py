@@ -23,7 +23,7 @@ from app.toolkit import (
 )
 from plugins.contracts import quotes as quote_rules
 from plugins.contracts import services, shop
-from plugins.contracts.models import Contract, Quote
+from plugins.contracts.models import Contract, ContractTierPeriod, Quote
 from plugins.contracts.schemas import (
     AcceptanceOut,
     ApprovalIn,
@@ -133,7 +133,12 @@ def _quote(quote_id: int) -> Quote:
 def list_contracts(query: ContractQuery):
     statement = scope_to_customer(
         select(Contract)
-        .options(selectinload(Contract.periods), selectinload(Contract.site))
+        .options(
+            # Each contract shows its tier and history: periods with their tiers, and
+            # its site, in one statement each whatever the page size.
+            selectinload(Contract.periods).joinedload(ContractTierPeriod.tier),
+            selectinload(Contract.site),
+        )
         .order_by(Contract.id),
         Contract.customer_id,
     )

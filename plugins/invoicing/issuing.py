@@ -141,10 +141,11 @@ def rendered_pdfs(invoice_ids: Iterable[int], processes: int = 1) -> Iterator[tu
         )
     ]
     if processes > 1 and len(ids) > 1:
-        pages = [
+        # The pool renders while the next pages are built here (render_many reads them
+        # lazily); the caller's commit after each stored PDF ends every transaction.
+        pages = (
             (invoice_id, invoice_html(db.session.get(Invoice, invoice_id))) for invoice_id in ids
-        ]
-        db.session.rollback()  # do not hold a transaction open while the workers render
+        )
         yield from render_many(pages, processes)
         return
     for invoice_id in ids:
