@@ -18,6 +18,7 @@ from flask import has_request_context
 from sqlalchemy import event, insert, inspect
 from sqlalchemy.orm import Session
 
+from app.bulk import copy_rows
 from app.database import utcnow
 
 _actor_override: ContextVar[tuple[int | None, str] | None] = ContextVar("audit_actor", default=None)
@@ -179,6 +180,4 @@ def record_bulk_inserts(session: Session, table_name: str, rows: list[dict[str, 
     """Write the audit entries of rows inserted in bulk, in the same transaction."""
     from app.models import AuditEntry
 
-    entries = bulk_insert_entries(table_name, rows)
-    if entries:
-        session.execute(insert(AuditEntry.__table__), entries)
+    copy_rows(session, AuditEntry.__table__, bulk_insert_entries(table_name, rows))

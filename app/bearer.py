@@ -10,12 +10,14 @@ from datetime import UTC, datetime, timedelta
 
 from flask import g, request
 from sqlalchemy import or_, select, update
+from sqlalchemy.orm import joinedload
 
 from app.database import db
 from app.models import ApiToken, User
 from app.models.users import hash_token
 
 API_PATH = "/api/"
+STAMP_EVERY = 60  # seconds: how coarse a token's last-use stamp is
 
 
 def is_api_path() -> bool:
@@ -34,10 +36,16 @@ def user_of_token(req) -> User | None:
     token = bearer_token()
     if token is None:
         return None
-    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+    # The token and its user in one statement: this runs before every API request.
+    row = db.session.scalar(
+        select(ApiToken)
+        .options(joinedload(ApiToken.user))
+        .where(ApiToken.token_hash == hash_token(token))
+    )
     if row is None or row.revoked_at is not None or not row.user.active:
         return None
     g.api_token_id = row.id
+    g.api_token_last_used = row.last_used_at
     return row.user
 
 
@@ -49,6 +57,9 @@ def stamp_token_use() -> None:
     if token_id is None:
         return
     now = datetime.now(UTC)
+    last_used = g.get("api_token_last_used")
+    if last_used is not None and last_used >= now - timedelta(seconds=STAMP_EVERY):
+        return  # stamped within the minute (as read with the token): no statement at all
     with db.engine.begin() as connection:
         connection.execute(
             update(ApiToken)
@@ -56,7 +67,7 @@ def stamp_token_use() -> None:
                 ApiToken.id == token_id,
                 or_(
                     ApiToken.last_used_at.is_(None),
-                    ApiToken.last_used_at < now - timedelta(seconds=60),
+                    ApiToken.last_used_at < now - timedelta(seconds=STAMP_EVERY),
                 ),
             )
             .values(last_used_at=now)

@@ -86,7 +86,14 @@ def from_environment() -> dict:
         "WINET_ENV": environment,
         "SECRET_KEY": _secret_key(production),
         "SQLALCHEMY_DATABASE_URI": database_url(env.get("DATABASE_URL")),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # No pool_pre_ping: it costs a SELECT 1 round trip before every request and every
+        # job transaction. Connections are renewed after WINET_POOL_RECYCLE seconds (before
+        # a server or proxy idle timeout drops them), and a connection found broken
+        # (database restarted) invalidates the whole pool: that statement fails once,
+        # every later checkout opens a fresh connection (SQLAlchemy's disconnect handling).
+        "SQLALCHEMY_ENGINE_OPTIONS": {
+            "pool_recycle": _int_or_raw(env.get("WINET_POOL_RECYCLE"), 1800),
+        },
         # None = every plugin found under plugins/; WINET_DISABLED_PLUGINS removes some.
         "PLUGINS": _list(env.get("WINET_PLUGINS")),
         "DISABLED_PLUGINS": _list(env.get("WINET_DISABLED_PLUGINS")) or [],
@@ -160,6 +167,11 @@ def config_problems(config: Mapping[str, Any]) -> list[str]:
     hops = config.get("PROXY_HOPS")
     if not isinstance(hops, int) or isinstance(hops, bool) or not 0 <= hops <= 5:
         problems.append(f"WINET_PROXY_HOPS is {hops!r}; it must be a whole number from 0 to 5")
+    recycle = (config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}).get("pool_recycle", 1800)
+    if not isinstance(recycle, int) or isinstance(recycle, bool) or recycle < 1:
+        problems.append(
+            f"WINET_POOL_RECYCLE is {recycle!r}; it must be a whole number of seconds (1 or more)"
+        )
     for network in config.get("METRICS_ALLOWED_NETWORKS") or ():
         try:
             ipaddress.ip_network(network, strict=False)

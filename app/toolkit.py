@@ -11,6 +11,7 @@ from __future__ import annotations
 from app.addresses import address_problem, postal_code_problem
 from app.api import api_blueprint, committed, operation
 from app.audit import acting_as, current_actor, record_bulk_inserts
+from app.bulk import among, copy_rows, id_chunks, reserve_ids
 from app.charts import Chart, bar_chart, line_chart
 from app.chatter import LANGUAGE_NAMES, RecordWording, tier_codes, user_names
 from app.company import CompanyData, company, company_placeholders, in_production
@@ -229,6 +230,10 @@ __all__ = [
     "pin_limits",
     "pro_rata",
     "record_bulk_inserts",
+    "reserve_ids",
+    "among",
+    "id_chunks",
+    "copy_rows",
     "public",
     "queue",
     "queue_mail",

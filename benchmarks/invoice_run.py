@@ -6,7 +6,10 @@ during it, so settlements are part of the run), runs the period and prints
 - SQL statements per invoice, at N and at N/10 (they must not grow with N),
 - the floor: a bare bulk insert (executemany, one transaction) of exactly the rows the
   run wrote (invoices, lines, ledger rows, audit entries), measured in the same run,
-  and the run's time as a multiple of it,
+  and the run's time as a multiple of it; on PostgreSQL also a bare COPY of them (the
+  stricter floor: the run itself writes with COPY there),
+- the CPU time of this process during the run (the Python side; the rest is waiting on
+  the database, or on a busy machine for a core),
 - the peak resident memory of the process.
 
 Run from anywhere: python benchmarks/invoice_run.py [--n 10000]
@@ -208,14 +211,15 @@ def measure_run(base_url: str | None, n: int, label: str) -> dict:
             populate(n)
             setup_seconds = time.perf_counter() - started
             with StatementCounter(db.engine) as counter:
-                started = time.perf_counter()
+                started, cpu = time.perf_counter(), time.process_time()
                 result = run_period(PERIOD, actor="benchmark")
-                seconds = time.perf_counter() - started
+                seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
             invoices = len(result.invoice_ids)
             return {
                 "n": n,
                 "setup_s": setup_seconds,
                 "run_s": seconds,
+                "cpu_s": cpu,
                 "invoices": invoices,
                 "failures": len(result.failures),
                 "statements": counter.count,
@@ -239,8 +243,9 @@ RUN_TABLES = (
 
 
 def measure_floor(app) -> dict:
-    """Read back every row the run wrote, delete them, and time inserting them again in
-    bulk (executemany, one transaction): what writing these rows costs at the least."""
+    """Read back every row the run wrote, delete them, and time inserting them again:
+    once with a bare executemany of INSERTs (one transaction), once with a bare COPY
+    (PostgreSQL): what writing these rows costs at the least."""
     with app.app_context():
         from app.database import db
 
@@ -249,15 +254,62 @@ def measure_floor(app) -> dict:
             rows = {
                 t.name: [dict(r._mapping) for r in connection.execute(sa.select(t))] for t in tables
             }
-            for table in reversed(tables):
-                connection.execute(table.delete())
+
+        def clear():
+            with db.engine.begin() as connection:
+                for table in reversed(tables):
+                    connection.execute(table.delete())
+
+        clear()
         started = time.perf_counter()
         with db.engine.begin() as connection:
             for table in tables:
                 if rows[table.name]:
                     connection.execute(table.insert(), rows[table.name])
         seconds = time.perf_counter() - started
-    return {"seconds": seconds, "rows": {name: len(found) for name, found in rows.items()}}
+        copy_seconds = None
+        if db.engine.dialect.name == "postgresql":
+            clear()
+            copy_seconds = copy_floor(db.engine, tables, rows)
+    return {
+        "seconds": seconds,
+        "copy_seconds": copy_seconds,
+        "rows": {name: len(found) for name, found in rows.items()},
+    }
+
+
+def copy_floor(engine, tables, rows) -> float:
+    """Bare COPY of the rows (values already as the driver takes them), one transaction."""
+    import json
+
+    prepared = {
+        table.name: (
+            [c.key for c in table.columns],
+            [
+                [
+                    json.dumps(row[c.key])
+                    if isinstance(c.type, sa.JSON) and row[c.key] is not None
+                    else row[c.key]
+                    for c in table.columns
+                ]
+                for row in rows[table.name]
+            ],
+        )
+        for table in tables
+    }
+    raw = engine.raw_connection()
+    try:
+        started = time.perf_counter()
+        with raw.cursor() as cursor:
+            for table in tables:
+                names, values = prepared[table.name]
+                with cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy:
+                    for value in values:
+                        copy.write_row(value)
+        raw.commit()
+        return time.perf_counter() - started
+    finally:
+        raw.close()
 
 
 def peak_rss_mb() -> float:
@@ -283,7 +335,8 @@ def main() -> None:
                 f"  N={row['n']:>6} sites: {row['invoices']:>6} invoices in {row['run_s']:6.2f} s"
                 f" = {row['n'] / row['run_s']:7.1f} site-invoices/s; {row['statements']}"
                 f" statements, {per_invoice:.3f} per invoice; failures {row['failures']}"
-                f" (set-up {row['setup_s']:.1f} s)"
+                f" (set-up {row['setup_s']:.1f} s); CPU of this process in the run"
+                f" {row['cpu_s']:.2f} s"
             )
         floor = measure_floor(big["app"])
         written = ", ".join(f"{count} {name}" for name, count in floor["rows"].items())
@@ -291,6 +344,11 @@ def main() -> None:
             f"Floor: a bare bulk insert of the same rows ({written}) takes"
             f" {floor['seconds']:.2f} s; the run takes {big['run_s'] / floor['seconds']:.2f}x that"
         )
+        if floor["copy_seconds"]:
+            print(
+                f"Floor with COPY: a bare COPY of the same rows takes {floor['copy_seconds']:.2f} s;"
+                f" the run takes {big['run_s'] / floor['copy_seconds']:.2f}x that"
+            )
         print(f"Peak resident memory of this process: {rss:.0f} MB")
     finally:
         big["drop"]()

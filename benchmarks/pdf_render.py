@@ -55,8 +55,8 @@ def qrbill_as_is() -> Iterator[None]:
 def issued_invoices(count: int) -> list:
     from app.database import db
     from plugins.invoicing.issuing import issue_invoice
+    from plugins.invoicing.jobs import run_period
     from plugins.invoicing.models import Invoice
-    from plugins.invoicing.run import run_period
 
     populate(max(count, 2) * 2)  # two sites per customer; some consolidated
     ids = run_period(PERIOD, actor="benchmark").invoice_ids[:count]

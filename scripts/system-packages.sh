@@ -4,9 +4,11 @@
 #   libharfbuzz-subset0  lets WeasyPrint subset fonts natively (about 6x faster PDFs)
 #   chromium             the browser the Playwright tests drive (with "test")
 #   poppler-utils        pdftoppm, rasterises invoice PDFs for the QR code test (with "test")
+#   wrk                  the HTTP load generator of benchmarks/load.py (with "benchmark")
 set -euo pipefail
 packages=(fonts-liberation2 libharfbuzz-subset0)
 if [ "${1:-}" = "test" ]; then packages+=(chromium poppler-utils); fi
+if [ "${1:-}" = "benchmark" ]; then packages+=(wrk); fi
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

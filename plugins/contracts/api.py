@@ -23,7 +23,7 @@ from app.toolkit import (
 )
 from plugins.contracts import quotes as quote_rules
 from plugins.contracts import services, shop
-from plugins.contracts.models import Contract, Quote
+from plugins.contracts.models import Contract, ContractTierPeriod, Quote
 from plugins.contracts.schemas import (
     AcceptanceOut,
     ApprovalIn,
@@ -45,11 +45,13 @@ bp = api_blueprint("contracts_api")
 # --- presenters -----------------------------------------------------------------------
 
 
-def contract_out(contract: Contract) -> dict[str, Any]:
+def contract_out(contract: Contract, show_prices: bool | None = None) -> dict[str, Any]:
     """A contract as the API shows it; the agreed discount only to roles that see prices
-    (the service desk sees the CLA, not what it costs: SPEC 6)."""
+    (the service desk sees the CLA, not what it costs: SPEC 6). A list asks once for all
+    its rows (`show_prices`)."""
     tier = services.current_tier(contract)
-    show_prices = has_permission(current_user, "core.prices.read")
+    if show_prices is None:
+        show_prices = has_permission(current_user, "core.prices.read")
     return {
         "id": contract.id,
         "customer_id": contract.customer_id,
@@ -143,7 +145,12 @@ def _load_quote(quote_id: int) -> dict[str, Any]:
 def list_contracts(query: ContractQuery):
     statement = scope_to_customer(
         select(Contract)
-        .options(selectinload(Contract.periods), selectinload(Contract.site))
+        .options(
+            # Each contract shows its tier and history: periods with their tiers, and
+            # its site, in one statement each whatever the page size.
+            selectinload(Contract.periods).joinedload(ContractTierPeriod.tier),
+            selectinload(Contract.site),
+        )
         .order_by(Contract.id),
         Contract.customer_id,
     )
@@ -154,7 +161,8 @@ def list_contracts(query: ContractQuery):
     if query.state is not None:
         statement = statement.where(Contract.state == query.state)
     rows = db.session.scalars(statement.limit(query.limit).offset(query.offset)).all()
-    return [contract_out(contract) for contract in rows]
+    show_prices = has_permission(current_user, "core.prices.read")
+    return [contract_out(contract, show_prices) for contract in rows]
 
 
 @operation(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_login import current_user
 from sqlalchemy import Select, select
+from sqlalchemy.orm import joinedload
 
 from app.toolkit import RecordNotFound, db, scope_to_customer, visible_customer_id
 from plugins.invoicing.models import Invoice
@@ -20,10 +21,12 @@ def visible_invoices(statement: Select | None = None) -> Select:
     return statement
 
 
-def visible_invoice(invoice_id: int) -> Invoice:
+def visible_invoice(invoice_id: int, *, with_lines: bool = False) -> Invoice:
     """The invoice if the current user may see it; RecordNotFound (a 404) otherwise, also
-    for another company's invoice or a customer asking for a draft."""
-    invoice = db.session.get(Invoice, invoice_id)
+    for another company's invoice or a customer asking for a draft. `with_lines`: its
+    lines come in the same statement (a detail shows them all)."""
+    options = [joinedload(Invoice.lines)] if with_lines else []
+    invoice = db.session.get(Invoice, invoice_id, options=options)
     if invoice is None:
         raise RecordNotFound("no such invoice")
     own = visible_customer_id()

@@ -408,7 +408,7 @@ def list_invoices(query: InvoiceQuery):
     response=InvoiceDetailOut,
 )
 def get_invoice(invoice_id: int):
-    return visible_invoice(invoice_id)
+    return visible_invoice(invoice_id, with_lines=True)
 
 
 @operation(

@@ -35,7 +35,7 @@ from plugins.invoicing.documents import (
 from plugins.invoicing.invoice_build import fill_bill_to
 from plugins.invoicing.models import BilledCharge, BilledMonth, Invoice
 from plugins.invoicing.numbering import CREDIT_NOTE_SERIES, INVOICE_SERIES, next_number
-from plugins.invoicing.payment_part import payment_part_svg
+from plugins.invoicing.payment_part import check_payment_part
 from plugins.invoicing.payments import locked_invoice
 from plugins.invoicing.qr_reference import qr_reference_for
 from plugins.invoicing.rendering import render_many
@@ -101,7 +101,7 @@ def check_issuable(invoice: Invoice) -> None:
     if invoice.is_credit_note or invoice.payable < Decimal("0.01"):
         return  # no payment part
     try:
-        payment_part_svg(
+        check_payment_part(
             creditor=creditor(),
             debtor=debtor_of(invoice),
             amount=invoice.payable,
@@ -175,10 +175,11 @@ def rendered_pdfs(invoice_ids: Iterable[int], processes: int = 1) -> Iterator[tu
         )
     ]
     if processes > 1 and len(ids) > 1:
-        pages = [
+        # The pool renders while the next pages are built here (render_many reads them
+        # lazily); the caller's commit after each stored PDF ends every transaction.
+        pages = (
             (invoice_id, invoice_html(db.session.get(Invoice, invoice_id))) for invoice_id in ids
-        ]
-        db.session.rollback()  # do not hold a transaction open while the workers render
+        )
         yield from render_many(pages, processes)
         return
     for invoice_id in ids:

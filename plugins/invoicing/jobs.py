@@ -6,10 +6,12 @@ one visible place, so a failure loses one batch or one customer, never what was 
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import time
 from collections.abc import Iterable
+from contextlib import contextmanager
 
 from flask import current_app
 from sqlalchemy import select
@@ -186,6 +188,13 @@ def _bill(
     actor: str,
 ) -> None:
     inputs = load_period(month, customer_ids)
+    with settled_heap():
+        _bill_batches(run_id, month, result, inputs, actor)
+
+
+def _bill_batches(
+    run_id: int, month: Month, result: RunResult, inputs: PeriodInputs, actor: str
+) -> None:
     plans, failures = plan_customers(inputs)
     result.failures.extend(failures)
     run_records.save(
@@ -213,6 +222,18 @@ def _bill(
             last_saved = time.monotonic()
     for credit in inputs.charge_credits:
         _credit_by_note(credit, inputs, result, actor)
+
+
+@contextmanager
+def settled_heap():
+    """Keep the collector off what exists before the work (the app, the inputs read):
+    a run allocates hundreds of thousands of short-lived objects, and every full
+    collection would otherwise walk the whole heap again (a third of a run's time)."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _batches(plans: list[InvoicePlan]) -> Iterable[list[InvoicePlan]]:

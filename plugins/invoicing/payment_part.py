@@ -221,6 +221,70 @@ def _require_qr_reference(reference: str) -> str:
         raise ValueError(f"{reference!r} is not a valid QR reference: {error}") from error
 
 
+def check_payment_part(
+    *,
+    creditor: Creditor,
+    debtor: PostalAddress,
+    amount: Decimal,
+    reference: str,
+    additional_information: str = "",
+    language: str = "de",
+) -> None:
+    """Raise ValueError, as `payment_part_svg` would, for data the QR-bill standard
+    rejects; without drawing anything (the QR code is most of a payment part's cost,
+    and issuing checks every invoice before it takes a number)."""
+    _bill(
+        creditor=creditor,
+        debtor=debtor,
+        amount=amount,
+        reference=reference,
+        additional_information=additional_information,
+        language=language,
+        perforated_paper=False,
+    ).qr_data()
+
+
+def _bill(
+    *,
+    creditor: Creditor,
+    debtor: PostalAddress,
+    amount: Decimal,
+    reference: str,
+    additional_information: str,
+    language: str,
+    perforated_paper: bool,
+) -> _WinetQRBill:
+    """The bill with every value checked (qrbill checks on construction)."""
+    amount = require_cents(amount)
+    if not Decimal("0.01") <= amount <= _MAX_AMOUNT:
+        raise ValueError(
+            f"a QR-bill amount must be between 0.01 and 999'999'999.99 CHF, got {amount}"
+        )
+    account = _require_qr_iban(creditor.account)
+    reference = _require_qr_reference(reference)
+
+    try:
+        return _WinetQRBill(
+            account=account,
+            creditor=creditor.as_qrbill_kwargs(),
+            debtor=debtor.as_qrbill_kwargs(),
+            amount=str(amount),
+            currency="CHF",
+            reference_number=reference,
+            additional_information=additional_information,
+            language=language,
+            # Both lines carry the scissors symbol; qrbill draws them together or not at all.
+            top_line=not perforated_paper,
+            payment_line=not perforated_paper,
+            # qrbill's default sizes (values at 8 pt, headings 6.4-7.2 pt, title 9.6 pt) stay
+            # within the style guide's 6-10 pt and fit its fixed 3.5 mm line spacing; a larger
+            # factor makes "Währung"/"Betrag" and long address lines collide.
+            font_factor=1,
+        )
+    except ValueError as error:
+        raise ValueError(f"the QR-bill payment part cannot be created: {error}") from error
+
+
 def payment_part_svg(
     *,
     creditor: Creditor,
@@ -242,35 +306,15 @@ def payment_part_svg(
 
     Raises ValueError with a readable message for data the QR-bill standard rejects.
     """
-    amount = require_cents(amount)
-    if not Decimal("0.01") <= amount <= _MAX_AMOUNT:
-        raise ValueError(
-            f"a QR-bill amount must be between 0.01 and 999'999'999.99 CHF, got {amount}"
-        )
-    account = _require_qr_iban(creditor.account)
-    reference = _require_qr_reference(reference)
-
-    try:
-        bill = _WinetQRBill(
-            account=account,
-            creditor=creditor.as_qrbill_kwargs(),
-            debtor=debtor.as_qrbill_kwargs(),
-            amount=str(amount),
-            currency="CHF",
-            reference_number=reference,
-            additional_information=additional_information,
-            language=language,
-            # Both lines carry the scissors symbol; qrbill draws them together or not at all.
-            top_line=not perforated_paper,
-            payment_line=not perforated_paper,
-            # qrbill's default sizes (values at 8 pt, headings 6.4-7.2 pt, title 9.6 pt) stay
-            # within the style guide's 6-10 pt and fit its fixed 3.5 mm line spacing; a larger
-            # factor makes "Währung"/"Betrag" and long address lines collide.
-            font_factor=1,
-        )
-    except ValueError as error:
-        raise ValueError(f"the QR-bill payment part cannot be created: {error}") from error
-
+    bill = _bill(
+        creditor=creditor,
+        debtor=debtor,
+        amount=amount,
+        reference=reference,
+        additional_information=additional_information,
+        language=language,
+        perforated_paper=perforated_paper,
+    )
     buffer = io.StringIO()
     bill.as_svg(buffer)  # full_page=False: the slip only, A4 wide
     svg = buffer.getvalue()

@@ -23,9 +23,11 @@ from app.toolkit import (
     RuleViolation,
     Site,
     TierSpan,
+    among,
     db,
     flatten,
     hooks,
+    id_chunks,
     today,
 )
 from plugins.invoicing.billing import (
@@ -57,6 +59,7 @@ MONTHS_AHEAD = 12
 
 
 def chunks(values: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
+    """Slices of `values` for IN lists of pairs (one placeholder each, on any database)."""
     for start in range(0, len(values), size):
         yield values[start : start + size]
 
@@ -243,16 +246,18 @@ def _load_bill_to(ids: Iterable[int]) -> dict[int, BillTo]:
     # expired and reloaded, and keep the session small over a run of thousands.
     columns = [getattr(Customer, name) for name in BillTo.__dataclass_fields__]
     found: dict[int, BillTo] = {}
-    for chunk in chunks(sorted(set(ids))):
-        for row in db.session.execute(select(*columns).where(Customer.id.in_(chunk))):
+    for chunk in id_chunks(sorted(set(ids))):
+        for row in db.session.execute(select(*columns).where(among(Customer.id, chunk))):
             found[row.id] = BillTo(*row)
     return found
 
 
 def _load_site_names(ids: Iterable[int]) -> dict[int, str]:
     names: dict[int, str] = {}
-    for chunk in chunks(sorted(set(ids))):
-        names.update(db.session.execute(select(Site.id, Site.name).where(Site.id.in_(chunk))).all())
+    for chunk in id_chunks(sorted(set(ids))):
+        names.update(
+            db.session.execute(select(Site.id, Site.name).where(among(Site.id, chunk))).all()
+        )
     return names
 
 
@@ -269,11 +274,11 @@ def ledger_of(
     """
     ids = sorted(set(contract_ids))
     final_through: dict[int, str] = {}
-    for chunk in chunks(ids):
+    for chunk in id_chunks(ids):
         final_through.update(
             db.session.execute(
                 select(BilledMonthRow.contract_id, func.max(BilledMonthRow.month))
-                .where(BilledMonthRow.final.is_(True), BilledMonthRow.contract_id.in_(chunk))
+                .where(BilledMonthRow.final.is_(True), among(BilledMonthRow.contract_id, chunk))
                 .group_by(BilledMonthRow.contract_id)
             ).all()
         )
@@ -282,7 +287,7 @@ def ledger_of(
         groups.setdefault(final_through.get(contract_id, ""), []).append(contract_id)
     result: dict[int, dict[Month, BilledMonth]] = {}
     for settled, members in groups.items():
-        for chunk in chunks(members):
+        for chunk in id_chunks(members):
             rows = db.session.execute(
                 select(
                     BilledMonthRow.contract_id,
@@ -294,7 +299,7 @@ def ledger_of(
                     BilledMonthRow.site_id,
                 )
                 .where(
-                    BilledMonthRow.contract_id.in_(chunk),
+                    among(BilledMonthRow.contract_id, chunk),
                     BilledMonthRow.month > settled,
                     BilledMonthRow.month <= period.label,
                 )

@@ -12,12 +12,16 @@ from __future__ import annotations
 import atexit
 import multiprocessing
 import threading
+from collections import deque
 from collections.abc import Iterable, Iterator
 
 from flask import Flask, current_app
 
 from app.toolkit import render_pdf_html
 
+# Pages handed to the pool ahead of the one awaited, per process: enough to keep every
+# process busy while the caller builds the next page.
+IN_FLIGHT = 3
 _worker_context = None
 _pool = None
 _pool_key: tuple[int, str] | None = None
@@ -62,7 +66,17 @@ atexit.register(close_pool)
 
 
 def render_many(pages: Iterable[tuple[int, str]], processes: int) -> Iterator[tuple[int, bytes]]:
-    """(invoice id, PDF bytes) for each (invoice id, HTML), rendered by the shared pool."""
-    pages = list(pages)
+    """(invoice id, PDF bytes) for each (invoice id, HTML), rendered by the shared pool.
+
+    `pages` is read as the renders go: the pool starts on the first page while the caller
+    still builds the next ones (building a page's HTML, its QR code above all, is a third
+    of a render), and at most a few pages per process wait in memory. PDFs come back in
+    the order of `pages`."""
     pool = _shared_pool(processes, current_app.static_folder)
-    yield from pool.imap_unordered(_render, pages, chunksize=max(1, len(pages) // (processes * 4)))
+    in_flight: deque = deque()
+    for page in pages:
+        in_flight.append(pool.apply_async(_render, (page,)))
+        while in_flight and (in_flight[0].ready() or len(in_flight) > IN_FLIGHT * processes):
+            yield in_flight.popleft().get()
+    while in_flight:
+        yield in_flight.popleft().get()

@@ -365,7 +365,7 @@ def discard(invoice_id: int):
 @bp.get("/invoices/<int:invoice_id>")
 @requires("invoicing.read")
 def detail(invoice_id: int):
-    invoice = visible_invoice(invoice_id)
+    invoice = visible_invoice(invoice_id, with_lines=True)
     credit_notes = db.session.scalars(
         select(Invoice).where(Invoice.credited_invoice_id == invoice.id).order_by(Invoice.id)
     ).all()

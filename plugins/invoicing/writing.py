@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
-from app.toolkit import ChargesBilled, db, hooks, now, record_bulk_inserts
+from app.toolkit import ChargesBilled, copy_rows, db, hooks, now, record_bulk_inserts, reserve_ids
 from plugins.invoicing.invoice_build import bill_to_values, line_values, totals_values
 from plugins.invoicing.models import BilledCharge, BilledMonth, Invoice, InvoiceLine
 from plugins.invoicing.planning import BillTo, InvoicePlan
@@ -30,21 +30,28 @@ def document_kind(payable: Decimal) -> InvoiceKind:
     return InvoiceKind.CREDIT_NOTE if payable < 0 else InvoiceKind.INVOICE
 
 
-def _insert_then_ids(model, rows: list[dict[str, Any]], key: tuple[str, ...], where) -> list[int]:
-    """Insert `rows` in one executemany, then read their ids back, in the rows' order.
+def _insert_with_ids(model, rows: list[dict[str, Any]], key: tuple[str, ...], where) -> None:
+    """Insert `rows` and set each one's "id".
 
-    `key` names the columns that identify a row among those `where` selects. A plain
-    executemany is what PostgreSQL's driver sends fastest (one prepared statement, many
-    parameter sets); a multi-row INSERT .. RETURNING of hundreds of rows spends more time
-    in the driver building the statement than the database spends storing it.
+    On PostgreSQL the ids are taken from the table's sequence first and the rows streamed
+    with COPY: nothing to read back. Elsewhere one executemany, then the ids are read back
+    by `key`, the columns that identify a row among those `where` selects.
     """
     if not rows:
-        return []
-    db.session.execute(insert(model.__table__), rows)
+        return
+    table = model.__table__
+    reserved = reserve_ids(db.session, table, len(rows))
+    if reserved is not None:
+        for row, row_id in zip(rows, reserved, strict=True):
+            row["id"] = row_id
+        copy_rows(db.session, table, rows)
+        return
+    db.session.execute(insert(table), rows)
     columns = [getattr(model, name) for name in key]
     found = db.session.execute(select(model.id, *columns).where(where)).all()
     ids = {tuple(row[1:]): row[0] for row in found}
-    return [ids[tuple(row[name] for name in key)] for row in rows]
+    for row in rows:
+        row["id"] = ids[tuple(row[name] for name in key)]
 
 
 def invoice_content(
@@ -96,32 +103,25 @@ def write_invoices(
         lines_of.append(rows)
     # Within a run a customer's invoices are written once, one per site or consolidated.
     customers = sorted({row["customer_id"] for row in invoice_rows})
-    invoice_ids = iter(
-        _insert_then_ids(
-            Invoice,
-            invoice_rows,
-            ("customer_id", "site_id"),
-            (Invoice.run_id == run_id) & Invoice.customer_id.in_(customers),
-        )
+    _insert_with_ids(
+        Invoice,
+        invoice_rows,
+        ("customer_id", "site_id"),
+        (Invoice.run_id == run_id) & Invoice.customer_id.in_(customers),
     )
-    ids: list[int | None] = []
-    for plan in plans:
-        ids.append(next(invoice_ids) if plan.lines else None)
-    for row, invoice_id in zip(invoice_rows, [i for i in ids if i is not None], strict=True):
-        row["id"] = invoice_id
+    invoice_ids = iter(row["id"] for row in invoice_rows)
+    ids: list[int | None] = [next(invoice_ids) if plan.lines else None for plan in plans]
     line_rows = []
-    for rows, invoice_id in zip(lines_of, [i for i in ids if i is not None], strict=True):
+    for rows, invoice in zip(lines_of, invoice_rows, strict=True):
         for row in rows:
-            row["invoice_id"] = invoice_id
+            row["invoice_id"] = invoice["id"]
             line_rows.append(row)
-    line_ids = _insert_then_ids(
+    _insert_with_ids(
         InvoiceLine,
         line_rows,
         ("invoice_id", "position"),
         InvoiceLine.invoice_id.in_([row["id"] for row in invoice_rows]),
     )
-    for row, line_id in zip(line_rows, line_ids, strict=True):
-        row["id"] = line_id
     # The flush listener does not see multi-row inserts: record them as it would have.
     record_bulk_inserts(db.session, Invoice.__tablename__, invoice_rows)
     record_bulk_inserts(db.session, InvoiceLine.__tablename__, line_rows)
@@ -147,8 +147,7 @@ def _write_ledger(plans: list[InvoicePlan], ids: list[int | None], run_id, insta
         for plan, invoice_id in zip(plans, ids, strict=True)
         for billing in plan.months
     ]
-    if months:
-        db.session.execute(insert(BilledMonth.__table__), months)
+    copy_rows(db.session, BilledMonth.__table__, months)
     charges = [
         {
             "source": charge.source,
@@ -159,8 +158,7 @@ def _write_ledger(plans: list[InvoicePlan], ids: list[int | None], run_id, insta
         for plan, invoice_id in zip(plans, ids, strict=True)
         for charge in plan.charges
     ]
-    if charges:
-        db.session.execute(insert(BilledCharge.__table__), charges)
+    copy_rows(db.session, BilledCharge.__table__, charges)
 
 
 def _announce_charges(plans: list[InvoicePlan], ids: list[int | None]) -> None:

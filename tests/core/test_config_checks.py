@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
 from app.config import (
     MIN_SECRET_KEY_LENGTH,
@@ -71,6 +72,7 @@ def test_every_problem_is_listed_at_once():
         ({"PROXY_HOPS": 9}, "WINET_PROXY_HOPS is 9"),
         ({"METRICS_ALLOWED_NETWORKS": ["10.0.0.0/8", "office"]}, "METRICS_ALLOWED_NETWORKS"),
         ({"LOG_FORMAT": "xml"}, "WINET_LOG_FORMAT is 'xml'"),
+        ({"SQLALCHEMY_ENGINE_OPTIONS": {"pool_recycle": "soon"}}, "WINET_POOL_RECYCLE is 'soon'"),
     ],
 )
 def test_malformed_settings_are_named_in_any_environment(change, named):
@@ -144,3 +146,20 @@ def test_periodic_task_intervals_can_be_overridden_by_name(migrated):
         create_app(make_config(migrated, PERIODIC_INTERVALS={"nosuch.task": 5}))
     with pytest.raises(ConfigurationError, match="must be a positive number"):
         create_app(make_config(migrated, PERIODIC_INTERVALS={first.name: 0}))
+
+
+def test_no_ping_before_each_use_of_a_pooled_connection(app, monkeypatch):
+    """pool_pre_ping would cost a SELECT 1 round trip before every request and job
+    transaction; connections are recycled by age and a disconnect invalidates the pool."""
+    from app.database import db
+
+    options = from_environment()["SQLALCHEMY_ENGINE_OPTIONS"]
+    assert "pool_pre_ping" not in options and options["pool_recycle"] == 1800
+    pings = []
+    dialect = type(db.engine.dialect)
+    monkeypatch.setattr(dialect, "do_ping", lambda self, conn: pings.append(1) or True)
+    for _ in range(3):  # as three requests do: check a connection out, use it, return it
+        with app.app_context():
+            db.session.execute(sa.text("SELECT 42"))
+            db.session.remove()
+    assert pings == []

@@ -13,6 +13,7 @@ from plugins.invoicing.payment_part import (
     PAYMENT_PART_WIDTH_MM,
     Creditor,
     PostalAddress,
+    check_payment_part,
     payment_part_svg,
 )
 from plugins.invoicing.qr_reference import qr_reference_for
@@ -179,3 +180,47 @@ def test_payment_part_sits_at_the_bottom_of_an_a4_page_in_weasyprint():
     assert x == pytest.approx(5, abs=0.5)
     assert y == pytest.approx(95, abs=0.5)
     assert any(re.fullmatch(r"1 334\.55", text) for text in positions)
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"creditor": replace(WINET, account=NORMAL_IBAN)}, "is not a QR-IBAN"),
+        ({"reference": "000000000000202600000001235"}, "not a valid QR reference"),
+        ({"debtor": replace(CUSTOMER, town="")}, "City is mandatory"),
+        ({"additional_information": "x" * 141}, "140 characters"),
+        ({"language": "rm"}, "Language"),
+        ({"amount": Decimal("0.00")}, "between 0.01 and"),
+    ],
+)
+def test_the_check_before_issuing_refuses_what_the_payment_part_would(change, reason):
+    arguments = {
+        "creditor": WINET,
+        "debtor": CUSTOMER,
+        "amount": Decimal("1334.55"),
+        "reference": qr_reference_for("2026-000123"),
+        **change,
+    }
+    with pytest.raises(ValueError, match=reason):
+        check_payment_part(**arguments)
+
+
+def test_the_check_before_issuing_draws_no_qr_code(monkeypatch):
+    """Issuing checks every draft's QR-bill before taking its number: the QR code, most of
+    a payment part's cost, is drawn once, for the PDF, not for the check as well."""
+    drawn = []
+    original = payment_part_module._WinetQRBill.qr_image
+    monkeypatch.setattr(
+        payment_part_module._WinetQRBill,
+        "qr_image",
+        lambda self: drawn.append(1) or original(self),
+    )
+    check_payment_part(
+        creditor=WINET,
+        debtor=CUSTOMER,
+        amount=Decimal("1334.55"),
+        reference=qr_reference_for("2026-000123"),
+    )
+    assert drawn == []
+    render()
+    assert drawn == [1]
