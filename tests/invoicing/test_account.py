@@ -47,7 +47,7 @@ def customer_invoice(app, db, setup):
 
 def test_an_overpayment_is_a_credit_balance_not_lost(db, customer_invoice):
     customer, _, invoice = customer_invoice
-    record_payment(invoice.id, D("1000.00"), date(2026, 12, 10))
+    record_payment(invoice.id, D("1000.00"), date(2026, 12, 10), overpayment=True)
     db.session.commit()
 
     assert invoice.status == "paid" and invoice.open_amount == D("0.00")
@@ -59,7 +59,7 @@ def test_an_overpayment_is_a_credit_balance_not_lost(db, customer_invoice):
 
 def test_a_partial_payment_leaves_the_rest_open(db, customer_invoice):
     customer, _, invoice = customer_invoice
-    record_payment(invoice.id, D("600.00"), date(2026, 12, 10))
+    record_payment(invoice.id, D("600.00"), date(2026, 12, 10), overpayment=True)
     db.session.commit()
 
     assert invoice.status == "issued"
@@ -75,7 +75,12 @@ def test_a_double_payment_by_qr_bill_and_stripe_is_a_credit_of_the_whole_amount(
         invoice.id, D("648.60"), date(2026, 12, 10), method="stripe", external_reference="cs_1"
     )
     record_payment(
-        invoice.id, D("648.60"), date(2026, 12, 11), method="qr_bill", external_reference="E1/T1"
+        invoice.id,
+        D("648.60"),
+        date(2026, 12, 11),
+        method="qr_bill",
+        external_reference="E1/T1",
+        overpayment=True,  # the money is on the account
     )
     db.session.commit()
 
@@ -84,7 +89,7 @@ def test_a_double_payment_by_qr_bill_and_stripe_is_a_credit_of_the_whole_amount(
 
 def test_the_credit_is_applied_to_the_next_invoice_as_a_visible_line(app, db, customer_invoice):
     customer, _, invoice = customer_invoice
-    record_payment(invoice.id, D("1000.00"), date(2026, 12, 10))
+    record_payment(invoice.id, D("1000.00"), date(2026, 12, 10), overpayment=True)
     db.session.commit()
 
     app.config["FROZEN_NOW"] = JANUARY_RUN
@@ -106,7 +111,7 @@ def test_a_credit_larger_than_the_next_invoice_pays_it_and_the_rest_stays(
     app, db, customer_invoice
 ):
     customer, _, invoice = customer_invoice
-    record_payment(invoice.id, D("2000.00"), date(2026, 12, 10))
+    record_payment(invoice.id, D("2000.00"), date(2026, 12, 10), overpayment=True)
     db.session.commit()
     app.config["FROZEN_NOW"] = JANUARY_RUN
     (january_id,) = run_period("2027-01").invoice_ids
@@ -119,7 +124,7 @@ def test_a_credit_larger_than_the_next_invoice_pays_it_and_the_rest_stays(
 
 def test_finance_refunds_the_credit_with_a_reason(db, customer_invoice):
     customer, _, invoice = customer_invoice
-    record_payment(invoice.id, D("1000.00"), date(2026, 12, 10))
+    record_payment(invoice.id, D("1000.00"), date(2026, 12, 10), overpayment=True)
     db.session.commit()
 
     with pytest.raises(RuleViolation, match="Grund"):
@@ -141,7 +146,7 @@ def test_a_period_with_a_negative_total_is_a_credit_note_that_becomes_credit(app
     app.config["FROZEN_NOW"] = datetime(2026, 11, 1, 6, 0, tzinfo=UTC)
     (november_id,) = run_period("2026-11").invoice_ids
     november = _issue(db, november_id)
-    record_payment(november.id, november.payable, date(2026, 11, 20))
+    record_payment(november.id, november.payable, date(2026, 11, 20), overpayment=True)
     setup.end(contract, date(2026, 11, 20))
     db.session.commit()
 
@@ -163,7 +168,7 @@ def test_a_period_with_a_negative_total_is_a_credit_note_that_becomes_credit(app
 
 def test_a_credit_note_on_a_paid_invoice_is_credit(db, customer_invoice):
     customer, _, invoice = customer_invoice
-    record_payment(invoice.id, D("648.60"), date(2026, 12, 10))
+    record_payment(invoice.id, D("648.60"), date(2026, 12, 10), overpayment=True)
     create_credit_note(invoice.id, "Outage", {invoice.lines[0].id: D("100.00")})
     db.session.commit()
 
@@ -196,7 +201,7 @@ def test_reminder_fees_are_debits_and_open(db, customer_invoice):
     assert open_amount(customer.id) == D("668.60")
     assert invoice_open_amount(invoice) == D("668.60")
 
-    record_payment(invoice.id, D("668.60"), date(2027, 1, 25))
+    record_payment(invoice.id, D("668.60"), date(2027, 1, 25), overpayment=True)
     db.session.commit()
     assert open_amount(customer.id) == D("0.00")
     assert credit_balance(customer.id) == D("0.00")  # the fee took the difference
@@ -204,7 +209,7 @@ def test_reminder_fees_are_debits_and_open(db, customer_invoice):
 
 def test_a_payment_is_reversed_only_by_a_counter_booking(db, customer_invoice):
     customer, _, invoice = customer_invoice
-    payment = record_payment(invoice.id, D("648.60"), date(2026, 12, 10))
+    payment = record_payment(invoice.id, D("648.60"), date(2026, 12, 10), overpayment=True)
     db.session.commit()
 
     payment.amount = D("1.00")
@@ -227,9 +232,9 @@ def test_a_payment_is_reversed_only_by_a_counter_booking(db, customer_invoice):
 
 def test_the_statement_adds_up_to_the_balance(app, db, customer_invoice):
     customer, _, invoice = customer_invoice
-    payment = record_payment(invoice.id, D("1000.00"), date(2026, 12, 10))
+    payment = record_payment(invoice.id, D("1000.00"), date(2026, 12, 10), overpayment=True)
     reverse_payment(payment.id, "wrong invoice", on=date(2026, 12, 11))
-    record_payment(invoice.id, D("1000.00"), date(2026, 12, 12))
+    record_payment(invoice.id, D("1000.00"), date(2026, 12, 12), overpayment=True)
     db.session.commit()
     refund_credit(
         customer.id, D("51.40"), "asked back", paid_on=date(2026, 12, 15), actor="finance"
@@ -258,9 +263,9 @@ def test_every_booking_is_audited(db, customer_invoice):
     from app.models.audit import AuditEntry
 
     customer, _, invoice = customer_invoice
-    payment = record_payment(invoice.id, D("1000.00"), date(2026, 12, 10))
+    payment = record_payment(invoice.id, D("1000.00"), date(2026, 12, 10), overpayment=True)
     reverse_payment(payment.id, "wrong invoice", on=date(2026, 12, 11))
-    record_payment(invoice.id, D("1000.00"), date(2026, 12, 12))
+    record_payment(invoice.id, D("1000.00"), date(2026, 12, 12), overpayment=True)
     refund_credit(customer.id, D("10.00"), "asked back", actor="finance")
     db.session.commit()
 
