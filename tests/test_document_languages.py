@@ -83,7 +83,13 @@ CUSTOMER_FACING = {
         ["Contracts", "Quotes", "draft", "sent", "accepted", "declined", "expired"],
     ),
     "plugins/servicedesk": (
-        ["templates/servicedesk/portal_new.html", "wording.py"],
+        [
+            "templates/servicedesk/portal_new.html",
+            "templates/servicedesk/_reaction_report.html",
+            "templates/servicedesk/reaction_report.html",
+            "wording.py",
+            "reaction_report.py",
+        ],
         [
             "h",
             "visit",
