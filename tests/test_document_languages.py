@@ -234,7 +234,9 @@ def test_every_customer_document_is_in_the_customer_language(app, db, factories,
         interest_days=30,
         interest_percent=Decimal("5"),
     )
-    documents["reminder e-mail"] = "\n".join(reminder_mail(reminder, amounts))
+    documents["reminder e-mail"] = "\n".join(
+        reminder_mail(reminder.invoice, reminder.level, amounts)
+    )
     documents["reminder PDF"] = pdf_text(render_reminder_pdf(reminder, amounts))
     quote = quote_rules.create_quote(
         world.customer, None, start_date=date(2026, 12, 15), valid_until=date(2026, 12, 31)

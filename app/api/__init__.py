@@ -42,6 +42,8 @@ class Operation:
     many: bool = False
     status: int = 200
     errors: tuple[int, ...] = field(default=(400, 401, 403, 404, 422))
+    # multipart/form-data file fields the view reads from request.files: name -> description
+    files: tuple[tuple[str, str], ...] = ()
 
 
 def api_blueprint(name: str, url_prefix: str = "") -> Blueprint:
@@ -125,6 +127,8 @@ def operation(
     status: int = 200,
     public_reason: str | None = None,
     load: Callable[..., dict[str, Any]] | None = None,
+    files: dict[str, str] | None = None,
+    errors: tuple[int, ...] | None = None,
 ) -> Callable:
     """Declare an API endpoint; the view gets `body=`/`query=` models and returns data.
 
@@ -134,11 +138,28 @@ def operation(
     another customer's record. So an invalid body never tells a caller that someone
     else's id exists: the 404 comes first.
 
+    `files` documents a multipart/form-data body (field name -> description) that the
+    view reads from `request.files` itself; `errors` replaces the documented error codes
+    (e.g. to add 409 where the record's state can refuse).
+
     The view returns model instances (or a list when many=True), a (data, status) pair,
     or a ready Flask response.
     """
     tags = (tags,) if isinstance(tags, str) else tags
-    spec = Operation(method, rule, permission, summary, tags, body, query, response, many, status)
+    spec = Operation(
+        method,
+        rule,
+        permission,
+        summary,
+        tags,
+        body,
+        query,
+        response,
+        many,
+        status,
+        **({"errors": errors} if errors else {}),
+        files=tuple((files or {}).items()),
+    )
 
     def decorate(view: Callable) -> Callable:
         @wraps(view)

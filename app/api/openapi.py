@@ -78,6 +78,24 @@ def _operation(spec: Operation, schemas: _Schemas, path_parameters: list) -> dic
             "required": True,
             "content": {"application/json": {"schema": schemas.ref(spec.body)}},
         }
+    elif spec.files:
+        # A file upload: each field a file, as OpenAPI 3.1 describes binary content.
+        properties = {
+            name: {"type": "string", "format": "binary", "description": description}
+            for name, description in spec.files
+        }
+        op["requestBody"] = {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": properties,
+                        "required": [name for name, _ in spec.files],
+                    }
+                }
+            },
+        }
     success: dict[str, Any] = {"description": "OK"}
     if spec.response is not None:
         item = schemas.ref(spec.response, mode="serialization")

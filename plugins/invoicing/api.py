@@ -16,6 +16,7 @@ from app.toolkit import (
     Customer,
     Offset,
     RecordId,
+    RecordNotFound,
     RuleViolation,
     api_blueprint,
     api_error_response,
@@ -29,18 +30,20 @@ from app.toolkit import (
 from plugins.invoicing import dunning_holds, jobs
 from plugins.invoicing.access import visible_invoice, visible_invoices
 from plugins.invoicing.account import summary
-from plugins.invoicing.bank_import import import_bank_file
+from plugins.invoicing.bank_import import assign_credit, import_bank_file, return_credit
 from plugins.invoicing.camt import MAX_BYTES, CamtError
 from plugins.invoicing.credit_notes import create_credit_note
 from plugins.invoicing.documents import render_invoice_pdf
 from plugins.invoicing.forms import (
+    AssignCreditForm,
     CreditNoteForm,
     DunningHoldForm,
     IssuingForm,
     PaymentForm,
+    ReasonForm,
     RunForm,
 )
-from plugins.invoicing.models import DunningHold, Invoice, InvoiceRun
+from plugins.invoicing.models import BankCredit, DunningHold, Invoice, InvoiceRun
 from plugins.invoicing.payments import record_payment
 from plugins.invoicing.preview import preview_period
 from plugins.invoicing.stripe_payments import (
@@ -48,7 +51,13 @@ from plugins.invoicing.stripe_payments import (
     OnlinePaymentUnavailable,
     open_checkout,
 )
-from plugins.invoicing.vocabulary import InvoiceKind, InvoiceState, RunKind, RunState
+from plugins.invoicing.vocabulary import (
+    BankCreditState,
+    InvoiceKind,
+    InvoiceState,
+    RunKind,
+    RunState,
+)
 
 bp = api_blueprint("invoicing_api", "/invoicing")
 
@@ -542,6 +551,7 @@ class BankFileOut(BaseModel):
     summary="Import a camt.054 file (multipart, field 'file'): book credits by QR reference",
     tags="invoicing",
     response=BankFileOut,
+    files={"file": "the camt.054 notification (XML) as the bank delivers it"},
 )
 def import_bank_file_endpoint():
     upload = request.files.get("file")
@@ -563,6 +573,111 @@ def import_bank_file_endpoint():
             [{"field": "file", "line": error.line, "message": error.reason}],
         ) from None
     return {"message_id": result.message_id, **result.counts(), "credit_ids": result.credit_ids}
+
+
+class BankCreditQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    state: BankCreditState | None = Field(
+        default=None,
+        description="finance's queue is 'unmatched' and 'ambiguous'; none: every state",
+    )
+    limit: int = Field(default=50, ge=1, le=500)
+    offset: Offset = 0
+
+
+class BankCreditOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    state: BankCreditState
+    reversal: bool = Field(description="the bank took an earlier credit back")
+    amount: Decimal
+    currency: str
+    booking_date: date
+    value_date: date | None
+    reference: str | None
+    reference_type: str | None = Field(description="QRR, SCOR or none")
+    debtor_name: str | None
+    debtor_iban: str | None
+    remittance_text: str | None
+    message_id: str
+    file_name: str
+    imported_at: datetime
+    invoice_id: int | None = Field(description="the invoice it is booked on")
+    payment_id: int | None
+    note: str = Field(description="why it waits in the queue, or the reason it was returned")
+    resolved_by: str | None
+    resolved_at: datetime | None
+
+
+def _bank_credit(credit_id: int) -> dict:
+    credit = db.session.get(BankCredit, credit_id)
+    if credit is None:
+        raise RecordNotFound("no such bank credit")
+    return {"credit": credit}
+
+
+def _waiting(credit: BankCredit) -> None:
+    """A credit finance already decided is a conflict with its state (409), not bad input."""
+    if not credit.in_queue:
+        raise ApiError(
+            409, "conflict", f"the bank credit is {credit.state}, no longer waiting in the queue"
+        )
+
+
+@operation(
+    bp,
+    "GET",
+    "/bank-credits",
+    permission="invoicing.payments",
+    summary="Credits of imported bank files, oldest booking first (the queue: state=unmatched)",
+    tags="invoicing",
+    query=BankCreditQuery,
+    response=BankCreditOut,
+    many=True,
+)
+def list_bank_credits(query: BankCreditQuery):
+    statement = select(BankCredit)
+    if query.state:
+        statement = statement.where(BankCredit.state == query.state)
+    statement = statement.order_by(BankCredit.booking_date, BankCredit.id)
+    return db.session.scalars(statement.limit(query.limit).offset(query.offset)).all()
+
+
+@operation(
+    bp,
+    "POST",
+    "/bank-credits/<int:credit_id>/assign",
+    permission="invoicing.payments",
+    summary="Book a waiting credit on the invoice with this number (409 when not waiting)",
+    tags="invoicing",
+    body=AssignCreditForm,
+    response=BankCreditOut,
+    load=_bank_credit,
+    errors=(400, 401, 403, 404, 409, 422),
+)
+def assign_bank_credit(credit: BankCredit, body: AssignCreditForm):
+    _waiting(credit)
+    credit_id = credit.id
+    return committed(lambda: assign_credit(credit_id, body.invoice_number, actor=_actor()))
+
+
+@operation(
+    bp,
+    "POST",
+    "/bank-credits/<int:credit_id>/return",
+    permission="invoicing.payments",
+    summary="Take a waiting credit out of the queue as returned, with the reason; "
+    "nothing is booked (409 when not waiting)",
+    tags="invoicing",
+    body=ReasonForm,
+    response=BankCreditOut,
+    load=_bank_credit,
+    errors=(400, 401, 403, 404, 409, 422),
+)
+def return_bank_credit(credit: BankCredit, body: ReasonForm):
+    _waiting(credit)
+    credit_id = credit.id
+    return committed(lambda: return_credit(credit_id, body.reason, actor=_actor()))
 
 
 class AccountOut(BaseModel):

@@ -10,7 +10,7 @@ the QR-bill requires it) may fail once one is taken. Flush only; jobs.py commits
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from flask_babel import gettext as _
@@ -117,6 +117,14 @@ def check_issuable(invoice: Invoice) -> None:
         ) from error
 
 
+def series_and_due_date(invoice: Invoice, day: date) -> tuple[str, date | None]:
+    """The number series a document issued on `day` takes and the day it is due (none
+    for a credit note), under the payment terms of that day."""
+    if invoice.is_credit_note:
+        return CREDIT_NOTE_SERIES, None
+    return INVOICE_SERIES, day + timedelta(days=tariff_on("invoicing.payment_terms_days", day))
+
+
 def issue_invoice(invoice_id: int, *, actor: str = "system") -> Invoice:
     """Check the draft, assign the next number of the year and freeze it (flushes).
 
@@ -129,8 +137,7 @@ def issue_invoice(invoice_id: int, *, actor: str = "system") -> Invoice:
     day = today()
     fill_bill_to(invoice, invoice.customer)  # the address as it is on the day of issue
     check_issuable(invoice)
-    series = CREDIT_NOTE_SERIES if invoice.is_credit_note else INVOICE_SERIES
-    terms = None if invoice.is_credit_note else tariff_on("invoicing.payment_terms_days", day)
+    series, due_date = series_and_due_date(invoice, day)
     sequence, number = next_number(series, day.year)
     # Every column of the issued state is set before the next flush: the table's check
     # constraint ties the number to the status.
@@ -143,7 +150,7 @@ def issue_invoice(invoice_id: int, *, actor: str = "system") -> Invoice:
         invoice.issue_date = day
         invoice.issued_at = now()
         invoice.issued_by = actor
-        invoice.due_date = None if terms is None else day + timedelta(days=terms)
+        invoice.due_date = due_date
         invoice.status = InvoiceState.ISSUED
     db.session.flush()
     # The customer's credit balance pays what it can, shown on the document (account.py).

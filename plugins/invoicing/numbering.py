@@ -43,6 +43,17 @@ def _ensure_row(series: str, year: int) -> None:
         db.session.execute(insert(NumberSequence).values(**values))
 
 
+def upcoming_number(series: str, year: int) -> str:
+    """The number the next document of the series would get, read only (for a preview:
+    another issuer may take it first)."""
+    last = db.session.scalar(
+        select(NumberSequence.last_number).where(
+            NumberSequence.series == series, NumberSequence.year == year
+        )
+    )
+    return format_number(series, year, (last or 0) + 1)
+
+
 def next_number(series: str, year: int) -> tuple[int, str]:
     """Take the next sequence number of the series and year: (sequence, formatted number)."""
     _ensure_row(series, year)

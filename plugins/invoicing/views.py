@@ -55,6 +55,7 @@ from plugins.invoicing.forms import (
     RunForm,
 )
 from plugins.invoicing.issuing import discard_draft
+from plugins.invoicing.mail_previews import issue_mail_preview, reminder_mail_preview
 from plugins.invoicing.models import Invoice, InvoiceRun, Payment, Reminder
 from plugins.invoicing.paylinks import invoice_id_of
 from plugins.invoicing.payments import record_payment
@@ -348,6 +349,19 @@ def issue_one(invoice_id: int):
     return redirect(url_for("invoicing.detail", invoice_id=invoice_id))
 
 
+@bp.get("/invoices/<int:invoice_id>/issue")
+@requires("invoicing.run")
+def issue_preview(invoice_id: int):
+    """The e-mail issuing the draft sends, before it is issued (writes nothing)."""
+    invoice = visible_invoice(invoice_id)
+    try:
+        mail = issue_mail_preview(invoice)
+    except RuleViolation as refused:
+        flash(str(refused), "error")
+        return redirect(url_for("invoicing.detail", invoice_id=invoice_id))
+    return render_template("invoicing/issue_preview.html", invoice=invoice, mail=mail)
+
+
 @bp.post("/invoices/<int:invoice_id>/discard")
 @requires("invoicing.run")
 def discard(invoice_id: int):
@@ -556,6 +570,19 @@ def dunning():
         holds=dunning_holds.holds(),
         customers=[c for c in customers if c.id not in held],
     )
+
+
+@bp.get("/dunning/invoices/<int:invoice_id>/reminder")
+@requires("invoicing.payments")
+def reminder_preview(invoice_id: int):
+    """The reminder e-mail the invoice gets at its next level (writes nothing)."""
+    invoice = visible_invoice(invoice_id)
+    try:
+        mail = reminder_mail_preview(invoice)
+    except RuleViolation as refused:
+        flash(str(refused), "error")
+        return redirect(url_for("invoicing.dunning"))
+    return render_template("invoicing/reminder_preview.html", invoice=invoice, mail=mail)
 
 
 @bp.post("/dunning/holds")
