@@ -468,3 +468,31 @@ class ReminderLevelsKind(TariffKind):
             )
             or "—"
         )
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of the generic row editor: a choice (`choices`) or a whole number."""
+
+    name: str
+    label: Any
+    choices: tuple[tuple[str, Any], ...] = ()
+    min: int = 0
+    max: int = 0
+
+
+class RowsKind(TariffKind):
+    """A table of rows whose columns the kind declares (`columns()`); the form shows one
+    select or number input per cell, never raw JSON (core/_tariff_inputs.html, "rows")."""
+
+    input = "rows"
+
+    def columns(self) -> tuple[Column, ...]:
+        raise NotImplementedError
+
+    def from_form(self, form: MultiDict) -> list[dict[str, str]]:
+        return _form_rows(form, tuple(column.name for column in self.columns()))
+
+    def form_value(self, value: Any) -> list[dict[str, str]]:
+        names = [column.name for column in self.columns()]
+        return [{name: str(row.get(name, "")) for name in names} for row in value or ()]

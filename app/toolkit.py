@@ -104,11 +104,13 @@ from app.security import (
 from app.services import create_site, find_customers
 from app.tariff_kinds import (
     BooleanKind,
+    Column,
     DateListKind,
     MinutesKind,
     MoneyKind,
     PercentKind,
     ReminderLevelsKind,
+    RowsKind,
     TariffKind,
     VolumeBandsKind,
     WholeNumberKind,
@@ -178,6 +180,8 @@ __all__ = [
     "Tariff",
     "TariffKey",
     "TariffKind",
+    "Column",
+    "RowsKind",
     "Text70",
     "Tier",
     "TierInForce",

@@ -27,7 +27,13 @@ from app.toolkit import (
 )
 from plugins.invoicing.billing import Month
 from plugins.invoicing.models import Invoice, InvoiceLine, InvoiceRun, Payment
-from plugins.invoicing.vocabulary import InvoiceKind, InvoiceState, LineKind, PaymentMethod
+from plugins.invoicing.vocabulary import (
+    INCOMING_METHODS,
+    InvoiceKind,
+    InvoiceState,
+    LineKind,
+    PaymentMethod,
+)
 
 MONTHS = 12
 # The lines that are the subscription itself (not work, material or credits of tickets).
@@ -94,7 +100,8 @@ def recurring_revenue_by_tier(months: int = MONTHS):
 
 
 def payments_by_channel(months: int = MONTHS):
-    """Payments received per month, one bar per channel (bank transfer, online)."""
+    """Money received per month, one bar per channel (bank transfer, online, QR-bill);
+    a credit balance applied is no new money and is left out."""
     firsts = last_months(months)
     rows = db.session.execute(
         select(Payment.received_on, Payment.method, func.sum(Payment.amount))
@@ -107,6 +114,7 @@ def payments_by_channel(months: int = MONTHS):
     series = [
         (method.label, [totals[method].get(first, Decimal("0.00")) for first in firsts])
         for method in PaymentMethod
+        if method in INCOMING_METHODS
     ]
     return bar_chart(
         _("Payments received by channel (CHF)"),

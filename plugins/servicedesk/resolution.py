@@ -24,8 +24,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
-from app.toolkit import TariffKind
+from app.toolkit import Column, RowsKind, Tier, db
 from plugins.servicedesk.business_calendar import (
     ServiceSchedule,
     add_service_hours,
@@ -178,11 +180,20 @@ def target_for(rows: Iterable[dict], tier_code: str, severity: Severity | str | 
 FIELDS = ("tier", "severity", "amount", "unit")
 
 
-class ResolutionTargetsKind(TariffKind):
-    """Rows of tier code, severity, amount and unit (h or business days), as JSON text;
-    a tier without rows is best effort."""
+class ResolutionTargetsKind(RowsKind):
+    """Rows of tier code, severity, amount and unit (h or business days), edited as a
+    table; a tier without rows is best effort."""
 
     max_amount = 1000
+
+    def columns(self) -> tuple[Column, ...]:
+        tiers = db.session.scalars(select(Tier.code).order_by(Tier.id)).all()
+        return (
+            Column("tier", _l("Tier"), tuple((code, code) for code in tiers)),
+            Column("severity", _l("Severity"), tuple(Severity.choices())),
+            Column("amount", _l("Target"), min=1, max=self.max_amount),
+            Column("unit", _l("Unit"), tuple(ResolutionUnit.choices())),
+        )
 
     def parse(self, raw: Any) -> list[dict[str, Any]]:
         rows = json.loads(raw) if isinstance(raw, str) else raw
@@ -195,6 +206,8 @@ class ResolutionTargetsKind(TariffKind):
                     _("row %(row)d: needs exactly tier, severity, amount and unit", row=number)
                 )
             tier, severity, amount, unit = (row[f] for f in FIELDS)
+            if isinstance(amount, str) and amount.strip().isdigit():
+                amount = int(amount)  # as the form sends it
             if not isinstance(tier, str) or not tier.strip():
                 raise ValueError(_("row %(row)d: the tier code is missing", row=number))
             if severity not in Severity.codes():
@@ -215,15 +228,12 @@ class ResolutionTargetsKind(TariffKind):
 
     def describe(self) -> str:
         return _(
-            'JSON rows {"tier": code, "severity": critical/major/minor, "amount": 1 to 1000, '
-            '"unit": "h" or "business_days"}; a tier without rows is best effort'
+            "rows of tier, severity (critical, major, minor), a target from 1 to 1000 and "
+            "its unit (hours or business days); a tier without rows is best effort"
         )
 
     def store(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return value
-
-    def form_value(self, value: Any) -> str:
-        return json.dumps(value or [])
 
     def display(self, value: list[dict[str, Any]]) -> str:
         return "; ".join(

@@ -48,6 +48,7 @@ def test_every_declared_tariff_has_a_typed_kind_and_a_translated_label(app):
             "dates",
             "bands",
             "levels",
+            "rows",
         }, declaration.key
         assert str(declaration.label) and declaration.kind.describe()
     with force_locale("de"):

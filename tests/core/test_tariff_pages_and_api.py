@@ -235,3 +235,32 @@ def test_only_finance_writes_tariffs_through_the_api(app, token):
     assert answer.status_code == 403
     unknown = isolated_client(app).get("/api/v1/tariffs/core.nothing", headers=token("finance"))
     assert unknown.status_code == 404
+
+
+def test_resolution_targets_are_edited_as_rows_of_choices_not_json(finance, db):
+    key = "servicedesk.resolution_targets"
+    form = finance.get(f"/tariffs/{key}").get_data(as_text=True)
+    assert 'data-editor="rows"' in form and "<textarea" not in form
+    assert '<select name="severity"' in form and 'value="premium"' in form
+    twice = {
+        "valid_from": "2027-01-01",
+        "tier": ["premium", "premium", ""],
+        "severity": ["critical", "critical", ""],
+        "amount": ["4", "6", ""],
+        "unit": ["h", "h", ""],
+    }
+    html = finance.post(f"/tariffs/{key}", data=twice).get_data(as_text=True)
+    assert "row 2: this tier and severity twice" in html
+    before = len(rows(db, key))
+    saved = finance.post(
+        f"/tariffs/{key}",
+        data={**twice, "severity": ["critical", "major", ""], "amount": ["2", "6", ""]},
+    )
+    assert saved.status_code == 302 and len(rows(db, key)) == before + 1
+    assert rows(db, key)[-1] == (
+        date(2027, 1, 1),
+        [
+            {"tier": "premium", "severity": "critical", "amount": 2, "unit": "h"},
+            {"tier": "premium", "severity": "major", "amount": 6, "unit": "h"},
+        ],
+    )

@@ -164,12 +164,17 @@ def test_the_reconciliation_shows_open_items_by_age_credits_and_the_days_money(
 ):
     first, second = invoices
     record_payment(
-        first.id, D("700.00"), date(2027, 3, 2), method="qr_bill", external_reference="E/1"
+        first.id,
+        D("700.00"),
+        date(2027, 3, 2),
+        method="qr_bill",
+        external_reference="E/1",
+        overpayment=True,
     )
     record_payment(
         second.id, D("48.60"), date(2027, 3, 2), method="stripe", external_reference="cs"
     )
-    record_payment(second.id, D("100.00"), date(2027, 3, 2))
+    record_payment(second.id, D("100.00"), date(2027, 3, 2), overpayment=True)
     import_bank_file(camt054(entry("E9", tx("80.00", UNKNOWN, "T9", debtor="Unbekannt GmbH"))))
     db.session.commit()
     app.config["FROZEN_NOW"] = datetime(2027, 3, 2, 9, 0, tzinfo=UTC)  # 61 days past due
@@ -198,7 +203,7 @@ def test_the_reconciliation_shows_open_items_by_age_credits_and_the_days_money(
 
 
 def test_finance_refunds_a_credit_from_the_reconciliation(client, db, factories, invoices):
-    record_payment(invoices[0].id, D("700.00"), date(2026, 12, 10))
+    record_payment(invoices[0].id, D("700.00"), date(2026, 12, 10), overpayment=True)
     db.session.commit()
     login(client, factories.user("finance"))
     customer_id = invoices[0].customer_id
@@ -212,7 +217,7 @@ def test_finance_refunds_a_credit_from_the_reconciliation(client, db, factories,
 
 
 def test_the_customer_sees_balance_and_credit_in_the_portal(client, db, factories, invoices):
-    record_payment(invoices[0].id, D("700.00"), date(2026, 12, 10))
+    record_payment(invoices[0].id, D("700.00"), date(2026, 12, 10), overpayment=True)
     db.session.commit()
     customer = invoices[0].customer
     login(client, factories.user("customer", customer=customer))
@@ -235,7 +240,7 @@ def test_the_customer_sees_balance_and_credit_in_the_portal(client, db, factorie
 
 
 def test_the_invoice_page_shows_what_was_received_beyond_it(client, db, factories, invoices):
-    record_payment(invoices[0].id, D("700.00"), date(2026, 12, 10))
+    record_payment(invoices[0].id, D("700.00"), date(2026, 12, 10), overpayment=True)
     db.session.commit()
     login(client, factories.user("finance"))
     page = client.get(f"/invoicing/invoices/{invoices[0].id}")
