@@ -33,7 +33,8 @@ def test_desk_takes_a_call_outside_hours_to_a_confirmed_fast_lane_ticket(
     page.fill("#caller-search", "079 123 45 67")  # the caller's mobile number
     page.keyboard.press("Enter")
     page.click("text=Take call for this site")
-    assert page.locator("#outside-hours").is_visible()
+    page.wait_for_url(lambda url: "/desk/sites/" in url)
+    page.locator("#outside-hours").wait_for(state="visible", timeout=10_000)
     assert "CHF 250.00" in page.locator("#consequence").inner_text()
 
     page.select_option("#contact_id", str(desk.caller.id))
