@@ -231,6 +231,26 @@ def _status_url(run_id: int) -> str:
     return url_for("invoicing_api.get_run", run_id=run_id)
 
 
+def _started(run: InvoiceRun) -> dict:
+    """The 202 answer of a queued job: where to follow it."""
+    return {
+        "run_id": run.id,
+        "period": run.period,
+        "status": run.status,
+        "status_url": _status_url(run.id),
+    }
+
+
+def _busy(busy: jobs.RunInProgress) -> ApiError:
+    """A job of the period is already queued or running: nothing new was queued."""
+    return ApiError(
+        409,
+        "run_in_progress",
+        f"a job of {busy.run.period} is already {busy.run.status}; nothing new was queued",
+        {"run_id": busy.run.id, "status_url": _status_url(busy.run.id)},
+    )
+
+
 @operation(
     bp,
     "POST",
@@ -249,18 +269,8 @@ def start_run(body: RunForm):
         db.session.rollback()
         raise ApiError(422, "rule_violation", str(error)) from error
     except jobs.RunInProgress as busy:
-        raise ApiError(
-            409,
-            "run_in_progress",
-            f"a run of {body.period} is already {busy.run.status}; no second run was started",
-            {"run_id": busy.run.id, "status_url": _status_url(busy.run.id)},
-        ) from None
-    return {
-        "run_id": run.id,
-        "period": run.period,
-        "status": run.status,
-        "status_url": _status_url(run.id),
-    }
+        raise _busy(busy) from None
+    return _started(run)
 
 
 @operation(
@@ -281,18 +291,8 @@ def start_issuing(body: IssuingForm):
     try:
         run = jobs.start_issuing(body.period, body.invoice_ids or None, actor=_actor())
     except jobs.RunInProgress as busy:
-        raise ApiError(
-            409,
-            "run_in_progress",
-            f"a job of {body.period} is already {busy.run.status}; nothing was queued",
-            {"run_id": busy.run.id, "status_url": _status_url(busy.run.id)},
-        ) from None
-    return {
-        "run_id": run.id,
-        "period": run.period,
-        "status": run.status,
-        "status_url": _status_url(run.id),
-    }
+        raise _busy(busy) from None
+    return _started(run)
 
 
 @operation(
