@@ -97,23 +97,24 @@ def _remind(ticket: Ticket, at: datetime) -> str:
     )
 
 
-def _escalate_breach(ticket: Ticket, at: datetime) -> str:
+def _escalate_to_chief(
+    ticket: Ticket, at: datetime, kind: NotificationKind, escalation: Escalation, event, compose
+) -> str:
+    """Tell the chief on duty once per ticket and kind; the escalation and its log entry
+    are recorded only by the sweep that claims the notice."""
     chief: User | None = on_duty(Duty.CHIEF, at)
     if chief is None:
         return NOBODY
 
     def record() -> None:
-        ticket.escalations.append(
-            Escalation(
-                at=at,
-                level=3,
-                reason=EscalationReason.BREACH,
-                person_id=chief.id,
-                note="FirstReaction",
-            )
-        )
-        tickets.log(ticket, TicketEventKind.BREACH_ESCALATED, at=at, params={"person": chief.email})
+        escalation.person_id = chief.id
+        ticket.escalations.append(escalation)
+        tickets.log(ticket, event, at=at, params={"person": chief.email})
 
+    return _outcome(notify_once(ticket, kind, 1, chief, compose, on_claim=record))
+
+
+def _escalate_breach(ticket: Ticket, at: datetime) -> str:
     def compose() -> tuple[str, str]:
         technician = ticket.technician.name if ticket.technician else _("none")
         return (
@@ -129,8 +130,9 @@ def _escalate_breach(ticket: Ticket, at: datetime) -> str:
             ),
         )
 
-    return _outcome(
-        notify_once(ticket, NotificationKind.BREACH, 1, chief, compose, on_claim=record)
+    escalation = Escalation(at=at, level=3, reason=EscalationReason.BREACH, note="FirstReaction")
+    return _escalate_to_chief(
+        ticket, at, NotificationKind.BREACH, escalation, TicketEventKind.BREACH_ESCALATED, compose
     )
 
 
@@ -204,27 +206,6 @@ def _remind_resolution(ticket: Ticket, at: datetime) -> str:
 
 
 def _escalate_resolution(ticket: Ticket, at: datetime) -> str:
-    chief: User | None = on_duty(Duty.CHIEF, at)
-    if chief is None:
-        return NOBODY
-
-    def record() -> None:
-        ticket.escalations.append(
-            Escalation(
-                at=at,
-                level=3,
-                reason=EscalationReason.RESOLUTION_BREACH,
-                person_id=chief.id,
-                note="resolution",
-            )
-        )
-        tickets.log(
-            ticket,
-            TicketEventKind.RESOLUTION_BREACH_ESCALATED,
-            at=at,
-            params={"person": chief.email},
-        )
-
     def compose() -> tuple[str, str]:
         return (
             f"[{ticket.number}] " + _("Resolution overdue"),
@@ -239,8 +220,16 @@ def _escalate_resolution(ticket: Ticket, at: datetime) -> str:
             ),
         )
 
-    return _outcome(
-        notify_once(ticket, NotificationKind.RESOLUTION_BREACH, 1, chief, compose, on_claim=record)
+    escalation = Escalation(
+        at=at, level=3, reason=EscalationReason.RESOLUTION_BREACH, note="resolution"
+    )
+    return _escalate_to_chief(
+        ticket,
+        at,
+        NotificationKind.RESOLUTION_BREACH,
+        escalation,
+        TicketEventKind.RESOLUTION_BREACH_ESCALATED,
+        compose,
     )
 
 
