@@ -25,6 +25,7 @@ def seed_command() -> None:
 
     with acting_as("cli:seed"):
         seed_all()
+        db.session.commit()
     click.echo("Reference data is in place.")
 
 

@@ -126,6 +126,7 @@ def seed_core() -> None:
 
 
 def seed_all() -> None:
-    """Reference data of the host and every enabled plugin, in dependency order."""
+    """Reference data of the host and every enabled plugin, in dependency order (flushes;
+    the command or fixture that seeds commits)."""
     call_each(current_app.extensions["winet.declarations"], "seed")
-    db.session.commit()
+    db.session.flush()

@@ -207,6 +207,7 @@ def measure_run(base_url: str | None, n: int, label: str) -> dict:
 
             upgrade(revision="heads")
             seed_all()
+            db.session.commit()
             started = time.perf_counter()
             populate(n)
             setup_seconds = time.perf_counter() - started

@@ -74,6 +74,7 @@ def main() -> None:
 
             upgrade(revision="heads")
             seed_all()
+            db.session.commit()
             populate(2 * math.ceil(args.invoices / 1.4) + 2)  # 0.7 invoices per site, even
             ids = sorted(run_period(PERIOD, actor="benchmark").invoice_ids)[: args.invoices]
             # Warm, as in a long-running worker: the pool's processes started, fonts loaded.

@@ -65,6 +65,7 @@ def prepare(url: str, sites: int) -> dict:
 
         upgrade(revision="heads")
         seed_all()
+        db.session.commit()
         populate(sites)
         run_period(PERIOD, actor="benchmark")
         user = create_user(

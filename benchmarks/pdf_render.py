@@ -85,12 +85,14 @@ def main() -> None:
     app = make_app(url)
     try:
         with app.app_context():
+            from app.database import db
             from app.seed import seed_all
             from app.toolkit import render_pdf_html
             from plugins.invoicing.documents import invoice_html
 
             upgrade(revision="heads")
             seed_all()
+            db.session.commit()
             invoices = issued_invoices(args.invoices)
             svg_ms = {"qrbill": [], "merged": []}
             pages = {"qrbill": [], "merged": []}

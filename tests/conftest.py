@@ -135,6 +135,7 @@ def app(migrated, app_config):
     with application.app_context():
         _empty_tables(application)
         seed_all()
+        db.session.commit()
         yield application
         db.session.remove()
         db.engine.dispose()
