@@ -91,14 +91,34 @@ def start_run(period: Month | str, *, issue: bool = False, actor: str = "system"
     broker the job may have run (even finished) by the time this returns.
     """
     month = check_period(period)
+    return _queue_job(month, JOB, issue=issue, actor=actor)
+
+
+def _queue_job(
+    month: Month,
+    job: str,
+    *,
+    issue: bool,
+    actor: str,
+    kind: RunKind = RunKind.BILLING,
+    selection: list[int] | None = None,
+) -> InvoiceRun:
+    """Record a queued job holding `month` (committed) and hand it to the workers.
+
+    RunInProgress when a job of the month is queued or running already (also when another
+    clerk queued one a moment ago); a job the broker would not take is closed as failed.
+    """
     existing = run_records.active_run(month.label)
     if existing is not None:
         db.session.commit()  # a stale run closed as failed stays closed
         raise RunInProgress(existing)
     try:
         record = run_records.new_run(
-            month, status=RunState.QUEUED, issue=issue, actor=actor, holds_period=True
+            month, kind=kind, status=RunState.QUEUED, issue=issue, actor=actor, holds_period=True
         )
+        if selection is not None:
+            record.selection = selection
+            record.invoices_planned = len(selection)
         run_id = record.id
         db.session.commit()
     except IntegrityError:  # another clerk queued the same period a moment ago
@@ -110,8 +130,8 @@ def start_run(period: Month | str, *, issue: bool = False, actor: str = "system"
             raise
         raise RunInProgress(existing) from None
     try:
-        enqueue_call(JOB, run_id)
-    except Exception as error:  # the broker is unreachable: the run must not stay queued
+        enqueue_call(job, run_id)
+    except Exception as error:  # the broker is unreachable: the job must not stay queued
         db.session.rollback()
         run_records.close(
             run_id, RunState.FAILED, error=f"could not be queued: {type(error).__name__}: {error}"
@@ -339,44 +359,10 @@ def start_issuing(
     """Queue issuing a period's drafts (or the chosen ones) as a background job: numbers,
     PDFs with QR-bill and e-mails take time; the status page follows it."""
     month = Month.coerce(period)
-    existing = run_records.active_run(month.label)
-    if existing is not None:
-        db.session.commit()
-        raise RunInProgress(existing)
     chosen = list(invoice_ids) if invoice_ids else draft_ids(month.label)
-    try:
-        record = run_records.new_run(
-            month,
-            kind=RunKind.ISSUING,
-            status=RunState.QUEUED,
-            issue=True,
-            actor=actor,
-            holds_period=True,
-        )
-        record.selection = chosen
-        record.invoices_planned = len(chosen)
-        run_id = record.id
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        existing = db.session.scalar(
-            select(InvoiceRun).where(InvoiceRun.active_period == month.label)
-        )
-        if existing is None:
-            raise
-        raise RunInProgress(existing) from None
-    try:
-        enqueue_call(ISSUE_JOB, run_id)
-    except Exception as error:
-        db.session.rollback()
-        run_records.close(
-            run_id, RunState.FAILED, error=f"could not be queued: {type(error).__name__}: {error}"
-        )
-        db.session.commit()
-        raise
-    record = db.session.get(InvoiceRun, run_id)
-    db.session.refresh(record)
-    return record
+    return _queue_job(
+        month, ISSUE_JOB, issue=True, actor=actor, kind=RunKind.ISSUING, selection=chosen
+    )
 
 
 @one_off
