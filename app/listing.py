@@ -146,6 +146,15 @@ def state_filters(column: Any, vocabulary: Any, everything: Any = None) -> tuple
     )
 
 
+def active_filters(column: Any) -> tuple[Filter, ...]:
+    """ "All", "Active" and "Inactive" over a record's boolean `active` column."""
+    return (
+        Filter("all", _l("All")),
+        Filter("active", _l("Active"), column.is_(True)),
+        Filter("inactive", _l("Inactive"), column.is_(False)),
+    )
+
+
 def _whole(text: str | None) -> int | None:
     text = (text or "").strip()
     return int(text) if text.isdigit() and len(text) < 7 else None

@@ -43,7 +43,7 @@ from app.forms import (
 )
 from app.history import earliest_change_day
 from app.hooks import flatten, hooks
-from app.listing import Filter, Listing, Sort
+from app.listing import Filter, Listing, Sort, active_filters
 from app.models import AuditEntry, Contact, Customer, Site, User
 from app.models.catalog import ReactionKind, Tier
 from app.schemas import (
@@ -132,11 +132,7 @@ def favicon():
 
 CUSTOMER_LIST = Listing(
     endpoint="core.customers",
-    filters=(
-        Filter("all", _l("All")),
-        Filter("active", _l("Active"), Customer.active.is_(True)),
-        Filter("inactive", _l("Inactive"), Customer.active.is_(False)),
-    ),
+    filters=active_filters(Customer.active),
     default_filter="all",
     sorts=(
         Sort("number", Customer.number),
@@ -162,11 +158,7 @@ def customers():
 
 SITE_LIST = Listing(
     endpoint="core.sites",
-    filters=(
-        Filter("all", _l("All")),
-        Filter("active", _l("Active"), Site.active.is_(True)),
-        Filter("inactive", _l("Inactive"), Site.active.is_(False)),
-    ),
+    filters=active_filters(Site.active),
     default_filter="all",
     sorts=(
         Sort("name", Site.name),
