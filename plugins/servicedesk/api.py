@@ -67,6 +67,14 @@ def _caller_of_body() -> str | None:
     return str(contact_id)[:20] if contact_id is not None else None
 
 
+def _load_incident(incident_id: int) -> dict:
+    """The path's outage, found before the body is read (`load=`)."""
+    incident = db.session.get(MasterIncident, incident_id)
+    if incident is None:
+        raise ApiError(404, "not_found", "no such incident")
+    return {"incident": incident}
+
+
 def _load_ticket(ticket_id: int) -> dict:
     """The path's ticket, found and authorised before the body is read (`load=`)."""
     return {"ticket": get_visible_or_404(Ticket, ticket_id)}
@@ -259,10 +267,10 @@ def post_resolution(ticket: Ticket, body: ResolutionIn):
     summary="Confirm the fault origin the evidence proposes, or override it with a reason",
     tags="servicedesk",
     body=FaultOriginIn,
+    load=_load_ticket,
     response=TicketDetailOut,
 )
-def post_fault_origin(ticket_id: int, body: FaultOriginIn):
-    ticket = get_visible_or_404(Ticket, ticket_id)
+def post_fault_origin(ticket: Ticket, body: FaultOriginIn):
     return committed(
         lambda: evidence.override(ticket, body.fault_origin, current_user, body.reason)
     )
@@ -315,12 +323,10 @@ def post_incident(body: IncidentIn):
     summary="Add affected sites to an open outage",
     tags="servicedesk",
     body=IncidentSitesIn,
+    load=_load_incident,
     response=IncidentOut,
 )
-def post_incident_sites(incident_id: int, body: IncidentSitesIn):
-    incident = db.session.get(MasterIncident, incident_id)
-    if incident is None:
-        raise ApiError(404, "not_found", "no such incident")
+def post_incident_sites(incident: MasterIncident, body: IncidentSitesIn):
     sites = _sites(body.site_ids)
     committed(lambda: outage.add_sites(incident, sites))
     return _incident_out(incident)
@@ -336,9 +342,7 @@ def post_incident_sites(incident_id: int, body: IncidentSitesIn):
     response=IncidentOut,
 )
 def post_incident_resolution(incident_id: int):
-    incident = db.session.get(MasterIncident, incident_id)
-    if incident is None:
-        raise ApiError(404, "not_found", "no such incident")
+    incident = _load_incident(incident_id)["incident"]
     committed(lambda: outage.resolve_incident(incident, current_user))
     return _incident_out(incident)
 
@@ -351,10 +355,10 @@ def post_incident_resolution(incident_id: int):
     summary="Set the severity: the resolution target of the tier follows",
     tags="servicedesk",
     body=SeverityIn,
+    load=_load_ticket,
     response=TicketOut,
 )
-def post_severity(ticket_id: int, body: SeverityIn):
-    ticket = get_visible_or_404(Ticket, ticket_id)
+def post_severity(ticket: Ticket, body: SeverityIn):
     return committed(lambda: resolution_clock.set_severity(ticket, body.severity, current_user))
 
 
@@ -366,10 +370,10 @@ def post_severity(ticket_id: int, body: SeverityIn):
     summary="Wait for the customer or a third party (stops the resolution clock only)",
     tags="servicedesk",
     body=PauseIn,
+    load=_load_ticket,
     response=TicketOut,
 )
-def post_pause(ticket_id: int, body: PauseIn):
-    ticket = get_visible_or_404(Ticket, ticket_id)
+def post_pause(ticket: Ticket, body: PauseIn):
     return committed(lambda: resolution_clock.pause(ticket, body.state, current_user, body.note))
 
 
@@ -381,10 +385,10 @@ def post_pause(ticket_id: int, body: PauseIn):
     summary="End the pause: work goes on, the resolution clock runs again",
     tags="servicedesk",
     body=ReactionIn,
+    load=_load_ticket,
     response=TicketOut,
 )
-def post_resume(ticket_id: int, body: ReactionIn):
-    ticket = get_visible_or_404(Ticket, ticket_id)
+def post_resume(ticket: Ticket, body: ReactionIn):
     return committed(lambda: resolution_clock.resume(ticket, current_user, body.note))
 
 

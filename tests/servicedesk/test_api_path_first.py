@@ -5,7 +5,16 @@ from __future__ import annotations
 
 from plugins.servicedesk import intake
 
-WORK = ("first-reaction", "resolution", "time-entries", "materials")
+WORK = (
+    "first-reaction",
+    "resolution",
+    "time-entries",
+    "materials",
+    "fault-origin",
+    "severity",
+    "pause",
+    "resume",
+)
 
 
 def _headers(factories, user) -> dict[str, str]:
@@ -40,3 +49,14 @@ def test_another_customers_ticket_is_404_for_a_fast_lane_answer(client, db, desk
         headers=_headers(factories, customer_user),
     )
     assert own.status_code == 422
+
+
+def test_sites_for_an_unknown_outage_are_404_whatever_the_body(client, desk, factories):
+    chief = factories.user("chief")
+    for body in ({"unexpected": True}, {"site_ids": [0]}):
+        response = client.post(
+            "/api/v1/servicedesk/incidents/999999/sites",
+            json=body,
+            headers=_headers(factories, chief),
+        )
+        assert response.status_code == 404, (body, response.get_json())
