@@ -112,9 +112,10 @@ def customer_lines(customer_id: int, period: Month | str) -> list[PriceLine]:
     plan = PeriodPlan(
         month, invoices, failures, inputs.bill_to, inputs.site_names, inputs.charge_credits
     )
-    lines = [
-        PriceLine(
-            kind=str(line.kind),
+
+    def price_line(line, kind: str) -> PriceLine:
+        return PriceLine(
+            kind=kind,
             site_id=line.site_id,
             site_name=plan.site_names.get(line.site_id, "") if line.site_id else "",
             description=line.description,
@@ -124,24 +125,14 @@ def customer_lines(customer_id: int, period: Month | str) -> list[PriceLine]:
             vat_rate=line.vat_rate,
             source=line.source,
         )
+
+    lines = [
+        price_line(line, str(line.kind))
         for invoice in plan.invoices
         for line in invoice.ordered_lines(plan.site_names)
     ]
     vat = vat_table()
     for credit in plan.charge_credits:
         # Credited by a credit note on the invoice that billed the charge, not a line.
-        for line in charge_lines([credit.charge], vat):
-            lines.append(
-                PriceLine(
-                    kind="credit_note",
-                    site_id=line.site_id,
-                    site_name=plan.site_names.get(line.site_id, "") if line.site_id else "",
-                    description=line.description,
-                    service_start=line.service_start,
-                    service_end=line.service_end,
-                    amount=line.amount,
-                    vat_rate=line.vat_rate,
-                    source=line.source,
-                )
-            )
+        lines.extend(price_line(line, "credit_note") for line in charge_lines([credit.charge], vat))
     return lines
