@@ -445,6 +445,7 @@ def ticket(ticket_id: int):
         clock=sla_clock.ticket_clock(record, now()),
         rule=reaction_rule(record.tier_code, record.reported_at) if record.tier_code else None,
         for_customer=current_user.role == "customer",
+        log=wording.log_lines(record.events, current_user.role == "customer"),
         # A portal or monitoring ticket has no calling contact: who reported it, then.
         reporter=db.session.get(User, record.opened_by_id) if record.opened_by_id else None,
     )

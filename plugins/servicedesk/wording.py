@@ -8,13 +8,16 @@ language needs only its catalog.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
 from app.toolkit import ZURICH
+from plugins.contracts.labels import tier_name
 from plugins.servicedesk.vocabulary import (
     Channel,
     ChargeText,
@@ -121,12 +124,12 @@ def event_detail(kind: str, params: dict[str, Any] | None) -> str:
             return _(
                 "%(channel)s; CLA %(tier)s; inside service hours",
                 channel=channel,
-                tier=p.get("tier", ""),
+                tier=tier_name(p.get("tier")),
             )
         return _(
             "%(channel)s; CLA %(tier)s; outside service hours",
             channel=channel,
-            tier=p.get("tier", ""),
+            tier=tier_name(p.get("tier")),
         )
     if kind == TicketEventKind.VERIFIED:
         method = VerificationMethod.label_of(p.get("method"))
@@ -184,7 +187,7 @@ def event_detail(kind: str, params: dict[str, Any] | None) -> str:
     if kind == TicketEventKind.RENOTIFIED:
         return _("level %(level)s", level=p.get("level", ""))
     if kind == TicketEventKind.FAST_LANE_CREDITED:
-        return _("upgrade to %(tier)s", tier=p.get("tier", ""))
+        return _("upgrade to %(tier)s", tier=tier_name(p.get("tier")))
     if kind == TicketEventKind.ALERT_ADDED:
         return _("also firing: %(alerts)s", alerts=p.get("alerts", ""))
     if kind == TicketEventKind.ALERT_RESOLVED:
@@ -203,6 +206,99 @@ def event_text(event) -> str:
 
 
 # --- words for the customer and the technician (issue 12) --------------------------------
+
+K = TicketEventKind
+
+# What the customer sees of a ticket's log: the steps that concern them, named in their
+# words, and whether the person's note was written for them (the cause told at the first
+# reaction, why we wait, why the report was withdrawn). The desk's own steps (failed
+# verifications, reminders, escalations to the chief, repeated alerts, acknowledgements)
+# and the desk's notes (time entries, escalations) stay internal.
+CUSTOMER_LOG: dict[str, tuple[Any, bool]] = {
+    K.OPENED: (_l("Fault reported"), False),
+    K.VERIFIED: (_l("Identity confirmed"), False),
+    K.FAST_LANE_OFFERED: (_l("Fast Lane offered"), False),
+    K.FAST_LANE_CONFIRMED: (_l("Fast Lane confirmed"), False),
+    K.FAST_LANE_WITHDRAWN: (_l("Fast Lane declined"), False),
+    K.WITHDRAWN: (_l("Report withdrawn"), True),
+    K.FAST_LANE_CREDITED: (_l("Fast Lane fee credited"), False),
+    K.DISPATCHED: (_l("Technician assigned"), False),
+    K.REACTED: (_l("First reaction"), True),
+    K.IN_PROGRESS: (_l("Work in progress"), False),
+    K.ESCALATED: (_l("Specialist involved"), False),
+    K.WAITING_CUSTOMER: (_l("Waiting for your answer"), True),
+    K.WAITING_THIRD_PARTY: (_l("Waiting for a third party"), True),
+    K.TIME_ENTRY: (_l("Working time recorded"), False),
+    K.MATERIAL: (_l("Material used"), False),
+    K.SEVERITY_SET: (_l("Severity assessed"), False),
+    K.OUTAGE_ATTACHED: (_l("Linked to an outage"), False),
+    K.FAULT_ORIGIN_CONFIRMED: (_l("Fault origin determined"), False),
+    K.FAULT_ORIGIN_OVERRIDDEN: (_l("Fault origin determined"), False),
+    K.RESOLVED: (_l("Resolved"), False),
+    K.CLOSED: (_l("Closed"), False),
+}
+
+
+def customer_event_detail(kind: str, params: dict[str, Any] | None) -> str:
+    """The facts of a log entry as the customer reads them: no desk script ("caller …
+    (PIN)"), no names of internal checks, the CLA by its name."""
+    p = params or {}
+    if kind == K.OPENED:
+        if p.get("inside"):
+            return _(
+                "%(channel)s; CLA %(tier)s; inside your service hours",
+                channel=Channel.label_of(p.get("channel")),
+                tier=tier_name(p.get("tier")),
+            )
+        return _(
+            "%(channel)s; CLA %(tier)s; outside your service hours",
+            channel=Channel.label_of(p.get("channel")),
+            tier=tier_name(p.get("tier")),
+        )
+    if kind == K.VERIFIED:
+        return str(p.get("caller", ""))
+    if kind == K.DISPATCHED:
+        return str(p.get("person", ""))
+    if kind == K.OUTAGE_ATTACHED:
+        return _(
+            "outage of %(service)s since %(since)s",
+            service=p.get("service", ""),
+            since=instant_text(p.get("since")),
+        )
+    if kind == K.FAULT_ORIGIN_OVERRIDDEN:
+        return FaultOrigin.label_of(p.get("fault_origin"))
+    if kind in (K.ESCALATED, K.CHIEF_JOINED, K.WITHDRAWN):
+        return ""
+    return event_detail(kind, p)
+
+
+@dataclass(frozen=True)
+class LogLine:
+    """One line of a ticket's log as a page shows it."""
+
+    at: datetime
+    kind: str
+    label: str
+    actor: str
+    text: str
+
+
+def log_lines(events, for_customer: bool) -> list[LogLine]:
+    """The log for the desk (every entry, who made it, the full facts) or for the customer
+    (CUSTOMER_LOG: their steps, in their words, without the desk's names)."""
+    if not for_customer:
+        return [
+            LogLine(e.at, e.kind, TicketEventKind.label_of(e.kind), e.actor, e.text) for e in events
+        ]
+    lines = []
+    for e in events:
+        shown = CUSTOMER_LOG.get(e.kind)
+        if shown is None:
+            continue
+        label, shows_note = shown
+        parts = (customer_event_detail(e.kind, e.note_params), e.note if shows_note else "")
+        lines.append(LogLine(e.at, e.kind, str(label), "", "; ".join(x for x in parts if x)))
+    return lines
 
 
 def duration_text(left) -> str:

@@ -212,7 +212,7 @@ def test_the_ticket_page_speaks_german(client, desk, db):
     assert '<td data-kind="on_site">vor Ort</td>' in page
     log = page[page.index('id="event-log"') :]
     assert '<td data-kind="opened">Ticket eröffnet</td>' in log
-    assert "<td>Telefon; CLA pro; innerhalb der Bereitschaftszeit</td>" in log
+    assert "<td>Telefon; CLA winCall pro 5x12h; innerhalb der Bereitschaftszeit</td>" in log
     assert '<td data-kind="reacted">erste Reaktion erfolgt</td>' in log
     assert '<td data-kind="time_entry">Zeit erfasst</td>' in log
     assert "<td>vor Ort 60 Min.</td>" in log
@@ -232,7 +232,7 @@ def test_the_ticket_page_speaks_english_when_chosen(client, desk, db):
     assert 'data-severity="critical">critical</span>' in page
     assert '<td data-kind="on_site">on site</td>' in page
     assert '<td data-kind="opened">ticket opened</td>' in page
-    assert "<td>phone; CLA pro; inside service hours</td>" in page
+    assert "<td>phone; CLA winCall pro 5x12h; inside service hours</td>" in page
     assert f"{ticket.number} travel flat fee, on-site visit 24.11.2026" in page
 
 
@@ -256,6 +256,46 @@ def test_the_log_stores_facts_and_words_them_for_each_reader(app, desk, db):
         {"channel": "phone", "tier": "pro", "inside": True},
     )
     with app.test_request_context(), force_locale("en"):
-        assert opened.text == "phone; CLA pro; inside service hours"
+        assert opened.text == "phone; CLA winCall pro 5x12h; inside service hours"
     with app.test_request_context(), force_locale("de"):
-        assert opened.text == "Telefon; CLA pro; innerhalb der Bereitschaftszeit"
+        assert opened.text == "Telefon; CLA winCall pro 5x12h; innerhalb der Bereitschaftszeit"
+
+
+def test_the_customer_reads_the_log_in_customer_words_without_the_desks_steps(
+    client, desk, db, factories
+):
+    ticket = intake.open_ticket(desk.site, "Telefone tot", "phone", desk.agent)
+    intake.verify(ticket, desk.caller, "0000", desk.agent)  # a wrong PIN first
+    intake.verify(ticket, desk.caller, "4711", desk.agent)
+    dispatch(ticket, desk.agent)
+    work.record_first_reaction(ticket, desk.technician, note="Router neu gestartet")
+    work.add_time(ticket, desk.technician, "on_site", 60, note="Kunde war ungeduldig")
+    work.escalate_third_level(ticket, desk.technician, factories.user("chief"), "Hilfe!")
+    work.resolve(ticket, desk.technician, "base_system", "critical")
+    db.session.commit()
+    customer_user = factories.user("customer", customer=desk.customer, language="de")
+    login(client, customer_user)
+    page = client.get(f"/servicedesk/tickets/{ticket.id}").text
+    log = page[page.index('id="event-log"') : page.index("</table>", page.index('id="event-log"'))]
+    kinds = re.findall(r'data-kind="(\w+)">([^<]*)<', log)
+    assert kinds == [
+        ("opened", "Störung gemeldet"),
+        ("verified", "Identität bestätigt"),
+        ("dispatched", "Techniker zugeteilt"),
+        ("reacted", "Erste Reaktion"),
+        ("time_entry", "Arbeitszeit erfasst"),
+        ("escalated", "Spezialist beigezogen"),
+        ("resolved", "Gelöst"),
+    ]
+    # the CLA by its name, the customer's own service hours, the note meant for them
+    assert "<td>Telefon; CLA winCall pro 5x12h; innerhalb Ihrer Bereitschaftszeit</td>" in log
+    assert "<td>Router neu gestartet</td>" in log
+    # never the desk's script, its internal notes, a verification method or an actor
+    for desk_words in ("(PIN)", "PIN-", "ungeduldig", "Hilfe!", desk.agent.email, ">pro<"):
+        assert desk_words not in log
+    # the desk still sees every entry, with the facts and who made it
+    client.post("/logout")
+    login(client, desk.agent)
+    desk_log = client.get(f"/servicedesk/tickets/{ticket.id}").text
+    assert 'data-kind="verification_failed"' in desk_log and "Hilfe!" in desk_log
+    assert f"<td>{desk.agent.email} (service_desk)</td>" in desk_log
