@@ -25,6 +25,8 @@ from decimal import Decimal
 from itertools import pairwise
 from typing import BinaryIO
 
+import qrcode
+import qrcode.constants
 from qrbill import QRBill
 from qrbill.bill import mm
 from stdnum import iban
@@ -95,59 +97,65 @@ def dark_modules_outline(modules: Sequence[Sequence[bool]]) -> str:
     the regions and leaves their holes empty. Only corners where the outline turns are
     written (`M` once, then relative `h`/`v`).
     """
-    rows = len(modules)
-
-    def dark(x: int, y: int) -> bool:
-        return 0 <= y < rows and 0 <= x < len(modules[y]) and bool(modules[y][x])
+    width = max((len(row) for row in modules), default=0)
+    # The matrix with a light border all round: every neighbour exists, no bounds checks
+    # (this runs for the 3,000-odd modules of every invoice, so corners are numbered
+    # y * stride + x instead of being (x, y) tuples).
+    light = [False] * (width + 2)
+    padded = [light] + [[False, *map(bool, row), *light[len(row) + 1 :]] for row in modules]
+    padded.append(light)
+    stride = width + 1  # corners per row of corners
 
     # Each boundary edge of the dark area, by start corner: start -> [end, ...].
-    edges: dict[tuple[int, int], list[tuple[int, int]]] = {}
-    for y, row in enumerate(modules):
-        for x, is_dark in enumerate(row):
-            if not is_dark:
+    edges: dict[int, list[int]] = {}
+    for y in range(len(modules)):
+        above, row, below = padded[y], padded[y + 1], padded[y + 2]
+        top = y * stride
+        for x in range(width):
+            if not row[x + 1]:
                 continue
-            if not dark(x, y - 1):  # top, left to right
-                edges.setdefault((x, y), []).append((x + 1, y))
-            if not dark(x + 1, y):  # right, downwards
-                edges.setdefault((x + 1, y), []).append((x + 1, y + 1))
-            if not dark(x, y + 1):  # bottom, right to left
-                edges.setdefault((x + 1, y + 1), []).append((x, y + 1))
-            if not dark(x - 1, y):  # left, upwards
-                edges.setdefault((x, y + 1), []).append((x, y))
+            corner = top + x  # the module's top-left corner
+            if not above[x + 1]:  # top, left to right
+                edges.setdefault(corner, []).append(corner + 1)
+            if not row[x + 2]:  # right, downwards
+                edges.setdefault(corner + 1, []).append(corner + 1 + stride)
+            if not below[x + 1]:  # bottom, right to left
+                edges.setdefault(corner + 1 + stride, []).append(corner + stride)
+            if not row[x]:  # left, upwards
+                edges.setdefault(corner + stride, []).append(corner)
 
     commands = []
     while edges:
         start = next(iter(edges))
-        loop = [start]
-        corner, previous = start, None
+        # Only corners where the outline turns are kept; "z" draws the last side.
+        turns, corner, step, first_step = [], start, 0, 0
         while True:
             ends = edges[corner]
-            if len(ends) > 1 and previous is not None:
+            if len(ends) > 1 and step:
                 # Two regions touch at this corner only: turn towards the dark side, so
-                # that each outline goes round one region.
-                dx, dy = corner[0] - previous[0], corner[1] - previous[1]
-                following = (corner[0] - dy, corner[1] + dx)
+                # that each outline goes round one region: after a step along x go on
+                # along y in its sense, after a step along y along x against it.
+                following = corner + (step * stride if step in (1, -1) else -(step // stride))
             else:
                 following = ends[-1]
             ends.remove(following)
             if not ends:
                 del edges[corner]
+            if following - corner != step:
+                turns.append(corner)
+                step = following - corner
+                first_step = first_step or step
             if following == start:
                 break
-            loop.append(following)
-            corner, previous = following, corner
-        # Keep only the corners where the outline turns; "z" draws the last side.
-        turns = [
-            point
-            for before, point, after in zip(
-                loop[-1:] + loop[:-1], loop, loop[1:] + loop[:1], strict=True
-            )
-            if (point[0] - before[0], point[1] - before[1])
-            != (after[0] - point[0], after[1] - point[1])
-        ]
-        path = [f"M{turns[0][0]},{turns[0][1]}"]
-        for (x0, y0), (x1, y1) in pairwise(turns):
-            path.append(f"h{x1 - x0}" if y0 == y1 else f"v{y1 - y0}")
+            corner = following
+        if step == first_step:
+            turns.pop(0)  # the start lies on a straight side, it is no corner
+        path = [f"M{turns[0] % stride},{turns[0] // stride}"]
+        for before, point in pairwise(turns):
+            if point // stride == before // stride:
+                path.append(f"h{point - before}")
+            else:
+                path.append(f"v{(point - before) // stride}")
         commands.append("".join(path) + "z")
     return "".join(commands)
 
@@ -175,8 +183,13 @@ class _WinetQRBill(QRBill):
     _qr_image: _OutlinedQRImage | None = None
 
     def qr_image(self) -> _OutlinedQRImage:
-        # qrbill's own symbol (payload, version, level M, mask), only drawn differently.
-        modules = super().qr_image().modules
+        # qrbill's own symbol (payload, version, level M, mask: what its qr_image() makes
+        # with qrcode), only drawn differently; without qrcode's SVG image of it, which
+        # would cost a third as much again as the symbol and be thrown away.
+        symbol = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0)
+        symbol.add_data(self.qr_data())
+        symbol.make(fit=True)
+        modules = symbol.modules
         self._qr_image = _OutlinedQRImage(dark_modules_outline(modules), len(modules))
         return self._qr_image
 
