@@ -39,6 +39,7 @@ def test_finance_runs_december_reviews_the_drafts_issues_them_and_opens_the_pdf(
     page.click("nav.menu a[data-endpoint='invoicing.run_page']")
     page.wait_for_url(re.compile(r"/invoicing/run"))
     assert page.locator("input[name=period]").first.input_value() == "2026-12"
+    assert "0 Entwürfe zu prüfen" in page.inner_text("main")
     page.click("button[name=preview]")
     preview = page.locator("table[data-preview]")
     expect(preview).to_be_visible()
@@ -70,7 +71,7 @@ def test_finance_runs_december_reviews_the_drafts_issues_them_and_opens_the_pdf(
     assert page.locator("dl[data-run]").get_attribute("data-status") == "finished"
     assert page.locator("#invoices-issued").inner_text() == "1 / 1"
     assert page.locator("#pdfs-rendered").inner_text() == "1"
-    assert "1" in page.locator(".flash-success").inner_text()
+    assert "1 Entwurf wird ausgestellt" in page.locator(".flash-success").inner_text()
     fits(page, "finance-run-4-issued")
 
     # The issued draft left the drafts; the one not ticked waits.

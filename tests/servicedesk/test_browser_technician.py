@@ -46,6 +46,8 @@ def test_the_technician_works_an_assigned_ticket_to_resolved(
     assert page.locator("#ticket-state").get_attribute("data-state") == "dispatched"
     assert "24.11.2026 16:00" in page.locator("#due").inner_text()  # pro: 6 h from 10:00
     assert "Seit 09:40 kein Amt" in page.locator("#description").inner_text()
+    headings = page.locator("main h2").all_inner_texts()
+    assert len(headings) == len(set(headings)), headings  # the log and the history differ
     fits(page, "technician-1-ticket")
 
     _work(page, "acknowledge").locator("button").click()
