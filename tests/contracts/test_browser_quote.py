@@ -82,6 +82,7 @@ def test_the_account_manager_quotes_a_branch_package_and_sends_it(
     page.wait_for_url(re.compile(r"/contracts/quotes/\d+$"))
     assert page.locator(".quote-state").get_attribute("data-state") == "sent"
     expect(page.locator("#quote-sent")).to_contain_text(customer.billing_email)
+    assert "(zugestellt 24.11.2026 10:00)" in page.inner_text("#quote-sent")
     fits(page, "quote-4-sent")
 
     page.click("nav.menu a[data-endpoint='contracts.quotes']")
