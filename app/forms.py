@@ -144,7 +144,11 @@ class ContactForm(FlaskForm):
 class UserForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=70)])
-    role = SelectField(_l("Role"), choices=choices(Role.choices()))
+    # No role preselected: the first one is Administrator, and an admin who overlooked the
+    # field made every new colleague an administrator. Now the field must be chosen.
+    role = SelectField(
+        _l("Role"), choices=choices([("", "—"), *Role.choices()]), validators=[DataRequired()]
+    )
     customer_id = SelectField(_l("Customer (for customer users)"), coerce=str, choices=[])
     language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES, default="de")
     phone = StringField(_l("Phone"), validators=[Length(max=32)])

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from tests.browser import VIEWPORTS as BROWSER_VIEWPORTS
 from tests.factories import Factories
 
 PLUGIN_TEST_DIRS = ("contracts", "invoicing", "servicedesk")
@@ -217,12 +218,33 @@ def _chromium():
         browser.close()
 
 
-@pytest.fixture
-def browser_page(_chromium):
-    """A fresh Playwright page (own cookies) in the shared headless Chromium."""
-    context = _chromium.new_context(locale="de-CH", timezone_id="Europe/Zurich")
+def _new_page(chromium, viewport: tuple[int, int]):
+    context = chromium.new_context(
+        viewport=dict(zip(("width", "height"), viewport, strict=True)),
+        locale="de-CH",
+        timezone_id="Europe/Zurich",
+    )
     page = context.new_page()
     page.set_default_timeout(15_000)
+    return context, page
+
+
+@pytest.fixture
+def browser_page(_chromium):
+    """A fresh Playwright page (own cookies) in the shared headless Chromium, at the
+    desktop size of tests/browser.py (tests of both sizes take `sized_page`)."""
+    context, page = _new_page(_chromium, BROWSER_VIEWPORTS["desktop"])
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+@pytest.fixture(params=list(BROWSER_VIEWPORTS))
+def sized_page(request, _chromium):
+    """Like browser_page, once at a phone's and once at a laptop's size (tests/browser.py:
+    VIEWPORTS); `page.viewport_size` tells which, `tests.browser.shot` names the file by it."""
+    context, page = _new_page(_chromium, BROWSER_VIEWPORTS[request.param])
     try:
         yield page
     finally:

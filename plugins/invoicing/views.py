@@ -18,6 +18,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, selectinload
 
@@ -330,8 +331,13 @@ def issue_drafts():
         return redirect(url_for("invoicing.drafts"))
     except jobs.RunInProgress as busy:
         return _busy(busy)
+    # ngettext: "1 Entwurf/Entwürfe werden ausgestellt" read as a placeholder left in.
     flash(
-        _("Issuing %(count)d draft(s); this page shows the progress.", count=len(record.selection)),
+        ngettext(
+            "Issuing %(num)d draft; this page shows the progress.",
+            "Issuing %(num)d drafts; this page shows the progress.",
+            len(record.selection),
+        ),
         "success",
     )
     return redirect(url_for("invoicing.run_status", run_id=record.id))

@@ -1,4 +1,5 @@
-"""Headless Chromium: a customer user orders a CLA in the web shop and sees it active."""
+"""Headless Chromium: a customer user orders a CLA in the web shop and sees it active, on a
+phone and on a laptop."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from plugins.contracts.models import Contract
+from tests.browser import fits, log_in, shot
 from tests.contracts.conftest import FROZEN
-from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -21,19 +22,15 @@ def app_config():
 
 
 def test_a_customer_orders_a_cla_in_the_web_shop_and_sees_the_active_contract(
-    app, db, factories, customer, live_server, browser_page
+    app, db, factories, customer, live_server, sized_page
 ):
     factories.site(customer, "Filiale Aarau")
     brugg = factories.site(customer, "Filiale Brugg Nord")
     factories.site(factories.customer("Andere AG"), "Fremder Standort")
     user = factories.user("customer", customer)
-    page = browser_page
+    page = sized_page
 
-    page.goto(f"{live_server}/login")
-    page.fill("input[name=email]", user.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form.form button[type=submit]")
-    page.wait_for_url(lambda url: "/login" not in url)
+    log_in(page, live_server, user)
 
     page.click("nav.menu a[data-endpoint='contracts.shop']")
     page.wait_for_url(re.compile(r"/contracts/shop"))
@@ -46,6 +43,7 @@ def test_a_customer_orders_a_cla_in_the_web_shop_and_sees_the_active_contract(
     # nothing is preselected, least of all the most expensive tier
     assert page.locator("input[name=tier_code]:checked").count() == 0
     offer.locator("input[type=radio]").check()
+    fits(page, "shop-1-offers")
     page.click("#review-order")
 
     # the summary before the order: site, tier, price and start; nothing ordered yet
@@ -55,6 +53,7 @@ def test_a_customer_orders_a_cla_in_the_web_shop_and_sees_the_active_contract(
     assert "CHF 129.00" in page.locator("#summary-price").inner_text()
     db.session.expire_all()
     assert db.session.scalars(select(Contract)).all() == []
+    fits(page, "shop-2-review")
     page.click("#confirm-order")
 
     page.wait_for_url(re.compile(r"/contracts/\d+$"))
@@ -63,6 +62,7 @@ def test_a_customer_orders_a_cla_in_the_web_shop_and_sees_the_active_contract(
     assert page.locator("h1 .tier").inner_text() == "winCall pro 5x12h"
     assert page.locator("h1 .state").get_attribute("data-state") == "active"
     assert page.locator("h1 .state").inner_text() == "aktiv"
+    fits(page, "shop-3-contract")
 
     page.click("nav.menu a[data-endpoint='contracts.index']")
     row = page.locator("table.contracts tbody tr", has_text="Filiale Brugg Nord")
@@ -70,6 +70,7 @@ def test_a_customer_orders_a_cla_in_the_web_shop_and_sees_the_active_contract(
     assert row.locator("td.tier").inner_text() == "winCall pro 5x12h"
     assert row.locator("td.state").get_attribute("data-state") == "active"
     assert row.locator("td.state").inner_text() == "aktiv"
+    fits(page, "shop-4-contracts")
 
     db.session.expire_all()
     contract = db.session.scalars(select(Contract)).one()
@@ -92,11 +93,7 @@ def test_the_quote_builder_updates_the_totals_while_the_discount_is_typed(
     db.session.commit()
     page = browser_page
 
-    page.goto(f"{live_server}/login")
-    page.fill("input[name=email]", manager.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form.form button[type=submit]")
-    page.wait_for_url(lambda url: "/login" not in url)
+    log_in(page, live_server, manager)
     page.goto(f"{live_server}/contracts/quotes/{quote.id}")
 
     net = page.locator("#quote-totals [data-total=net]")
@@ -109,3 +106,4 @@ def test_the_quote_builder_updates_the_totals_while_the_discount_is_typed(
     expect(net).to_have_text("535.35")
     assert page.locator("#quote-totals [data-total=total]").inner_text() == "578.71"
     assert page.locator("#approval-hint").is_visible()
+    shot(page, "quote-live-totals")

@@ -6,7 +6,7 @@ import pytest
 from flask_login import login_user
 
 from app.web import visible_menu
-from tests.factories import PASSWORD
+from tests import browser
 
 pytestmark = pytest.mark.browser
 
@@ -26,10 +26,7 @@ def expected_menu(app, user) -> list[str]:
 def log_in(page, base_url: str, user) -> None:
     page.goto(f"{base_url}/login")
     assert page.locator("h1").inner_text() == "Anmelden"
-    page.fill("input[name=email]", user.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form.form button[type=submit]")
-    page.wait_for_url(lambda url: "/login" not in url)
+    browser.log_in(page, base_url, user)
 
 
 def shown_menu(page) -> list[str]:
@@ -74,6 +71,7 @@ def test_wrong_password_stays_on_the_login_page(factories, live_server, browser_
     assert browser_page.url.endswith("/login")
     assert "E-Mail oder Passwort ist falsch." in browser_page.content()
     assert browser_page.locator("nav.menu").count() == 0
+    browser.shot(browser_page, "login-wrong-password")
 
 
 def test_pages_run_under_the_csp_without_violations_and_switch_language(

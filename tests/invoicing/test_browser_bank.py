@@ -1,4 +1,4 @@
-"""Headless Chromium: finance imports a camt.054 file, sees the invoices paid and books the
+"""Headless Chromium, phone and desktop: finance imports a camt.054 file, sees the invoices paid and books the
 unmatched credit by hand; the customer then sees its credit balance in the portal."""
 
 from datetime import date
@@ -8,7 +8,7 @@ import pytest
 from plugins.invoicing.issuing import issue_invoice
 from plugins.invoicing.jobs import run_period
 from plugins.invoicing.qr_reference import qr_reference_for
-from tests.factories import PASSWORD
+from tests.browser import fits, log_in, log_out
 from tests.invoicing.camt_files import camt054, entry, tx
 
 pytestmark = pytest.mark.browser
@@ -21,16 +21,8 @@ def app_config():
     return {"FROZEN_NOW": RUN_DAY, "WTF_CSRF_ENABLED": True}
 
 
-def _login(page, live_server, user):
-    page.goto(f"{live_server}/login")
-    page.fill("input[name=email]", user.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form.form button[type=submit]")
-    page.wait_for_url(lambda url: "/login" not in url)
-
-
 def test_finance_imports_a_bank_file_and_the_customer_sees_its_credit(
-    db, setup, factories, live_server, browser_page, tmp_path
+    db, setup, factories, live_server, sized_page, tmp_path
 ):
     alpha, _, _ = setup.site_with_contract("premium", date(2026, 12, 1), legal_name="Alpha AG")
     setup.site_with_contract("premium", date(2026, 12, 1), legal_name="Beta AG")
@@ -49,9 +41,9 @@ def test_finance_imports_a_bank_file_and_the_customer_sees_its_credit(
     )
     finance = factories.user("finance")
     customer_user = factories.user("customer", customer=alpha)
-    page = browser_page
+    page = sized_page
 
-    _login(page, live_server, finance)
+    log_in(page, live_server, finance)
     page.goto(f"{live_server}/invoicing/bank")
     page.set_input_files("#bank-upload input[name=file]", str(path))
     page.click("#bank-upload button[type=submit]")
@@ -59,6 +51,7 @@ def test_finance_imports_a_bank_file_and_the_customer_sees_its_credit(
     assert "1 zugeordnet, 1 nicht zugeordnet" in page.inner_text(".flash-success")
     queue = page.locator("#bank-queue tbody tr")
     assert queue.count() == 1 and "Beta AG" in queue.inner_text()
+    fits(page, "bank-1-imported")
 
     queue.locator("input[name=invoice_number]").fill(numbers[1])
     queue.locator("button", has_text="Buchen").click()
@@ -66,14 +59,17 @@ def test_finance_imports_a_bank_file_and_the_customer_sees_its_credit(
     assert "Nichts wartet." in page.inner_text("#bank-queue")
     recent = page.inner_text("#bank-recent")
     assert numbers[0] in recent and numbers[1] in recent
+    fits(page, "bank-2-booked")
 
     page.goto(f"{live_server}/invoicing/?status=paid")
     listing = page.inner_text("main")
     assert numbers[0] in listing and numbers[1] in listing
+    fits(page, "bank-3-paid")
 
-    page.context.clear_cookies()
-    _login(page, live_server, customer_user)
+    log_out(page)
+    log_in(page, live_server, customer_user)
     page.goto(f"{live_server}/customers/{alpha.id}")
     assert page.inner_text("#account-credit") == "51.40"
     assert page.inner_text("#account-balance") == "-51.40"
     assert "Guthaben" in page.inner_text("main")
+    fits(page, "bank-4-customer-credit")

@@ -1,4 +1,5 @@
-"""Headless Chromium: a customer opens an invoice in the portal and starts paying it.
+"""Headless Chromium, phone and desktop: a customer opens an invoice in the portal and
+starts paying it.
 
 Stripe is the local test server: it answers the Checkout session request and serves the
 page the customer is redirected to.
@@ -10,7 +11,7 @@ from urllib.parse import parse_qs
 import pytest
 
 from plugins.invoicing.jobs import issue_invoices, run_period
-from tests.factories import PASSWORD
+from tests.browser import fits, log_in, shot
 
 pytestmark = pytest.mark.browser
 
@@ -29,7 +30,7 @@ def app_config(httpserver):
 
 
 def test_customer_opens_an_invoice_and_is_sent_to_stripe_checkout(
-    db, setup, factories, live_server, browser_page, httpserver
+    db, setup, factories, live_server, sized_page, httpserver
 ):
     customer, _, _ = setup.site_with_contract("premium", date(2026, 12, 1), legal_name="Portal AG")
     (invoice_id,) = run_period("2026-12").invoice_ids
@@ -42,22 +43,21 @@ def test_customer_opens_an_invoice_and_is_sent_to_stripe_checkout(
     httpserver.expect_request("/c/pay/cs_test_browser").respond_with_data(
         "<html><body><h1>Stripe Checkout (test)</h1></body></html>", content_type="text/html"
     )
-    page = browser_page
+    page = sized_page
 
-    page.goto(f"{live_server}/login")
-    page.fill("input[name=email]", user.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form.form button[type=submit]")
-    page.wait_for_url(lambda url: "/login" not in url)
+    log_in(page, live_server, user)
 
     page.goto(f"{live_server}/invoicing/")
+    fits(page, "portal-pay-1-invoices")
     page.click("text=2026-000001")
     page.wait_for_url(f"**/invoicing/invoices/{invoice_id}")
     assert page.locator("#open-amount").inner_text() == "648.60"
+    fits(page, "portal-pay-2-invoice")
     with page.expect_response(lambda r: r.url.startswith(checkout_url)):
         page.click("#pay-now")
     page.wait_for_url(checkout_url)
     assert page.locator("h1").inner_text() == "Stripe Checkout (test)"
+    shot(page, "portal-pay-3-stripe")
 
     create = [req for req, _ in httpserver.log if req.path == "/v1/checkout/sessions"]
     form = parse_qs(create[0].get_data(as_text=True))

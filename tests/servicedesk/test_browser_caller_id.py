@@ -11,7 +11,7 @@ from sqlalchemy import select
 from plugins.servicedesk import outage, work
 from plugins.servicedesk.dispatch import dispatch
 from plugins.servicedesk.models import Ticket
-from tests.factories import PASSWORD
+from tests.browser import log_in, shot
 from tests.servicedesk.conftest import TUESDAY_10
 
 pytestmark = pytest.mark.browser
@@ -26,11 +26,7 @@ def test_desk_by_caller_id_takes_a_call_in_an_open_outage(desk, db, live_server,
     incident = outage.open_incident("sbc-zurich", "SBC down", "declared", [desk.site], desk.chief)
     db.session.commit()
     page = browser_page
-    page.goto(f"{live_server}/login")
-    page.fill("input[name=email]", desk.agent.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form.form button[type=submit]")
-    page.wait_for_url(lambda url: "/login" not in url)
+    log_in(page, live_server, desk.agent)
 
     # The telephony opens the desk with the caller's number as the exchange gives it.
     page.goto(f"{live_server}/servicedesk/desk?caller=0791234567")
@@ -47,6 +43,7 @@ def test_desk_by_caller_id_takes_a_call_in_an_open_outage(desk, db, live_server,
     page.click("#verify-button")
     page.wait_for_selector("#evidence")
     assert incident.number in page.locator("#evidence").inner_text()
+    shot(page, "desk-caller-id-outage")
 
     db.session.expire_all()
     ticket = db.session.scalar(select(Ticket))

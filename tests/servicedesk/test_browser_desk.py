@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from plugins.servicedesk.models import Ticket
-from tests.factories import PASSWORD
+from tests.browser import log_in, shot
 from tests.servicedesk.conftest import zurich
 
 pytestmark = pytest.mark.browser
@@ -23,11 +23,7 @@ def test_desk_takes_a_call_outside_hours_to_a_confirmed_fast_lane_ticket(
     desk, db, live_server, browser_page, sent_mail
 ):
     page = browser_page
-    page.goto(f"{live_server}/login")
-    page.fill("input[name=email]", desk.agent.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form.form button[type=submit]")
-    page.wait_for_url(lambda url: "/login" not in url)
+    log_in(page, live_server, desk.agent)
 
     page.click("nav.menu a[data-endpoint='servicedesk.desk']")
     page.fill("#caller-search", "079 123 45 67")  # the caller's mobile number
@@ -48,6 +44,7 @@ def test_desk_takes_a_call_outside_hours_to_a_confirmed_fast_lane_ticket(
     page.wait_for_selector("text=Fast Lane confirmed: technician dispatched.")
     assert "CHF 250.00" in page.locator("#fast-lane-status").inner_text()
     assert "25.11.2026 03:00" in page.locator("#due").inner_text()
+    shot(page, "desk-fast-lane-ticket")
 
     db.session.expire_all()
     ticket = db.session.scalar(select(Ticket))

@@ -1,25 +1,19 @@
 """Headless Chromium at a phone's and a laptop's size: the desk takes a call inside and
 outside service hours, the customer confirms Fast Lane in the portal, and no page scrolls
-sideways. Screenshots go to $SCREENSHOT_DIR, else to <tmp>/winet-screenshots (not pytest's
-own temporary directory, which keeps only the last three runs of anyone on the machine)."""
+sideways. Screenshots go to $WINET_ARTIFACTS (tests/browser.py)."""
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
-from pathlib import Path
 
 import pytest
 
-from tests.factories import PASSWORD
+from tests.browser import fits, log_in, within_width
 from tests.servicedesk.conftest import TUESDAY_10, zurich
 
 pytestmark = pytest.mark.browser
 
 TUESDAY_21 = zurich(2026, 11, 24, 21, 0)
-VIEWPORTS = {"phone": (390, 844), "desktop": (1366, 900)}
-NO_SIDEWAYS_SCROLL = "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
 
 
 @pytest.fixture
@@ -27,62 +21,17 @@ def app_config():
     return {"WTF_CSRF_ENABLED": True, "FROZEN_NOW": TUESDAY_10}
 
 
-@pytest.fixture(scope="session")
-def screenshots() -> Path:
-    configured = os.environ.get("SCREENSHOT_DIR")
-    folder = Path(configured or Path(tempfile.gettempdir()) / "winet-screenshots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-@pytest.fixture(params=sorted(VIEWPORTS))
-def sized_page(request, _chromium):
-    width, height = VIEWPORTS[request.param]
-    context = _chromium.new_context(
-        viewport={"width": width, "height": height},
-        locale="de-CH",
-        timezone_id="Europe/Zurich",
-    )
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.size_name = request.param
-    try:
-        yield page
-    finally:
-        context.close()
-
-
-def _login(page, base: str, user) -> None:
-    page.goto(f"{base}/login")
-    page.fill("input[name=email]", user.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form.form button[type=submit]")
-    page.wait_for_url(lambda url: "/login" not in url)
-
-
-def _fits(page, folder: Path, name: str) -> None:
-    """No sideways scrolling; the screenshot is kept as the test's artifact."""
-    page.screenshot(path=str(folder / f"{name}-{page.size_name}.png"), full_page=True)
-    assert page.evaluate(NO_SIDEWAYS_SCROLL), f"{name} scrolls sideways at {page.size_name}"
-
-
-def _within_width(page, selector: str) -> None:
-    box = page.locator(selector).first.bounding_box()
-    width = page.viewport_size["width"]
-    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width, selector
-
-
 @pytest.mark.parametrize("hours", ["inside", "outside"])
 def test_the_desk_takes_a_call_at_phone_and_desktop_size(
-    hours, desk, db, clock, live_server, sized_page, screenshots
+    hours, desk, db, clock, live_server, sized_page
 ):
     clock(TUESDAY_10 if hours == "inside" else TUESDAY_21)
     page, name = sized_page, f"desk-{hours}"
-    _login(page, live_server, desk.agent)
+    log_in(page, live_server, desk.agent)
     page.goto(f"{live_server}/servicedesk/desk?q=079+123+45+67")
     assert page.locator("mark", has_text="79 123 45 67").first.is_visible()
     assert page.locator(".site-cla").first.inner_text().startswith("winCall pro 5x12h")
-    _fits(page, screenshots, f"{name}-1-search")
+    fits(page, f"{name}-1-search")
 
     page.click("text=Take call for this site")
     page.select_option("#contact_id", str(desk.caller.id))
@@ -96,7 +45,7 @@ def test_the_desk_takes_a_call_at_phone_and_desktop_size(
     assert page.input_value("#description") == "Since the power cut at 08:10"
     assert page.input_value("#contact_id") == str(desk.caller.id)
     assert page.locator("#failed-list [data-outcome=wrong_pin]").count() == 1
-    _fits(page, screenshots, f"{name}-2-wrong-pin")
+    fits(page, f"{name}-2-wrong-pin")
 
     page.fill("#pin", "4711")
     page.click("#verify-button")
@@ -108,34 +57,34 @@ def test_the_desk_takes_a_call_at_phone_and_desktop_size(
         page.wait_for_selector("text=Fast Lane confirmed: technician dispatched.")
     due = "24.11.2026 16:00" if hours == "inside" else "25.11.2026 03:00"
     assert due in page.locator("#due").inner_text()
-    _within_width(page, "#due")
+    within_width(page, "#due")
     assert page.locator("#due").is_visible()
     assert page.locator("#sla-clock").is_visible()
     assert "Since the power cut at 08:10" in page.locator("#description").inner_text()
-    _fits(page, screenshots, f"{name}-3-ticket")
+    fits(page, f"{name}-3-ticket")
 
     page.goto(f"{live_server}/servicedesk/tickets?scope=open")
-    _within_width(page, "#ticket-list td.due")
+    within_width(page, "#ticket-list td.due")
     assert due in page.locator("#ticket-list td.due").first.inner_text()
-    _fits(page, screenshots, f"{name}-4-tickets")
+    fits(page, f"{name}-4-tickets")
     page.goto(f"{live_server}/servicedesk/desk")
-    _fits(page, screenshots, f"{name}-5-desk")
+    fits(page, f"{name}-5-desk")
 
 
 def test_the_customer_confirms_fast_lane_and_reads_a_live_clock(
-    desk, db, clock, factories, live_server, sized_page, screenshots
+    desk, db, clock, factories, live_server, sized_page
 ):
     clock(TUESDAY_21)
     customer_user = factories.user("customer", customer=desk.customer, language="de")
     page = sized_page
-    _login(page, live_server, customer_user)
+    log_in(page, live_server, customer_user)
     page.goto(f"{live_server}/servicedesk/portal/new?site_id={desk.site.id}")
     assert "Anrufer" not in page.content()
     page.fill("#summary", "Keine Verbindung")
     page.click("form.form button[type=submit]")
     page.wait_for_selector("#fast-lane-offer")
     assert "Sagen Sie" not in page.content()
-    _fits(page, screenshots, "portal-1-offer")
+    fits(page, "portal-1-offer")
     page.click("#confirm-fast-lane")
     page.wait_for_selector("#sla-clock")
     assert "unterwegs" not in page.content()
@@ -145,13 +94,13 @@ def test_the_customer_confirms_fast_lane_and_reads_a_live_clock(
         "document.querySelector('#sla-clock .sla-time').textContent.endsWith(' s')"
     )
     assert re.fullmatch(r"\d+ h \d\d min \d\d s", page.locator(".sla-time").inner_text())
-    _within_width(page, "#due")
-    _fits(page, screenshots, "portal-2-confirmed")
+    within_width(page, "#due")
+    fits(page, "portal-2-confirmed")
 
 
-def test_the_chiefs_roster_and_reports_fit_a_phone(desk, live_server, sized_page, screenshots):
+def test_the_chiefs_roster_and_reports_fit_a_phone(desk, live_server, sized_page):
     page = sized_page
-    _login(page, live_server, desk.chief)
+    log_in(page, live_server, desk.chief)
     for path in ("roster", "reports"):
         page.goto(f"{live_server}/servicedesk/{path}")
-        _fits(page, screenshots, f"chief-{path}")
+        fits(page, f"chief-{path}")
