@@ -370,3 +370,103 @@ def test_french_and_italian_entries_are_all_translated_with_their_placeholders(p
             assert set(PLACEHOLDER.findall(ids[0])) - {"%(num)d"} <= set(
                 PLACEHOLDER.findall(text)
             ), text
+
+
+# --- the portal pages -----------------------------------------------------------------------
+
+# Besides the documents' markers, words of the portal's pages in English or German.
+PAGE_MARKERS = {
+    "fr": MARKERS["fr"],
+    "it": MARKERS["it"],
+    "de": [*MARKERS["de"], "Schweregrad", "Verlauf", "Kontakte", "Standorte", "Offene", "Suchen"]
+    + ["Telefon", "Stufe", "Gemeldet", "Sprache", "Ihre"],
+    "en": [*MARKERS["en"], "Severity", "Summary", "Reported", "Address", "Phone", "Language"]
+    + ["Number", "Tier", "Log", "Search", "Open", "Your", "Edit", "Price", "Status", "Profile"],
+}
+# Per page, words it shows in French and in Italian.
+PAGE_WORDS = {
+    "start page": {"fr": ["Factures ouvertes", "Vos tickets"], "it": ["Fatture aperte"]},
+    "ticket list": {"fr": ["Résumé", "Ouvert"], "it": ["Riassunto", "Aperto"]},
+    "ticket page": {"fr": ["Historique", "mineure"], "it": ["Cronologia", "lieve"]},
+    "invoice list": {"fr": ["Factures", "Échéance"], "it": ["Fatture", "Scadenza"]},
+    "invoice page": {"fr": ["Facture", "Montant"], "it": ["Fattura", "Importo"]},
+    "company page": {"fr": ["Adresse", "Compte client"], "it": ["Indirizzo", "Conto cliente"]},
+    "site page": {"fr": ["Contrats"], "it": ["Contratti"]},
+    "site list": {"fr": ["Localité"], "it": ["Località"]},
+    "contract list": {"fr": ["Niveau", "Début"], "it": ["Livello", "Inizio"]},
+    "profile": {"fr": ["Jetons API"], "it": ["Token API"]},
+    "catalog": {"fr": ["Niveaux winCall"], "it": ["Livelli winCall"]},
+    "web shop": {"fr": ["Boutique en ligne"], "it": ["Negozio online"]},
+    "contract page": {"fr": ["Contrat CLA", "Début"], "it": ["Contratto CLA", "Inizio"]},
+    "quote list": {"fr": ["Aucune offre."], "it": ["Nessuna offerta."]},
+    "reaction report": {"fr": ["Temps de réaction"], "it": ["Tempi di reazione"]},
+}
+
+
+def billed_ticket(db, factories, clock, language: str):
+    """The scenario's customer in `language`: a ticket worked remotely and on site in
+    November, with material, resolved and closed, and its invoice issued in December."""
+    world = World(db, factories)
+    world.customer.language = language
+    db.session.commit()
+    ticket = work_ticket(
+        world, clock, zurich(2026, 11, 24, 10, 0), fast_lane=False, remote=65, on_site=30
+    )
+    work.add_material(ticket, world.technician, "Netzteil 12 V", Decimal("1"), Decimal("45.50"))
+    work.resolve(ticket, world.technician, "customer_environment", "minor", "Neu konfiguriert")
+    work.close(ticket, world.technician)
+    db.session.commit()
+    clock(DECEMBER_RUN)
+    ids = run_period("2026-12").invoice_ids
+    issue_invoices(ids, processes=1)
+    invoice = db.session.scalar(select(Invoice).where(Invoice.id.in_(ids)))
+    return world, ticket, invoice
+
+
+@pytest.mark.parametrize("language", ["fr", "it"])
+def test_every_customer_page_is_in_the_users_language(app, db, factories, clock, language):
+    world, ticket, invoice = billed_ticket(db, factories, clock, language)
+    # An open ticket too, for the start page and the ticket list.
+    work_ticket(world, clock, zurich(2026, 12, 1, 9, 0), fast_lane=False, remote=15)
+    db.session.commit()
+    user = factories.user("customer", customer=world.customer, language=language)
+    client = app.test_client()
+    login(client, user)
+    pages = {
+        "start page": "/",
+        "ticket list": "/servicedesk/tickets?scope=all",
+        "ticket page": f"/servicedesk/tickets/{ticket.id}",
+        "invoice list": "/invoicing/",
+        "invoice page": f"/invoicing/invoices/{invoice.id}",
+        "company page": f"/customers/{world.customer.id}",
+        "site page": f"/sites/{world.site.id}",
+        "site list": "/sites",
+        "contract list": "/contracts/",
+        "profile": "/profile",
+        "catalog": "/catalog",
+        "web shop": "/contracts/shop",
+        "contract page": f"/contracts/{world.contract.id}",
+        "quote list": "/contracts/quotes",
+        "reaction report": f"/servicedesk/reports/reaction/{world.customer.id}?month=2026-11",
+    }
+    texts = {name: page_text(client.get(url)) for name, url in pages.items()}
+    if os.environ.get("PAGE_DUMP"):
+        for name, text in texts.items():
+            Path(os.environ["PAGE_DUMP"], f"{name}-{language}.txt").write_text(text)
+    assert "Netzteil 12 V" in texts["ticket page"]  # the worked ticket, with its log
+    foreign = {
+        name: [
+            word
+            for other, words in PAGE_MARKERS.items()
+            if other != language
+            for word in words
+            if re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text)
+        ]
+        for name, text in texts.items()
+    }
+    assert {name: words for name, words in foreign.items() if words} == {}
+    absent = {
+        name: [word for word in PAGE_WORDS[name][language] if word not in text]
+        for name, text in texts.items()
+    }
+    assert {name: words for name, words in absent.items() if words} == {}
