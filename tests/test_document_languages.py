@@ -470,3 +470,19 @@ def test_every_customer_page_is_in_the_users_language(app, db, factories, clock,
         for name, text in texts.items()
     }
     assert {name: words for name, words in absent.items() if words} == {}
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_a_message_has_one_translation_across_the_packages(language):
+    # The catalogs are merged at run time: two wordings of one message, and a page shows
+    # whichever was loaded last.
+    seen: dict = {}
+    for package in sorted(CUSTOMER_FACING):
+        path = ROOT / package / "translations" / language / "LC_MESSAGES" / "messages.po"
+        with open(path, "rb") as handle:
+            for message in read_po(handle, locale=language):
+                if message.id:
+                    key = message.id[0] if isinstance(message.id, tuple) else message.id
+                    seen.setdefault(key, {})[package] = message.string
+    differing = {key: found for key, found in seen.items() if len(set(found.values())) > 1}
+    assert differing == {}
