@@ -53,7 +53,34 @@ CUSTOMER_FACING = {
             "templates/base.html",
             "templates/error.html",
             "templates/auth/login.html",
+            "templates/auth/profile.html",
             "templates/core/index.html",
+            "templates/core/customers.html",
+            "templates/core/customer.html",
+            "templates/core/sites.html",
+            "templates/core/site.html",
+            "templates/core/catalog.html",
+            "templates/core/form.html",
+            "templates/_list.html",
+            "templates/_chart.html",
+            "templates/_form.html",
+            "core.py",  # the menu
+            "listing.py",  # filters, sorts and pages of every list
+            "charts.py",
+            "vocabulary.py",
+            "errors.py",
+            "ratelimit.py",
+            "views/auth.py",  # login, logout, profile and tokens
+            "views/core.py",  # the customer's company, sites and contacts
+            "forms.py",
+            "validation.py",
+            "schemas.py",
+            "services.py",
+            "addresses.py",
+            "web.py",
+            "models/customers.py",
+            "models/users.py",
+            "models/catalog.py",
         ],
         # the menu a customer sees, and kinds of reaction
         ["Customers", "Catalog", "within hours", "next business day", "best effort"],
@@ -66,6 +93,16 @@ CUSTOMER_FACING = {
             "templates/invoicing/pay.html",
             "templates/invoicing/index.html",
             "templates/invoicing/detail.html",
+            "templates/invoicing/dashboard_customer.html",
+            "templates/invoicing/_panel.html",
+            "templates/invoicing/_account_panel.html",
+            "__init__.py",  # the menu
+            "views.py",
+            "dashboard.py",
+            "hooks.py",
+            "account.py",
+            "payments.py",
+            "stripe_payments.py",
             "mailing.py",
             "documents.py",
             "vocabulary.py",
@@ -78,6 +115,21 @@ CUSTOMER_FACING = {
             "templates/contracts/quote_link.html",
             "templates/contracts/_totals.html",
             "templates/contracts/shop.html",
+            "templates/contracts/shop_review.html",
+            "templates/contracts/consequence.html",
+            "templates/contracts/index.html",
+            "templates/contracts/detail.html",
+            "templates/contracts/quotes.html",
+            "templates/contracts/quote.html",
+            "templates/contracts/_panel.html",
+            "__init__.py",  # the menu
+            "views.py",
+            "vocabulary.py",
+            "labels.py",
+            "shop.py",
+            "consequences.py",
+            "services.py",
+            "schemas.py",
             "quotes.py",
         ],
         ["Contracts", "Quotes", "draft", "sent", "accepted", "declined", "expired"],
@@ -87,6 +139,25 @@ CUSTOMER_FACING = {
             "templates/servicedesk/portal_new.html",
             "templates/servicedesk/_reaction_report.html",
             "templates/servicedesk/reaction_report.html",
+            "templates/servicedesk/ticket.html",  # shared by the desk and the customer
+            "templates/servicedesk/tickets.html",
+            "templates/servicedesk/dashboard_customer.html",
+            "templates/servicedesk/_countdown.html",
+            "templates/servicedesk/_situation.html",
+            "templates/servicedesk/_assets.html",
+            "__init__.py",  # the menu
+            "views.py",
+            "vocabulary.py",  # channels, states, severity, fault origin, time kinds
+            "dashboard.py",
+            "intake.py",
+            "schemas.py",
+            "sla_clock.py",
+            "reports.py",
+            "costs.py",
+            "resolution.py",
+            "resolution_clock.py",
+            "work.py",
+            "tickets.py",
             "wording.py",
             "reaction_report.py",
         ],
@@ -299,3 +370,119 @@ def test_french_and_italian_entries_are_all_translated_with_their_placeholders(p
             assert set(PLACEHOLDER.findall(ids[0])) - {"%(num)d"} <= set(
                 PLACEHOLDER.findall(text)
             ), text
+
+
+# --- the portal pages -----------------------------------------------------------------------
+
+# Besides the documents' markers, words of the portal's pages in English or German.
+PAGE_MARKERS = {
+    "fr": MARKERS["fr"],
+    "it": MARKERS["it"],
+    "de": [*MARKERS["de"], "Schweregrad", "Verlauf", "Kontakte", "Standorte", "Offene", "Suchen"]
+    + ["Telefon", "Stufe", "Gemeldet", "Sprache", "Ihre"],
+    "en": [*MARKERS["en"], "Severity", "Summary", "Reported", "Address", "Phone", "Language"]
+    + ["Number", "Tier", "Log", "Search", "Open", "Your", "Edit", "Price", "Status", "Profile"],
+}
+# Per page, words it shows in French and in Italian.
+PAGE_WORDS = {
+    "start page": {"fr": ["Factures ouvertes", "Vos tickets"], "it": ["Fatture aperte"]},
+    "ticket list": {"fr": ["Résumé", "Ouvert"], "it": ["Riassunto", "Aperto"]},
+    "ticket page": {"fr": ["Historique", "mineure"], "it": ["Cronologia", "lieve"]},
+    "invoice list": {"fr": ["Factures", "Échéance"], "it": ["Fatture", "Scadenza"]},
+    "invoice page": {"fr": ["Facture", "Montant"], "it": ["Fattura", "Importo"]},
+    "company page": {"fr": ["Adresse", "Compte client"], "it": ["Indirizzo", "Conto cliente"]},
+    "site page": {"fr": ["Contrats"], "it": ["Contratti"]},
+    "site list": {"fr": ["Localité"], "it": ["Località"]},
+    "contract list": {"fr": ["Niveau", "Début"], "it": ["Livello", "Inizio"]},
+    "profile": {"fr": ["Jetons API"], "it": ["Token API"]},
+    "catalog": {"fr": ["Niveaux winCall"], "it": ["Livelli winCall"]},
+    "web shop": {"fr": ["Boutique en ligne"], "it": ["Negozio online"]},
+    "contract page": {"fr": ["Contrat CLA", "Début"], "it": ["Contratto CLA", "Inizio"]},
+    "quote list": {"fr": ["Aucune offre."], "it": ["Nessuna offerta."]},
+    "reaction report": {"fr": ["Temps de réaction"], "it": ["Tempi di reazione"]},
+}
+
+
+def billed_ticket(db, factories, clock, language: str):
+    """The scenario's customer in `language`: a ticket worked remotely and on site in
+    November, with material, resolved and closed, and its invoice issued in December."""
+    world = World(db, factories)
+    world.customer.language = language
+    db.session.commit()
+    ticket = work_ticket(
+        world, clock, zurich(2026, 11, 24, 10, 0), fast_lane=False, remote=65, on_site=30
+    )
+    work.add_material(ticket, world.technician, "Netzteil 12 V", Decimal("1"), Decimal("45.50"))
+    work.resolve(ticket, world.technician, "customer_environment", "minor", "Neu konfiguriert")
+    work.close(ticket, world.technician)
+    db.session.commit()
+    clock(DECEMBER_RUN)
+    ids = run_period("2026-12").invoice_ids
+    issue_invoices(ids, processes=1)
+    invoice = db.session.scalar(select(Invoice).where(Invoice.id.in_(ids)))
+    return world, ticket, invoice
+
+
+@pytest.mark.parametrize("language", ["fr", "it"])
+def test_every_customer_page_is_in_the_users_language(app, db, factories, clock, language):
+    world, ticket, invoice = billed_ticket(db, factories, clock, language)
+    # An open ticket too, for the start page and the ticket list.
+    work_ticket(world, clock, zurich(2026, 12, 1, 9, 0), fast_lane=False, remote=15)
+    db.session.commit()
+    user = factories.user("customer", customer=world.customer, language=language)
+    client = app.test_client()
+    login(client, user)
+    pages = {
+        "start page": "/",
+        "ticket list": "/servicedesk/tickets?scope=all",
+        "ticket page": f"/servicedesk/tickets/{ticket.id}",
+        "invoice list": "/invoicing/",
+        "invoice page": f"/invoicing/invoices/{invoice.id}",
+        "company page": f"/customers/{world.customer.id}",
+        "site page": f"/sites/{world.site.id}",
+        "site list": "/sites",
+        "contract list": "/contracts/",
+        "profile": "/profile",
+        "catalog": "/catalog",
+        "web shop": "/contracts/shop",
+        "contract page": f"/contracts/{world.contract.id}",
+        "quote list": "/contracts/quotes",
+        "reaction report": f"/servicedesk/reports/reaction/{world.customer.id}?month=2026-11",
+    }
+    texts = {name: page_text(client.get(url)) for name, url in pages.items()}
+    if os.environ.get("PAGE_DUMP"):
+        for name, text in texts.items():
+            Path(os.environ["PAGE_DUMP"], f"{name}-{language}.txt").write_text(text)
+    assert "Netzteil 12 V" in texts["ticket page"]  # the worked ticket, with its log
+    foreign = {
+        name: [
+            word
+            for other, words in PAGE_MARKERS.items()
+            if other != language
+            for word in words
+            if re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text)
+        ]
+        for name, text in texts.items()
+    }
+    assert {name: words for name, words in foreign.items() if words} == {}
+    absent = {
+        name: [word for word in PAGE_WORDS[name][language] if word not in text]
+        for name, text in texts.items()
+    }
+    assert {name: words for name, words in absent.items() if words} == {}
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_a_message_has_one_translation_across_the_packages(language):
+    # The catalogs are merged at run time: two wordings of one message, and a page shows
+    # whichever was loaded last.
+    seen: dict = {}
+    for package in sorted(CUSTOMER_FACING):
+        path = ROOT / package / "translations" / language / "LC_MESSAGES" / "messages.po"
+        with open(path, "rb") as handle:
+            for message in read_po(handle, locale=language):
+                if message.id:
+                    key = message.id[0] if isinstance(message.id, tuple) else message.id
+                    seen.setdefault(key, {})[package] = message.string
+    differing = {key: found for key, found in seen.items() if len(set(found.values())) > 1}
+    assert differing == {}
