@@ -7,6 +7,7 @@ held to the same rules without copying them.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -98,3 +99,15 @@ def test_the_compiled_catalog_is_current(package):
     compiled = source.with_suffix(".mo")
     assert compiled.exists(), "run `make translations`"
     assert compiled.stat().st_mtime >= source.stat().st_mtime - 1, "run `make translations`"
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(ROOT.glob("*/**/translations/*/LC_MESSAGES/messages.po")),
+    ids=lambda path: str(path.relative_to(ROOT)),
+)
+def test_no_message_is_in_a_catalog_twice(path):
+    """Catalogs merge as a union (.gitattributes): two branches adding the same message
+    leave it twice, and the compiled catalog silently keeps one of the two wordings."""
+    ids = re.findall(r'^msgid (".*")\n(?:msgid_plural|msgstr)', path.read_text(), re.M)
+    assert [msgid for msgid, n in Counter(ids).items() if n > 1 and msgid != '""'] == []
