@@ -81,3 +81,12 @@ def log_in(page, base: str, user, password: str = PASSWORD) -> None:
 
 def log_out(page) -> None:
     page.context.clear_cookies()
+
+
+def go_to(page, endpoint: str) -> None:
+    """Through the main menu, as a person would: on a phone it is folded behind its
+    button first."""
+    button = page.locator("label.menu-button")
+    if button.is_visible():
+        button.click()
+    page.click(f"nav.menu a[data-endpoint='{endpoint}']")

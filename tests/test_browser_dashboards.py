@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import fits, log_in, log_out
+from tests.browser import fits, log_in, log_out, shot, size_name
 from tests.test_dashboards import NOW, make_business
 
 pytestmark = pytest.mark.browser
@@ -124,3 +124,28 @@ def test_the_tickets_list_and_the_audit_page_fit_the_screen(
     text = page.locator("table.audit").inner_text()
     assert "Rechnung" in text and "None" not in text and "True" not in text
     fits(page, "list-audit")
+
+
+def test_on_a_phone_the_menu_folds_behind_one_button(
+    app, db, factories, business, live_server, sized_page
+):
+    page = sized_page
+    log_in(page, live_server, factories.user("finance"))
+    page.goto(f"{live_server}/invoicing/")
+    menu, button = page.locator("nav.menu"), page.locator("label.menu-button")
+    if size_name(page) == "desktop":
+        expect(menu).to_be_visible()
+        expect(button).to_be_hidden()
+        return
+    # folded: the page's own content starts near the top, the button names the page
+    expect(menu).to_be_hidden()
+    expect(button).to_contain_text("Menü · Rechnungen")
+    assert page.locator("main h1").bounding_box()["y"] < 200
+    shot(page, "menu-folded")
+    button.click()
+    expect(menu).to_be_visible()
+    expect(menu.locator("a[aria-current=page]")).to_have_text("Rechnungen")
+    fits(page, "menu-open")
+    menu.locator("a[data-endpoint='core.customers']").click()
+    expect(button).to_contain_text("Menü · Kunden")  # the next page starts folded again
+    expect(page.locator("nav.menu")).to_be_hidden()

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from plugins.contracts.models import Quote
-from tests.browser import fits, log_in
+from tests.browser import fits, go_to, log_in
 from tests.contracts.conftest import FROZEN
 
 pytestmark = pytest.mark.browser
@@ -36,7 +36,7 @@ def test_the_account_manager_quotes_a_branch_package_and_sends_it(
     page = sized_page
     log_in(page, live_server, factories.user("account_manager"))
 
-    page.click("nav.menu a[data-endpoint='contracts.quotes']")
+    go_to(page, "contracts.quotes")
     page.wait_for_url(re.compile(r"/contracts/quotes"))
     page.click("a.button[href$='/contracts/quotes/new']")
     page.select_option("#customer_id", label=f"{customer.legal_name} ({customer.number})")
@@ -85,7 +85,7 @@ def test_the_account_manager_quotes_a_branch_package_and_sends_it(
     assert "(zugestellt 24.11.2026 10:00)" in page.inner_text("#quote-sent")
     fits(page, "quote-4-sent")
 
-    page.click("nav.menu a[data-endpoint='contracts.quotes']")
+    go_to(page, "contracts.quotes")
     row = page.locator("table.quotes tbody tr", has_text=number)
     expect(row).to_have_count(1)
     assert customer.legal_name in row.inner_text()

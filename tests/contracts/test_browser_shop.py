@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from plugins.contracts.models import Contract
-from tests.browser import fits, log_in, shot
+from tests.browser import fits, go_to, log_in, shot
 from tests.contracts.conftest import FROZEN
 
 pytestmark = pytest.mark.browser
@@ -32,7 +32,7 @@ def test_a_customer_orders_a_cla_in_the_web_shop_and_sees_the_active_contract(
 
     log_in(page, live_server, user)
 
-    page.click("nav.menu a[data-endpoint='contracts.shop']")
+    go_to(page, "contracts.shop")
     page.wait_for_url(re.compile(r"/contracts/shop"))
     options = page.locator("select#site_id option").all_inner_texts()
     assert not any("Fremder Standort" in option for option in options)
@@ -64,7 +64,7 @@ def test_a_customer_orders_a_cla_in_the_web_shop_and_sees_the_active_contract(
     assert page.locator("h1 .state").inner_text() == "aktiv"
     fits(page, "shop-3-contract")
 
-    page.click("nav.menu a[data-endpoint='contracts.index']")
+    go_to(page, "contracts.index")
     row = page.locator("table.contracts tbody tr", has_text="Filiale Brugg Nord")
     assert row.locator("td.tier").get_attribute("data-tier") == "pro"
     assert row.locator("td.tier").inner_text() == "winCall pro 5x12h"

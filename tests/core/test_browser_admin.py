@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from app.models import User
-from tests.browser import fits, log_in, log_out
+from tests.browser import fits, go_to, log_in, log_out
 
 pytestmark = pytest.mark.browser
 
@@ -29,7 +29,7 @@ def test_the_admin_creates_a_technician_who_then_logs_in(
     page = sized_page
     log_in(page, live_server, factories.user("admin"))
 
-    page.click("nav.menu a[data-endpoint='core.users']")
+    go_to(page, "core.users")
     page.wait_for_url(re.compile(r"/users$"))
     fits(page, "admin-1-users")
     page.click("a.button[href$='/users/new']")
