@@ -111,10 +111,18 @@ def _unsettled():
     )
 
 
-def invoice_open_amount(invoice: Invoice) -> Decimal:
-    """What is still open on one invoice, its reminder fees included."""
+def invoice_position(invoice: Invoice) -> InvoicePosition | None:
+    """One issued invoice's position, its reminder fees included; None for a draft or a
+    credit note."""
     positions = invoice_positions(Invoice.id == invoice.id)
-    return positions[0].open if positions else ZERO
+    return positions[0] if positions else None
+
+
+def invoice_open_amount(invoice: Invoice) -> Decimal:
+    """What is still open on one invoice, its reminder fees included: what a payment
+    settles it with, online or by bank."""
+    position = invoice_position(invoice)
+    return position.open if position else ZERO
 
 
 def open_items(customer_id: int | None = None) -> list[InvoicePosition]:

@@ -66,16 +66,21 @@ def record_payment(
     amount = require_cents(amount)
     if amount <= 0:
         raise RuleViolation("a payment must be a positive amount", "amount")
+    # account.py books payments through this module: imported here, where it is needed.
+    from plugins.invoicing.account import invoice_open_amount
+
     invoice = locked_invoice(invoice_id)
     if invoice.status == InvoiceState.DRAFT or invoice.is_credit_note:
         raise RuleViolation("payments are recorded against issued invoices only")
-    if amount > invoice.open_amount and not overpayment:
+    # The open amount with the reminder fees: paying what a reminder asks is no overpayment.
+    open_amount = invoice_open_amount(invoice)
+    if amount > open_amount and not overpayment:
         raise RuleViolation(
             _(
                 "CHF %(amount)s is more than the open amount of CHF %(open)s. Tick "
                 "“Overpayment” to book it anyway; the surplus becomes a credit.",
                 amount=format_chf(amount),
-                open=format_chf(invoice.open_amount),
+                open=format_chf(open_amount),
             ),
             "amount",
         )

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.toolkit import RuleViolation, acting_as, db, now, today
+from plugins.invoicing.account import invoice_open_amount
 from plugins.invoicing.models import CheckoutSession, Invoice
 from plugins.invoicing.payments import record_payment
 from plugins.invoicing.vocabulary import CheckoutState, InvoiceState, PaymentMethod
@@ -93,7 +94,8 @@ def open_checkout(
         cancel_url = cancel_url or default_cancel
     if invoice.is_credit_note or invoice.status == InvoiceState.DRAFT:
         raise RuleViolation(_("Only an issued invoice can be paid online."))
-    amount = invoice.open_amount
+    # What the last reminder asks, its fees included (the account's open amount).
+    amount = invoice_open_amount(invoice)
     if amount <= 0:
         raise RuleViolation(_("This invoice has nothing left to pay."))
     rappen = to_rappen(amount)

@@ -45,6 +45,7 @@ from app.toolkit import (
 )
 from plugins.invoicing import dunning_holds, jobs
 from plugins.invoicing.access import visible_invoice, visible_invoices
+from plugins.invoicing.account import invoice_open_amount, invoice_position
 from plugins.invoicing.billing import Month
 from plugins.invoicing.credit_notes import create_credit_note, credited_so_far
 from plugins.invoicing.documents import render_invoice_pdf
@@ -397,6 +398,8 @@ def detail(invoice_id: int):
         invoice=invoice,
         credit_notes=credit_notes,
         reminders=reminders,
+        # what it asks with its reminder fees, and what came in beyond (the account's view)
+        position=invoice_position(invoice),
         today=today(),
         online_payment=online_payment_offered(),
     )
@@ -468,6 +471,7 @@ def pay_link(token: str):
         return render_template(
             "invoicing/pay.html",
             invoice=invoice,
+            open_amount=invoice_open_amount(invoice),
             token=token,
             online_payment=online_payment_offered(),
         )

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from app.company import seed_company, stored_company
+from plugins.invoicing.account import credit_balance, invoice_open_amount
 from plugins.invoicing.dunning_holds import put_on_hold, release
 from plugins.invoicing.dunning_rules import (
     ReminderLevel,
@@ -23,6 +24,7 @@ from plugins.invoicing.models import CheckoutSession, DunningHold, Invoice, Remi
 from plugins.invoicing.payments import record_payment
 from plugins.invoicing.reminders import due_reminders, remind
 from plugins.invoicing.vocabulary import CheckoutState, ReminderWording
+from tests.factories import login
 
 D = Decimal
 DUE = date(2026, 12, 31)
@@ -490,3 +492,27 @@ def test_no_reminder_while_the_credit_balance_covers_the_open_amount(app, db, se
     db.session.commit()
     (due,) = due_reminders()
     assert due.invoice.id == second
+
+
+def test_paying_what_the_reminder_asks_settles_invoice_and_fee_without_overpayment(
+    app, db, invoice, client, factories
+):
+    terms(db, fees=True)
+    for day in (date(2027, 1, 10), date(2027, 1, 20)):
+        app.config["FROZEN_NOW"] = at(day)
+        send_reminders()
+    db.session.commit()
+    # the invoice's page shows the fee and what is open with it, as the reminder asks
+    login(client, factories.user("finance"))
+    page = client.get(f"/invoicing/invoices/{invoice.id}").text
+    assert '<dd id="reminder-fees">20.00</dd>' in page
+    assert '<dd id="open-amount">668.60</dd>' in page
+    assert 'name="amount" value="668.60"' in page
+    # 668.60 paid by bank, no overpayment flag: the invoice and its fee are settled
+    record_payment(invoice.id, D("668.60"), date(2027, 1, 22))
+    db.session.commit()
+    assert invoice.status == "paid"
+    assert (invoice_open_amount(invoice), credit_balance(invoice.customer_id)) == (0, 0)
+    page = client.get(f"/invoicing/invoices/{invoice.id}").text
+    assert 'id="overpaid"' not in page  # the fee is no credit balance
+    assert '<dd id="open-amount">0.00</dd>' in page

@@ -300,3 +300,30 @@ def test_the_webhook_is_exempt_from_csrf_but_still_needs_the_signature(
     anonymous = app.test_client()
     assert deliver(anonymous, event(invoice)).status_code == 200
     assert deliver(anonymous, event(invoice), signature=False).status_code == 400
+
+
+def test_checkout_asks_for_what_the_reminder_asks_its_fee_included(
+    db, client, factories, invoice, httpserver
+):
+    from plugins.invoicing.models import Reminder
+    from plugins.invoicing.vocabulary import ReminderWording
+
+    # A second reminder asked for 648.60 + a 20.00 fee; its e-mail links to online payment.
+    db.session.add(
+        Reminder(
+            invoice_id=invoice.id,
+            level=2,
+            wording=ReminderWording.DEMAND,
+            fee=D("20.00"),
+            amount_due=D("668.60"),
+            open_amount=D("648.60"),
+            sent_on=date(2027, 1, 20),
+            sent_to=invoice.bill_to_email,
+        )
+    )
+    db.session.commit()
+    assert "668.60" in client.get(f"/invoicing/pay/{pay_token(invoice.id)}").text
+    open_session(client, factories, invoice, httpserver)
+    ((request, _),) = httpserver.log
+    form = parse_qs(request.get_data(as_text=True))
+    assert form["line_items[0][price_data][unit_amount]"] == ["66860"]
