@@ -76,12 +76,48 @@ def test_the_ticket_history_reads_german(client, desk, db, factories):
     chatter = page[page.index('class="chatter"') :]
     history = _text(chatter)
     assert not ENGLISH.search(_text(page)), ENGLISH.findall(_text(page))
-    assert "Erste Reaktion erfolgt" in history and "Erste Reaktion von: — → Toni Techniker" in history
+    assert (
+        "Erste Reaktion erfolgt" in history and "Erste Reaktion von: — → Toni Techniker" in history
+    )
     assert "Eskaliert: Chef beigezogen" in history and "Eskalationsstufe: 3" in history
     assert "Stufe: winCall pro 5x12h" in history and "Stufe: pro " not in history
     assert f"Ticket geändert — {desk.agent.name}," in history
     assert "(service_desk)" not in history and desk.agent.email not in history
     # Every "Ticket changed" entry names what changed.
-    entries = re.findall(r'<li class="chatter-entry change">(.*?)</li>\s*(?=<li|</ol>)', chatter, re.S)
+    entries = re.findall(
+        r'<li class="chatter-entry change">(.*?)</li>\s*(?=<li|</ol>)', chatter, re.S
+    )
     changed = [entry for entry in entries if "Ticket geändert" in entry]
     assert changed and all("chatter-changes" in entry for entry in changed)
+
+
+def test_the_resolution_form_preselects_no_severity_and_keeps_the_input(
+    client, desk, db, factories
+):
+    ticket = intake.open_ticket(desk.site, "Telefone tot", "phone", desk.agent)
+    intake.verify(ticket, desk.caller, "4711", desk.agent)
+    dispatch(ticket, desk.agent)
+    work.record_first_reaction(ticket, desk.technician)
+    db.session.commit()
+    login(client, factories.user("technician", name="Tina Technik", language="de"))
+    page = client.get(f"/servicedesk/tickets/{ticket.id}").text
+    for select in re.findall(r'<select name="severity"[^>]*>(.*?)</select>', page, re.S):
+        assert select.startswith('<option value="">– bitte wählen –</option>')
+        assert "selected" not in select
+    refused = client.post(
+        f"/servicedesk/tickets/{ticket.id}/work/resolve",
+        data={"fault_origin": "customer_environment", "severity": "", "resolution": "Kabel"},
+    )
+    assert refused.status_code == 422
+    assert "Dieses Feld ist erforderlich." in _text(refused.text)
+    assert 'value="Kabel"' in refused.text
+    assert '<option value="customer_environment" selected>' in refused.text
+    db.session.refresh(ticket)
+    assert ticket.state != "resolved"
+    headers = {"Authorization": f"Bearer {factories.token(desk.technician)}"}
+    api = client.post(
+        f"/api/v1/servicedesk/tickets/{ticket.id}/resolution",
+        json={"fault_origin": "customer_environment", "resolution": "Kabel"},
+        headers=headers,
+    )
+    assert api.status_code in (400, 422)
