@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+
 from plugins.contracts.models import QuoteLine
 from plugins.contracts.quotes import create_quote
 from tests.contracts.test_quotes import build_quote
@@ -68,9 +69,8 @@ def test_a_discount_of_zero_is_not_shown_and_a_free_tier_reads_free(
 
 
 def test_the_quote_pdf_says_free_for_the_basic_tier(db, factories, customer, monkeypatch):
-    from plugins.contracts import quotes as quote_rules
-
     import app.pdf
+    from plugins.contracts import quotes as quote_rules
 
     # The PDF's HTML, as the PDF renderer receives it.
     monkeypatch.setattr(app.pdf, "render_pdf_html", lambda html: html)

@@ -79,7 +79,7 @@ def test_the_ticket_history_reads_german(client, desk, db, factories):
     assert (
         "Erste Reaktion erfolgt" in history and "Erste Reaktion von: — → Toni Techniker" in history
     )
-    assert "Eskaliert: Chef beigezogen" in history and "Eskalationsstufe: 3" in history
+    assert "Eskaliert: Chef beigezogen" in history and "Stufe: 3" in history
     assert "Stufe: winCall pro 5x12h" in history and "Stufe: pro " not in history
     assert f"Ticket geändert — {desk.agent.name}," in history
     assert "(service_desk)" not in history and desk.agent.email not in history
