@@ -31,12 +31,31 @@ from sqlalchemy import String, cast, or_, select
 from app.audit import REDACTED
 from app.database import db
 from app.hooks import flatten, hooks
-from app.models import AuditEntry, OutboxMessage, Tier, User
+from app.models import AuditEntry, OutboxMessage, Tier, TierVersion, User
+from app.models.users import Role
 from app.security import has_permission
-from app.timeutil import date_pattern, datetime_pattern, local
+from app.timeutil import date_pattern, datetime_pattern, local, today
 
 _ISO_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# How who-did-it is stored: app.audit.current_actor writes a logged-in person as
+# "email (role)", quotes add "(portal)"/"(api)" or just the e-mail, jobs a label
+# "kind:name". The stored text stays as it was written (old rows read the same);
+# it is put into words only when shown.
+_STORED_ACTOR = re.compile(r"^(?P<email>[^\s()]+@[^\s()]+)(?: \((?P<role>[a-z_]+)\))?$")
+_ACTOR_WAYS = {"portal": _l("via the customer portal"), "api": _l("via the API")}
+_ACTOR_KINDS = {
+    "cli": _l("the command line"),
+    "job": _l("the system"),
+    "scheduler": _l("the system"),
+    "webhook": _l("an automatic notification"),
+    "stripe": _l("the online payment service"),
+}
+_ACTOR_WORDS = {
+    "system": _l("the system"),
+    "anonymous": _l("someone not logged in"),
+    "signed link": _l("the signed link in the e-mail"),
+}
 
 
 @dataclass(frozen=True)
@@ -53,6 +72,8 @@ class RecordWording:
     child ids)], whose entries join the parent's chatter (the lines of a quote).
     `title`: the column naming a record in words (its number), if any. `prices`: the
     columns holding prices, hidden from users without the right to see prices.
+    `actors`: the columns holding who did it as app.audit stores it ("email (role)"),
+    shown as the person's name.
     """
 
     table: str
@@ -67,6 +88,7 @@ class RecordWording:
     # Prices: shown only to users who may see prices (core.prices.read); the service
     # desk and technicians see none (SPEC 6).
     prices: frozenset[str] = frozenset()
+    actors: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -98,6 +120,33 @@ _HOST_HIDDEN = frozenset({"id", "session_token", "password_hash", "pin_hash"})
 def tier_codes() -> dict[Any, str]:
     """Tier id (as text) -> tier code, for columns holding a tier id."""
     return {str(tier_id): code for tier_id, code in db.session.execute(select(Tier.id, Tier.code))}
+
+
+def _tier_names_today() -> list[tuple[int, str, str]]:
+    """(tier id, code, catalog name valid today) in one statement; a tier whose versions
+    all start later is named by its first version."""
+    rows = db.session.execute(
+        select(Tier.id, Tier.code, TierVersion.name, TierVersion.valid_from)
+        .join(TierVersion, TierVersion.tier_id == Tier.id)
+        .order_by(Tier.id, TierVersion.valid_from)
+    ).all()
+    names: dict[int, tuple[str, str]] = {}
+    day = today()
+    for tier_id, code, name, valid_from in rows:
+        if tier_id not in names or valid_from <= day:
+            names[tier_id] = (code, name)
+    return [(tier_id, code, name) for tier_id, (code, name) in names.items()]
+
+
+def tier_names() -> dict[Any, str]:
+    """Tier id (as text) -> the catalog's name ("winCall pro 5x12h"), for tier id columns:
+    people know the tiers by name, the code is for machines."""
+    return {str(tier_id): name for tier_id, _code, name in _tier_names_today()}
+
+
+def tier_names_by_code() -> dict[Any, str]:
+    """Tier code -> the catalog's name, for columns holding a tier code."""
+    return {code: name for _tier_id, code, name in _tier_names_today()}
 
 
 def user_names() -> dict[Any, str]:
@@ -177,7 +226,7 @@ def host_wordings() -> list[RecordWording]:
         RecordWording(
             "core_tier_version",
             _l("Tier version"),
-            lookups={"tier_id": tier_codes},
+            lookups={"tier_id": tier_names},
             fields={"tier_id": _l("Catalog tier"), "valid_from": _l("Valid from")},
         ),
         RecordWording(
@@ -209,6 +258,40 @@ class _Words:
         self.known = known
         self._lookups: dict[tuple[str, str], Mapping[Any, str]] = {}
         self.sees_prices = _sees_prices()
+        self._people: dict[str, str] = {}
+
+    def know_actors(self, actors: Iterable[Any]) -> None:
+        """Load the names of the people in these stored actors, in one statement."""
+        emails = set()
+        for actor in actors:
+            found = _STORED_ACTOR.match(actor) if isinstance(actor, str) else None
+            if found and found["email"] not in self._people:
+                emails.add(found["email"])
+        if emails:
+            rows = db.session.execute(select(User.email, User.name).where(User.email.in_(emails)))
+            self._people.update({email: name for email, name in rows if name})
+
+    def actor(self, actor: Any) -> str:
+        """Who, in words: a stored "email (role)" as the person's name (the e-mail and
+        the role's label when the person is no longer known); "system" and "anonymous"
+        worded; any other text (a customer's name, a job's label) as it is."""
+        if actor is None or actor == "":
+            return "—"
+        actor = str(actor)
+        if actor in _ACTOR_WORDS:
+            return str(_ACTOR_WORDS[actor])
+        found = _STORED_ACTOR.match(actor)
+        if found is None:
+            kind = actor.split(":", 1)[0] if ":" in actor else None
+            return str(_ACTOR_KINDS[kind]) if kind in _ACTOR_KINDS else actor
+        who = self._people.get(found["email"]) or found["email"]
+        way = found["role"]
+        if way in _ACTOR_WAYS:
+            return f"{who} ({_ACTOR_WAYS[way]})"
+        if way and who == found["email"]:
+            # No longer a user: the e-mail and the role's label say who it was.
+            return f"{who} ({Role.label_of(way)})"
+        return who
 
     def wording(self, table: str) -> RecordWording:
         return self.known.get(table) or RecordWording(table, table)
@@ -229,6 +312,8 @@ class _Words:
             return str(vocabulary.get(value, value))
         if vocabulary is not None:
             return vocabulary.label_of(value)
+        if name in wording.actors:
+            return self.actor(value)
         lookup = wording.lookups.get(name)
         if lookup is not None:
             key = (wording.table, name)
@@ -306,35 +391,53 @@ def _user_names(user_ids: Iterable[int | None]) -> dict[int, str]:
     return dict(db.session.execute(select(User.id, User.name).where(User.id.in_(wanted))).all())
 
 
-def _who(entry: AuditEntry, names: Mapping[int, str]) -> str:
+def _who(entry: AuditEntry, names: Mapping[int, str], words: _Words) -> str:
     if entry.user_id is not None and entry.user_id in names:
         return names[entry.user_id]
-    actor = entry.actor or ""
-    if actor == "system":
-        return _("the system")
-    if actor == "anonymous":
-        return _("someone not logged in")
-    return actor
+    return words.actor(entry.actor or "")
 
 
-def worded(entries: list[AuditEntry], known: Mapping[str, RecordWording] | None = None):
-    """The entries as HistoryEntry, in the order given."""
+def worded(
+    entries: list[AuditEntry],
+    known: Mapping[str, RecordWording] | None = None,
+    keep_unworded: bool = True,
+):
+    """The entries as HistoryEntry, in the order given. Without `keep_unworded`, updates
+    of which no field is shown are left out (a record's chatter); the audit page keeps
+    every entry it counted."""
     words = _Words(known if known is not None else wordings())
     names = _user_names(entry.user_id for entry in entries)
+    words.know_actors(_stored_actors(entries, words, names))
     result = []
     for entry in entries:
         wording = words.wording(entry.table_name)
+        changes = words.changes(entry, wording)
+        if entry.action == "update" and not changes and not keep_unworded:
+            # Only fields nobody reads changed (a stamp, an internal code): an entry
+            # saying "Ticket changed" and nothing more tells the reader nothing.
+            continue
         result.append(
             HistoryEntry(
                 at=entry.at,
-                who=_who(entry, names),
+                who=_who(entry, names, words),
                 headline=words.headline(entry, wording),
-                changes=words.changes(entry, wording),
+                changes=changes,
                 table=entry.table_name,
                 row_id=entry.row_id,
             )
         )
     return result
+
+
+def _stored_actors(entries: list[AuditEntry], words: _Words, names: Mapping[int, str]):
+    """The actors to name: of entries without a known user, and in actor columns."""
+    for entry in entries:
+        if entry.user_id is None or entry.user_id not in names:
+            yield entry.actor
+        for name in words.wording(entry.table_name).actors:
+            pair = (entry.changes or {}).get(name)
+            if isinstance(pair, list):
+                yield from pair
 
 
 def history_of(table: str, record_id: int, limit: int = 200) -> list[HistoryEntry]:
@@ -356,18 +459,20 @@ def history_of(table: str, record_id: int, limit: int = 200) -> list[HistoryEntr
     entries = db.session.scalars(
         select(AuditEntry).where(or_(*parts)).order_by(AuditEntry.id.desc()).limit(limit)
     ).all()
-    history = worded(list(entries), known)
+    history = worded(list(entries), known, keep_unworded=False)
+    words = _Words(known)
     mails = db.session.scalars(
         select(OutboxMessage)
         .where(OutboxMessage.related_table == table, OutboxMessage.related_id == str(record_id))
         .order_by(OutboxMessage.id.desc())
         .limit(limit)
     ).all()
+    words.know_actors(message.created_by for message in mails)
     for message in mails:
         history.append(
             HistoryEntry(
                 at=message.sent_at or message.created_at,
-                who=message.created_by if message.created_by != "system" else _("the system"),
+                who=words.actor(message.created_by),
                 headline=_(
                     "E-mail “%(subject)s” to %(to)s: %(state)s",
                     subject=message.subject,

@@ -13,7 +13,14 @@ from app.api import api_blueprint, committed, operation
 from app.audit import acting_as, current_actor, record_bulk_inserts
 from app.bulk import among, copy_rows, id_chunks, reserve_ids
 from app.charts import Chart, bar_chart, line_chart
-from app.chatter import LANGUAGE_NAMES, RecordWording, tier_codes, user_names
+from app.chatter import (
+    LANGUAGE_NAMES,
+    RecordWording,
+    tier_codes,
+    tier_names,
+    tier_names_by_code,
+    user_names,
+)
 from app.company import CompanyData, company, company_placeholders, in_production
 from app.database import (
     MAX_ID,
@@ -252,6 +259,8 @@ __all__ = [
     "scope_to_customer",
     "tariff",
     "tier_codes",
+    "tier_names",
+    "tier_names_by_code",
     "tier_versions_on",
     "today",
     "user_names",

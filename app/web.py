@@ -37,6 +37,25 @@ def chf(amount: Decimal | None) -> str:
     return "" if amount is None else format_chf(amount)
 
 
+def monthly_price(amount: Decimal | None) -> str:
+    """A tier's price per month as people read it: "CHF 129.00", or "free" for a price of
+    0 (the SPEC's word for basic). Only for display: computations keep the amount."""
+    from flask_babel import gettext
+
+    if amount is None:
+        return ""
+    return gettext("free") if amount == 0 else f"CHF {format_chf(amount)}"
+
+
+def price_or_free(amount: Decimal | None) -> str:
+    """A monthly price in a column headed CHF: 1'234.50, or "free" for 0."""
+    from flask_babel import gettext
+
+    if amount is None:
+        return ""
+    return gettext("free") if amount == 0 else format_chf(amount)
+
+
 class IdConverter(IntegerConverter):
     """`<int:...>` matches only numbers an INTEGER column holds; a larger one is a 404."""
 
@@ -143,6 +162,8 @@ def register(app: Flask) -> None:
 
     app.before_request(_refuse_nul_characters)
     app.jinja_env.filters["chf"] = chf
+    app.jinja_env.filters["monthly_price"] = monthly_price
+    app.jinja_env.filters["price_or_free"] = price_or_free
     app.jinja_env.filters["number"] = number
     app.jinja_env.filters["label"] = label
     app.jinja_env.filters["local_datetime"] = lambda value, fmt=None: (

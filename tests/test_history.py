@@ -73,7 +73,7 @@ def test_a_tier_change_reads_as_words_in_the_contract_history(web, db, factories
     db.session.commit()
     login(web, factories.user("account_manager"))
     page = _text(web.get(f"/contracts/{contract.id}").get_data(as_text=True))
-    assert "Stufe pro ab 01.12.2026" in page
+    assert "Stufe winCall pro 5x12h ab 01.12.2026" in page
 
 
 def test_the_audit_page_speaks_german_and_filters_by_record_user_and_day(web, db, factories):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from app.toolkit import RecordWording, tier_codes
+from app.toolkit import RecordWording, tier_names
 from plugins.contracts.models import ContractTierPeriod, QuoteLine
 from plugins.contracts.vocabulary import (
     Approval,
@@ -60,7 +60,7 @@ def wordings() -> list[RecordWording]:
                 "signed_at": _l("Signed"),
             },
             vocabularies={"change": TierChange},
-            lookups={"tier_id": tier_codes},
+            lookups={"tier_id": tier_names},
             transitions={
                 ("change", TierChange.START.value): _l("Tier %(tier_id)s from %(first_day)s"),
                 ("change", TierChange.UPGRADE.value): _l(
@@ -101,6 +101,7 @@ def wordings() -> list[RecordWording]:
                 ("approval", Approval.REJECTED.value): _l("Discount rejected"),
             },
             hidden=frozenset({"customer_id", "account_manager_id", "approved_by_id"}),
+            actors=frozenset({"accepted_by", "declined_by"}),
             title="number",
             children=lambda quote_id: [
                 (
@@ -117,7 +118,7 @@ def wordings() -> list[RecordWording]:
                 "new_site_name": _l("New site"),
                 "list_price": _l("List price"),
             },
-            lookups={"tier_id": tier_codes},
+            lookups={"tier_id": tier_names},
             hidden=frozenset(
                 {
                     "quote_id",

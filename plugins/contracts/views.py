@@ -378,7 +378,9 @@ def quote_line_add(quote_id: int):
             record, body.tier_code, new_site=quote_rules.NewSite(**new_site.model_dump())
         )
 
-    committed_or_flash(add, _("Site added."))
+    if committed_or_flash(add, _("Site added.")) is None:
+        # Refused (e.g. no tier chosen): the page again with the message and what was typed.
+        return quote(quote_id), 422
     return redirect(url_for("contracts.quote", quote_id=record.id))
 
 

@@ -328,7 +328,8 @@ def _segment_lines(
                 (VOLUME_DISCOUNT, segment.discount.volume_percent, discounted.volume),
                 (SPECIAL_DISCOUNT, segment.discount.special_percent, discounted.special),
             ):
-                if not percent:
+                # A discount of nothing (0 %, or any % of a free tier) is no line.
+                if not percent or not amount:
                     continue
                 lines.append(
                     BillingLine(

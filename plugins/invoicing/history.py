@@ -67,6 +67,7 @@ def wordings() -> list[RecordWording]:
                 ("status", InvoiceState.CREDITED.value): _l("Invoice credited"),
             },
             hidden=_INVOICE_HIDDEN,
+            actors=frozenset({"issued_by"}),
             title="number",
             children=lambda invoice_id: [
                 ("invoicing_payment", select(Payment.id).where(Payment.invoice_id == invoice_id)),
@@ -95,6 +96,7 @@ def wordings() -> list[RecordWording]:
                 "recorded_by": _l("Recorded by"),
             },
             vocabularies={"method": PaymentMethod},
+            actors=frozenset({"recorded_by"}),
             transitions={
                 ("method", PaymentMethod.BANK.value): _l(
                     "Payment of CHF %(amount)s received on %(received_on)s (bank transfer)"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from app.toolkit import RecordWording, user_names
+from app.toolkit import RecordWording, tier_names_by_code, user_names
 from plugins.servicedesk.models import Charge, Escalation, MaterialUse, TimeEntry
 from plugins.servicedesk.vocabulary import (
     Channel,
@@ -72,7 +72,7 @@ def wordings() -> list[RecordWording]:
                 "severity": Severity,
                 "fast_lane_answer": FastLaneAnswer,
             },
-            lookups=people,
+            lookups={**people, "tier_code": tier_names_by_code},
             transitions={
                 ("state", TicketState.VERIFIED.value): _l("Caller verified"),
                 ("state", TicketState.DISPATCHED.value): _l("Dispatched to %(technician_id)s"),

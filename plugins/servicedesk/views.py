@@ -520,12 +520,15 @@ WORK_ACTIONS = {
 @bp.post("/tickets/<int:ticket_id>/work/<action>")
 @requires("servicedesk.work")
 def work_action(ticket_id: int, action: str):
-    ticket = _ticket(ticket_id)
+    record = _ticket(ticket_id)
     if action not in WORK_ACTIONS:
         abort(404)
     perform, done = WORK_ACTIONS[action]
-    committed_or_flash(lambda: perform(ticket), done())
-    return redirect(url_for("servicedesk.ticket", ticket_id=ticket.id))
+    if committed_or_flash(lambda: perform(record), done()) is None and action == "resolve":
+        # Refused (e.g. no severity chosen): the page again with the message and what
+        # was typed, so the resolution text is not lost.
+        return ticket(ticket_id), 422
+    return redirect(url_for("servicedesk.ticket", ticket_id=record.id))
 
 
 # --- customer portal --------------------------------------------------------------------

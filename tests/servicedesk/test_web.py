@@ -288,7 +288,10 @@ def test_bad_work_input_is_refused_in_german_and_nothing_is_kept(client, desk, d
         ),
     )
     assert "Stückpreis CHF: Muss mindestens 0 sein." in page
-    page = _flashed(client, client.post(f"{url}/resolve", data={"fault_origin": "weather"}))
+    # A refused resolution shows the page again (422), keeping what was typed.
+    refused = client.post(f"{url}/resolve", data={"fault_origin": "weather"})
+    assert refused.status_code == 422
+    page = refused.text
     assert "Störungsursache: Wählen Sie einen der angebotenen Werte." in page
     assert "Schweregrad: Dieses Feld ist erforderlich." in page
     db.session.expire_all()

@@ -15,6 +15,8 @@
           var name = cell.dataset.total, value = t[name];
           if (name.endsWith('_percent')) { cell.textContent = String(Number(value)); }
           else { cell.textContent = (name.endsWith('_discount') ? '-' : '') + money(value); }
+          // a discount of 0 is not shown
+          if (name.endsWith('_discount')) { cell.closest('tr').hidden = Number(value) === 0; }
         });
         document.getElementById('approval-hint').hidden = !t.needs_approval;
       });
