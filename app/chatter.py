@@ -378,6 +378,15 @@ class _Words:
         return tuple(shown)
 
 
+def actors_in_words(actors: Iterable[Any]) -> dict[Any, str]:
+    """Each stored actor ("email (role)", "system", "job:…") in words, as the history
+    shows it: the person's name, looked up in one statement."""
+    words = _Words({})
+    known = set(actors)
+    words.know_actors(known)
+    return {actor: words.actor(actor) for actor in known}
+
+
 def _sees_prices() -> bool:
     if not has_request_context():
         return True

@@ -16,6 +16,7 @@ from app.charts import Chart, bar_chart, line_chart
 from app.chatter import (
     LANGUAGE_NAMES,
     RecordWording,
+    actors_in_words,
     tier_codes,
     tier_names,
     tier_names_by_code,
@@ -178,6 +179,7 @@ __all__ = [
     "ReactionKind",
     "RecordId",
     "RecordWording",
+    "actors_in_words",
     "RecordNotFound",
     "ReminderLevelsKind",
     "RuleViolation",

@@ -272,21 +272,8 @@ def foreign_words(text: str, language: str) -> list[str]:
 
 @pytest.mark.parametrize("language", ["de", "fr", "it", "en"])
 def test_every_customer_document_is_in_the_customer_language(app, db, factories, clock, language):
-    world = World(db, factories)
-    world.customer.language = language
-    db.session.commit()
     # November: a ticket worked remotely and on site, with material, billed in December.
-    ticket = work_ticket(
-        world, clock, zurich(2026, 11, 24, 10, 0), fast_lane=False, remote=65, on_site=30
-    )
-    work.add_material(ticket, world.technician, "Netzteil 12 V", Decimal("1"), Decimal("45.50"))
-    work.resolve(ticket, world.technician, "customer_environment", "minor", "Neu konfiguriert")
-    work.close(ticket, world.technician)
-    db.session.commit()
-    clock(DECEMBER_RUN)
-    ids = run_period("2026-12").invoice_ids
-    issue_invoices(ids, processes=1)
-    invoice = db.session.scalar(select(Invoice).where(Invoice.id.in_(ids)))
+    world, ticket, invoice = billed_ticket(db, factories, clock, language)
     assert any(line.kind == "charge" for line in invoice.lines)
 
     documents = {

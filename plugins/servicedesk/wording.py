@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
-from app.toolkit import ZURICH
+from app.toolkit import ZURICH, actors_in_words
 from plugins.contracts.labels import tier_name
 from plugins.servicedesk.vocabulary import (
     Channel,
@@ -287,8 +287,10 @@ def log_lines(events, for_customer: bool) -> list[LogLine]:
     """The log for the desk (every entry, who made it, the full facts) or for the customer
     (CUSTOMER_LOG: their steps, in their words, without the desk's names)."""
     if not for_customer:
+        who = actors_in_words(e.actor for e in events)  # names, not "email (role)"
         return [
-            LogLine(e.at, e.kind, TicketEventKind.label_of(e.kind), e.actor, e.text) for e in events
+            LogLine(e.at, e.kind, TicketEventKind.label_of(e.kind), who[e.actor], e.text)
+            for e in events
         ]
     lines = []
     for e in events:

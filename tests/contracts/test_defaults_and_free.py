@@ -19,15 +19,20 @@ def _text(html: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 
 
-def test_the_quote_builder_preselects_no_tier_and_names_the_free_one(
-    client, db, factories, customer
-):
+def _draft_quote_of_a_logged_in_manager(client, db, factories, customer):
     manager = factories.user("account_manager")
     quote = create_quote(
         customer, manager, start_date=date(2026, 12, 1), valid_until=date(2026, 12, 20)
     )
     db.session.commit()
     login(client, manager)
+    return quote
+
+
+def test_the_quote_builder_preselects_no_tier_and_names_the_free_one(
+    client, db, factories, customer
+):
+    quote = _draft_quote_of_a_logged_in_manager(client, db, factories, customer)
     page = client.get(f"/contracts/quotes/{quote.id}").text
     options = TIER_SELECT.search(page).group(1)
     assert options.startswith('<option value="">– bitte wählen –</option>')
@@ -39,12 +44,7 @@ def test_the_quote_builder_preselects_no_tier_and_names_the_free_one(
 def test_a_line_without_a_tier_is_refused_in_german_and_keeps_the_input(
     client, db, factories, customer
 ):
-    manager = factories.user("account_manager")
-    quote = create_quote(
-        customer, manager, start_date=date(2026, 12, 1), valid_until=date(2026, 12, 20)
-    )
-    db.session.commit()
-    login(client, manager)
+    quote = _draft_quote_of_a_logged_in_manager(client, db, factories, customer)
     response = client.post(
         f"/contracts/quotes/{quote.id}/lines",
         data={"tier_code": "", "new_site_name": "Filiale Neu", "new_site_town": "Baden"},

@@ -298,4 +298,4 @@ def test_the_customer_reads_the_log_in_customer_words_without_the_desks_steps(
     login(client, desk.agent)
     desk_log = client.get(f"/servicedesk/tickets/{ticket.id}").text
     assert 'data-kind="verification_failed"' in desk_log and "Hilfe!" in desk_log
-    assert f"<td>{desk.agent.email} (service_desk)</td>" in desk_log
+    assert f"<td>{desk.agent.name}</td>" in desk_log  # the person, not "email (role)"
