@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from plugins.invoicing.models import Invoice
-from tests.browser import fits, log_in
+from tests.browser import fits, go_to, log_in
 
 pytestmark = pytest.mark.browser
 
@@ -36,7 +36,7 @@ def test_finance_runs_december_reviews_the_drafts_issues_them_and_opens_the_pdf(
     page = sized_page
     log_in(page, live_server, factories.user("finance"))
 
-    page.click("nav.menu a[data-endpoint='invoicing.run_page']")
+    go_to(page, "invoicing.run_page")
     page.wait_for_url(re.compile(r"/invoicing/run"))
     assert page.locator("input[name=period]").first.input_value() == "2026-12"
     assert "0 Entwürfe zu prüfen" in page.inner_text("main")

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from plugins.servicedesk.models import Ticket
-from tests.browser import log_in, shot
+from tests.browser import go_to, log_in, shot
 from tests.servicedesk.conftest import zurich
 
 pytestmark = pytest.mark.browser
@@ -25,7 +25,7 @@ def test_desk_takes_a_call_outside_hours_to_a_confirmed_fast_lane_ticket(
     page = browser_page
     log_in(page, live_server, desk.agent)
 
-    page.click("nav.menu a[data-endpoint='servicedesk.desk']")
+    go_to(page, "servicedesk.desk")
     page.fill("#caller-search", "079 123 45 67")  # the caller's mobile number
     page.keyboard.press("Enter")
     page.click("text=Take call for this site")

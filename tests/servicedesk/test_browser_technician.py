@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from plugins.servicedesk import intake
 from plugins.servicedesk.dispatch import dispatch
-from tests.browser import fits, log_in
+from tests.browser import fits, go_to, log_in
 from tests.servicedesk.conftest import TUESDAY_10, zurich
 
 pytestmark = pytest.mark.browser
@@ -40,7 +40,7 @@ def test_the_technician_works_an_assigned_ticket_to_resolved(
     page = sized_page
     log_in(page, live_server, desk.technician)
 
-    page.click("nav.menu a[data-endpoint='servicedesk.tickets']")
+    go_to(page, "servicedesk.tickets")
     page.click(f"#ticket-list a:text('{ticket.number}')")
     page.wait_for_url(re.compile(rf"/servicedesk/tickets/{ticket.id}$"))
     assert page.locator("#ticket-state").get_attribute("data-state") == "dispatched"
