@@ -101,6 +101,7 @@ from app.security import (
     scope_to_customer,
     visible_customer_id,
 )
+from app.service_hours import service_hours
 from app.services import create_site, find_customers
 from app.tariff_kinds import (
     BooleanKind,
@@ -250,6 +251,7 @@ __all__ = [
     "round_chf",
     "round_to_five_rappen",
     "scope_to_customer",
+    "service_hours",
     "tariff",
     "tier_codes",
     "tier_versions_on",

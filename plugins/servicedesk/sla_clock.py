@@ -69,5 +69,5 @@ def ticket_clock(ticket, at: datetime) -> SlaClock | None:
         or rule.reaction_kind != ReactionKind.HOURS
     )
     return clock_of(
-        rule.schedule, ticket.first_reaction_due_at, at, wall_clock, rule.service_hours_label
+        rule.schedule, ticket.first_reaction_due_at, at, wall_clock, rule.service_hours
     )
