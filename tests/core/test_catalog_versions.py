@@ -119,6 +119,8 @@ def test_a_planned_version_may_be_replaced_before_it_is_in_force(db):
             "overlap",
         ),
         ({"free_service_units": -1}, "free_service_units"),
+        # Worded from the windows, never stored: a label of one's own is refused.
+        ({"service_hours_label": "Mo–Fr 07–20h"}, "service_hours_label"),
     ],
 )
 def test_invalid_versions_are_refused_by_the_api(app, db, factories, change, problem):
@@ -156,6 +158,13 @@ def test_the_api_adds_a_version_and_lists_the_history(app, db, factories):
         headers=finance,
     )
     assert past.status_code == 422 and "history is never rewritten" in past.get_json()["message"]
+    # The label of the service hours is worded from the windows, in the caller's language.
+    assert [v["service_hours_label"] for v in history] == ["Mon–Fri 07–19h", "Mon–Fri 07–20h"]
+    german = {
+        "Authorization": f"Bearer {factories.token(factories.user('service_desk', language='de'))}"
+    }
+    catalog = client.get("/api/v1/catalog/tiers", headers=german).get_json()
+    assert {v["code"]: v["service_hours_label"] for v in catalog}["pro"] == "Mo–Fr 07–19h"
     assert (
         client.post("/api/v1/catalog/tiers/pro/versions", json=PRO_2027, headers=desk).status_code
         == 403
