@@ -68,6 +68,4 @@ def ticket_clock(ticket, at: datetime) -> SlaClock | None:
         or rule.schedule.round_the_clock
         or rule.reaction_kind != ReactionKind.HOURS
     )
-    return clock_of(
-        rule.schedule, ticket.first_reaction_due_at, at, wall_clock, rule.service_hours
-    )
+    return clock_of(rule.schedule, ticket.first_reaction_due_at, at, wall_clock, rule.service_hours)
