@@ -24,7 +24,7 @@ class SlaClock:
     stops_at: datetime | None
     # Standing still: when it runs again (the next service window).
     resumes_at: datetime | None
-    service_hours: str  # the tier's service hours as the catalog writes them
+    service_hours: str  # the tier's service hours, worded in the language in force
 
     @property
     def overdue(self) -> bool:
