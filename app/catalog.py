@@ -34,7 +34,6 @@ def add_tier_version(tier: Tier, data: TierVersionIn) -> TierVersion:
     version.name = data.name
     version.monthly_price = data.monthly_price.quantize(CENT)
     version.service_windows = [window.model_dump() for window in data.service_windows]
-    version.service_hours_label = data.service_hours_label
     version.holidays_closed = data.holidays_closed
     version.reaction_kind = data.reaction_kind.value
     version.reaction_hours = data.reaction_hours

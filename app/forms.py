@@ -207,9 +207,6 @@ class TierVersionForm(FlaskForm):
         validators=[InputRequired(), NumberRange(min=0, max=100000)],
         widget=NumberInput(step="0.01", min=0, max=100000),
     )
-    service_hours_label = StringField(
-        _l("Service hours as shown to customers"), validators=[DataRequired(), Length(max=70)]
-    )
     windows = FieldList(FormField(ServiceWindowForm), min_entries=1, max_entries=14)
     holidays_closed = BooleanField(_l("Closed on public holidays"), default=True)
     reaction_kind = SelectField(_l("FirstReaction"), choices=[])

@@ -295,7 +295,6 @@ class TierVersionIn(Strict):
         description="CHF per site and month excl. VAT"
     )
     service_windows: list[ServiceWindowIn] = Field(min_length=1, max_length=14)
-    service_hours_label: Text70
     holidays_closed: bool = True
     reaction_kind: ReactionKind
     reaction_hours: Annotated[int, Field(ge=1, le=240)] | None = Field(
@@ -327,7 +326,11 @@ class TierVersionOut(Out):
     code: str
     name: str
     valid_from: date
-    service_hours_label: str
+    # Kept for API clients that show it; worded from the windows, no longer stored.
+    service_hours_label: str = Field(
+        validation_alias="service_hours",
+        description="service_windows worded in the language of the request, e.g. 'Mo–Fr 07–19h'",
+    )
     service_windows: list[dict[str, Any]]
     holidays_closed: bool
     reaction_kind: str

@@ -109,6 +109,7 @@ from app.security import (
     scope_to_customer,
     visible_customer_id,
 )
+from app.service_hours import service_hours
 from app.services import create_site, find_customers
 from app.tariff_kinds import (
     BooleanKind,
@@ -259,6 +260,7 @@ __all__ = [
     "round_chf",
     "round_to_five_rappen",
     "scope_to_customer",
+    "service_hours",
     "tariff",
     "tier_codes",
     "tier_names",

@@ -335,6 +335,20 @@ def test_every_customer_document_is_in_the_customer_language(app, db, factories,
     assert {name: words for name, words in found.items() if words} == {}
     for text in documents.values():
         assert re.search(r"\(ticket:|service_time|fast_lane", text) is None  # no codes
+    # The quote's tiers with their service hours in the customer's language, not the
+    # catalog's German; in the PDF's narrow column the days and the hours are on two lines.
+    assert all(part in documents["quote PDF"] for part in SERVICE_HOURS[language].split(" "))
+    if language != "de":
+        assert "Mo–" not in documents["quote PDF"]
+
+
+# pro_plus's service hours (Mon-Sat 07:00-19:00) as each language words them.
+SERVICE_HOURS = {
+    "de": "Mo–Sa 07–19h",
+    "fr": "lun.–sam. 07–19h",
+    "it": "lun–sab 07–19h",
+    "en": "Mon–Sat 07–19h",
+}
 
 
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]")
@@ -382,8 +396,14 @@ PAGE_WORDS = {
     "site list": {"fr": ["Localité"], "it": ["Località"]},
     "contract list": {"fr": ["Niveau", "Début"], "it": ["Livello", "Inizio"]},
     "profile": {"fr": ["Jetons API"], "it": ["Token API"]},
-    "catalog": {"fr": ["Niveaux winCall"], "it": ["Livelli winCall"]},
-    "web shop": {"fr": ["Boutique en ligne"], "it": ["Negozio online"]},
+    "catalog": {
+        "fr": ["Niveaux winCall", "lun.–ven. 07–19h"],
+        "it": ["Livelli winCall", "lun–ven 07–19h"],
+    },
+    "web shop": {
+        "fr": ["Boutique en ligne", "lun.–ven. 07–19h"],
+        "it": ["Negozio online", "lun–ven 07–19h"],
+    },
     "contract page": {"fr": ["Contrat CLA", "Début"], "it": ["Contratto CLA", "Inizio"]},
     "quote list": {"fr": ["Aucune offre."], "it": ["Nessuna offerta."]},
     "reaction report": {"fr": ["Temps de réaction"], "it": ["Tempi di reazione"]},
@@ -457,6 +477,8 @@ def test_every_customer_page_is_in_the_users_language(app, db, factories, clock,
         for name, text in texts.items()
     }
     assert {name: words for name, words in absent.items() if words} == {}
+    # Service hours too are in the reader's language (the catalog's German is "Mo–Fr").
+    assert {name for name, text in texts.items() if "Mo–" in text} == set()
 
 
 @pytest.mark.parametrize("language", TRANSLATED)

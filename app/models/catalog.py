@@ -15,6 +15,7 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, UniqueConstrai
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.database import IdMixin, TimestampMixin, db
+from app.service_hours import service_hours
 from app.vocabulary import Vocabulary
 
 
@@ -73,7 +74,6 @@ class TierVersion(IdMixin, TimestampMixin, db.Model):
     monthly_price: Mapped[Decimal]
     # [{"days": [0..6], "start": "HH:MM", "end": "HH:MM"}], Monday = 0, Europe/Zurich.
     service_windows: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
-    service_hours_label: Mapped[str] = mapped_column(String(70))
     holidays_closed: Mapped[bool] = mapped_column(default=True)
     reaction_kind: Mapped[str] = mapped_column(String(20))
     reaction_hours: Mapped[int | None]
@@ -84,6 +84,11 @@ class TierVersion(IdMixin, TimestampMixin, db.Model):
     @property
     def code(self) -> str:
         return self.tier.code
+
+    @property
+    def service_hours(self) -> str:
+        """The service hours worded from the windows in the language in force."""
+        return service_hours(self.service_windows)
 
 
 class Tariff(IdMixin, TimestampMixin, db.Model):

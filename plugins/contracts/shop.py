@@ -53,7 +53,7 @@ def shop_offers(on: date | None = None) -> list[ShopOffer]:
             code=code,
             name=version.name,
             monthly_price=version.monthly_price,
-            service_hours=version.service_hours_label,
+            service_hours=version.service_hours,
             first_reaction=first_reaction_promise(version),
         )
         for code, version in catalog.items()

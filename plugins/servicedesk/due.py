@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 
-from app.toolkit import ZURICH, Tier, TierVersion, db, tariff
+from app.toolkit import ZURICH, Tier, TierVersion, db, service_hours, tariff
 from plugins.servicedesk.business_calendar import (
     ClosedDays,
     ServiceSchedule,
@@ -49,10 +51,15 @@ class ReactionRule:
 
     tier_code: str
     tier_name: str
-    service_hours_label: str
+    service_windows: Sequence[Mapping[str, Any]]
     schedule: ServiceSchedule
     reaction_kind: str
     reaction_hours: int | None
+
+    @property
+    def service_hours(self) -> str:
+        """The service hours in the language in force, worded when read (not when built)."""
+        return service_hours(self.service_windows)
 
     def inside_service_hours(self, at: datetime) -> bool:
         return is_in_service_hours(self.schedule, at)
@@ -75,7 +82,7 @@ def reaction_rule(tier_code: str, at: datetime) -> ReactionRule | None:
     return ReactionRule(
         tier_code,
         version.name,
-        version.service_hours_label,
+        version.service_windows,
         schedule_of(version, day),
         version.reaction_kind,
         version.reaction_hours,

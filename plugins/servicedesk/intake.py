@@ -104,7 +104,7 @@ class CallSituation:
                 "This site has no CLA in force. No technician can be sent; please refer "
                 "the caller to their account manager."
             )
-        name, hours = self.rule.tier_name, self.rule.service_hours_label
+        name, hours = self.rule.tier_name, self.rule.service_hours
         if self.inside_service_hours:
             return _(
                 "Now is inside the service hours of %(name)s (%(hours)s). Sending the "

@@ -24,7 +24,7 @@ class SlaClock:
     stops_at: datetime | None
     # Standing still: when it runs again (the next service window).
     resumes_at: datetime | None
-    service_hours: str  # the tier's service hours as the catalog writes them
+    service_hours: str  # the tier's service hours, worded in the language in force
 
     @property
     def overdue(self) -> bool:
@@ -68,6 +68,4 @@ def ticket_clock(ticket, at: datetime) -> SlaClock | None:
         or rule.schedule.round_the_clock
         or rule.reaction_kind != ReactionKind.HOURS
     )
-    return clock_of(
-        rule.schedule, ticket.first_reaction_due_at, at, wall_clock, rule.service_hours_label
-    )
+    return clock_of(rule.schedule, ticket.first_reaction_due_at, at, wall_clock, rule.service_hours)

@@ -218,7 +218,7 @@ def _clas_now(sites) -> dict[int, SiteCla]:
         rule = reaction_rule(tier.tier_code, at) if tier is not None else None
         if rule is not None:
             found[site.id] = SiteCla(
-                rule.tier_name, rule.service_hours_label, rule.inside_service_hours(at)
+                rule.tier_name, rule.service_hours, rule.inside_service_hours(at)
             )
     return found
 

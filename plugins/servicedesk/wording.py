@@ -318,7 +318,7 @@ def customer_consequence(situation) -> str:
             "This site has no CLA in force, so we cannot send a technician. Your account "
             "manager will gladly advise you."
         )
-    name, hours = situation.rule.tier_name, situation.rule.service_hours_label
+    name, hours = situation.rule.tier_name, situation.rule.service_hours
     if situation.inside_service_hours:
         return _(
             "Now is inside your service hours (%(name)s, %(hours)s): we send the technician "

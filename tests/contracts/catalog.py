@@ -18,7 +18,6 @@ def add_catalog_version(db, code: str, valid_from: date, price: str) -> None:
             name=current.name,
             monthly_price=Decimal(price),
             service_windows=current.service_windows,
-            service_hours_label=current.service_hours_label,
             holidays_closed=current.holidays_closed,
             reaction_kind=current.reaction_kind,
             reaction_hours=current.reaction_hours,

@@ -24,7 +24,6 @@ PRO_2027 = {
     "name": "winCall pro 5x13h",
     "monthly_price": "139.00",
     "service_windows": [{"days": [0, 1, 2, 3, 4], "start": "07:00", "end": "20:00"}],
-    "service_hours_label": "Mo–Fr 07–20h",
     "holidays_closed": True,
     "reaction_kind": "hours",
     "reaction_hours": 4,
@@ -120,6 +119,8 @@ def test_a_planned_version_may_be_replaced_before_it_is_in_force(db):
             "overlap",
         ),
         ({"free_service_units": -1}, "free_service_units"),
+        # Worded from the windows, never stored: a label of one's own is refused.
+        ({"service_hours_label": "Mo–Fr 07–20h"}, "service_hours_label"),
     ],
 )
 def test_invalid_versions_are_refused_by_the_api(app, db, factories, change, problem):
@@ -157,6 +158,13 @@ def test_the_api_adds_a_version_and_lists_the_history(app, db, factories):
         headers=finance,
     )
     assert past.status_code == 422 and "history is never rewritten" in past.get_json()["message"]
+    # The label of the service hours is worded from the windows, in the caller's language.
+    assert [v["service_hours_label"] for v in history] == ["Mon–Fri 07–19h", "Mon–Fri 07–20h"]
+    german = {
+        "Authorization": f"Bearer {factories.token(factories.user('service_desk', language='de'))}"
+    }
+    catalog = client.get("/api/v1/catalog/tiers", headers=german).get_json()
+    assert {v["code"]: v["service_hours_label"] for v in catalog}["pro"] == "Mo–Fr 07–19h"
     assert (
         client.post("/api/v1/catalog/tiers/pro/versions", json=PRO_2027, headers=desk).status_code
         == 403
@@ -193,7 +201,6 @@ def form_data(**overrides) -> dict:
         "windows-1-end": "18:00",
         "windows-2-start": "",
         "windows-2-end": "",
-        "service_hours_label": "Mo–Fr 08–12h, 13–18h",
         "holidays_closed": "y",
         "reaction_kind": "next_business_day",
         "reaction_hours": "",

@@ -92,7 +92,6 @@ def failing_customer(db, setup):
             name="gold",
             monthly_price=D("999.00"),
             service_windows=version.service_windows,
-            service_hours_label="x",
             reaction_kind="best_effort",
         )
     )

@@ -23,7 +23,6 @@ D = Decimal
 PRO = {
     "name": "winCall pro 5x12h",
     "service_windows": [{"days": [0, 1, 2, 3, 4], "start": "07:00", "end": "19:00"}],
-    "service_hours_label": "Mo–Fr 07–19h",
     "reaction_kind": "hours",
     "reaction_hours": 6,
     "free_service_units": 4,

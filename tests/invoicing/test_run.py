@@ -228,7 +228,6 @@ def test_one_failing_customer_is_reported_and_the_others_are_invoiced(db, setup)
             name="gold",
             monthly_price=D("999.00"),
             service_windows=version.service_windows,
-            service_hours_label="x",
             reaction_kind="best_effort",
         )
     )

@@ -25,7 +25,7 @@ def test_the_search_marks_the_match_and_shows_each_sites_cla(client, desk):
     login(client, desk.agent)
     page = client.get("/servicedesk/desk?q=0791234567").text  # the caller's mobile
     assert "Anna Anrufer (+41 <mark>79 123 45 67</mark>)" in page
-    assert "winCall pro 5x12h" in page and "Mo–Fr 07–19h" in page
+    assert "winCall pro 5x12h" in page and "Mon–Fri 07–19h" in page  # the English screen
     assert "inside service hours" in page
     assert "<mark>Hauptsitz</mark>" in client.get("/servicedesk/desk?q=hauptsitz").text
 
@@ -159,6 +159,6 @@ def test_the_ticket_page_shows_caller_address_cla_due_and_the_resolution(client,
     page = client.get(f"/servicedesk/tickets/{ticket.id}").text
     assert 'id="caller-phone">+41 79 123 45 67</a>' in page
     assert f"{desk.site.street} {desk.site.house_number}, {desk.site.postal_code}" in page
-    assert "(Mo–Fr 07–19h)" in page and "24.11.2026 16:00" in page
+    assert "(Mon–Fri 07–19h)" in page and "24.11.2026 16:00" in page
     assert 'id="first-reaction-note">SBC without power</span>' in page
     assert 'id="resolution">Replaced the SBC power supply</dd>' in page
