@@ -105,8 +105,17 @@ def dark_modules_outline(modules: Sequence[Sequence[bool]]) -> str:
     padded.append(light)
     stride = width + 1  # corners per row of corners
 
-    # Each boundary edge of the dark area, by start corner: start -> [end, ...].
-    edges: dict[int, list[int]] = {}
+    # Each boundary edge of the dark area, by start corner. A corner starts one edge, but
+    # where two regions touch only diagonally it starts two: those are kept in `both`.
+    following_of: dict[int, int] = {}
+    both: dict[int, list[int]] = {}
+
+    def edge(start: int, end: int) -> None:
+        if start in following_of:
+            both[start] = [following_of[start], end]
+        else:
+            following_of[start] = end
+
     for y in range(len(modules)):
         above, row, below = padded[y], padded[y + 1], padded[y + 2]
         top = y * stride
@@ -115,31 +124,34 @@ def dark_modules_outline(modules: Sequence[Sequence[bool]]) -> str:
                 continue
             corner = top + x  # the module's top-left corner
             if not above[x + 1]:  # top, left to right
-                edges.setdefault(corner, []).append(corner + 1)
+                edge(corner, corner + 1)
             if not row[x + 2]:  # right, downwards
-                edges.setdefault(corner + 1, []).append(corner + 1 + stride)
+                edge(corner + 1, corner + 1 + stride)
             if not below[x + 1]:  # bottom, right to left
-                edges.setdefault(corner + 1 + stride, []).append(corner + stride)
+                edge(corner + 1 + stride, corner + stride)
             if not row[x]:  # left, upwards
-                edges.setdefault(corner + stride, []).append(corner)
+                edge(corner + stride, corner)
 
     commands = []
-    while edges:
-        start = next(iter(edges))
+    while following_of:
+        start = next(iter(following_of))
         # Only corners where the outline turns are kept; "z" draws the last side.
         turns, corner, step, first_step = [], start, 0, 0
         while True:
-            ends = edges[corner]
-            if len(ends) > 1 and step:
+            ends = both.pop(corner, None)
+            if ends is None:
+                following = following_of.pop(corner)
+            else:
                 # Two regions touch at this corner only: turn towards the dark side, so
                 # that each outline goes round one region: after a step along x go on
-                # along y in its sense, after a step along y along x against it.
-                following = corner + (step * stride if step in (1, -1) else -(step // stride))
-            else:
-                following = ends[-1]
-            ends.remove(following)
-            if not ends:
-                del edges[corner]
+                # along y in its sense, after a step along y along x against it. The
+                # other edge stays for the other region's outline.
+                if step:
+                    following = corner + (step * stride if step in (1, -1) else -(step // stride))
+                else:
+                    following = ends[-1]
+                ends.remove(following)
+                following_of[corner] = ends[0]
             if following - corner != step:
                 turns.append(corner)
                 step = following - corner

@@ -22,9 +22,10 @@ from qrcode import util
 
 # N1: a run of 5 or more modules of one colour in a row or column costs its length - 2.
 _RUN = re.compile(r"0{5,}|1{5,}")
-# N3: a finder-like 1:1:3:1:1 pattern with 4 light modules on one side costs 40 (every
-# occurrence, also overlapping ones: hence the lookahead).
-_FINDER_LIKE = re.compile(r"(?=10111010000|00001011101)")
+# N3: a finder-like 1:1:3:1:1 pattern with 4 light modules on one side costs 40, every
+# occurrence. Neither pattern can overlap itself (no proper suffix is also a prefix), so
+# str.count finds them all; the two may overlap each other, so each is counted apart.
+_FINDER_LIKE = ("10111010000", "00001011101")
 
 
 def penalty(rows: Sequence[int], size: int) -> int:
@@ -32,8 +33,11 @@ def penalty(rows: Sequence[int], size: int) -> int:
     qrcode's util.lost_point counts it (rules N1-N4 of ISO/IEC 18004)."""
     lines = [format(row, f"0{size}b") for row in rows]
     lines += ["".join(column) for column in zip(*lines, strict=True)]
-    points = sum(len(run) - 2 for line in lines for run in _RUN.findall(line))
-    points += 40 * sum(len(_FINDER_LIKE.findall(line)) for line in lines)
+    # Rows and columns in one text, apart by a character that is neither colour: no run
+    # or pattern reaches across, and each rule is one search instead of one per line.
+    text = " ".join(lines)
+    points = sum(len(run) - 2 for run in _RUN.findall(text))
+    points += 40 * sum(text.count(pattern) for pattern in _FINDER_LIKE)
     # N2: each 2 x 2 block of one colour costs 3.
     blocks = (1 << (size - 1)) - 1  # the bit of each block's left column
     every = (1 << size) - 1
