@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -18,6 +20,19 @@ def now() -> datetime:
         if frozen is not None:
             return frozen.astimezone(UTC)
     return datetime.now(UTC)
+
+
+@contextmanager
+def clock_at(instant: datetime) -> Iterator[datetime]:
+    """Pin now() to `instant` for the block, then restore the previous setting: the demo
+    plays earlier days through the real services, which all ask now()."""
+    config = current_app.config
+    before = config.get("FROZEN_NOW")
+    config["FROZEN_NOW"] = instant
+    try:
+        yield instant
+    finally:
+        config["FROZEN_NOW"] = before
 
 
 def today() -> date:

@@ -125,12 +125,13 @@ from app.tariff_kinds import (
     WholeNumberKind,
 )
 from app.tariffs import declared_keys, parse_value, tariff
-from app.timeutil import ZURICH, last_months, local, now, today, zurich_instant
+from app.timeutil import ZURICH, clock_at, last_months, local, now, today, zurich_instant
 from app.validation import InvalidInput, form_input
 from app.vocabulary import Vocabulary
 from app.web import committed_or_flash
 
 __all__ = [
+    "clock_at",
     "CENT",
     "NO_DISCOUNT",
     "AgreedDiscount",

@@ -205,6 +205,10 @@ def test_a_customer_sees_own_open_invoices_tickets_and_firstreaction_per_month(
     tickets = _panel(page, "servicedesk.customer")
     assert "Leitung tot" in tickets and 'class="countdown' in tickets
     assert len(_svg(tickets)) == 1
+    # the same account panel as on finance's customer page, without finance's refund form
+    account = _panel(page, "invoicing.account")
+    assert 'id="account-open"' in account and "350.00" in _text(account)
+    assert "/refund" not in account
     # no staff panel for a customer
     assert 'data-panel="invoicing.finance"' not in page
     assert 'data-panel="servicedesk.desk"' not in page

@@ -78,6 +78,7 @@ PLUGIN = Plugin(
         "plugins.invoicing.api:bp",
     ),
     cli=("plugins.invoicing.cli:cli",),
+    demo="plugins.invoicing.demo:load_demo",
     periodic=(
         PeriodicTask("invoicing.monthly_run", "plugins.invoicing.jobs:monthly_run", 3600),
         PeriodicTask("invoicing.reminders", "plugins.invoicing.jobs:send_due_reminders", 3600),

@@ -25,6 +25,7 @@ from app.toolkit import (
     today,
     visible_customer_id,
 )
+from plugins.invoicing.account import statement, summary
 from plugins.invoicing.billing import Month
 from plugins.invoicing.models import Invoice, InvoiceLine, InvoiceRun, Payment
 from plugins.invoicing.vocabulary import (
@@ -136,6 +137,17 @@ def this_months_run() -> dict:
     return {"period": period, "run": run, "drafts": drafts}
 
 
+def account_panel(customer_id: int) -> str:
+    """The customer's account (open amount, credit balance, the latest bookings): one
+    template for finance's customer page and the customer's own start page."""
+    return render_template(
+        "invoicing/_account_panel.html",
+        account=summary(customer_id),
+        entries=statement(customer_id)[-30:],
+        customer_id=customer_id,
+    )
+
+
 def panels(user) -> list[Panel]:
     own = visible_customer_id()
     if own is not None:
@@ -157,7 +169,10 @@ def panels(user) -> list[Panel]:
             figures=open_and_overdue(own),
             today=today(),
         )
-        return [Panel(_("Open invoices"), html, order=10, key="invoicing.customer")]
+        return [
+            Panel(_("Open invoices"), html, order=10, key="invoicing.customer"),
+            Panel(_("Account"), account_panel(own), order=11, key="invoicing.account"),
+        ]
     if not (has_permission(user, "invoicing.run") or has_permission(user, "invoicing.payments")):
         return []
     figures = render_template(

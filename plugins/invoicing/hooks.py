@@ -13,7 +13,6 @@ from sqlalchemy import func, select
 
 from app.toolkit import Panel, db, has_permission, hookimpl
 from plugins.invoicing import dashboard, history
-from plugins.invoicing.account import statement, summary
 from plugins.invoicing.models import Invoice, InvoiceLine
 from plugins.invoicing.preview import customer_lines
 from plugins.invoicing.vocabulary import InvoiceState
@@ -30,15 +29,9 @@ def detail_panels(kind, record_id):
         .limit(10)
     ).all()
     html = render_template("invoicing/_panel.html", invoices=invoices)
-    account = render_template(
-        "invoicing/_account_panel.html",
-        account=summary(record_id),
-        entries=statement(record_id)[-30:],
-        customer_id=record_id,
-    )
     return [
         Panel(title=_("Invoices"), html=html, order=40),
-        Panel(title=_("Account"), html=account, order=41),
+        Panel(title=_("Account"), html=dashboard.account_panel(record_id), order=41),
     ]
 
 

@@ -27,7 +27,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from app.toolkit import Column, RowsKind, Tier, db
+from app.toolkit import Column, RowsKind, Tier, db, today
 from plugins.servicedesk.business_calendar import (
     ServiceSchedule,
     add_service_hours,
@@ -180,6 +180,18 @@ def target_for(rows: Iterable[dict], tier_code: str, severity: Severity | str | 
 FIELDS = ("tier", "severity", "amount", "unit")
 
 
+def tier_choices() -> tuple[tuple[str, str], ...]:
+    """(code, catalog name) of every tier: finance picks "winCall premium 7x24h", a row
+    stores "premium". The name is today's; a tier not yet in force shows its first planned
+    name, so a new tier can get its targets before it starts."""
+    day = today()
+    choices = []
+    for tier in db.session.scalars(select(Tier).order_by(Tier.id)):
+        version = tier.version_on(day) or next(iter(tier.planned_versions(day)), None)
+        choices.append((tier.code, version.name if version is not None else tier.code))
+    return tuple(choices)
+
+
 class ResolutionTargetsKind(RowsKind):
     """Rows of tier code, severity, amount and unit (h or business days), edited as a
     table; a tier without rows is best effort."""
@@ -187,9 +199,8 @@ class ResolutionTargetsKind(RowsKind):
     max_amount = 1000
 
     def columns(self) -> tuple[Column, ...]:
-        tiers = db.session.scalars(select(Tier.code).order_by(Tier.id)).all()
         return (
-            Column("tier", _l("Tier"), tuple((code, code) for code in tiers)),
+            Column("tier", _l("Tier"), tier_choices()),
             Column("severity", _l("Severity"), tuple(Severity.choices())),
             Column("amount", _l("Target"), min=1, max=self.max_amount),
             Column("unit", _l("Unit"), tuple(ResolutionUnit.choices())),

@@ -242,6 +242,9 @@ def test_resolution_targets_are_edited_as_rows_of_choices_not_json(finance, db):
     form = finance.get(f"/tariffs/{key}").get_data(as_text=True)
     assert 'data-editor="rows"' in form and "<textarea" not in form
     assert '<select name="severity"' in form and 'value="premium"' in form
+    # Finance picks a tier by its catalog name; the row stores the code.
+    assert '<option value="premium">winCall premium 7x24h</option>' in form
+    assert ">premium<" not in form and ">pro_plus<" not in form
     twice = {
         "valid_from": "2027-01-01",
         "tier": ["premium", "premium", ""],
