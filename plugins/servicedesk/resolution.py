@@ -247,8 +247,9 @@ class ResolutionTargetsKind(RowsKind):
         return value
 
     def display(self, value: list[dict[str, Any]]) -> str:
+        names = dict(tier_choices())  # the tier by name, as the editor offers it
         return "; ".join(
-            f"{row['tier']} {Severity.label_of(row['severity'])}: "
+            f"{names.get(row['tier'], row['tier'])} {Severity.label_of(row['severity'])}: "
             + ResolutionTarget(row["severity"], row["amount"], ResolutionUnit(row["unit"])).text()
             for row in value
         ) or _("best effort")

@@ -267,3 +267,12 @@ def test_resolution_targets_are_edited_as_rows_of_choices_not_json(finance, db):
             {"tier": "premium", "severity": "major", "amount": 6, "unit": "h"},
         ],
     )
+
+
+def test_the_resolution_targets_read_with_tier_names(finance):
+    page = finance.get("/tariffs").get_data(as_text=True)
+    start = page.index('data-key="servicedesk.resolution_targets"')
+    row = page[start : page.index("</tr>", start)]
+    assert "winCall premium 7x24h critical: 4 h; winCall premium 7x24h major: 8 h" in row
+    assert "winCall pro+ 6x12h critical: 8 h" in row
+    assert "premium critical" not in row and "pro_plus" not in row
