@@ -37,23 +37,17 @@ def chf(amount: Decimal | None) -> str:
     return "" if amount is None else format_chf(amount)
 
 
-def monthly_price(amount: Decimal | None) -> str:
-    """A tier's price per month as people read it: "CHF 129.00", or "free" for a price of
-    0 (the SPEC's word for basic). Only for display: computations keep the amount."""
-    from flask_babel import gettext
-
-    if amount is None:
-        return ""
-    return gettext("free") if amount == 0 else f"CHF {format_chf(amount)}"
-
-
 def price_or_free(amount: Decimal | None) -> str:
-    """A monthly price in a column headed CHF: 1'234.50, or "free" for 0."""
-    from flask_babel import gettext
-
+    """A monthly price in a column headed CHF: 1'234.50, or "free" for 0 (the SPEC's word
+    for basic). Only for display: computations keep the amount."""
     if amount is None:
         return ""
     return gettext("free") if amount == 0 else format_chf(amount)
+
+
+def monthly_price(amount: Decimal | None) -> str:
+    """A tier's price per month where no column says CHF: "CHF 129.00", or "free"."""
+    return f"CHF {format_chf(amount)}" if amount else price_or_free(amount)
 
 
 class IdConverter(IntegerConverter):

@@ -25,9 +25,8 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 
-from app.toolkit import Column, RowsKind, Tier, db, today
+from app.toolkit import Column, RowsKind, tier_names_by_code
 from plugins.servicedesk.business_calendar import (
     ServiceSchedule,
     add_service_hours,
@@ -183,13 +182,8 @@ FIELDS = ("tier", "severity", "amount", "unit")
 def tier_choices() -> tuple[tuple[str, str], ...]:
     """(code, catalog name) of every tier: finance picks "winCall premium 7x24h", a row
     stores "premium". The name is today's; a tier not yet in force shows its first planned
-    name, so a new tier can get its targets before it starts."""
-    day = today()
-    choices = []
-    for tier in db.session.scalars(select(Tier).order_by(Tier.id)):
-        version = tier.version_on(day) or next(iter(tier.planned_versions(day)), None)
-        choices.append((tier.code, version.name if version is not None else tier.code))
-    return tuple(choices)
+    name, so a new tier can get its targets before it starts (the history's own names)."""
+    return tuple(tier_names_by_code().items())
 
 
 class ResolutionTargetsKind(RowsKind):

@@ -201,8 +201,11 @@ def event_detail(kind: str, params: dict[str, Any] | None) -> str:
 
 def event_text(event) -> str:
     """A log entry's facts and the person's own note, as one line."""
-    parts = (event_detail(event.kind, event.note_params), event.note)
-    return "; ".join(part for part in parts if part)
+    return _one_line(event_detail(event.kind, event.note_params), event.note)
+
+
+def _one_line(facts: str, note: str) -> str:
+    return "; ".join(part for part in (facts, note) if part)
 
 
 # --- words for the customer and the technician (issue 12) --------------------------------
@@ -298,8 +301,8 @@ def log_lines(events, for_customer: bool) -> list[LogLine]:
         if shown is None:
             continue
         label, shows_note = shown
-        parts = (customer_event_detail(e.kind, e.note_params), e.note if shows_note else "")
-        lines.append(LogLine(e.at, e.kind, str(label), "", "; ".join(x for x in parts if x)))
+        text = _one_line(customer_event_detail(e.kind, e.note_params), e.note if shows_note else "")
+        lines.append(LogLine(e.at, e.kind, str(label), "", text))
     return lines
 
 
