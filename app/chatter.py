@@ -460,7 +460,10 @@ def history_of(table: str, record_id: int, limit: int = 200) -> list[HistoryEntr
             parts.append(
                 (AuditEntry.table_name == child_table)
                 & AuditEntry.row_id.in_(
-                    select(cast(child_ids.selected_columns[0], String(40))).scalar_subquery()
+                    # The same select (its WHERE too), its id as text like row_id.
+                    child_ids.with_only_columns(
+                        cast(child_ids.selected_columns[0], String(40))
+                    ).scalar_subquery()
                     if hasattr(child_ids, "selected_columns")
                     else child_ids
                 )

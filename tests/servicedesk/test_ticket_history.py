@@ -121,3 +121,20 @@ def test_the_resolution_form_preselects_no_severity_and_keeps_the_input(
         headers=headers,
     )
     assert api.status_code in (400, 422)
+
+
+def test_a_tickets_history_holds_its_own_parts_not_another_tickets(client, desk, db):
+    first = intake.open_ticket(desk.site, "Telefone tot", "phone", desk.agent)
+    second = intake.open_ticket(desk.site, "Fax tot", "phone", desk.agent)
+    for ticket in (first, second):
+        intake.verify(ticket, desk.caller, "4711", desk.agent)
+        dispatch(ticket, desk.agent)
+        work.record_first_reaction(ticket, desk.technician)
+    work.add_time(first, desk.technician, "on_site", 90, note="nur beim ersten")
+    db.session.commit()
+    login(client, desk.agent)
+    page = client.get(f"/servicedesk/tickets/{second.id}").text
+    history = _text(page[page.index('class="chatter"') :])
+    assert "nur beim ersten" not in history and "90" not in history
+    page = client.get(f"/servicedesk/tickets/{first.id}").text
+    assert "nur beim ersten" in _text(page[page.index('class="chatter"') :])
