@@ -1,7 +1,9 @@
-"""The QR-bill's QR code: one merged path, qrbill's symbol and payload, 46 mm, decodable in the PDF."""
+"""The QR-bill's QR code: one picture of the symbol, qrbill's payload, 46 mm, decodable in the PDF."""
 
 from __future__ import annotations
 
+import base64
+import io
 import os
 import re
 import shutil
@@ -10,8 +12,6 @@ import xml.etree.ElementTree as ET
 from datetime import date
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from PIL import Image
 from pypdf import PdfReader
 from qrbill import QRBill
@@ -24,11 +24,12 @@ from plugins.invoicing.payment_part import (
     PAYMENT_PART_HEIGHT_MM,
     PAYMENT_PART_WIDTH_MM,
     QR_CODE_SIZE_MM,
-    dark_modules_outline,
 )
+from plugins.invoicing.qr_symbol import qr_bill_modules
 from tests.invoicing.test_payment_part import render
 
 SVG = "{http://www.w3.org/2000/svg}"
+XLINK = "{http://www.w3.org/1999/xlink}"
 DPI = 300
 A4_HEIGHT_MM = 297
 # qrbill's Swiss cross: a 19-unit box scaled to 7 mm, drawn around the centre (10, 10).
@@ -37,75 +38,6 @@ CROSS_UNITS = 19
 # part (the receipt is 62 mm wide) and 61 user units (17.2 mm) below the top.
 QR_LEFT_MM = 62 + 5
 QR_TOP_MM = 61 / mm(1)
-
-
-def outlines(d: str) -> list[list[tuple[int, int]]]:
-    """The closed polygons of an M/h/v/z path (the only commands the outline uses)."""
-    polygons = []
-    for subpath in re.findall(r"M[^M]*", d):
-        assert subpath.endswith("z"), subpath
-        x, y = (int(v) for v in re.match(r"M(-?\d+),(-?\d+)", subpath).groups())
-        polygon = [(x, y)]
-        for command, value in re.findall(r"([hv])(-?\d+)", subpath):
-            x, y = (x + int(value), y) if command == "h" else (x, y + int(value))
-            polygon.append((x, y))
-        polygons.append(polygon)
-    return polygons
-
-
-def filled_modules(d: str, size: int) -> list[list[bool]]:
-    """Which module centres the path fills under SVG's nonzero rule (its default)."""
-    # Per row of centres, the vertical edges a ray from the left crosses: +1 down, -1 up.
-    crossings = [[] for _ in range(size)]
-    for polygon in outlines(d):
-        for (x0, y0), (x1, y1) in zip(polygon, polygon[1:] + polygon[:1], strict=True):
-            if x0 == x1:
-                for y in range(min(y0, y1), max(y0, y1)):
-                    crossings[y].append((x0, 1 if y1 > y0 else -1))
-    filled = []
-    for y in range(size):
-        row = []
-        for x in range(size):
-            winding = sum(direction for edge_x, direction in crossings[y] if edge_x <= x)
-            row.append(winding != 0)
-        filled.append(row)
-    return filled
-
-
-def test_outline_fills_exactly_the_dark_modules_holes_and_corner_contacts_included():
-    modules = [
-        [1, 1, 1, 0, 0, 1],
-        [1, 0, 1, 0, 0, 0],
-        [1, 1, 1, 0, 0, 0],
-        [0, 0, 0, 1, 0, 0],  # touches the ring and the shape below only at corners
-        [1, 0, 0, 0, 1, 1],
-        [1, 1, 0, 0, 1, 0],
-    ]
-    d = dark_modules_outline(modules)
-    assert filled_modules(d, 6) == [[bool(m) for m in row] for row in modules]
-    # One outline per region (eight squares of the ring are one square outline and its
-    # hole, which runs the other way round), each corner once.
-    assert d == (
-        "M0,0h3v3h-3zM2,1h-1v1h1zM5,0h1v1h-1zM3,3h1v1h-1zM4,4h2v1h-1v1h-1zM0,4h1v1h1v1h-2z"
-    )
-
-
-def test_outline_of_an_empty_and_of_a_full_matrix():
-    assert dark_modules_outline([[0, 0], [0, 0]]) == ""
-    assert dark_modules_outline([[1, 1], [1, 1]]) == "M0,0h2v2h-2z"
-
-
-@settings(max_examples=150, deadline=None)
-@given(
-    st.integers(1, 12).flatmap(
-        lambda n: st.lists(st.lists(st.booleans(), min_size=n, max_size=n), min_size=n, max_size=n)
-    )
-)
-def test_outline_fills_exactly_the_dark_modules_of_any_matrix(modules):
-    d = dark_modules_outline(modules)
-    assert filled_modules(d, len(modules)) == modules
-    # No corner where the outline does not turn: h never follows h, nor v v.
-    assert not re.search(r"h-?\d+h|v-?\d+v", d)
 
 
 def parsed(svg: str) -> ET.Element:
@@ -161,34 +93,42 @@ def qrbill_as_is(monkeypatch):
     return switch
 
 
-def test_qr_code_is_qrbills_symbol_as_one_outline_46_mm_where_qrbill_put_it(bills, qrbill_as_is):
+def image_of(root: ET.Element) -> ET.Element:
+    (image,) = root.iter(f"{SVG}image")
+    return image
+
+
+def test_qr_code_is_one_picture_of_the_symbol_46_mm_where_qrbill_put_it(bills, qrbill_as_is):
     root = parsed(render())
     per_mm = user_units_per_mm(root)
-    symbol = QRBill.qr_image(bills[-1]).modules  # qrbill's own matrix for this bill
-    (path,) = qr_paths(root)
+    symbol = qr_bill_modules(bills[-1].qr_data())  # the symbol of qrbill's payload
+    image = image_of(root)
+    assert qr_paths(root) == []  # no path drawn on a module grid: the picture instead
     qrbill_as_is()
     qrbill_root = parsed(render())
     (qrbill_path,) = qr_paths(qrbill_root)
+    assert qrbill_path.get("d").count("z") > 1500  # qrbill's: a square per dark module
 
-    # One path of outlines instead of a square per module: a sixth of the subpaths, a
-    # third of the commands WeasyPrint has to parse and draw.
-    squares = qrbill_path.get("d").count("z")
-    assert squares > 1500
-    assert path.get("d").count("z") < squares / 6
-    commands = len(re.findall("[MmHhVvZz]", path.get("d")))
-    assert commands < len(re.findall("[MmHhVvZz]", qrbill_path.get("d"))) / 2.5
-    # Module for module qrbill's symbol (payload, version, level M, mask).
-    assert filled_modules(path.get("d"), len(symbol)) == symbol
-    # 46 x 46 mm (the outline spans 0..size modules), at qrbill's top-left corner.
-    x, y, scale = transform_of(path)
+    # A PNG, one pixel a module, 1 bit, exactly the symbol; drawn without smoothing.
+    href = image.get(f"{XLINK}href")
+    assert href.startswith("data:image/png;base64,")
+    picture = Image.open(io.BytesIO(base64.b64decode(href.split(",", 1)[1])))
+    assert picture.mode == "1" and picture.size == (len(symbol), len(symbol))
+    dark = [
+        [picture.getpixel((col, row)) == 0 for col in range(picture.width)]
+        for row in range(picture.height)
+    ]
+    assert dark == symbol
+    assert image.get("image-rendering") == "optimizeSpeed"  # not auto: no interpolation
+    # 46 x 46 mm at qrbill's top-left corner.
     qrbill_x, qrbill_y, _ = transform_of(qrbill_path)
-    assert (x, y) == (qrbill_x, qrbill_y)
+    x, y = float(image.get("x")), float(image.get("y"))
+    assert (x, y) == pytest.approx((qrbill_x, qrbill_y))
     assert (x / per_mm, y / per_mm) == pytest.approx((QR_LEFT_MM, QR_TOP_MM))
-    assert len(symbol) * scale / per_mm == pytest.approx(QR_CODE_SIZE_MM, abs=1e-4)
-    xs = [px for polygon in outlines(path.get("d")) for px, _ in polygon]
-    assert (min(xs), max(xs)) == (0, len(symbol))
+    assert float(image.get("width")) / per_mm == pytest.approx(QR_CODE_SIZE_MM, abs=1e-4)
+    assert float(image.get("height")) / per_mm == pytest.approx(QR_CODE_SIZE_MM, abs=1e-4)
 
-    # qrbill's Swiss cross, unchanged, 7 mm, centred on the 46 mm code.
+    # qrbill's Swiss cross, unchanged, 7 mm, centred on the 46 mm code, drawn after it.
     cross = root.find(f".//{SVG}g[@id='swiss-cross']")
     qrbill_cross = qrbill_root.find(f".//{SVG}g[@id='swiss-cross']")
     assert [ET.tostring(e) for e in cross] == [ET.tostring(e) for e in qrbill_cross]
@@ -197,6 +137,43 @@ def test_qr_code_is_qrbills_symbol_as_one_outline_46_mm_where_qrbill_put_it(bill
     centre = (x + QR_CODE_SIZE_MM * per_mm / 2, y + QR_CODE_SIZE_MM * per_mm / 2)
     assert cross_x + 10 * cross_scale == pytest.approx(centre[0])
     assert cross_y + 10 * cross_scale == pytest.approx(centre[1])
+    drawn = list(root.iter())
+    assert drawn.index(image) < drawn.index(cross)
+
+
+def test_the_pdf_draws_the_symbol_without_smoothing(app, db, setup):
+    """WeasyPrint writes the picture as an image with /Interpolate false: viewers and
+    printers scale it to exact squares instead of blurring its edges."""
+    app.config["INVOICING_FIRST_PERIOD"] = "2026-11"
+    customer = setup.customer(language="de", legal_name="Muster Treuhand AG")
+    setup.contract(setup.site(customer, name="Hauptsitz Baden"), "pro", date(2026, 11, 10))
+    (invoice_id,) = run_period("2026-12").invoice_ids
+    issue_invoices([invoice_id], processes=1)
+    reader = PdfReader(io.BytesIO(db.session.get(Invoice, invoice_id).pdf))
+    images = [
+        xobject
+        for page in reader.pages
+        for xobject in _xobjects(page)
+        if xobject.get("/Subtype") == "/Image"
+    ]
+    (qr,) = [i for i in images if i["/Width"] == i["/Height"] and i["/Width"] < 200]
+    assert qr["/Interpolate"] is False or str(qr["/Interpolate"]).lower() == "false"
+
+
+def _xobjects(page) -> list:
+    """Every XObject a page draws, also inside form XObjects (WeasyPrint nests the SVG)."""
+    found, pending = [], [page.get("/Resources")]
+    while pending:
+        resources = pending.pop()
+        if resources is None:
+            continue
+        resources = resources.get_object()
+        for xobject in (resources.get("/XObject") or {}).values():
+            xobject = xobject.get_object()
+            found.append(xobject)
+            if xobject.get("/Subtype") == "/Form":
+                pending.append(xobject.get("/Resources"))
+    return found
 
 
 # --- The issued invoice's PDF, rasterised at print resolution and decoded -----------------
@@ -255,7 +232,7 @@ def test_invoice_pdf_qr_code_decodes_to_qrbills_payload_at_46_mm_with_quiet_zone
     reference = db.session.get(Invoice, invoice_id).qr_reference
     (bill,) = {id(b): b for b in bills if b.reference_number == reference}.values()
     payload = bill.qr_data()
-    symbol = QRBill.qr_image(bill).modules
+    symbol = qr_bill_modules(payload)
 
     (code,) = zxingcpp.read_barcodes(page, formats=zxingcpp.BarcodeFormat.QRCode)
     assert code.bytes == payload.encode("utf-8")  # byte for byte, UTF-8 as the standard asks
@@ -275,9 +252,9 @@ def test_invoice_pdf_qr_code_decodes_to_qrbills_payload_at_46_mm_with_quiet_zone
     line = separation_line_mm(page, top + 30, A4_HEIGHT_MM - 5)
     assert left - line == pytest.approx(QR_LEFT_MM - 62, abs=0.15)
 
-    # Every module's centre shows qrbill's module, except under the Swiss cross.
+    # Every module's centre shows the symbol's module, except under the Swiss cross.
     module = QR_CODE_SIZE_MM / len(symbol)
-    half_cross = 7.4 / 2
+    half_cross = 7.8 / 2  # the 7 mm cross, with its white edge it is 7.6 mm
     for row, cells in enumerate(symbol):
         for column, dark in enumerate(cells):
             x, y = (column + 0.5) * module, (row + 0.5) * module

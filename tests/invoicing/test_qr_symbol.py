@@ -1,14 +1,15 @@
-"""The faster QR symbol (qr_symbol.py) is qrcode's own: same modules, same penalties."""
+"""The QR-bill's symbol (qr_symbol.py), read back with zxing-cpp's decoder: the payload's
+UTF-8 bytes in QR's default character set (no ECI), error correction M, version <= 25."""
 
 from __future__ import annotations
 
-import qrcode
-import qrcode.constants
+import pytest
+import zxingcpp
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from qrcode import util
+from PIL import Image
 
-from plugins.invoicing.qr_symbol import QRSymbol, penalty, qr_bill_modules
+from plugins.invoicing.qr_symbol import MAX_VERSION, qr_bill_modules
 
 # A QR-bill payload as the Swiss standard writes it (Latin text, CRLF lines, 997 at most).
 QR_BILL = (
@@ -20,49 +21,57 @@ QR_BILL = (
 LATIN = st.characters(min_codepoint=0x20, max_codepoint=0x17F, blacklist_categories=("Cs",))
 
 
-def qrcodes_own(payload: str) -> qrcode.QRCode:
-    symbol = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0)
-    symbol.add_data(payload)
-    symbol.make(fit=True)
-    return symbol
+def read_back(modules: list[list[bool]]) -> zxingcpp.Barcode:
+    """The symbol drawn as a scanner sees it (4 px a module, a 4-module quiet zone), read."""
+    size, scale, quiet = len(modules), 4, 4
+    image = Image.new("L", ((size + 2 * quiet) * scale,) * 2, 255)
+    for row, line in enumerate(modules):
+        for col, dark in enumerate(line):
+            if dark:
+                x, y = (col + quiet) * scale, (row + quiet) * scale
+                image.paste(0, (x, y, x + scale, y + scale))
+    read = zxingcpp.read_barcode(
+        image, formats=zxingcpp.BarcodeFormat.QRCode, text_mode=zxingcpp.TextMode.HexECI
+    )
+    assert read is not None and read.valid
+    return read
 
 
-def as_rows(modules) -> list[int]:
-    return [sum(1 << col for col, dark in enumerate(line) if dark) for line in modules]
+def version_of(modules) -> int:
+    return (len(modules) - 17) // 4
 
 
-def test_the_qr_bill_symbol_is_qrcodes_module_for_module():
-    own = qrcodes_own(QR_BILL)
-    assert qr_bill_modules(QR_BILL) == own.modules
-    assert len(own.modules) == 4 * own.version + 17
+def assert_qr_bill_symbol(modules, payload: str) -> None:
+    read = read_back(modules)
+    assert read.bytes == payload.encode("utf-8")  # the UTF-8 bytes, as the standard asks
+    # HexECI text: the symbology identifier, then the data; "]Q2" would mean an ECI
+    # designator (zxing-cpp's default for bytes, ECI 899), which qrbill does not write.
+    assert read.text.startswith("5D 51 31 ")  # ]Q1
+    assert read.extra["ECLevel"] == "M"
+    assert read.extra["Version"] == str(version_of(modules))
+    assert 1 <= version_of(modules) <= MAX_VERSION
+
+
+def test_the_qr_bill_payload_reads_back_byte_for_byte():
+    modules = qr_bill_modules(QR_BILL)
+    assert_qr_bill_symbol(modules, QR_BILL)
+    assert all(len(line) == len(modules) for line in modules)
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.text(LATIN, min_size=1, max_size=997))
-def test_any_payload_gives_qrcodes_version_mask_and_modules(payload):
-    own = qrcodes_own(payload)
-    fast = QRSymbol(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0)
-    fast.add_data(payload)
-    fast.make(fit=True)
-    assert fast.version == own.version
-    assert fast.modules == own.modules
-    # (choosing lays out test symbols: compare the choices after the finished modules)
-    assert fast.best_mask_pattern() == own.best_mask_pattern()
+@given(st.text(LATIN, min_size=1, max_size=498))  # <= 996 bytes: within version 25
+def test_any_latin_payload_reads_back_byte_for_byte(payload):
+    assert_qr_bill_symbol(qr_bill_modules(payload), payload)
 
 
-@settings(max_examples=80, deadline=None)
-@given(
-    st.integers(21, 61).flatmap(
-        lambda n: st.lists(st.lists(st.booleans(), min_size=n, max_size=n), min_size=n, max_size=n)
-    )
-)
-def test_the_penalty_is_qrcodes_for_any_matrix(modules):
-    assert penalty(as_rows(modules), len(modules)) == util.lost_point(modules)
+def test_the_longest_payload_fits_the_largest_version():
+    # 997 bytes, the standard's limit: what version 25 at level M holds in byte mode.
+    payload = ("Bahnhofstrasse 12, 8001 Zurich " * 40)[:997]
+    modules = qr_bill_modules(payload)
+    assert version_of(modules) == MAX_VERSION
+    assert_qr_bill_symbol(modules, payload)
 
 
-def test_the_penalty_counts_each_rule():
-    light = [[False] * 21 for _ in range(21)]
-    # all light: every row and column one run of 21 (19 each), 400 blocks, 100 % light
-    assert penalty(as_rows(light), 21) == 42 * 19 + 400 * 3 + 100
-    finder = [list(map(int, "10111010000" + "1010101010")) for _ in range(21)]
-    assert penalty(as_rows(finder), 21) == util.lost_point([[bool(v) for v in r] for r in finder])
+def test_a_payload_beyond_the_largest_version_is_refused():
+    with pytest.raises(ValueError, match="too long"):
+        qr_bill_modules("ä" * 499)  # 998 bytes
