@@ -10,6 +10,9 @@ production (`WINET_ENV` or `ENV` set to production) invoicing issues nothing whi
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, fields
 from urllib.parse import urlsplit
 
@@ -222,11 +225,31 @@ def stored_company() -> Company | None:
     return db.session.get(Company, COMPANY_ROW_ID)
 
 
+# Set inside `company_fixed()`: the data read on entry.
+_fixed_company: ContextVar[CompanyData | None] = ContextVar("fixed_company", default=None)
+
+
+@contextmanager
+def company_fixed() -> Iterator[CompanyData]:
+    """Inside, `company()` is the data read on entry. For a batch of documents (an
+    issuing job): every one of them carries the same letterhead and payee, even if an
+    administrator edits the company data meanwhile, and the row is not read again after
+    each document's commit (seven reads per invoice before)."""
+    token = _fixed_company.set(company())
+    try:
+        yield _fixed_company.get()
+    finally:
+        _fixed_company.reset(token)
+
+
 def company() -> CompanyData:
     """The company data in force: environment variables over the row.
 
     The public base URL falls back to the PUBLIC_BASE_URL setting when neither is set.
     """
+    fixed = _fixed_company.get()
+    if fixed is not None:
+        return fixed
     row = stored_company()
     values = {name: (getattr(row, name) if row is not None else "") or "" for name in FIELDS}
     values.update(_checked_environment()[0])

@@ -22,7 +22,13 @@ from app.chatter import (
     tier_names_by_code,
     user_names,
 )
-from app.company import CompanyData, company, company_placeholders, in_production
+from app.company import (
+    CompanyData,
+    company,
+    company_fixed,
+    company_placeholders,
+    in_production,
+)
 from app.database import (
     MAX_ID,
     ExactDecimal,
@@ -213,6 +219,7 @@ __all__ = [
     "committed",
     "committed_or_flash",
     "company",
+    "company_fixed",
     "company_placeholders",
     "create_site",
     "csrf",

@@ -17,7 +17,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app.toolkit import acting_as, db, enqueue_call, one_off, today
+from app.toolkit import acting_as, company_fixed, db, enqueue_call, one_off, today
 from plugins.invoicing import run_records
 from plugins.invoicing.billing import Month
 from plugins.invoicing.credit_notes import credit_invoiced_charge
@@ -402,7 +402,7 @@ def issue_invoices(
     their PDFs and queue their e-mails; with `run_id`, that record shows the progress."""
     result = RunResult(period="", run_id=run_id)
     last_saved = time.monotonic()
-    with acting_as(actor):
+    with acting_as(actor), company_fixed():
         for invoice_id in credit_notes_first(invoice_ids):
             if run_id is not None and time.monotonic() - last_saved >= PROGRESS_SECONDS:
                 run_records.save(run_id, invoices_issued=len(result.issued_numbers))
@@ -466,10 +466,11 @@ RENDER_CHUNK = 20
 @one_off
 def render_in_background(invoice_ids: list[int]) -> None:
     """A worker's share of the PDFs: render, store and queue the e-mail, one at a time."""
-    for invoice_id, pdf in rendered_pdfs(invoice_ids, processes=1):
-        store_pdf(invoice_id, pdf)
-        _queue_mail(invoice_id, None)
-        db.session.commit()
+    with company_fixed():
+        for invoice_id, pdf in rendered_pdfs(invoice_ids, processes=1):
+            store_pdf(invoice_id, pdf)
+            _queue_mail(invoice_id, None)
+            db.session.commit()
 
 
 def pdf_processes() -> int:

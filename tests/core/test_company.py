@@ -9,6 +9,7 @@ from sqlalchemy import select
 from app.company import (
     DEMO_COMPANY,
     company,
+    company_fixed,
     company_placeholders,
     load_demo_company,
     normalise_qr_iban,
@@ -122,6 +123,18 @@ def test_the_letterhead_and_links_come_from_the_company_data(app, db):
     head = letterhead()
     assert head["name"] == "Winet Test AG" and head["vat_number"] == "CHE-999.999.996 MWST"
     assert pay_url(7).startswith("https://pay.example.ch/invoicing/pay/")
+
+
+def test_inside_company_fixed_the_data_read_on_entry_holds(app, db):
+    stored_company().legal_name = "Winet Alt AG"
+    db.session.commit()
+    with company_fixed() as fixed:
+        assert fixed.legal_name == "Winet Alt AG"
+        stored_company().legal_name = "Winet Neu AG"  # an administrator edits meanwhile
+        db.session.commit()
+        assert company().legal_name == "Winet Alt AG"
+        assert letterhead()["name"] == "Winet Alt AG"
+    assert company().legal_name == "Winet Neu AG"
 
 
 # --- the environment wins ------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from sqlalchemy import event
 from flask_babel import force_locale
 
 from app.company import update_company
@@ -77,3 +78,25 @@ def test_issuing_works_once_the_admin_sets_real_values(db, draft, production):
 def test_outside_production_placeholders_do_not_stop_issuing(app, db, draft):
     assert app.config["WINET_ENV"] != "production"
     assert issue_invoices([draft], processes=1).issued_numbers == ["2026-000001"]
+
+
+def test_an_issuing_job_reads_the_company_once_for_all_its_documents(app, db, setup):
+    for _ in range(3):
+        setup.site_with_contract("pro", date(2026, 12, 1))
+    drafts = run_period("2026-12").invoice_ids
+    assert len(drafts) == 3
+    reads = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        if "FROM core_company" in statement:
+            reads.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        result = issue_invoices(drafts, processes=1)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert len(result.issued_numbers) == 3
+    assert len(reads) == 1  # seven a document before: after every commit, read again
+    for invoice_id in drafts:
+        assert db.session.get(Invoice, invoice_id).pdf
