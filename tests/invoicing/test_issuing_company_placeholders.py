@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import event
 from flask_babel import force_locale
+from sqlalchemy import event
 
 from app.company import update_company
 from app.errors import RuleViolation
