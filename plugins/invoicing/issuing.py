@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
 from decimal import Decimal
+from itertools import chain, islice
 
 from flask_babel import gettext as _
 from sqlalchemy import delete, select, update
@@ -173,23 +174,26 @@ def store_pdf(invoice_id: int, pdf: bytes) -> None:
 
 def rendered_pdfs(invoice_ids: Iterable[int], processes: int = 1) -> Iterator[tuple[int, bytes]]:
     """(id, PDF) of each issued document that has none yet, rendered here or, with
-    processes > 1, by the long-lived pool of rendering processes (rendering.py)."""
-    ids = [
+    processes > 1 and more than one document, by the long-lived pool of rendering
+    processes (rendering.py). `invoice_ids` is read as the renders go."""
+    ids = (
         invoice_id
         for invoice_id in invoice_ids
         if db.session.scalar(
             select(Invoice.id).where(Invoice.id == invoice_id, Invoice.pdf_rendered_at.is_(None))
         )
-    ]
-    if processes > 1 and len(ids) > 1:
+    )
+    first = list(islice(ids, 2))  # one document alone is rendered here: no pool started
+    if processes > 1 and len(first) > 1:
         # The pool renders while the next pages are built here (render_many reads them
         # lazily); the caller's commit after each stored PDF ends every transaction.
         pages = (
-            (invoice_id, invoice_html(db.session.get(Invoice, invoice_id))) for invoice_id in ids
+            (invoice_id, invoice_html(db.session.get(Invoice, invoice_id)))
+            for invoice_id in chain(first, ids)
         )
         yield from render_many(pages, processes)
         return
-    for invoice_id in ids:
+    for invoice_id in chain(first, ids):
         yield invoice_id, render_invoice_pdf(db.session.get(Invoice, invoice_id))
 
 

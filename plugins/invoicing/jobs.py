@@ -10,7 +10,7 @@ import gc
 import logging
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from flask import current_app
@@ -398,41 +398,53 @@ def issue_invoices(
     processes: int | None = None,
     run_id: int | None = None,
 ) -> RunResult:
-    """Issue drafts one transaction each (a failure skips one, not all), then render
-    their PDFs and queue their e-mails; with `run_id`, that record shows the progress."""
+    """Issue drafts one transaction each (a failure skips one, not all), render their
+    PDFs and queue their e-mails; with `run_id`, that record shows the progress.
+
+    Rendering starts with the first number: the pool renders the first documents while
+    the next drafts get theirs (numbering them all first left the pool idle meanwhile,
+    about 5 ms per draft)."""
     result = RunResult(period="", run_id=run_id)
-    last_saved = time.monotonic()
     with acting_as(actor), company_fixed():
-        for invoice_id in credit_notes_first(invoice_ids):
-            if run_id is not None and time.monotonic() - last_saved >= PROGRESS_SECONDS:
-                run_records.save(run_id, invoices_issued=len(result.issued_numbers))
-                db.session.commit()
-                last_saved = time.monotonic()
-            try:
-                number = issue_invoice(invoice_id, actor=actor).number
-                db.session.commit()
-            except Exception as error:
-                db.session.rollback()
-                invoice = db.session.get(Invoice, invoice_id)
-                result.failures.append(
-                    RunFailure(
-                        invoice.customer_id if invoice else 0,
-                        invoice.bill_to_name if invoice else "?",
-                        f"issuing draft {invoice_id}: {error}",
-                    )
-                )
-                continue
-            result.issued_numbers.append(number)
-            result.invoice_ids.append(invoice_id)
-        if run_id is not None:
-            run_records.save(run_id, invoices_issued=len(result.issued_numbers))
-            db.session.commit()
-        render_and_mail(result.invoice_ids, result, processes, run_id)
+        render_and_mail(_numbered(invoice_ids, actor, result, run_id), result, processes, run_id)
     return result
 
 
+def _numbered(
+    invoice_ids: Iterable[int], actor: str, result: RunResult, run_id: int | None
+) -> Iterator[int]:
+    """Number each draft in a transaction of its own and yield it; a draft that cannot
+    be issued is rolled back, recorded in `result` and skipped."""
+    last_saved = time.monotonic()
+    for invoice_id in credit_notes_first(invoice_ids):
+        if run_id is not None and time.monotonic() - last_saved >= PROGRESS_SECONDS:
+            run_records.save(run_id, invoices_issued=len(result.issued_numbers))
+            db.session.commit()
+            last_saved = time.monotonic()
+        try:
+            number = issue_invoice(invoice_id, actor=actor).number
+            db.session.commit()
+        except Exception as error:
+            db.session.rollback()
+            invoice = db.session.get(Invoice, invoice_id)
+            result.failures.append(
+                RunFailure(
+                    invoice.customer_id if invoice else 0,
+                    invoice.bill_to_name if invoice else "?",
+                    f"issuing draft {invoice_id}: {error}",
+                )
+            )
+            continue
+        result.issued_numbers.append(number)
+        result.invoice_ids.append(invoice_id)
+        yield invoice_id
+    if run_id is not None:
+        run_records.save(run_id, invoices_issued=len(result.issued_numbers))
+        db.session.commit()
+
+
 def render_and_mail(
-    ids: list[int],
+    ids: Iterable[int],
     result: RunResult | None = None,
     processes: int | None = None,
     run_id: int | None = None,
@@ -442,12 +454,18 @@ def render_and_mail(
     With a broker the work is spread over the Celery workers, a task per chunk of
     documents, so another worker machine adds throughput; without one, a long-lived pool
     of rendering processes here does it (INVOICING_PDF_PROCESSES, default: the cores).
+    `ids` is read as the renders go (issuing numbers the next drafts meanwhile); every
+    step here and there ends with its own commit.
     """
-    if not ids:
-        return
     if current_app.config.get("CELERY_BROKER_URL"):
-        for start in range(0, len(ids), RENDER_CHUNK):
-            enqueue_call(RENDER_JOB, list(ids[start : start + RENDER_CHUNK]))
+        chunk: list[int] = []
+        for invoice_id in ids:
+            chunk.append(invoice_id)
+            if len(chunk) == RENDER_CHUNK:
+                enqueue_call(RENDER_JOB, chunk)
+                chunk = []
+        if chunk:
+            enqueue_call(RENDER_JOB, chunk)
         return
     if processes is None:
         processes = pdf_processes()

@@ -125,3 +125,37 @@ def test_issuing_many_renders_their_pdfs_over_worker_processes(db, setup):
         pages = pdf_pages(invoice.pdf)
         assert len(pages) == 1  # the invoice with its payment part at the bottom
         assert invoice.number in pages[0] and "Zahlteil" in pages[0]
+
+
+def test_the_pool_renders_the_first_invoices_while_the_next_drafts_get_their_numbers(
+    db, setup, monkeypatch
+):
+    from plugins.invoicing import jobs, rendering
+
+    for _ in range(rendering.IN_FLIGHT * 2 + 3):
+        setup.site_with_contract("pro", date(2026, 12, 1))
+    ids = run_period("2026-12").invoice_ids
+    steps = []
+    numbered, stored = jobs.issue_invoice, jobs.store_pdf
+
+    def numbering(invoice_id, **kwargs):
+        steps.append(("number", invoice_id))
+        return numbered(invoice_id, **kwargs)
+
+    def storing(invoice_id, pdf):
+        steps.append(("store", invoice_id))
+        return stored(invoice_id, pdf)
+
+    monkeypatch.setattr(jobs, "issue_invoice", numbering)
+    monkeypatch.setattr(jobs, "store_pdf", storing)
+    result = issue_invoices(ids, processes=2)
+
+    assert len(result.issued_numbers) == len(ids)
+    assert sorted(i for step, i in steps if step == "store") == sorted(ids)
+    # A PDF was stored before the last draft got its number (and every PDF after its own).
+    last_number = max(at for at, (step, _) in enumerate(steps) if step == "number")
+    first_store = min(at for at, (step, _) in enumerate(steps) if step == "store")
+    assert first_store < last_number
+    for invoice_id in ids:
+        assert steps.index(("number", invoice_id)) < steps.index(("store", invoice_id))
+        assert db.session.get(Invoice, invoice_id).pdf_rendered_at is not None
