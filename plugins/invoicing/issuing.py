@@ -16,6 +16,7 @@ from itertools import chain, islice
 
 from flask_babel import gettext as _
 from sqlalchemy import delete, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.toolkit import (
     RuleViolation,
@@ -24,15 +25,11 @@ from app.toolkit import (
     db,
     in_production,
     now,
+    render_pdf_html,
     today,
 )
 from plugins.invoicing.account import apply_credit_balance
-from plugins.invoicing.documents import (
-    creditor,
-    debtor_of,
-    invoice_html,
-    render_invoice_pdf,
-)
+from plugins.invoicing.documents import creditor, debtor_of, invoice_html
 from plugins.invoicing.invoice_build import fill_bill_to
 from plugins.invoicing.models import BilledCharge, BilledMonth, Invoice
 from plugins.invoicing.numbering import CREDIT_NOTE_SERIES, INVOICE_SERIES, next_number
@@ -159,23 +156,35 @@ def issue_invoice(invoice_id: int, *, actor: str = "system") -> Invoice:
     return invoice
 
 
-def store_pdf(invoice_id: int, pdf: bytes) -> None:
-    """Keep the rendered PDF; only the first rendering of an issued document is stored."""
-    db.session.execute(
+def store_pdf(invoice_id: int, pdf: bytes) -> Invoice | None:
+    """Keep the rendered PDF; only the first rendering of an issued document is stored.
+    Returns the invoice (flushes)."""
+    rendered_at = now()
+    stored = db.session.execute(
         update(Invoice)
         .where(
             Invoice.id == invoice_id,
             Invoice.pdf.is_(None),
             Invoice.status != InvoiceState.DRAFT,
         )
-        .values(pdf=pdf, pdf_rendered_at=now())
+        .values(pdf=pdf, pdf_rendered_at=rendered_at)
+        # Not "evaluate": it would read the deferred PDF column back to test `pdf IS NULL`.
+        .execution_options(synchronize_session=False)
     )
+    invoice = db.session.get(Invoice, invoice_id)
+    if stored.rowcount == 1 and invoice is not None:
+        # The loaded invoice holds what was just written, so that attaching the PDF to its
+        # e-mail does not read the bytes back from the database (as long as the caller
+        # holds it: the session keeps unchanged objects only weakly). Its updated_at stays
+        # as read until the caller's commit expires it.
+        set_committed_value(invoice, "pdf", pdf)
+        set_committed_value(invoice, "pdf_rendered_at", rendered_at)
+    return invoice
 
 
 def rendered_pdfs(invoice_ids: Iterable[int], processes: int = 1) -> Iterator[tuple[int, bytes]]:
-    """(id, PDF) of each issued document that has none yet, rendered here or, with
-    processes > 1 and more than one document, by the long-lived pool of rendering
-    processes (rendering.py). `invoice_ids` is read as the renders go."""
+    """(id, PDF) of each issued document that has none yet (`invoice_ids` is read as the
+    renders go)."""
     ids = (
         invoice_id
         for invoice_id in invoice_ids
@@ -183,18 +192,23 @@ def rendered_pdfs(invoice_ids: Iterable[int], processes: int = 1) -> Iterator[tu
             select(Invoice.id).where(Invoice.id == invoice_id, Invoice.pdf_rendered_at.is_(None))
         )
     )
-    first = list(islice(ids, 2))  # one document alone is rendered here: no pool started
+    pages = ((invoice_id, invoice_html(db.session.get(Invoice, invoice_id))) for invoice_id in ids)
+    yield from rendered_pages(pages, processes)
+
+
+def rendered_pages(
+    pages: Iterable[tuple[int, str]], processes: int = 1
+) -> Iterator[tuple[int, bytes]]:
+    """(id, PDF) of each (id, HTML), rendered here or, with processes > 1 and more than
+    one page, by the long-lived pool of rendering processes (rendering.py), which renders
+    while the next pages are built (`pages` is read lazily)."""
+    pages = iter(pages)
+    first = list(islice(pages, 2))  # one document alone is rendered here: no pool started
     if processes > 1 and len(first) > 1:
-        # The pool renders while the next pages are built here (render_many reads them
-        # lazily); the caller's commit after each stored PDF ends every transaction.
-        pages = (
-            (invoice_id, invoice_html(db.session.get(Invoice, invoice_id)))
-            for invoice_id in chain(first, ids)
-        )
-        yield from render_many(pages, processes)
+        yield from render_many(chain(first, pages), processes)
         return
-    for invoice_id in chain(first, ids):
-        yield invoice_id, render_invoice_pdf(db.session.get(Invoice, invoice_id))
+    for invoice_id, html in chain(first, pages):
+        yield invoice_id, render_pdf_html(html)
 
 
 def discard_draft(invoice_id: int) -> None:

@@ -21,10 +21,12 @@ from app.toolkit import acting_as, company_fixed, db, enqueue_call, one_off, tod
 from plugins.invoicing import run_records
 from plugins.invoicing.billing import Month
 from plugins.invoicing.credit_notes import credit_invoiced_charge
+from plugins.invoicing.documents import invoice_html
 from plugins.invoicing.issuing import (
     credit_notes_first,
     draft_ids,
     issue_invoice,
+    rendered_pages,
     rendered_pdfs,
     store_pdf,
 )
@@ -401,20 +403,32 @@ def issue_invoices(
     """Issue drafts one transaction each (a failure skips one, not all), render their
     PDFs and queue their e-mails; with `run_id`, that record shows the progress.
 
-    Rendering starts with the first number: the pool renders the first documents while
-    the next drafts get theirs (numbering them all first left the pool idle meanwhile,
-    about 5 ms per draft)."""
+    Each draft's page is built in the transaction that takes its number (a page that
+    cannot be built takes no number), and rendering starts with the first one: the pool
+    renders the first documents while the next drafts get theirs."""
     result = RunResult(period="", run_id=run_id)
     with acting_as(actor), company_fixed():
-        render_and_mail(_numbered(invoice_ids, actor, result, run_id), result, processes, run_id)
+        if current_app.config.get("CELERY_BROKER_URL"):
+            # The workers build the pages they render (render_in_background).
+            numbered = _numbered(invoice_ids, actor, result, run_id, with_pages=False)
+            render_and_mail((invoice_id for invoice_id, _ in numbered), result)
+        else:
+            pages = _numbered(invoice_ids, actor, result, run_id, with_pages=True)
+            _store_and_mail(rendered_pages(pages, processes or pdf_processes()), result, run_id)
     return result
 
 
 def _numbered(
-    invoice_ids: Iterable[int], actor: str, result: RunResult, run_id: int | None
-) -> Iterator[int]:
-    """Number each draft in a transaction of its own and yield it; a draft that cannot
-    be issued is rolled back, recorded in `result` and skipped."""
+    invoice_ids: Iterable[int],
+    actor: str,
+    result: RunResult,
+    run_id: int | None,
+    *,
+    with_pages: bool,
+) -> Iterator[tuple[int, str | None]]:
+    """Number each draft in a transaction of its own and yield it with its page (HTML)
+    when asked; a draft that cannot be issued is rolled back, recorded in `result` and
+    skipped."""
     last_saved = time.monotonic()
     for invoice_id in credit_notes_first(invoice_ids):
         if run_id is not None and time.monotonic() - last_saved >= PROGRESS_SECONDS:
@@ -422,7 +436,9 @@ def _numbered(
             db.session.commit()
             last_saved = time.monotonic()
         try:
-            number = issue_invoice(invoice_id, actor=actor).number
+            invoice = issue_invoice(invoice_id, actor=actor)
+            page = invoice_html(invoice) if with_pages else None
+            number = invoice.number
             db.session.commit()
         except Exception as error:
             db.session.rollback()
@@ -437,7 +453,7 @@ def _numbered(
             continue
         result.issued_numbers.append(number)
         result.invoice_ids.append(invoice_id)
-        yield invoice_id
+        yield invoice_id, page
     if run_id is not None:
         run_records.save(run_id, invoices_issued=len(result.issued_numbers))
         db.session.commit()
@@ -454,8 +470,7 @@ def render_and_mail(
     With a broker the work is spread over the Celery workers, a task per chunk of
     documents, so another worker machine adds throughput; without one, a long-lived pool
     of rendering processes here does it (INVOICING_PDF_PROCESSES, default: the cores).
-    `ids` is read as the renders go (issuing numbers the next drafts meanwhile); every
-    step here and there ends with its own commit.
+    `ids` is read as the renders go; every step ends with its own commit.
     """
     if current_app.config.get("CELERY_BROKER_URL"):
         chunk: list[int] = []
@@ -467,11 +482,17 @@ def render_and_mail(
         if chunk:
             enqueue_call(RENDER_JOB, chunk)
         return
-    if processes is None:
-        processes = pdf_processes()
-    for invoice_id, pdf in rendered_pdfs(ids, processes=processes):
-        store_pdf(invoice_id, pdf)
-        _queue_mail(invoice_id, result)
+    _store_and_mail(rendered_pdfs(ids, processes or pdf_processes()), result, run_id)
+
+
+def _store_and_mail(
+    rendered: Iterable[tuple[int, bytes]], result: RunResult | None, run_id: int | None
+) -> None:
+    """Store each rendered PDF and queue its e-mail, one transaction each."""
+    for invoice_id, pdf in rendered:
+        invoice = store_pdf(invoice_id, pdf)
+        if invoice is not None:
+            _queue_mail(invoice, result)
         if run_id is not None:
             run_records.save(run_id)  # the heartbeat: rendering goes on
         db.session.commit()
@@ -485,10 +506,7 @@ RENDER_CHUNK = 20
 def render_in_background(invoice_ids: list[int]) -> None:
     """A worker's share of the PDFs: render, store and queue the e-mail, one at a time."""
     with company_fixed():
-        for invoice_id, pdf in rendered_pdfs(invoice_ids, processes=1):
-            store_pdf(invoice_id, pdf)
-            _queue_mail(invoice_id, None)
-            db.session.commit()
+        _store_and_mail(rendered_pdfs(invoice_ids, processes=1), None, None)
 
 
 def pdf_processes() -> int:
@@ -496,11 +514,10 @@ def pdf_processes() -> int:
     return int(configured) if configured else max(os.cpu_count() or 1, 1)
 
 
-def _queue_mail(invoice_id: int, result: RunResult | None) -> None:
+def _queue_mail(invoice: Invoice, result: RunResult | None) -> None:
     """Queue the e-mail of a document whose PDF is stored (flushes; caller commits)."""
     if not current_app.config.get("INVOICING_MAIL_ON_ISSUE", True):
         return
-    invoice = db.session.get(Invoice, invoice_id)
     try:
         with db.session.begin_nested():
             mail_document(invoice)

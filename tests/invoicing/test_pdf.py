@@ -159,3 +159,50 @@ def test_the_pool_renders_the_first_invoices_while_the_next_drafts_get_their_num
     for invoice_id in ids:
         assert steps.index(("number", invoice_id)) < steps.index(("store", invoice_id))
         assert db.session.get(Invoice, invoice_id).pdf_rendered_at is not None
+
+
+def test_a_draft_whose_page_cannot_be_built_takes_no_number(db, setup, monkeypatch):
+    from plugins.invoicing import jobs
+
+    for _ in range(2):
+        setup.site_with_contract("pro", date(2026, 12, 1))
+    broken, fine = run_period("2026-12").invoice_ids
+    built = jobs.invoice_html
+
+    def page(invoice):
+        if invoice.id == broken:
+            raise ValueError("the template cannot be rendered")
+        return built(invoice)
+
+    monkeypatch.setattr(jobs, "invoice_html", page)
+    result = issue_invoices([broken, fine], processes=1)
+
+    assert [failure.reason for failure in result.failures] == [
+        f"issuing draft {broken}: the template cannot be rendered"
+    ]
+    assert db.session.get(Invoice, broken).status == "draft"
+    assert db.session.get(Invoice, broken).number is None
+    # The number the broken draft would have had went to the next one: no gap.
+    (number,) = result.issued_numbers
+    assert number.endswith("000001") and db.session.get(Invoice, fine).number == number
+
+
+def test_issuing_attaches_the_pdf_to_the_mail_without_reading_it_back(db, setup, sent_mail):
+    from sqlalchemy import event
+
+    setup.site_with_contract("pro", date(2026, 12, 1))
+    (invoice_id,) = run_period("2026-12").invoice_ids
+    reads = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().startswith("SELECT invoicing_invoice.pdf "):
+            reads.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        issue_invoices([invoice_id], processes=1)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert reads == []
+    (mail,) = sent_mail
+    assert mail.attachments[0].content == db.session.get(Invoice, invoice_id).pdf
