@@ -86,11 +86,20 @@ def main() -> None:
                 pool = rendering._shared_pool(args.processes, current_app.static_folder)
                 pool.map(rendering._render, [(0, html)] * args.processes)
 
+            # The database server's process serving this session (PostgreSQL only): its CPU
+            # is on the same cores, but is neither the issuing path's nor the floor's.
+            server_pid = (
+                db.session.scalar(db.text("SELECT pg_backend_pid()"))
+                if url.startswith("postgres")
+                else None
+            )
+            server_cpu = cpu_seconds(server_pid) if server_pid else 0.0
             started, cpu, own = time.perf_counter(), cpu_of_this_and_pool(), time.process_time()
             result = issue_invoices(ids, actor="benchmark", processes=args.processes)
             issuing_s = time.perf_counter() - started
             issuing_cpu = cpu_of_this_and_pool() - cpu
             own_cpu = time.process_time() - own
+            server_cpu = cpu_seconds(server_pid) - server_cpu if server_pid else None
             stored = db.session.scalar(
                 select(db.func.count(Invoice.id)).where(
                     Invoice.id.in_(ids), Invoice.pdf_rendered_at.is_not(None)
@@ -128,6 +137,11 @@ def main() -> None:
         f" invoice: numbers, pages, QR codes, storing, e-mails), the rendering pool"
         f" {issuing_cpu - own_cpu:6.1f} CPU s"
     )
+    if server_cpu is not None:
+        print(
+            f"    and the PostgreSQL server process, on the same cores, {server_cpu:6.1f} CPU s"
+            f" ({server_cpu / n * 1000:.0f} ms per invoice; not counted above)"
+        )
     print(
         f"  floor (bare WeasyPrint render of the same HTML, 1 process): {floor_s:7.2f} s"
         f" = {floor_rate:6.1f} invoices/s; {floor_cpu:6.1f} CPU s ="
