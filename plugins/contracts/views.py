@@ -237,6 +237,7 @@ def withdraw_notice(contract_id: int):
 def new():
     # The site is part of the page's address (?site_id=), for the form and its answer.
     site = get_visible_or_404(Site, request.args.get("site_id", type=int) or 0)
+    status = 200
     if request.method == "POST":
 
         def start():
@@ -246,7 +247,9 @@ def new():
         contract = committed_or_flash(start, _("The contract is active."))
         if contract is not None:
             return redirect(url_for("contracts.detail", contract_id=contract.id))
-    return render_template("contracts/new.html", site=site, tiers=_tier_choices(), today=today())
+        status = 422  # refused: the form again, with what was entered
+    page = render_template("contracts/new.html", site=site, tiers=_tier_choices(), today=today())
+    return page, status
 
 
 # --- quotes ---------------------------------------------------------------------------
@@ -299,6 +302,7 @@ def quote_new():
     customers = db.session.scalars(
         select(Customer).where(Customer.active.is_(True)).order_by(Customer.legal_name)
     ).all()
+    status = 200
     if request.method == "POST":
 
         def create():
@@ -316,13 +320,16 @@ def quote_new():
         quote = committed_or_flash(create, _("Quote created. Now add the sites."))
         if quote is not None:
             return redirect(url_for("contracts.quote", quote_id=quote.id))
-    return render_template(
+        status = 422  # refused: the form again, with what was entered
+    page = render_template(
         "contracts/quote_new.html",
         customers=customers,
-        selected=request.args.get("customer_id", type=int),
+        selected=request.form.get("customer_id", type=int)
+        or request.args.get("customer_id", type=int),
         start_date=services.first_day_of_next_month(today()),
         valid_until=today() + timedelta(days=30),
     )
+    return page, status
 
 
 @bp.get("/quotes/<int:quote_id>")

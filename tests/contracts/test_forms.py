@@ -43,7 +43,7 @@ def test_a_quote_without_a_customer_is_flashed_not_a_404(client, db, manager):
         data={"start_date": "2026-12-01", "valid_until": "2026-12-15"},
         follow_redirects=True,
     )
-    assert page.status_code == 200
+    assert page.status_code == 422
     assert f"{CORRECT} Kunde: Dieses Feld ist erforderlich." in page.text
     assert count(db, Quote) == 0
 
@@ -61,6 +61,11 @@ def test_a_note_longer_than_allowed_is_refused_not_cut(client, db, customer, man
     )
     assert "Notiz: Höchstens 500 Zeichen." in page.text
     assert count(db, Quote) == 0
+    # The form again with what was entered, the note to shorten included.
+    assert page.status_code == 422
+    assert "x" * 501 + "</textarea>" in page.text
+    assert 'value="2026-12-15"' in page.text
+    assert f'<option value="{customer.id}" selected>' in page.text
 
 
 @pytest.mark.parametrize(

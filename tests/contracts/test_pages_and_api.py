@@ -394,3 +394,6 @@ def test_a_contract_cannot_start_in_the_past_on_the_page_or_in_the_api(client, d
     )
     assert "Ein Vertrag kann nicht in der Vergangenheit beginnen." in page.text
     assert db.session.scalars(select(Contract)).all() == []
+    # The form again, with what was entered: the tier and the refused date to correct.
+    assert page.status_code == 422
+    assert 'value="2026-11-23"' in page.text and '<option value="pro" selected>' in page.text
