@@ -7,7 +7,9 @@ on the loopback, and measures with wrk, at 16 and 64 concurrent clients:
 and, in the same run with the same gunicorn settings, a bare Flask hello-world
 (benchmarks/hello_wsgi.py): the floor. Prints requests/s, p99 latency and each endpoint's
 rate as a share of the hello-world's at the same concurrency (goals: detail >= 0.3,
-50-row list >= 0.15).
+50-row list >= 0.15). As a second reference it serves the detail's reads alone
+(benchmarks/bare_reads_wsgi.py: the same two statements in one transaction through
+psycopg, nothing of the app around them), to show what the database round trips take.
 
 Bounded: every measurement lasts --seconds (default 5), every server is stopped at the end;
 only 127.0.0.1 is ever addressed. Needs wrk (scripts/system-packages.sh benchmark).
@@ -203,6 +205,16 @@ def main() -> None:
         servers.append(hello)
         app = Server("app.wsgi:app", env, log_dir)
         servers.append(app)
+        bare = Server(
+            "bare_reads_wsgi:app",
+            {
+                **env,
+                "PYTHONPATH": str(ROOT / "benchmarks"),
+                "BARE_READS_DATABASE_URL": url.replace("postgresql+psycopg://", "postgresql://"),
+            },
+            log_dir,
+        )
+        servers.append(bare)
         endpoints = {
             "invoice detail": f"/api/v1/invoicing/invoices/{data['invoice_id']}",
             "contracts, 50 rows": "/api/v1/contracts?limit=50",
@@ -211,6 +223,7 @@ def main() -> None:
         hello.wait_ready("/", {})
         for path in endpoints.values():
             app.wait_ready(path, auth)
+        bare.wait_ready(endpoints["invoice detail"], auth)
         workers = env.get("WEB_CONCURRENCY") or f"{2 * (os.cpu_count() or 1)} (2 per core)"
         print(
             f"Load on gunicorn (deploy/gunicorn.conf.py, {workers} sync workers, production"
@@ -223,6 +236,12 @@ def main() -> None:
             print(
                 f"  {concurrency:>3} clients  hello-world          {floor['rate']:8.0f} req/s"
                 f"  p99 {floor['p99_ms']:7.1f} ms  (the floor)"
+            )
+            reference = wrk(bare.url(endpoints["invoice detail"]), concurrency, args.seconds, auth)
+            print(
+                f"  {concurrency:>3} clients  {'detail reads, bare':<20} {reference['rate']:8.0f} req/s"
+                f"  p99 {reference['p99_ms']:7.1f} ms  {reference['rate'] / floor['rate']:5.2f}"
+                " of hello-world (psycopg, no app: what the database allows)"
             )
             for name, path in endpoints.items():
                 got = wrk(app.url(path), concurrency, args.seconds, auth)
