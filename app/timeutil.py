@@ -6,8 +6,10 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from flask import current_app, has_app_context
 
 ZURICH = ZoneInfo("Europe/Zurich")
@@ -49,19 +51,29 @@ def zurich_instant(year: int, month: int, day: int, hour: int = 0, minute: int =
     return datetime(year, month, day, hour, minute, tzinfo=ZURICH)
 
 
-def date_pattern() -> str:
-    """The locale's short date with a four-digit year: CLDR's short date has two
-    ("30.11.26"), which reads badly in a list of invoices and tickets."""
+@cache
+def _swiss(language: str) -> Locale:
+    return Locale(language, "CH")
+
+
+def _page_locale() -> Locale:
+    """The page's language as it is written in Switzerland: every reader is the
+    provider's staff or a Swiss customer, and the documents write dates so too. Plain
+    fr and it would write 30/11/2026, en 11/30/26 and 7:43 AM."""
     from flask_babel import get_locale
 
-    return re.sub(r"y+", "yyyy", get_locale().date_formats["short"].pattern)
+    return _swiss(get_locale().language)
+
+
+def date_pattern() -> str:
+    """The short date with a four-digit year, "30.11.2026" in every language: CLDR's
+    short date has two ("30.11.26"), which reads badly in a list of invoices and tickets."""
+    return re.sub(r"y+", "yyyy", _page_locale().date_formats["short"].pattern)
 
 
 def datetime_pattern() -> str:
     """Short date with four-digit year and short time: "30.11.2026 07:43"."""
-    from flask_babel import get_locale
-
-    return f"{date_pattern()} {get_locale().time_formats['short'].pattern}"
+    return f"{date_pattern()} {_page_locale().time_formats['short'].pattern}"
 
 
 def last_months(count: int, until: date | None = None) -> list[date]:
