@@ -19,6 +19,7 @@ from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
 from app.errors import api_error_response, is_api_request
+from app.security import page_before
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -67,7 +68,9 @@ def too_many_attempts(error: RateLimitExceeded):
     message = _("Too many attempts. Please wait a minute and try again.")
     if is_api_request():
         return api_error_response(429, "too_many_requests", message)
-    return render_template("error.html", status=429, message=message), 429
+    # A form refused mid-task (the desk verifying a caller on the phone) offers the way
+    # back to the page it was sent from, not only the start page.
+    return render_template("error.html", status=429, message=message, back=page_before()), 429
 
 
 def _setting(key: str) -> Callable[[], str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, g, has_request_context, request
 from flask_login import current_user
@@ -144,3 +145,24 @@ def get_visible_or_404(model: Any, record_id: int, customer_id_of: Callable[[Any
         if record_customer != own:
             abort(404)
     return record
+
+
+def same_site_path(target: str | None) -> str | None:
+    """`target` if it is a path on this site, else None: only such targets are followed
+    after a login or offered as a way back. An open redirect would let a phishing link
+    borrow our login; browsers read "/\\host" like "//host", so backslashes and
+    control characters are refused as well."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ord(char) < 32 for char in target):
+        return None
+    parts = urlsplit(target)
+    return target if not (parts.scheme or parts.netloc) else None
+
+
+def page_before() -> str | None:
+    """The path of the page a request came from (its Referer), if it is on this site."""
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc != request.host:
+        return None
+    return same_site_path(referrer.path + (f"?{referrer.query}" if referrer.query else ""))

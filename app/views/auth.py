@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import (
     Blueprint,
     current_app,
@@ -22,23 +20,11 @@ from app.database import db
 from app.forms import LoginForm, TokenForm
 from app.models import ApiToken
 from app.ratelimit import login_limits
-from app.security import public, requires
+from app.security import public, requires, same_site_path
 from app.services import authenticate, issue_token, login_lock_policy
 from app.timeutil import now
 
 bp = Blueprint("core_auth", __name__)
-
-
-def _safe_next(target: str | None) -> str | None:
-    # Only same-site paths: an open redirect would let a phishing link borrow our login.
-    # Browsers read "/\\host" like "//host", so backslashes and control characters are
-    # refused as well.
-    if not target or not target.startswith("/") or target.startswith("//"):
-        return None
-    if "\\" in target or any(ord(char) < 32 for char in target):
-        return None
-    parts = urlsplit(target)
-    return target if not (parts.scheme or parts.netloc) else None
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -59,7 +45,7 @@ def login():
             login_user(user)
             user.last_login_at = now()
             db.session.commit()
-            return redirect(_safe_next(request.args.get("next")) or url_for("core.index"))
+            return redirect(same_site_path(request.args.get("next")) or url_for("core.index"))
     return render_template("auth/login.html", form=form, lock=login_lock_policy())
 
 
@@ -85,7 +71,7 @@ def language():
         if current_user.is_authenticated:
             current_user.language = code
             db.session.commit()
-    return redirect(_safe_next(request.form.get("next")) or url_for("core.index"))
+    return redirect(same_site_path(request.form.get("next")) or url_for("core.index"))
 
 
 @bp.route("/profile", methods=["GET", "POST"])

@@ -102,7 +102,16 @@ def test_pin_checks_per_contact_are_rate_limited_across_the_desk_forms(client, d
     refused = client.post(url, data=form)  # the third check of this contact in a minute
     assert refused.status_code == 429
     assert "Too many attempts. Please wait a minute and try again." in refused.text
-    assert client.post(verify, data=form).status_code == 429
+    ticket_page = f"http://localhost/servicedesk/tickets/{ticket.id}"
+    again = client.post(verify, data=form, headers={"Referer": ticket_page})
+    assert again.status_code == 429
+    # The agent, mid-call, gets the way back to the ticket, not only to the start page.
+    assert f'<a href="/servicedesk/tickets/{ticket.id}">Back to the page you came from</a>' in (
+        again.text
+    )
+    # Never a way back to another site.
+    elsewhere = client.post(verify, data=form, headers={"Referer": "https://evil.example/x"})
+    assert elsewhere.status_code == 429 and "Back to the page you came from" not in elsewhere.text
     assert attempts(db) == ["wrong_pin", "wrong_pin"]
     # Other intake actions are not PIN checks and are not limited.
     withdraw = f"/servicedesk/tickets/{ticket.id}/intake/withdraw"
