@@ -208,9 +208,12 @@ def claim(session: Session, message_id: int, at: datetime) -> bool:
 
 
 def load(session: Session, message_id: int) -> OutboxMessage:
+    """The message to deliver with its attachments, their content included (deferred on
+    the model, so that lists and histories do not read it): two statements, not one more
+    per attachment."""
     return session.scalar(
         select(OutboxMessage)
-        .options(selectinload(OutboxMessage.attachments))
+        .options(selectinload(OutboxMessage.attachments).undefer(OutboxAttachment.content))
         .where(OutboxMessage.id == message_id)
         .execution_options(populate_existing=True)
     )

@@ -229,3 +229,33 @@ def test_metrics_show_the_backlog_and_the_age_of_the_oldest_waiting_message(
     assert value(samples, "winet_outbox_messages", state="sent") == 1
     assert value(samples, "winet_outbox_messages", state="failed") == 0
     assert value(samples, "winet_outbox_oldest_pending_age_seconds") == 600
+
+
+def test_attachments_are_delivered_with_their_content_read_in_one_statement(app, db, sent_mail):
+    from sqlalchemy import event
+
+    from app.mail import Attachment
+
+    queue_mail(
+        "kunde@example.ch",
+        "Rechnung",
+        "Guten Tag",
+        (Attachment("a.pdf", b"%PDF-a"), Attachment("b.pdf", b"%PDF-b")),
+    )
+    statements = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        db.session.commit()  # delivered right after the commit
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    (mail,) = sent_mail
+    assert [(a.filename, a.content) for a in mail.attachments] == [
+        ("a.pdf", b"%PDF-a"),
+        ("b.pdf", b"%PDF-b"),
+    ]
+    reading_content = [s for s in statements if "core_outbox_attachment.content" in s]
+    assert len(reading_content) == 1  # with the attachments, not one more per attachment
