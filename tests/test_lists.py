@@ -7,7 +7,6 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import event
 
 from app.timeutil import ZURICH
 from plugins.contracts.models import Quote
@@ -19,6 +18,7 @@ from plugins.servicedesk.models import Ticket
 from plugins.servicedesk.vocabulary import Channel, TicketState
 from tests.core.isolated import isolated_client
 from tests.factories import login
+from tests.statements import recorded_statements
 
 NOW = datetime(2026, 11, 30, 10, 0, tzinfo=ZURICH)
 
@@ -93,22 +93,6 @@ def invoice_id_of(number: str) -> int:
     return db.session.query(Invoice.id).filter(Invoice.number == number).scalar()
 
 
-class StatementCounter:
-    def __init__(self, engine):
-        self.engine = engine
-        self.count = 0
-
-    def __enter__(self):
-        event.listen(self.engine, "before_cursor_execute", self._seen)
-        return self
-
-    def __exit__(self, *exc):
-        event.remove(self.engine, "before_cursor_execute", self._seen)
-
-    def _seen(self, *args, **kwargs):
-        self.count += 1
-
-
 LIST_PAGES = [
     ("finance", "/customers?size=100", "Kunde 0"),
     ("finance", "/sites?size=100", "Standort 0"),
@@ -129,14 +113,14 @@ def test_a_list_page_costs_the_same_statements_for_10_and_50_rows(
     login(web, factories.user(role))
     engine = db.engine
     _fill(db, factories, 10)
-    with StatementCounter(engine) as ten:
+    with recorded_statements(engine) as ten:
         page = web.get(address).get_data(as_text=True)
     assert row_text in page
     _fill(db, factories, 40, start=10)
-    with StatementCounter(engine) as fifty:
+    with recorded_statements(engine) as fifty:
         page = web.get(address).get_data(as_text=True)
     assert page.count(row_text) >= 40 or address.startswith(("/audit", "/invoicing/runs"))
-    assert fifty.count == ten.count, (ten.count, fifty.count)
+    assert len(fifty) == len(ten), (len(ten), len(fifty))
 
 
 def test_customers_search_sort_filter_count_and_pages(web, db, factories):

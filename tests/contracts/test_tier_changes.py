@@ -8,7 +8,6 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import event
 
 from app.errors import RuleViolation
 from app.hooks import TierSpan, hooks
@@ -25,6 +24,7 @@ from plugins.contracts.services import (
     upgrade,
 )
 from plugins.contracts.vocabulary import ContractOrigin
+from tests.statements import recorded_statements
 
 
 def spans(db, first, last, site):
@@ -316,16 +316,8 @@ def test_a_tier_change_locks_and_reads_the_contract_once(db, site, change):
     contract = start_contract_in_the_past(site, "pro", date(2026, 1, 1))
     db.session.commit()
     assert len(contract.periods) == 1  # loaded before: what follows is the change's own work
-    statements = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements(db.engine) as statements:
         change(contract, site)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
     locks = [
         s for s in statements if "FROM contracts_contract" in s and "contracts_contract.id =" in s
     ]

@@ -13,6 +13,7 @@ from app.jobs import deliver_outbox
 from app.models import OutboxMessage, OutboxState
 from app.outbox import MAX_ATTEMPTS, queue, queue_mail, resend
 from tests.factories import login
+from tests.statements import recorded_statements
 
 T0 = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 TEST_CHANNEL = "core.test_channel"
@@ -232,8 +233,6 @@ def test_metrics_show_the_backlog_and_the_age_of_the_oldest_waiting_message(
 
 
 def test_attachments_are_delivered_with_their_content_read_in_one_statement(app, db, sent_mail):
-    from sqlalchemy import event
-
     from app.mail import Attachment
 
     queue_mail(
@@ -242,16 +241,8 @@ def test_attachments_are_delivered_with_their_content_read_in_one_statement(app,
         "Guten Tag",
         (Attachment("a.pdf", b"%PDF-a"), Attachment("b.pdf", b"%PDF-b")),
     )
-    statements = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
+    with recorded_statements(db.engine) as statements:
         db.session.commit()  # delivered right after the commit
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
     (mail,) = sent_mail
     assert [(a.filename, a.content) for a in mail.attachments] == [
         ("a.pdf", b"%PDF-a"),

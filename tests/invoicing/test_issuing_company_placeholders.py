@@ -6,7 +6,6 @@ from datetime import date
 
 import pytest
 from flask_babel import force_locale
-from sqlalchemy import event
 
 from app.company import update_company
 from app.errors import RuleViolation
@@ -14,6 +13,7 @@ from app.schemas import CompanyIn
 from plugins.invoicing.issuing import issue_invoice
 from plugins.invoicing.jobs import issue_invoices, run_period
 from plugins.invoicing.models import Invoice
+from tests.statements import recorded_statements
 
 REAL = {
     "legal_name": "Winet Voicetec Solutions AG",
@@ -85,18 +85,11 @@ def test_an_issuing_job_reads_the_company_once_for_all_its_documents(app, db, se
         setup.site_with_contract("pro", date(2026, 12, 1))
     drafts = run_period("2026-12").invoice_ids
     assert len(drafts) == 3
-    reads = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        if "FROM core_company" in statement:
-            reads.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
+    with recorded_statements(db.engine) as statements:
         result = issue_invoices(drafts, processes=1)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
     assert len(result.issued_numbers) == 3
-    assert len(reads) == 1  # seven a document before: after every commit, read again
+    assert (
+        len([s for s in statements if "FROM core_company" in s]) == 1
+    )  # seven a document before: after every commit, read again
     for invoice_id in drafts:
         assert db.session.get(Invoice, invoice_id).pdf

@@ -4,15 +4,15 @@ word, and the preview page writes nothing."""
 
 import html
 import re
-from contextlib import contextmanager
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from plugins.invoicing.jobs import issue_invoices, run_period, send_reminders
 from plugins.invoicing.models import Invoice, Reminder
 from tests.factories import login
+from tests.statements import recorded_statements
 
 
 def shown(page: str, element_id: str) -> str:
@@ -21,21 +21,13 @@ def shown(page: str, element_id: str) -> str:
     return html.unescape(found.group(1))
 
 
-@contextmanager
-def writes(db):
-    """The INSERT/UPDATE/DELETE statements sent to the database inside the block."""
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().split(" ", 1)[0].upper() in {"INSERT", "UPDATE", "DELETE"}:
-            seen.append(statement)
-
-    engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+def writes(statements: list[str]) -> list[str]:
+    """The INSERT/UPDATE/DELETE statements among `statements`."""
+    return [
+        s
+        for s in statements
+        if s.lstrip().split(" ", 1)[0].upper() in {"INSERT", "UPDATE", "DELETE"}
+    ]
 
 
 @pytest.fixture
@@ -50,11 +42,11 @@ def test_the_invoice_preview_is_the_mail_issuing_sends(db, setup, finance, sent_
     detail = finance.get(f"/invoicing/invoices/{invoice_id}").get_data(as_text=True)
     assert f"/invoicing/invoices/{invoice_id}/issue" in detail
 
-    with writes(db) as written:
+    with recorded_statements(db.engine) as statements:
         response = finance.get(f"/invoicing/invoices/{invoice_id}/issue")
     page = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert written == []
+    assert writes(statements) == []
     assert db.session.get(Invoice, invoice_id).status == "draft"
     assert sent_mail == []
 
@@ -84,11 +76,11 @@ def test_the_reminder_preview_is_the_reminder_the_run_sends(app, db, setup, fina
     dunning = finance.get("/invoicing/dunning").get_data(as_text=True)
     assert f"/invoicing/dunning/invoices/{invoice_id}/reminder" in dunning
 
-    with writes(db) as written:
+    with recorded_statements(db.engine) as statements:
         response = finance.get(f"/invoicing/dunning/invoices/{invoice_id}/reminder")
     page = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert written == []
+    assert writes(statements) == []
     assert db.session.scalar(select(func.count()).select_from(Reminder)) == 0
     assert 'id="send-now"' not in page  # read only: the dunning run sends
 

@@ -10,6 +10,7 @@ from pypdf import PdfReader
 from plugins.invoicing.jobs import issue_invoices, run_period
 from plugins.invoicing.models import Invoice
 from plugins.invoicing.qr_reference import format_qr_reference, qr_reference_for
+from tests.statements import recorded_statements
 
 
 def pdf_pages(content: bytes) -> list[str]:
@@ -188,21 +189,10 @@ def test_a_draft_whose_page_cannot_be_built_takes_no_number(db, setup, monkeypat
 
 
 def test_issuing_attaches_the_pdf_to_the_mail_without_reading_it_back(db, setup, sent_mail):
-    from sqlalchemy import event
-
     setup.site_with_contract("pro", date(2026, 12, 1))
     (invoice_id,) = run_period("2026-12").invoice_ids
-    reads = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().startswith("SELECT invoicing_invoice.pdf "):
-            reads.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
+    with recorded_statements(db.engine) as statements:
         issue_invoices([invoice_id], processes=1)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
-    assert reads == []
+    assert [s for s in statements if s.lstrip().startswith("SELECT invoicing_invoice.pdf ")] == []
     (mail,) = sent_mail
     assert mail.attachments[0].content == db.session.get(Invoice, invoice_id).pdf

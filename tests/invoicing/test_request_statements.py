@@ -3,36 +3,22 @@ and details load their related rows set-based, never one statement per row (no N
 
 from __future__ import annotations
 
-import contextlib
 from datetime import date
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from app.database import db as _db
 from plugins.invoicing.jobs import run_period
 from plugins.invoicing.models import Invoice
 from tests.core.isolated import isolated_client, login_through_form
 from tests.factories import PASSWORD
-
-
-@contextlib.contextmanager
-def counted():
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(_db.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(_db.engine, "before_cursor_execute", count)
+from tests.statements import recorded_statements
 
 
 def statements_of(client, path: str, **kwargs) -> list[str]:
     client.get(path, **kwargs)  # warm: first-use caches (catalog, company) are not the point
-    with counted() as statements:
+    with recorded_statements(_db.engine) as statements:
         response = client.get(path, **kwargs)
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
     return statements
@@ -79,13 +65,13 @@ def test_an_invoice_costs_the_same_statements_with_1_or_12_lines(api, billed):
 
 
 def test_a_token_is_read_in_one_statement_and_its_use_stamped_once_a_minute(api):
-    with counted() as statements:
+    with recorded_statements(_db.engine) as statements:
         api.get("/api/v1/me")
         api.get("/api/v1/me")
     tokens = [s for s in statements if "core_api_token" in s]
     # The first request may stamp the token's first use; the second reads it only.
     assert len(tokens) <= 3, tokens
-    with counted() as statements:
+    with recorded_statements(_db.engine) as statements:
         api.get("/api/v1/me")
     assert len([s for s in statements if "core_api_token" in s]) == 1, statements
 

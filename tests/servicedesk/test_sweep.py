@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import threading
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from app.database import db as database
 from plugins.servicedesk import intake, work
@@ -15,6 +14,7 @@ from plugins.servicedesk.jobs import sweep
 from plugins.servicedesk.models import Escalation, Notification, Ticket
 from plugins.servicedesk.vocabulary import Channel, TicketState
 from tests.servicedesk.conftest import zurich
+from tests.statements import recorded_statements
 
 
 def _dispatched(desk, db):
@@ -317,21 +317,6 @@ def test_with_nobody_on_duty_the_sweep_tries_again_next_time(desk, db, clock, se
 # --- the sweep's cost: statements by what is due, not by what is open -------------------
 
 
-@contextmanager
-def statements_of(engine):
-    """Every SQL statement sent to the database inside the block."""
-    seen: list[str] = []
-
-    def record(connection, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-
-
 def _open_tickets(desk, db, count: int, reported_at) -> None:
     """`count` dispatched, acknowledged tickets at 10:00 (due 16:00, reminder 14:30)."""
     due, reminder = zurich(2026, 11, 24, 16, 0), zurich(2026, 11, 24, 14, 30)
@@ -359,7 +344,7 @@ def _open_tickets(desk, db, count: int, reported_at) -> None:
 
 
 def _sweep_counted(db, at):
-    with statements_of(db.engine) as seen:
+    with recorded_statements(db.engine) as seen:
         report = sweep(at)
     return report, seen
 
