@@ -66,8 +66,3 @@ def qr_bill_symbol(payload: str) -> Symbol:
     if size != width or (size - 17) % 4 or symbol.version > MAX_VERSION:
         raise ValueError(f"the QR-bill payload needs a {size} x {width} symbol: too long")
     return symbol
-
-
-def qr_bill_modules(payload: str) -> list[list[bool]]:
-    """The modules of the QR-bill symbol of `payload`, row by row, True where dark."""
-    return qr_bill_symbol(payload).modules

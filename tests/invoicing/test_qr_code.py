@@ -25,7 +25,7 @@ from plugins.invoicing.payment_part import (
     PAYMENT_PART_WIDTH_MM,
     QR_CODE_SIZE_MM,
 )
-from plugins.invoicing.qr_symbol import qr_bill_modules
+from plugins.invoicing.qr_symbol import qr_bill_symbol
 from tests.invoicing.test_payment_part import render
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -101,7 +101,7 @@ def image_of(root: ET.Element) -> ET.Element:
 def test_qr_code_is_one_picture_of_the_symbol_46_mm_where_qrbill_put_it(bills, qrbill_as_is):
     root = parsed(render())
     per_mm = user_units_per_mm(root)
-    symbol = qr_bill_modules(bills[-1].qr_data())  # the symbol of qrbill's payload
+    symbol = qr_bill_symbol(bills[-1].qr_data()).modules  # the symbol of qrbill's payload
     image = image_of(root)
     assert qr_paths(root) == []  # no path drawn on a module grid: the picture instead
     qrbill_as_is()
@@ -232,7 +232,7 @@ def test_invoice_pdf_qr_code_decodes_to_qrbills_payload_at_46_mm_with_quiet_zone
     reference = db.session.get(Invoice, invoice_id).qr_reference
     (bill,) = {id(b): b for b in bills if b.reference_number == reference}.values()
     payload = bill.qr_data()
-    symbol = qr_bill_modules(payload)
+    symbol = qr_bill_symbol(payload).modules
 
     (code,) = zxingcpp.read_barcodes(page, formats=zxingcpp.BarcodeFormat.QRCode)
     assert code.bytes == payload.encode("utf-8")  # byte for byte, UTF-8 as the standard asks

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from plugins.invoicing.qr_symbol import MAX_VERSION, qr_bill_modules
+from plugins.invoicing.qr_symbol import MAX_VERSION, qr_bill_symbol
 
 # A QR-bill payload as the Swiss standard writes it (Latin text, CRLF lines, 997 at most).
 QR_BILL = (
@@ -53,7 +53,7 @@ def assert_qr_bill_symbol(modules, payload: str) -> None:
 
 
 def test_the_qr_bill_payload_reads_back_byte_for_byte():
-    modules = qr_bill_modules(QR_BILL)
+    modules = qr_bill_symbol(QR_BILL).modules
     assert_qr_bill_symbol(modules, QR_BILL)
     assert all(len(line) == len(modules) for line in modules)
 
@@ -61,17 +61,17 @@ def test_the_qr_bill_payload_reads_back_byte_for_byte():
 @settings(max_examples=60, deadline=None)
 @given(st.text(LATIN, min_size=1, max_size=498))  # <= 996 bytes: within version 25
 def test_any_latin_payload_reads_back_byte_for_byte(payload):
-    assert_qr_bill_symbol(qr_bill_modules(payload), payload)
+    assert_qr_bill_symbol(qr_bill_symbol(payload).modules, payload)
 
 
 def test_the_longest_payload_fits_the_largest_version():
     # 997 bytes, the standard's limit: what version 25 at level M holds in byte mode.
     payload = ("Bahnhofstrasse 12, 8001 Zurich " * 40)[:997]
-    modules = qr_bill_modules(payload)
+    modules = qr_bill_symbol(payload).modules
     assert version_of(modules) == MAX_VERSION
     assert_qr_bill_symbol(modules, payload)
 
 
 def test_a_payload_beyond_the_largest_version_is_refused():
     with pytest.raises(ValueError, match="too long"):
-        qr_bill_modules("ä" * 499)  # 998 bytes
+        qr_bill_symbol("ä" * 499)  # 998 bytes
