@@ -164,7 +164,7 @@ def test_finance_sees_receivables_revenue_by_tier_and_payments_by_channel(
     assert len(drawn) == 2 and all("<svg" in svg for svg in drawn)
     # the figures as a table under each chart: per tier and month, per channel
     table = _text(charts)
-    assert "premium pro Dez. 2025 0.00 0.00" in table
+    assert "winCall premium 7x24h winCall pro 5x12h Dez. 2025 0.00 0.00" in table  # by name
     assert "Okt. 2026 0.00 129.00 Nov. 2026 199.00 129.00" in table
     # the channels money comes in by; a credit balance applied is no new money
     assert "Banküberweisung Online-Zahlung QR-" in table

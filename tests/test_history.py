@@ -145,8 +145,51 @@ def test_the_history_shows_prices_only_to_who_may_see_prices(app, db, factories)
         )
     }
     for role, shown in (("service_desk", False), ("finance", True)):
+        user = factories.user(role)  # before the request: a GET request writes nothing
         with app.test_request_context():
-            login_user(factories.user(role))
+            login_user(user)
             (item,) = worded([entry], wording)
             assert ("89.90" in [change.new for change in item.changes]) is shown
             assert "Netzteil" in [change.new for change in item.changes]
+
+
+@pytest.mark.parametrize(
+    "language, words",
+    [
+        (
+            "fr",
+            [
+                "Historique",
+                "Client Lac SA : création",
+                "Raison sociale: Lac SA",
+                "Langue: Allemand",
+                "Niveau winCall pro 5x12h dès le 01.12.2026",
+            ],
+        ),
+        (
+            "it",
+            [
+                "Cronologia",
+                "Cliente Lac SA: creazione",
+                "Ragione sociale: Lac SA",
+                "Lingua: Tedesco",
+                "Livello winCall pro 5x12h dal 01.12.2026",
+            ],
+        ),
+    ],
+)
+def test_a_french_or_italian_user_reads_the_history_in_their_language(
+    web, db, factories, language, words
+):
+    # Screens are worded in the user's language: the history's headlines, labels and
+    # values come from the same catalogs as the rest of the page, not in English.
+    customer = factories.customer("Lac SA", language="de")
+    contract = start_contract(factories.site(customer, "Siège"), "pro", date(2026, 12, 1))
+    db.session.commit()
+    login(web, factories.user("account_manager", language=language))
+    page = _text(web.get(f"/customers/{customer.id}").get_data(as_text=True))
+    page += _text(web.get(f"/contracts/{contract.id}").get_data(as_text=True))
+    for word in words:
+        assert word in page
+    for english in ("History", " created", "Company name", "German", "Tier winCall"):
+        assert english not in page

@@ -22,6 +22,7 @@ from app.toolkit import (
     has_permission,
     last_months,
     line_chart,
+    tier_names_by_code,
     today,
     visible_customer_id,
 )
@@ -88,8 +89,10 @@ def recurring_revenue_by_tier(months: int = MONTHS):
     totals: dict[str, dict] = defaultdict(lambda: defaultdict(Decimal))
     for start, tier, amount in rows:
         totals[tier][start.replace(day=1)] += Decimal(amount)
+    # People know the tiers by the catalog's name ("winCall pro 5x12h"), not by the code.
+    names = tier_names_by_code()
     series = [
-        (tier, [totals[tier].get(first, Decimal("0.00")) for first in firsts])
+        (names.get(tier, tier), [totals[tier].get(first, Decimal("0.00")) for first in firsts])
         for tier in sorted(totals)
     ]
     return line_chart(

@@ -7,7 +7,13 @@ from sqlalchemy import select
 
 from app.toolkit import LANGUAGE_NAMES, RecordWording
 from plugins.invoicing.models import Payment, Reminder
-from plugins.invoicing.vocabulary import InvoiceKind, InvoiceState, LineKind, PaymentMethod
+from plugins.invoicing.vocabulary import (
+    InvoiceKind,
+    InvoiceState,
+    LineKind,
+    PaymentMethod,
+    ReminderWording,
+)
 
 # Stamps and copies of the customer's address: the history says what happened, not this.
 _INVOICE_HIDDEN = frozenset(
@@ -116,7 +122,13 @@ def wordings() -> list[RecordWording]:
                 "open_amount": _l("Open CHF"),
                 "sent_on": _l("Sent on"),
                 "sent_to": _l("Sent to"),
+                "earlier_fees": _l("Fees of earlier reminders"),
+                "interest": _l("Interest CHF"),
+                "amount_due": _l("Amount due CHF"),
+                "wording": _l("Letter"),
             },
-            hidden=frozenset({"invoice_id"}),
+            vocabularies={"wording": ReminderWording},
+            # The PDF is the letter sent; the history says that it was sent, not its bytes.
+            hidden=frozenset({"invoice_id", "pdf"}),
         ),
     ]

@@ -29,6 +29,7 @@ from app.toolkit import (
     RecordNotFound,
     RuleViolation,
     Sort,
+    actors_in_words,
     committed_or_flash,
     company,
     csrf,
@@ -254,7 +255,13 @@ def run_page():
     runs = db.session.scalars(select(InvoiceRun).order_by(InvoiceRun.id.desc()).limit(10)).all()
     drafts = db.session.scalar(select(func.count()).where(Invoice.status == InvoiceState.DRAFT))
     return render_template(
-        "invoicing/run.html", period=period, preview=preview, error=error, runs=runs, drafts=drafts
+        "invoicing/run.html",
+        period=period,
+        preview=preview,
+        error=error,
+        runs=runs,
+        drafts=drafts,
+        actors=actors_in_words(run.actor for run in runs),
     )
 
 
@@ -265,7 +272,7 @@ def _busy(busy: jobs.RunInProgress):
             "no second run was started. Its progress is shown here.",
             period=busy.run.period,
             status=busy.run.status.label,
-            actor=busy.run.actor,
+            actor=actors_in_words([busy.run.actor])[busy.run.actor],
         ),
         "warning",
     )
@@ -292,7 +299,12 @@ def run_start():
 @requires("invoicing.run")
 def run_status(run_id: int):
     run = db.session.get(InvoiceRun, run_id) or abort(404)
-    return render_template("invoicing/run_status.html", run=run, pdfs_rendered=_pdfs_rendered(run))
+    return render_template(
+        "invoicing/run_status.html",
+        run=run,
+        pdfs_rendered=_pdfs_rendered(run),
+        actors=actors_in_words([run.actor]),
+    )
 
 
 def _pdfs_rendered(run: InvoiceRun) -> int | None:
@@ -685,7 +697,10 @@ RUN_LIST = Listing(
 @requires("invoicing.run")
 def runs():
     page = RUN_LIST.page(select(InvoiceRun), request.args)
-    return render_template("invoicing/runs.html", page=page)
+    # Who started a run is stored as app.audit writes it ("email (role)", "cli:demo"):
+    # shown as the person's name or in words, like the history.
+    actors = actors_in_words(run.actor for run in page.rows)
+    return render_template("invoicing/runs.html", page=page, actors=actors)
 
 
 PAYMENT_LIST = Listing(
