@@ -291,3 +291,18 @@ def test_a_plugins_modules_import_each_other_without_cycles(plugin):
     assert needless_inner_imports(graph, inner) == [], (
         "an import inside a function that breaks no cycle belongs at the top of the module"
     )
+
+
+def test_migrations_stand_on_their_own():
+    # A revision must do the same on every database it ever runs on, whatever the app's
+    # code becomes later: it takes nothing from app/ or plugins/ (a wording, a model, a
+    # constant), it keeps its own frozen copy instead. Only the column types of
+    # app.database are shared, as Alembic renders them: they are the schema itself.
+    offenders = [
+        f"{path.relative_to(ROOT)}:{line}: {module}"
+        for path in sorted((ROOT / "migrations").rglob("*.py"))
+        if path.name != "env.py"  # the environment loads the app's metadata, by design
+        for line, module in imported_modules(path.read_text())
+        if module.split(".")[0] in {"app", "plugins"} and module != "app.database"
+    ]
+    assert offenders == []
