@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask, g, has_request_context, request, session
 from flask_login import current_user
 
-from app import hardening, health, jobs, logging_setup, metrics, proxy, ratelimit
+from app import hardening, health, jobs, logging_setup, metrics, proxy, ratelimit, safe_requests
 from app.audit import install_audit_listener
 from app.config import (
     INSTANCE_DIR,
@@ -79,6 +79,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
 
     db.init_app(app)
+    safe_requests.init_app(app, db)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)

@@ -10,6 +10,8 @@ from sqlalchemy import BigInteger, DateTime, MetaData, Numeric, String, TypeDeco
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
 
+from app.safe_requests import RequestSession
+
 # Deterministic constraint names, so Alembic can drop/alter them on SQLite and PostgreSQL alike.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -148,7 +150,8 @@ class Base(DeclarativeBase):
     )
 
 
-db = SQLAlchemy(model_class=Base)
+# RequestSession: GET and HEAD requests only read (app/safe_requests.py).
+db = SQLAlchemy(model_class=Base, session_options={"class_": RequestSession})
 
 
 class IdMixin:

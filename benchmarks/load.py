@@ -8,8 +8,9 @@ and, in the same run with the same gunicorn settings, a bare Flask hello-world
 (benchmarks/hello_wsgi.py): the floor. Prints requests/s, p99 latency and each endpoint's
 rate as a share of the hello-world's at the same concurrency (goals: detail >= 0.3,
 50-row list >= 0.15). As a second reference it serves the detail's reads alone
-(benchmarks/bare_reads_wsgi.py: the same two statements in one transaction through
-psycopg, nothing of the app around them), to show what the database round trips take.
+(benchmarks/bare_reads_wsgi.py: the same two statements, in autocommit as the app reads
+them, through psycopg, nothing of the app around them), to show what the database round
+trips take.
 
 Bounded: every measurement lasts --seconds (default 5), every server is stopped at the end;
 only 127.0.0.1 is ever addressed. Needs wrk (scripts/system-packages.sh benchmark).

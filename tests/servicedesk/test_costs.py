@@ -507,8 +507,9 @@ def _offered_in(desk, clock, db, language):
 
 
 def test_invoicing_gets_the_charges_worded_in_the_customers_language_german(app, desk, clock, db):
-    # Asked in a request of an English-speaking user: the invoice is the customer's.
-    with app.test_request_context("/?lang=en"):
+    # Asked in a request of an English-speaking user (a POST, as a run is started; a
+    # GET writes nothing): the invoice is the customer's.
+    with app.test_request_context("/?lang=en", method="POST"):
         ticket, words = _offered_in(desk, clock, db, "de")
     number = ticket.number
     assert words == {
