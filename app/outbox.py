@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
@@ -145,7 +146,7 @@ def resend(message_id: int) -> OutboxMessage:
     """
     message = db.session.get(OutboxMessage, message_id)
     if message is None:
-        raise RuleViolation("no such message")
+        raise RuleViolation(_("No such message."))
     if message.state == OutboxState.FAILED:
         message.state = OutboxState.PENDING
         message.attempts = 0
@@ -155,7 +156,7 @@ def resend(message_id: int) -> OutboxMessage:
         db.session.info.setdefault(QUEUED, []).append(message.id)
         return message
     if message.state != OutboxState.SENT:
-        raise RuleViolation("this message is still on its way")
+        raise RuleViolation(_("This message is still on its way."))
     copy = queue(
         message.channel,
         message.recipients,

@@ -30,12 +30,18 @@ class Permission:
 
 @dataclass(frozen=True)
 class MenuEntry:
-    """A main-menu link shown to users holding `permission`."""
+    """A main-menu link shown to users holding `permission`.
+
+    `customers_only`: the page works on the user's own company (the portal's pages), so
+    only a customer user is offered it; staff holding the permission (the admin holds
+    them all) would find an empty form or no page.
+    """
 
     endpoint: str
     label: Any  # a lazy gettext string, translated when the menu renders
     permission: str
     order: int = 100
+    customers_only: bool = False
 
 
 @dataclass(frozen=True)

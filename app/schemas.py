@@ -134,7 +134,7 @@ class SiteIn(AddressIn):
     def _known_canton(cls, value: str) -> str:
         value = value.strip().upper()
         if value not in CANTONS:
-            raise ValueError(f"unknown canton {value!r}")
+            raise ValueError(_("Unknown canton: %(canton)s.", canton=value))
         return value
 
 

@@ -72,7 +72,7 @@ def create_contact(customer: Customer, data: ContactIn) -> Contact:
     if data.pin:
         contact.set_pin(data.pin)
     if contact.authorised_caller and not contact.pin_hash:
-        raise RuleViolation("an authorised caller needs a verification PIN", "pin")
+        raise RuleViolation(_("An authorised caller needs a verification PIN."), "pin")
     db.session.add(contact)
     db.session.flush()
     return contact
@@ -83,7 +83,7 @@ def update_contact(contact: Contact, data: ContactPatch) -> Contact:
     if data.pin:
         contact.set_pin(data.pin)
     if contact.authorised_caller and not contact.pin_hash:
-        raise RuleViolation("an authorised caller needs a verification PIN", "pin")
+        raise RuleViolation(_("An authorised caller needs a verification PIN."), "pin")
     db.session.flush()
     return contact
 
@@ -91,17 +91,17 @@ def update_contact(contact: Contact, data: ContactPatch) -> Contact:
 def _check_user_company(role: str, customer_id: int | None) -> None:
     if role == "customer":
         if customer_id is None:
-            raise RuleViolation("a customer user must belong to a customer", "customer_id")
+            raise RuleViolation(_("A customer user must belong to a customer."), "customer_id")
         if db.session.get(Customer, customer_id) is None:
-            raise RuleViolation(f"customer {customer_id} does not exist", "customer_id")
+            raise RuleViolation(_("Customer %(id)s does not exist.", id=customer_id), "customer_id")
     elif customer_id is not None:
-        raise RuleViolation("only customer users belong to a customer", "customer_id")
+        raise RuleViolation(_("Only customer users belong to a customer."), "customer_id")
 
 
 def _check_email_free(email: str, user: User | None = None) -> None:
     other = db.session.scalar(select(User).where(func.lower(User.email) == email.lower()))
     if other is not None and other is not user:
-        raise RuleViolation("this e-mail address is already used by another user", "email")
+        raise RuleViolation(_("This e-mail address is already used by another user."), "email")
 
 
 def create_user(data: UserIn) -> User:

@@ -79,8 +79,12 @@ class Vocabulary(StrEnum):
 
     @classmethod
     def choices(cls, members: tuple[Vocabulary, ...] | None = None) -> list[tuple[str, str]]:
-        """(code, label) pairs for a select field, in declaration order."""
-        return [(member.value, member.label) for member in (members or tuple(cls))]
+        """(code, label) pairs for a select field, in declaration order.
+
+        The labels stay lazy: a form declared at import time shows them in the language
+        of the page that renders it, not in the language of the process that imported it.
+        """
+        return [(member.value, member._label) for member in (members or tuple(cls))]
 
 
 class VocabularyType(TypeDecorator):

@@ -28,6 +28,7 @@ def visible_menu() -> list:
         for declaration in current_app.extensions["winet.declarations"]
         for entry in declaration.menu
         if has_permission(current_user, entry.permission)
+        and (not entry.customers_only or current_user.customer_id is not None)
     ]
     return sorted(entries, key=lambda entry: entry.order)
 

@@ -388,7 +388,11 @@ PAGE_MARKERS = {
 PAGE_WORDS = {
     "start page": {"fr": ["Factures ouvertes", "Vos tickets"], "it": ["Fatture aperte"]},
     "ticket list": {"fr": ["Résumé", "Ouvert"], "it": ["Riassunto", "Aperto"]},
-    "ticket page": {"fr": ["Historique", "mineure"], "it": ["Cronologia", "lieve"]},
+    # The event log's own word ("History" is the record's change history; both on the desk's page).
+    "ticket page": {
+        "fr": ["Journal des événements", "mineure"],
+        "it": ["Registro degli eventi", "lieve"],
+    },
     "invoice list": {"fr": ["Factures", "Échéance"], "it": ["Fatture", "Scadenza"]},
     "invoice page": {"fr": ["Facture", "Montant"], "it": ["Fattura", "Importo"]},
     "company page": {"fr": ["Adresse", "Compte client"], "it": ["Indirizzo", "Conto cliente"]},

@@ -45,7 +45,9 @@ PLUGIN = Plugin(
         MenuEntry("contracts.index", _l("Contracts"), "contracts.read", order=20),
         MenuEntry("contracts.quotes", _l("Quotes"), "contracts.quotes.read", order=25),
         MenuEntry("contracts.approvals", _l("Approvals"), "contracts.quotes.approve", order=26),
-        MenuEntry("contracts.shop", _l("Web shop"), "contracts.shop", order=27),
+        MenuEntry(
+            "contracts.shop", _l("Web shop"), "contracts.shop", order=27, customers_only=True
+        ),
     ),
     tariffs=(
         TariffKey(

@@ -111,7 +111,7 @@ class ContractQuery(BaseModel):
 
 
 class ContractIn(Strict):
-    site_id: RecordId
+    site_id: RecordId = Field(title=_l("Site"))
     tier_code: TierCode = Field(title=_l("Tier"))
     start_date: date = Field(title=_l("Start"))
 
@@ -215,7 +215,7 @@ class QuoteTermsIn(Strict):
 
 class QuoteIn(QuoteTermsIn):
     customer_id: RecordId = Field(title=_l("Customer"))
-    lines: list[QuoteLineIn] = Field(default_factory=list, max_length=500)
+    lines: list[QuoteLineIn] = Field(default_factory=list, max_length=500, title=_l("Sites"))
 
 
 class TotalsPreviewIn(BaseModel):

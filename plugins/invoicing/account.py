@@ -275,7 +275,7 @@ def refund_credit(
     try:
         amount = require_cents(amount)
     except ValueError as error:
-        raise RuleViolation(str(error), "amount") from error
+        raise RuleViolation(_("At most %(count)s decimal places.", count=2), "amount") from error
     if amount <= 0:
         raise RuleViolation(_("A refund must be a positive amount."), "amount")
     if db.session.get(Customer, customer_id) is None:

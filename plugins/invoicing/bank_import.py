@@ -21,7 +21,13 @@ from sqlalchemy.exc import IntegrityError
 
 from app.toolkit import RuleViolation, company, db, now
 from plugins.invoicing.account import reverse_payment
-from plugins.invoicing.camt import BankTransaction, CamtError, ReferenceType, read_notification
+from plugins.invoicing.camt import (
+    N_,
+    BankTransaction,
+    CamtError,
+    ReferenceType,
+    read_notification,
+)
 from plugins.invoicing.documents import DEFAULT_CREDITOR_IBAN
 from plugins.invoicing.models import BankCredit, Invoice
 from plugins.invoicing.payments import record_payment
@@ -66,8 +72,9 @@ def import_bank_file(data: bytes, *, file_name: str = "", actor: str = "system")
     if qr_iban and notification.account_ibans and qr_iban not in notification.account_ibans:
         raise CamtError(
             None,
-            f"the file notifies {', '.join(notification.account_ibans)}, "
-            f"not the company's QR-IBAN {qr_iban}",
+            N_("the file notifies %(accounts)s, not the company's QR-IBAN %(iban)s"),
+            accounts=", ".join(notification.account_ibans),
+            iban=qr_iban,
         )
     result = ImportResult(message_id=notification.message_id)
     for transaction in notification.transactions:

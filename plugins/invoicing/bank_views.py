@@ -48,9 +48,9 @@ def refused_message(error: CamtError) -> str:
         return _(
             "The bank file was refused, nothing was booked: line %(line)d: %(reason)s",
             line=error.line,
-            reason=error.reason,
+            reason=error.message,
         )
-    return _("The bank file was refused, nothing was booked: %(reason)s", reason=error.reason)
+    return _("The bank file was refused, nothing was booked: %(reason)s", reason=error.message)
 
 
 def imported_message(result) -> str:

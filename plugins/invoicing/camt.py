@@ -98,6 +98,7 @@ from enum import StrEnum
 from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext
 from lxml import etree
 from stdnum import iso11649
 from stdnum.ch import esr
@@ -133,17 +134,37 @@ _DATE_TIME = re.compile(
     r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})T(?P<time>[0-9]{2}:[0-9]{2}:[0-9]{2})"
     r"(?:\.(?P<fraction>[0-9]+))?(?P<zone>Z|[+-][0-9]{2}:[0-9]{2})?"
 )
-_DOCTYPE_REFUSED = "the file declares a DOCTYPE; bank files have none (refused for safety)"
+
+
+def N_(message: str) -> str:
+    """Marks a reason for extraction; it is translated where the refusal is shown."""
+    return message
+
+
+_DOCTYPE_REFUSED = N_("the file declares a DOCTYPE; bank files have none (refused for safety)")
+_MISSING = N_("%(element)s is missing")
 _NOT_PROVIDED = "NOTPROVIDED"  # EPC placeholder for an EndToEndId the payer did not give
 
 
 class CamtError(ValueError):
-    """A camt.054 file refused whole: the line (None if the file has none) and the reason."""
+    """A camt.054 file refused whole: the line (None if the file has none) and the reason.
 
-    def __init__(self, line: int | None, reason: str):
+    `template` is the reason in English with %(name)s placeholders (marked with N_ for the
+    catalogs) and `params` their values: `reason` is it filled in (logs, the API's code
+    level), `message` the reason in the language of the page that shows it.
+    """
+
+    def __init__(self, line: int | None, template: str, **params: object):
         self.line = line
-        self.reason = reason
-        super().__init__(f"line {line}: {reason}" if line else reason)
+        self.template = template
+        self.params = params
+        self.reason = template % params if params else template
+        super().__init__(f"line {line}: {self.reason}" if line else self.reason)
+
+    @property
+    def message(self) -> str:
+        """The reason in the current language (the page's, or German outside a request)."""
+        return gettext(self.template, **self.params)
 
 
 class CreditDebit(StrEnum):
@@ -235,9 +256,9 @@ def _bytes_of(source: bytes | BinaryIO, max_bytes: int) -> bytes:
         raise TypeError("read_notification() needs the file's bytes or a binary file object")
     if len(data) > max_bytes:
         limit = f"{max_bytes // _MB} MB" if max_bytes % _MB == 0 else f"{max_bytes} bytes"
-        raise CamtError(None, f"the file is larger than {limit}")
+        raise CamtError(None, N_("the file is larger than %(limit)s"), limit=limit)
     if not data.strip():
-        raise CamtError(None, "the file is empty")
+        raise CamtError(None, N_("the file is empty"))
     return data
 
 
@@ -261,7 +282,9 @@ def _parse(data: bytes) -> etree._Element:
     except etree.XMLSyntaxError as error:
         # lxml ends the message with ", line N, column M"; the line is reported separately.
         message = re.sub(r",? \(?line \d+, column \d+\)?$", "", error.msg or str(error))
-        raise CamtError(error.lineno or None, f"not well-formed XML: {message}") from None
+        raise CamtError(
+            error.lineno or None, N_("not well-formed XML: %(problem)s"), problem=message
+        ) from None
     docinfo = root.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None:
         raise CamtError(root.sourceline, _DOCTYPE_REFUSED)
@@ -294,17 +317,21 @@ class _Reader:
         if qname.localname != "Document" or match is None:
             raise CamtError(
                 root.sourceline,
-                f"not a camt.054 notification: the root element is {_shown(qname)}",
+                N_("not a camt.054 notification: the root element is %(element)s"),
+                element=_shown(qname),
             )
         message = match["message"]
         if not message.startswith("camt.054.001."):
             raise CamtError(
-                root.sourceline, f"not a camt.054 notification: the file is a {message} message"
+                root.sourceline,
+                N_("not a camt.054 notification: the file is a %(message)s message"),
+                message=message,
             )
         if message[-2:] not in SUPPORTED_VERSIONS:
             raise CamtError(
                 root.sourceline,
-                f"{message} is not supported: versions camt.054.001.04 to .08 are read",
+                N_("%(message)s is not supported: versions camt.054.001.04 to .08 are read"),
+                message=message,
             )
         return qname.namespace, message
 
@@ -330,7 +357,7 @@ class _Reader:
     def required_text(self, element: etree._Element, *names: str) -> str:
         value = self.text(element, *names)
         if value is None:
-            raise CamtError(element.sourceline, f"{_shown_path(element, names)} is missing")
+            raise CamtError(element.sourceline, _MISSING, element=_shown_path(element, names))
         return value
 
     # -- the message ----------------------------------------------------------------
@@ -340,11 +367,11 @@ class _Reader:
         if message is None:
             raise CamtError(
                 self.root.sourceline,
-                "not a camt.054 notification: Document has no BkToCstmrDbtCdtNtfctn",
+                N_("not a camt.054 notification: Document has no BkToCstmrDbtCdtNtfctn"),
             )
         header = self.find(message, "GrpHdr")
         if header is None:
-            raise CamtError(message.sourceline, "GrpHdr is missing")
+            raise CamtError(message.sourceline, _MISSING, element="GrpHdr")
         message_id = self.required_text(header, "MsgId")
         created_at = _instant(
             self.required_text(header, "CreDtTm"), self.find(header, "CreDtTm").sourceline
@@ -368,8 +395,12 @@ class _Reader:
                 if entry_key in entry_lines:
                     raise CamtError(
                         entry.sourceline,
-                        f"entry reference {entry_key!r} occurs twice (also on line "
-                        f"{entry_lines[entry_key]}); the entries could not be told apart",
+                        N_(
+                            "entry reference %(reference)s occurs twice (also on line "
+                            "%(earlier)s); the entries could not be told apart"
+                        ),
+                        reference=repr(entry_key),
+                        earlier=entry_lines[entry_key],
                     )
                 entry_lines[entry_key] = entry.sourceline
                 transactions.extend(self._entry(entry, entry_key, iban))
@@ -392,7 +423,7 @@ class _Reader:
         status = self._status(entry)
         booking_date = self._date(entry, "BookgDt")
         if booking_date is None and status is EntryStatus.BOOKED:
-            raise CamtError(entry.sourceline, "the booked entry has no booking date (BookgDt)")
+            raise CamtError(entry.sourceline, N_("the booked entry has no booking date (BookgDt)"))
         value_date = self._date(entry, "ValDt")
 
         common = {
@@ -463,27 +494,46 @@ class _Reader:
         element = self.find(parent, *names)
         if element is None:
             if required:
-                raise CamtError(parent.sourceline, f"{_shown_path(parent, names)} is missing")
+                raise CamtError(parent.sourceline, _MISSING, element=_shown_path(parent, names))
             return None
         written = (element.text or "").strip()
         if not _DECIMAL.fullmatch(written):
-            raise CamtError(element.sourceline, f"the amount {written!r} is not a decimal number")
+            raise CamtError(
+                element.sourceline,
+                N_("the amount %(amount)s is not a decimal number"),
+                amount=repr(written),
+            )
         value = Decimal(written)
         if value < 0:
-            raise CamtError(element.sourceline, f"the amount {written} is negative")
+            raise CamtError(
+                element.sourceline, N_("the amount %(amount)s is negative"), amount=written
+            )
         digits = value.as_tuple()
         fraction = max(0, -digits.exponent)
         if fraction > _FRACTION_DIGITS or len(digits.digits) > _TOTAL_DIGITS:
             raise CamtError(
                 element.sourceline,
-                f"the amount {written} has more digits than camt allows "
-                f"({_TOTAL_DIGITS}, of which {_FRACTION_DIGITS} after the point)",
+                N_(
+                    "the amount %(amount)s has more digits than camt allows "
+                    "(%(total)s, of which %(fraction)s after the point)"
+                ),
+                amount=written,
+                total=_TOTAL_DIGITS,
+                fraction=_FRACTION_DIGITS,
             )
         currency = element.get("Ccy")
         if currency is None or not currency.strip():
-            raise CamtError(element.sourceline, f"the amount {written} has no currency (Ccy)")
+            raise CamtError(
+                element.sourceline,
+                N_("the amount %(amount)s has no currency (Ccy)"),
+                amount=written,
+            )
         if not _CURRENCY.fullmatch(currency):
-            raise CamtError(element.sourceline, f"the currency {currency!r} is not a 3-letter code")
+            raise CamtError(
+                element.sourceline,
+                N_("the currency %(currency)s is not a 3-letter code"),
+                currency=repr(currency),
+            )
         return value, currency
 
     def _transaction_amount(
@@ -496,8 +546,10 @@ class _Reader:
             return entry_amount, entry_currency
         raise CamtError(
             tx.sourceline,
-            "the transaction has no amount (neither Amt nor AmtDtls/TxAmt/Amt) "
-            "and its entry holds several",
+            N_(
+                "the transaction has no amount (neither Amt nor AmtDtls/TxAmt/Amt) "
+                "and its entry holds several"
+            ),
         )
 
     def _credit_debit(
@@ -505,7 +557,7 @@ class _Reader:
     ) -> CreditDebit | None:
         if element is None or not (element.text or "").strip():
             if required:
-                raise CamtError(parent.sourceline, "CdtDbtInd is missing")
+                raise CamtError(parent.sourceline, _MISSING, element="CdtDbtInd")
             return None
         written = element.text.strip()
         try:
@@ -513,7 +565,8 @@ class _Reader:
         except ValueError:
             raise CamtError(
                 element.sourceline,
-                f"unknown credit/debit indicator {written!r} (expected CRDT or DBIT)",
+                N_("unknown credit/debit indicator %(value)s (expected CRDT or DBIT)"),
+                value=repr(written),
             ) from None
 
     def _reversal(self, entry: etree._Element) -> bool:
@@ -525,27 +578,33 @@ class _Reader:
             return True
         if written in ("false", "0"):
             return False
-        raise CamtError(element.sourceline, f"RvslInd {written!r} is not true or false")
+        raise CamtError(
+            element.sourceline, N_("RvslInd %(value)s is not true or false"), value=repr(written)
+        )
 
     def _status(self, entry: etree._Element) -> EntryStatus:
         element = self.find(entry, "Sts")
         if element is None:
-            raise CamtError(entry.sourceline, "the entry has no status (Sts)")
+            raise CamtError(entry.sourceline, N_("the entry has no status (Sts)"))
         # 04-06: <Sts>BOOK</Sts>; 07-08: <Sts><Cd>BOOK</Cd></Sts> or <Sts><Prtry>..</Prtry></Sts>
         written = self.text(element, "Cd") or (element.text or "").strip()
         proprietary = self.text(element, "Prtry")
         if not written and proprietary:
             raise CamtError(
                 element.sourceline,
-                f"the entry status is proprietary ({proprietary!r}); "
-                "only BOOK, PDNG, INFO and FUTR are read",
+                N_(
+                    "the entry status is proprietary (%(value)s); "
+                    "only BOOK, PDNG, INFO and FUTR are read"
+                ),
+                value=repr(proprietary),
             )
         try:
             return EntryStatus(written)
         except ValueError:
             raise CamtError(
                 element.sourceline,
-                f"unknown entry status {written!r} (expected BOOK, PDNG, INFO or FUTR)",
+                N_("unknown entry status %(value)s (expected BOOK, PDNG, INFO or FUTR)"),
+                value=repr(written),
             ) from None
 
     def _date(self, entry: etree._Element, name: str) -> date | None:
@@ -560,14 +619,19 @@ class _Reader:
                     return date.fromisoformat(written)
                 except ValueError:
                     pass
-            raise CamtError(day.sourceline, f"{name}/Dt {written!r} is not a date (YYYY-MM-DD)")
+            raise CamtError(
+                day.sourceline,
+                N_("%(element)s %(value)s is not a date (YYYY-MM-DD)"),
+                element=f"{name}/Dt",
+                value=repr(written),
+            )
         moment = self.find(element, "DtTm")
         if moment is not None:
             instant = _date_time((moment.text or "").strip(), moment.sourceline, f"{name}/DtTm")
             if instant.tzinfo is None:
                 return instant.date()
             return instant.astimezone(_ZURICH).date()
-        raise CamtError(element.sourceline, f"{name} has neither Dt nor DtTm")
+        raise CamtError(element.sourceline, N_("%(element)s has neither Dt nor DtTm"), element=name)
 
     def _transaction_reference(self, tx: etree._Element) -> str | None:
         for name in ("AcctSvcrRef", "EndToEndId", "TxId", "InstrId"):
@@ -619,7 +683,10 @@ def _check_batch(
     for (_, part_currency), tx in zip(parts, details, strict=True):
         if part_currency != currency:
             raise CamtError(
-                tx.sourceline, f"the transaction is in {part_currency} but its entry in {currency}"
+                tx.sourceline,
+                N_("the transaction is in %(part)s but its entry in %(entry)s"),
+                part=part_currency,
+                entry=currency,
             )
     # A transaction in the entry's direction adds, one in the other direction subtracts.
     total = sum(
@@ -629,8 +696,13 @@ def _check_batch(
     if total != amount:
         raise CamtError(
             entry.sourceline,
-            f"the transactions of the entry add up to {currency} {total} "
-            f"but the entry amount is {currency} {amount}",
+            N_(
+                "the transactions of the entry add up to %(currency)s %(total)s "
+                "but the entry amount is %(currency)s %(amount)s"
+            ),
+            currency=currency,
+            total=total,
+            amount=amount,
         )
 
 
@@ -638,9 +710,13 @@ def _qr_reference(written: str, line: int) -> str:
     try:
         digits = esr.validate(written)  # strips spaces and leading zeros
     except InvalidChecksum:
-        raise CamtError(line, f"the QR reference {written} has a wrong check digit") from None
+        raise CamtError(
+            line, N_("the QR reference %(reference)s has a wrong check digit"), reference=written
+        ) from None
     except ValidationError:
-        raise CamtError(line, f"the QR reference {written!r} is not 27 digits") from None
+        raise CamtError(
+            line, N_("the QR reference %(reference)s is not 27 digits"), reference=repr(written)
+        ) from None
     return digits.zfill(27)
 
 
@@ -648,10 +724,16 @@ def _creditor_reference(written: str, line: int) -> str:
     try:
         return iso11649.validate(written)
     except InvalidChecksum:
-        raise CamtError(line, f"the creditor reference {written} has a wrong check digit") from None
+        raise CamtError(
+            line,
+            N_("the creditor reference %(reference)s has a wrong check digit"),
+            reference=written,
+        ) from None
     except ValidationError:
         raise CamtError(
-            line, f"the creditor reference {written!r} is not an ISO 11649 reference (RF..)"
+            line,
+            N_("the creditor reference %(reference)s is not an ISO 11649 reference (RF..)"),
+            reference=repr(written),
         ) from None
 
 
@@ -673,7 +755,12 @@ def _date_time(written: str, line: int, what: str) -> datetime:
             )
         except ValueError:
             pass
-    raise CamtError(line, f"{what} {written!r} is not a date and time (YYYY-MM-DDThh:mm:ss)")
+    raise CamtError(
+        line,
+        N_("%(element)s %(value)s is not a date and time (YYYY-MM-DDThh:mm:ss)"),
+        element=what,
+        value=repr(written),
+    )
 
 
 def _compact(account: str) -> str:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
-from app.toolkit import RuleViolation, db, now, require_cents
+from app.toolkit import RuleViolation, db, format_chf, now, require_cents
 from plugins.invoicing.invoice_build import fill_bill_to, set_totals
 from plugins.invoicing.issuing import issue_invoice
 from plugins.invoicing.models import BilledCharge, Invoice, InvoiceLine
@@ -41,17 +42,19 @@ def create_credit_note(
     """
     reason = (reason or "").strip()
     if not reason:
-        raise RuleViolation("a credit note needs a reason", "reason")
+        raise RuleViolation(_("A credit note needs a reason."), "reason")
     invoice = db.session.scalar(select(Invoice).where(Invoice.id == invoice_id).with_for_update())
     if invoice is None or invoice.is_credit_note or invoice.status == InvoiceState.DRAFT:
-        raise RuleViolation("only an issued invoice can be credited")
+        raise RuleViolation(_("Only an issued invoice can be credited."))
     already = credited_so_far(invoice)
     by_id = {line.id: line for line in invoice.lines}
     wanted = dict(amounts) if amounts is not None else None
     if wanted is not None:
         unknown = set(wanted) - set(by_id)
         if unknown:
-            raise RuleViolation(f"lines {sorted(unknown)} are not on invoice {invoice.number}")
+            raise RuleViolation(
+                _("These lines are not on invoice %(number)s.", number=invoice.number), "amounts"
+            )
     credit_lines = []
     for line in invoice.lines:
         remaining = line.amount - already.get(line.id, Decimal("0.00"))
@@ -61,7 +64,12 @@ def create_credit_note(
             amount = require_cents(wanted[line.id], "amount")
             if amount < 0 or amount > remaining:
                 raise RuleViolation(
-                    f"line {line.position}: at most {remaining} can still be credited", "amounts"
+                    _(
+                        "Line %(position)s: at most CHF %(amount)s can still be credited.",
+                        position=line.position,
+                        amount=format_chf(remaining),
+                    ),
+                    "amounts",
                 )
         else:
             continue
@@ -92,7 +100,10 @@ def create_credit_note(
             )
         )
     if not credit_lines:
-        raise RuleViolation("nothing is left to credit on this invoice")
+        if wanted is not None and not any(wanted.values()):
+            # A partial credit note with no amount entered: the invoice may well be open.
+            raise RuleViolation(_("Enter the amount to credit on at least one line."), "amounts")
+        raise RuleViolation(_("Nothing is left to credit on this invoice."))
     note = Invoice(
         kind=InvoiceKind.CREDIT_NOTE,
         status=InvoiceState.DRAFT,
@@ -155,8 +166,13 @@ def credit_invoiced_charge(charge, invoice_id: int, *, actor: str = "system") ->
         .order_by(InvoiceLine.position)
     )
     if line is None:
+        credited = f"{charge.source}/{charge.credits_reference}"
         raise RuleViolation(
-            f"{charge.source}/{charge.credits_reference} is not a line of invoice {invoice_id}"
+            _(
+                "%(charge)s is not a line of invoice %(invoice)s.",
+                charge=credited,
+                invoice=invoice_id,
+            )
         )
     note = create_credit_note(
         invoice_id,

@@ -22,7 +22,7 @@ def locked_invoice(invoice_id: int) -> Invoice:
         .execution_options(populate_existing=True)
     )
     if invoice is None:
-        raise RuleViolation(f"invoice {invoice_id} does not exist")
+        raise RuleViolation(_("Invoice %(id)s does not exist.", id=invoice_id))
     return invoice
 
 
@@ -65,13 +65,13 @@ def record_payment(
     """
     amount = require_cents(amount)
     if amount <= 0:
-        raise RuleViolation("a payment must be a positive amount", "amount")
+        raise RuleViolation(_("A payment must be a positive amount."), "amount")
     # account.py books payments through this module: imported here, where it is needed.
     from plugins.invoicing.account import invoice_open_amount
 
     invoice = locked_invoice(invoice_id)
     if invoice.status == InvoiceState.DRAFT or invoice.is_credit_note:
-        raise RuleViolation("payments are recorded against issued invoices only")
+        raise RuleViolation(_("Payments are recorded against issued invoices only."))
     # The open amount with the reminder fees: paying what a reminder asks is no overpayment.
     open_amount = invoice_open_amount(invoice)
     if amount > open_amount and not overpayment:

@@ -87,7 +87,10 @@ def check_period(period: Month | str, on: date | None = None) -> Month:
     try:
         month = Month.coerce(period)
     except ValueError as error:
-        raise RuleViolation(str(error), "period") from error
+        raise RuleViolation(
+            _("A period is written YYYY-MM, e.g. 2027-01; “%(given)s” is not one.", given=period),
+            "period",
+        ) from error
     day = on or today()
     latest = Month.of(day)
     for _month in range(MONTHS_AHEAD):

@@ -49,7 +49,13 @@ PLUGIN = Plugin(
     menu=(
         MenuEntry("servicedesk.desk", _l("Service desk"), "servicedesk.intake", order=30),
         MenuEntry("servicedesk.tickets", _l("Tickets"), "servicedesk.read", order=31),
-        MenuEntry("servicedesk.portal_new", _l("Report a fault"), "servicedesk.portal", order=32),
+        MenuEntry(
+            "servicedesk.portal_new",
+            _l("Report a fault"),
+            "servicedesk.portal",
+            order=32,
+            customers_only=True,
+        ),
         MenuEntry("servicedesk.roster", _l("On-call roster"), "servicedesk.roster", order=33),
         MenuEntry("servicedesk.reports_page", _l("SLA reports"), "servicedesk.reports", order=34),
         MenuEntry("servicedesk.incidents", _l("Outages"), "servicedesk.roster", order=36),
@@ -58,6 +64,7 @@ PLUGIN = Plugin(
             _l("Reaction times"),
             "servicedesk.portal",
             order=35,
+            customers_only=True,
         ),
     ),
     tariffs=(

@@ -52,9 +52,9 @@ class Strict(BaseModel):
 class TicketIn(Strict):
     """A new ticket: the desk's call (with the caller and the PIN) or a customer's own."""
 
-    site_id: RecordId
+    site_id: RecordId = Field(title=_l("Site"))
     summary: Summary = Field(title=_l("What does not work?"))
-    description: Note = ""
+    description: Note = Field("", title=_l("Details"))
     contact_id: RecordId | None = Field(
         None, title=_l("Authorised caller"), description="staff: the caller (verified by the PIN)"
     )

@@ -82,7 +82,7 @@ def test_a_malformed_upload_is_refused_with_its_line(client, db, factories, invo
         follow_redirects=True,
     )
     assert (
-        "nichts wurde gebucht: Zeile" in response.text and "not a decimal number" in response.text
+        "nichts wurde gebucht: Zeile" in response.text and "ist keine Dezimalzahl" in response.text
     )
     assert _count(db, Payment) == 0 and _count(db, BankCredit) == 0
 

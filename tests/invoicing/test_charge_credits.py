@@ -177,7 +177,7 @@ def test_a_credit_finance_already_gave_by_hand_is_reported_not_credited_twice(
     result = run_period("2027-01")
     assert result.credit_note_ids == []
     (failure,) = result.failures
-    assert "ticket:9:fast_lane_credit" in failure.reason and "can still be credited" in (
+    assert "ticket:9:fast_lane_credit" in failure.reason and "gutgeschrieben werden" in (
         failure.reason
     )
     assert len(notes(db)) == 1  # finance's own

@@ -55,16 +55,16 @@ def test_partial_credit_note_credits_part_of_a_line(db, invoice):
     )
     db.session.refresh(invoice)
     assert invoice.open_amount == D("540.50")
-    with pytest.raises(RuleViolation, match="at most 500.00"):
+    with pytest.raises(RuleViolation, match="höchstens CHF 500.00"):
         create_credit_note(invoice.id, "again", {line.id: D("500.01")})
 
 
 def test_credit_note_needs_a_reason_and_an_issued_invoice(db, setup, invoice):
-    with pytest.raises(RuleViolation, match="reason"):
+    with pytest.raises(RuleViolation, match="Grund"):
         create_credit_note(invoice.id, "  ")
     setup.site_with_contract("pro", date(2026, 12, 1))
     (draft_id,) = run_period("2026-12").invoice_ids
-    with pytest.raises(RuleViolation, match="issued invoice"):
+    with pytest.raises(RuleViolation, match="ausgestellte Rechnung"):
         create_credit_note(draft_id, "reason")
 
 

@@ -63,9 +63,9 @@ def test_the_page_refuses_an_overpayment_unless_ticked(client, db, factories, in
     finance = factories.user("finance", language="de")
     login(client, finance)
     path = f"/invoicing/invoices/{invoice.id}/payments"
-    client.post(path, data={"amount": "700.00", "received_on": "2026-12-10"})
+    client.post(path, data={"amount": "700.00", "received_on": "2026-12-01"})
     page = client.get(f"/invoicing/invoices/{invoice.id}").text
     assert "Überzahlung" in page and "648.60" in page
     assert _payments(db) == 0
-    client.post(path, data={"amount": "700.00", "received_on": "2026-12-10", "overpayment": "1"})
+    client.post(path, data={"amount": "700.00", "received_on": "2026-12-01", "overpayment": "1"})
     assert _payments(db) == 1
