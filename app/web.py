@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from flask import Flask, abort, current_app, has_request_context, request
 from flask_babel import format_date, format_datetime, gettext
@@ -97,6 +99,24 @@ def committed_or_flash(action, success: str | None = None):
     if success:
         flash(success, "success")
     return result if result is not None else True
+
+
+def typed(name: str, default: Any = "", form: str | None = None) -> Any:
+    """In a template: what the user typed into the field `name` of a refused form whose
+    page is shown again (a POST answered 422), else `default`, so that bad input loses
+    nothing. `form`: the URL the form posts to, where a page holds several forms with
+    fields of the same name (a ticket's time entry and its first reaction both have a
+    note); the value then shows only in the form that was sent."""
+    if request.method != "POST" or (form is not None and request.path != form):
+        return default
+    return request.form.get(name, default)
+
+
+def typed_all(name: str, default: Iterable[str] = (), form: str | None = None) -> list[str]:
+    """`typed` for a field sent several times (checkboxes of the same name)."""
+    if request.method != "POST" or (form is not None and request.path != form):
+        return list(default)
+    return request.form.getlist(name)
 
 
 def user_of_session(session_id: str) -> User | None:
@@ -193,4 +213,6 @@ def register(app: Flask) -> None:
                 has_request_context() and has_permission(current_user, permission)
             ),
             "languages": app.config["LANGUAGES"],
+            "typed": typed,
+            "typed_all": typed_all,
         }

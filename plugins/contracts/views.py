@@ -366,7 +366,9 @@ def quote_update(quote_id: int):
         )
         quote_rules.set_manual_discount(record, body.manual_discount_percent)
 
-    committed_or_flash(update, _("Saved."))
+    if committed_or_flash(update, _("Saved.")) is None:
+        # Refused (a discount of "abc"): the quote again with the terms as typed.
+        return quote(quote_id), 422
     return redirect(url_for("contracts.quote", quote_id=record.id))
 
 

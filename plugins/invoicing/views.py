@@ -512,7 +512,10 @@ def record_payment_view(invoice_id: int):
             overpayment=form.overpayment,
         )
 
-    committed_or_flash(book, _("Payment recorded."))
+    if committed_or_flash(book, _("Payment recorded.")) is None:
+        # Refused: the invoice again with what was typed (an amount field refilled with
+        # the open amount would invite booking the wrong payment with one more click).
+        return detail(invoice_id), 422
     return redirect(url_for("invoicing.detail", invoice_id=invoice_id))
 
 
@@ -539,9 +542,11 @@ def credit_note(invoice_id: int):
             jobs.render_and_mail([note.id])
             flash(_("Credit note %(number)s issued.", number=note.number), "success")
             return redirect(url_for("invoicing.detail", invoice_id=note.id))
-    return render_template(
+    page = render_template(
         "invoicing/credit_note.html", invoice=invoice, credited=credited_so_far(invoice)
     )
+    # A refused credit note comes back with the reason and amounts typed (422).
+    return page, 422 if request.method == "POST" else 200
 
 
 # --- payments and reminders -----------------------------------------------------------

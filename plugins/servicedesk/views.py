@@ -524,9 +524,9 @@ def work_action(ticket_id: int, action: str):
     if action not in WORK_ACTIONS:
         abort(404)
     perform, done = WORK_ACTIONS[action]
-    if committed_or_flash(lambda: perform(record), done()) is None and action == "resolve":
-        # Refused (e.g. no severity chosen): the page again with the message and what
-        # was typed, so the resolution text is not lost.
+    if committed_or_flash(lambda: perform(record), done()) is None:
+        # Refused (no severity chosen, a negative quantity): the page again with the
+        # message and what was typed in that form, so nothing typed is lost.
         return ticket(ticket_id), 422
     return redirect(url_for("servicedesk.ticket", ticket_id=record.id))
 
@@ -554,13 +554,15 @@ def portal_new():
         created = committed_or_flash(report_fault)
         if created:
             return redirect(url_for("servicedesk.ticket", ticket_id=created.id))
-    return render_template(
+    page = render_template(
         "servicedesk/portal_new.html",
         sites=sites,
         site=site,
         situation=intake.situation(site) if site else None,
         for_customer=True,
     )
+    # A refused report comes back with its summary and details as typed (422).
+    return page, 422 if request.method == "POST" else 200
 
 
 @bp.post("/portal/tickets/<int:ticket_id>/fast-lane")
@@ -607,8 +609,8 @@ def roster():
                 fallback=given.fallback,
             )
 
-        committed_or_flash(add_shift, _("Saved."))
-        return redirect(url_for("servicedesk.roster"))
+        if committed_or_flash(add_shift, _("Saved.")):
+            return redirect(url_for("servicedesk.roster"))
     shifts = db.session.scalars(
         select(OnCallShift)
         .where(or_(OnCallShift.fallback.is_(True), OnCallShift.ends_at > now()))
@@ -619,13 +621,15 @@ def roster():
         .where(User.role.in_(("technician", "chief")), User.active.is_(True))
         .order_by(User.name)
     ).all()
-    return render_template(
+    page = render_template(
         "servicedesk/roster.html",
         shifts=shifts,
         people=people,
         technician_now=dispatch.on_duty(Duty.TECHNICIAN, now()),
         chief_now=dispatch.on_duty(Duty.CHIEF, now()),
     )
+    # A refused shift comes back with the person, duty and times chosen (422).
+    return page, 422 if request.method == "POST" else 200
 
 
 def _month_param() -> tuple[str, int, int]:
@@ -713,7 +717,9 @@ def incidents():
         .where(Site.active.is_(True))
         .order_by(Site.customer_id, Site.name)
     ).all()
-    return render_template("servicedesk/incidents.html", incidents=open_ones, sites=sites)
+    page = render_template("servicedesk/incidents.html", incidents=open_ones, sites=sites)
+    # A refused declaration comes back with the service, summary and sites chosen (422).
+    return page, 422 if request.method == "POST" else 200
 
 
 @bp.post("/incidents/<int:incident_id>/resolve")

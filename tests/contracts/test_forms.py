@@ -213,3 +213,23 @@ def test_the_api_keeps_a_draft_from_the_customer_on_every_quote_endpoint(
     response = client.post(f"/api/v1/quotes/{quote.id}/accept", headers=bearer(token))
     assert response.status_code == 404
     assert count(db, Contract) == 0
+
+
+def test_refused_quote_terms_come_back_as_typed(client, db, factories, customer, manager):
+    quote = build_quote(db, factories, customer)
+    action = f"/contracts/quotes/{quote.id}/update"
+    refused = client.post(
+        action,
+        data={
+            "start_date": "2027-01-01",
+            "valid_until": "2026-12-20",
+            "manual_discount_percent": "abc",
+            "note": "Rabatt mit Herrn Muster besprochen",
+        },
+    )
+    assert refused.status_code == 422
+    page = refused.text
+    assert 'value="abc"' in page and "Rabatt mit Herrn Muster besprochen</textarea>" in page
+    assert 'value="2027-01-01"' in page
+    db.session.expire_all()
+    assert db.session.get(Quote, quote.id).start_date == date(2026, 12, 1)  # nothing kept

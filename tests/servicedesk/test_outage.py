@@ -271,7 +271,7 @@ def test_a_chief_declares_and_resolves_an_outage_on_the_page(client, desk, db, s
     assert incident.number in client.get("/servicedesk/incidents").text
     refused = client.post("/servicedesk/incidents", data={"service": ""})
     assert (
-        refused.status_code == 200 and db.session.scalar(select(func.count(MasterIncident.id))) == 1
+        refused.status_code == 422 and db.session.scalar(select(func.count(MasterIncident.id))) == 1
     )
     client.post(f"/servicedesk/incidents/{incident.id}/resolve")
     db.session.refresh(incident)
