@@ -101,4 +101,3 @@ def test_a_refused_outage_keeps_service_summary_and_sites(client, desk, db):
     assert 'value="SIP-Trunk Zürich"' in page and LONG.strip()[:200] in page
     assert f'<option value="{desk.site.id}" selected>' in page
     assert db.session.scalar(select(func.count()).select_from(MasterIncident)) == 0
-
