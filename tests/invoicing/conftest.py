@@ -6,6 +6,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from plugins.invoicing.jobs import issue_invoices, run_period
+from plugins.invoicing.models import Invoice
+
 # The December 2026 run, started on the 1st at 07:00 Zurich time.
 RUN_DAY = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
 
@@ -69,6 +72,16 @@ class Setup:
 @pytest.fixture
 def setup(db, factories) -> Setup:
     return Setup(db, factories)
+
+
+@pytest.fixture
+def invoice(app, db, setup):
+    """Issued 2026-12-01 (today in these tests): premium 600.00 + 8.1 % = 648.60, due
+    2026-12-31."""
+    setup.site_with_contract("premium", date(2026, 12, 1))
+    (invoice_id,) = run_period("2026-12").invoice_ids
+    issue_invoices([invoice_id], processes=1)
+    return db.session.get(Invoice, invoice_id)
 
 
 class ChargeSource:

@@ -8,21 +8,12 @@ from sqlalchemy import select
 
 from app.errors import RuleViolation
 from plugins.invoicing.credit_notes import create_credit_note
-from plugins.invoicing.jobs import issue_invoices, render_and_mail, run_period, send_reminders
+from plugins.invoicing.jobs import render_and_mail, run_period, send_reminders
 from plugins.invoicing.models import Invoice, Reminder
 from plugins.invoicing.payments import record_payment
 from plugins.invoicing.reminders import due_reminders
 
 D = Decimal
-
-
-@pytest.fixture
-def invoice(app, db, setup):
-    """Issued 2026-12-01: premium 600.00 + 8.1 % = 648.60, due 2026-12-31."""
-    setup.site_with_contract("premium", date(2026, 12, 1))
-    (invoice_id,) = run_period("2026-12").invoice_ids
-    issue_invoices([invoice_id], processes=1)
-    return db.session.get(Invoice, invoice_id)
 
 
 def test_full_credit_note_references_the_invoice_and_cancels_it(db, invoice):

@@ -34,15 +34,6 @@ def at(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, 8, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def invoice(app, db, setup):
-    """Issued 2026-12-01: premium 600.00 + 8.1 % = 648.60, due 2026-12-31."""
-    setup.site_with_contract("premium", date(2026, 12, 1))
-    (invoice_id,) = run_period("2026-12").invoice_ids
-    issue_invoices([invoice_id], processes=1)
-    return db.session.get(Invoice, invoice_id)
-
-
 def terms(db, *, fees: bool = True, interest: bool = False) -> None:
     seed_company()
     row = stored_company()

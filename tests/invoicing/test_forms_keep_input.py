@@ -4,23 +4,12 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 
 import pytest
 from sqlalchemy import func, select
 
-from plugins.invoicing.jobs import issue_invoices, run_period
 from plugins.invoicing.models import Invoice, Payment
 from tests.factories import login
-
-
-@pytest.fixture
-def invoice(app, db, setup):
-    """Issued: premium 600.00 + 8.1 % = 648.60."""
-    setup.site_with_contract("premium", date(2026, 12, 1))
-    (invoice_id,) = run_period("2026-12").invoice_ids
-    issue_invoices([invoice_id], processes=1)
-    return db.session.get(Invoice, invoice_id)
 
 
 def _count(db, model) -> int:

@@ -13,21 +13,12 @@ from sqlalchemy import func, select
 from app.errors import RuleViolation
 from plugins.invoicing.camt import CamtError, read_notification
 from plugins.invoicing.credit_notes import create_credit_note
-from plugins.invoicing.jobs import issue_invoices, run_period
+from plugins.invoicing.jobs import run_period
 from plugins.invoicing.models import Invoice, Payment
 from plugins.invoicing.payments import record_payment
 from tests.factories import login
 
 D = Decimal
-
-
-@pytest.fixture
-def invoice(app, db, setup):
-    """Issued 2026-12-01 (today in these tests): premium 600.00 + 8.1 % = 648.60."""
-    setup.site_with_contract("premium", date(2026, 12, 1))
-    (invoice_id,) = run_period("2026-12").invoice_ids
-    issue_invoices([invoice_id], processes=1)
-    return db.session.get(Invoice, invoice_id)
 
 
 def _finance(client, factories, language: str):

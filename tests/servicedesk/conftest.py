@@ -10,7 +10,8 @@ import pytest
 from app.models import Contact, Customer, Site, User
 from app.timeutil import ZURICH
 from plugins.contracts.services import start_contract_in_the_past as start_contract
-from plugins.servicedesk.dispatch import add_shift
+from plugins.servicedesk import intake, work
+from plugins.servicedesk.dispatch import add_shift, dispatch
 
 # Tuesday 2026-11-24 10:00 Zurich: inside every tier's service hours but basic's lunch break.
 TUESDAY_10 = datetime(2026, 11, 24, 10, 0, tzinfo=ZURICH)
@@ -72,3 +73,15 @@ def desk(factories, db, make_site) -> Desk:
     add_shift(chief, "chief", fallback=True)
     db.session.commit()
     return Desk(customer, site, caller, agent, technician, chief)
+
+
+@pytest.fixture
+def reacted_ticket(desk, db):
+    """A verified ticket of the desk's site, dispatched, its first reaction recorded:
+    ready for the technician's work forms."""
+    ticket = intake.open_ticket(desk.site, "Phones dead", "phone", desk.agent)
+    intake.verify(ticket, desk.caller, "4711", desk.agent)
+    dispatch(ticket, desk.agent)
+    work.record_first_reaction(ticket, desk.technician)
+    db.session.commit()
+    return ticket

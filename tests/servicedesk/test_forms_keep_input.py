@@ -7,8 +7,6 @@ import re
 
 from sqlalchemy import func, select
 
-from plugins.servicedesk import intake, work
-from plugins.servicedesk.dispatch import dispatch as dispatch_ticket
 from plugins.servicedesk.models import MasterIncident, OnCallShift, Ticket
 from tests.factories import login
 
@@ -22,17 +20,8 @@ def _field(page: str, form_action: str) -> str:
     return match.group(0)
 
 
-def _reacted_ticket(desk, db) -> Ticket:
-    ticket = intake.open_ticket(desk.site, "Phones dead", "phone", desk.agent)
-    intake.verify(ticket, desk.caller, "4711", desk.agent)
-    dispatch_ticket(ticket, desk.agent)
-    work.record_first_reaction(ticket, desk.technician)
-    db.session.commit()
-    return ticket
-
-
-def test_a_refused_time_entry_keeps_its_note_in_its_own_form(client, desk, db):
-    ticket = _reacted_ticket(desk, db)
+def test_a_refused_time_entry_keeps_its_note_in_its_own_form(client, desk, db, reacted_ticket):
+    ticket = reacted_ticket
     login(client, desk.technician)
     work_url = f"/servicedesk/tickets/{ticket.id}/work"
     refused = client.post(
@@ -50,8 +39,8 @@ def test_a_refused_time_entry_keeps_its_note_in_its_own_form(client, desk, db):
     assert db.session.get(Ticket, ticket.id).time_entries == []
 
 
-def test_a_refused_material_keeps_description_quantity_and_price(client, desk, db):
-    ticket = _reacted_ticket(desk, db)
+def test_a_refused_material_keeps_description_quantity_and_price(client, desk, reacted_ticket):
+    ticket = reacted_ticket
     login(client, desk.technician)
     url = f"/servicedesk/tickets/{ticket.id}/work/material"
     data = {"description": "Netzteil 12 V", "quantity": "abc", "unit_price": "89.90"}

@@ -257,23 +257,16 @@ def test_the_chief_records_the_first_reaction_on_an_escalated_ticket_page(client
 # --- page input: the validated path, German messages, nothing kept; unknown ids are 404 -
 
 
-def _dispatched_ticket(desk, db):
-    ticket = intake.open_ticket(desk.site, "Phones dead", "phone", desk.agent)
-    intake.verify(ticket, desk.caller, "4711", desk.agent)
-    dispatch(ticket, desk.agent)
-    work.record_first_reaction(ticket, desk.technician)
-    db.session.commit()
-    return ticket
-
-
 def _refused(response) -> str:
     """A refused form's page: shown again with its message (422), not redirected."""
     assert response.status_code == 422, response.status_code
     return response.text
 
 
-def test_bad_work_input_is_refused_in_german_and_nothing_is_kept(client, desk, db, factories):
-    ticket = _dispatched_ticket(desk, db)
+def test_bad_work_input_is_refused_in_german_and_nothing_is_kept(
+    client, desk, db, factories, reacted_ticket
+):
+    ticket = reacted_ticket
     technician = factories.user("technician", language="de")
     login(client, technician)
     url = f"/servicedesk/tickets/{ticket.id}/work"
@@ -299,8 +292,10 @@ def test_bad_work_input_is_refused_in_german_and_nothing_is_kept(client, desk, d
     assert (ticket.time_entries, ticket.materials, ticket.state) == ([], [], "reacted")
 
 
-def test_a_form_naming_a_record_that_does_not_exist_is_a_404(client, desk, db, factories):
-    ticket = _dispatched_ticket(desk, db)
+def test_a_form_naming_a_record_that_does_not_exist_is_a_404(
+    client, desk, db, factories, reacted_ticket
+):
+    ticket = reacted_ticket
     attempts = len(db.session.scalars(select(VerificationAttempt)).all())
     login(client, desk.chief)
     url = f"/servicedesk/tickets/{ticket.id}/work/escalate"
