@@ -102,14 +102,16 @@ def _refuse_flush(session: Session, flush_context, instances) -> None:
         return
     changed = session.new or session.deleted or any(session.is_modified(o) for o in session.dirty)
     if changed:
-        raise WriteInSafeRequest(
-            f"{request.method} {request.path} tried to write: safe requests only read"
-        )
+        raise _write_refused()
 
 
 @event.listens_for(RequestSession, "do_orm_execute")
 def _refuse_statement(state: ORMExecuteState) -> None:
     if (state.is_insert or state.is_update or state.is_delete) and reads_only(state.session):
-        raise WriteInSafeRequest(
-            f"{request.method} {request.path} tried to write: safe requests only read"
-        )
+        raise _write_refused()
+
+
+def _write_refused() -> WriteInSafeRequest:
+    return WriteInSafeRequest(
+        f"{request.method} {request.path} tried to write: safe requests only read"
+    )

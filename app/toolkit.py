@@ -134,7 +134,7 @@ from app.tariffs import declared_keys, parse_value, tariff
 from app.timeutil import ZURICH, clock_at, last_months, local, now, today, zurich_instant
 from app.validation import InvalidInput, form_input
 from app.vocabulary import Vocabulary
-from app.web import committed_or_flash
+from app.web import N_, committed_or_flash, form_page_status
 
 __all__ = [
     "clock_at",
@@ -217,7 +217,9 @@ __all__ = [
     "apportion",
     "bar_chart",
     "committed",
+    "N_",
     "committed_or_flash",
+    "form_page_status",
     "company",
     "company_fixed",
     "company_placeholders",

@@ -30,7 +30,7 @@ def visible_menu() -> list:
         for declaration in current_app.extensions["winet.declarations"]
         for entry in declaration.menu
         if has_permission(current_user, entry.permission)
-        and (not entry.customers_only or current_user.customer_id is not None)
+        and (not entry.customers_only or current_user.is_customer)
     ]
     return sorted(entries, key=lambda entry: entry.order)
 
@@ -101,22 +101,29 @@ def committed_or_flash(action, success: str | None = None):
     return result if result is not None else True
 
 
+def form_page_status() -> int:
+    """The status of a page with a form: 200, or 422 when it is shown again because the
+    form it sent (a POST) was refused."""
+    return 422 if request.method == "POST" else 200
+
+
+def _sent_here(form: str | None) -> bool:
+    """Whether this request is the POST of the form posting to `form` (any form: None)."""
+    return request.method == "POST" and (form is None or request.path == form)
+
+
 def typed(name: str, default: Any = "", form: str | None = None) -> Any:
     """In a template: what the user typed into the field `name` of a refused form whose
     page is shown again (a POST answered 422), else `default`, so that bad input loses
     nothing. `form`: the URL the form posts to, where a page holds several forms with
     fields of the same name (a ticket's time entry and its first reaction both have a
     note); the value then shows only in the form that was sent."""
-    if request.method != "POST" or (form is not None and request.path != form):
-        return default
-    return request.form.get(name, default)
+    return request.form.get(name, default) if _sent_here(form) else default
 
 
 def typed_all(name: str, default: Iterable[str] = (), form: str | None = None) -> list[str]:
     """`typed` for a field sent several times (checkboxes of the same name)."""
-    if request.method != "POST" or (form is not None and request.path != form):
-        return list(default)
-    return request.form.getlist(name)
+    return request.form.getlist(name) if _sent_here(form) else list(default)
 
 
 def user_of_session(session_id: str) -> User | None:

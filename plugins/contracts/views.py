@@ -39,6 +39,7 @@ from app.toolkit import (
     committed_or_flash,
     db,
     form_input,
+    form_page_status,
     get_visible_or_404,
     has_permission,
     link_locale,
@@ -237,7 +238,6 @@ def withdraw_notice(contract_id: int):
 def new():
     # The site is part of the page's address (?site_id=), for the form and its answer.
     site = get_visible_or_404(Site, request.args.get("site_id", type=int) or 0)
-    status = 200
     if request.method == "POST":
 
         def start():
@@ -247,9 +247,8 @@ def new():
         contract = committed_or_flash(start, _("The contract is active."))
         if contract is not None:
             return redirect(url_for("contracts.detail", contract_id=contract.id))
-        status = 422  # refused: the form again, with what was entered
     page = render_template("contracts/new.html", site=site, tiers=_tier_choices(), today=today())
-    return page, status
+    return page, form_page_status()  # refused: the form again, with what was entered
 
 
 # --- quotes ---------------------------------------------------------------------------
@@ -302,7 +301,6 @@ def quote_new():
     customers = db.session.scalars(
         select(Customer).where(Customer.active.is_(True)).order_by(Customer.legal_name)
     ).all()
-    status = 200
     if request.method == "POST":
 
         def create():
@@ -320,7 +318,6 @@ def quote_new():
         quote = committed_or_flash(create, _("Quote created. Now add the sites."))
         if quote is not None:
             return redirect(url_for("contracts.quote", quote_id=quote.id))
-        status = 422  # refused: the form again, with what was entered
     page = render_template(
         "contracts/quote_new.html",
         customers=customers,
@@ -329,7 +326,7 @@ def quote_new():
         start_date=services.first_day_of_next_month(today()),
         valid_until=today() + timedelta(days=30),
     )
-    return page, status
+    return page, form_page_status()  # refused: the form again, with what was entered
 
 
 @bp.get("/quotes/<int:quote_id>")

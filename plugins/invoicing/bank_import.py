@@ -19,15 +19,9 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app.toolkit import RuleViolation, company, db, now
+from app.toolkit import N_, RuleViolation, company, db, now
 from plugins.invoicing.account import reverse_payment
-from plugins.invoicing.camt import (
-    N_,
-    BankTransaction,
-    CamtError,
-    ReferenceType,
-    read_notification,
-)
+from plugins.invoicing.camt import BankTransaction, CamtError, ReferenceType, read_notification
 from plugins.invoicing.documents import DEFAULT_CREDITOR_IBAN
 from plugins.invoicing.models import BankCredit, Invoice
 from plugins.invoicing.payments import record_payment

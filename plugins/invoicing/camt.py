@@ -104,6 +104,8 @@ from stdnum import iso11649
 from stdnum.ch import esr
 from stdnum.exceptions import InvalidChecksum, ValidationError
 
+from app.toolkit import N_  # reasons are translated where the refusal is shown
+
 __all__ = [
     "MAX_BYTES",
     "SUPPORTED_VERSIONS",
@@ -134,11 +136,6 @@ _DATE_TIME = re.compile(
     r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})T(?P<time>[0-9]{2}:[0-9]{2}:[0-9]{2})"
     r"(?:\.(?P<fraction>[0-9]+))?(?P<zone>Z|[+-][0-9]{2}:[0-9]{2})?"
 )
-
-
-def N_(message: str) -> str:
-    """Marks a reason for extraction; it is translated where the refusal is shown."""
-    return message
 
 
 _DOCTYPE_REFUSED = N_("the file declares a DOCTYPE; bank files have none (refused for safety)")

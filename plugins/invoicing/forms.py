@@ -14,14 +14,17 @@ from app.toolkit import MAX_ID, MAX_MONEY, today
 from plugins.invoicing.billing import Month
 
 
+def period_format_refused(given: object) -> str:
+    """Why `given` is no period, in the reader's language (forms and services alike)."""
+    return _("A period is written YYYY-MM, e.g. 2027-01; “%(given)s” is not one.", given=given)
+
+
 def period_label(value: str) -> str:
     """A period as "YYYY-MM"; ValueError with the translated reason if it is none."""
     try:
         return Month.parse(value).label
     except ValueError:
-        raise ValueError(
-            _("A period is written YYYY-MM, e.g. 2027-01; “%(given)s” is not one.", given=value)
-        ) from None
+        raise ValueError(period_format_refused(value)) from None
 
 
 # Bounded so that nonsense (1e307, NaN) is refused with a message, not stored or a 500.

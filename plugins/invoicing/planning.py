@@ -40,6 +40,7 @@ from plugins.invoicing.billing import (
     bill_contract,
     charge_lines,
 )
+from plugins.invoicing.forms import period_format_refused
 from plugins.invoicing.models import BilledCharge, Invoice, InvoiceRun
 from plugins.invoicing.models import BilledMonth as BilledMonthRow
 from plugins.invoicing.sources import catalog_prices, vat_table
@@ -87,10 +88,7 @@ def check_period(period: Month | str, on: date | None = None) -> Month:
     try:
         month = Month.coerce(period)
     except ValueError as error:
-        raise RuleViolation(
-            _("A period is written YYYY-MM, e.g. 2027-01; “%(given)s” is not one.", given=period),
-            "period",
-        ) from error
+        raise RuleViolation(period_format_refused(period), "period") from error
     day = on or today()
     latest = Month.of(day)
     for _month in range(MONTHS_AHEAD):

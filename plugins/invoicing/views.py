@@ -36,6 +36,7 @@ from app.toolkit import (
     current_actor,
     db,
     form_input,
+    form_page_status,
     get_visible_or_404,
     link_locale,
     public,
@@ -546,7 +547,7 @@ def credit_note(invoice_id: int):
         "invoicing/credit_note.html", invoice=invoice, credited=credited_so_far(invoice)
     )
     # A refused credit note comes back with the reason and amounts typed (422).
-    return page, 422 if request.method == "POST" else 200
+    return page, form_page_status()
 
 
 # --- payments and reminders -----------------------------------------------------------

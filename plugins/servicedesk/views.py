@@ -27,6 +27,7 @@ from app.toolkit import (
     db,
     escape_like,
     form_input,
+    form_page_status,
     get_visible_or_404,
     has_permission,
     hooks,
@@ -562,7 +563,7 @@ def portal_new():
         for_customer=True,
     )
     # A refused report comes back with its summary and details as typed (422).
-    return page, 422 if request.method == "POST" else 200
+    return page, form_page_status()
 
 
 @bp.post("/portal/tickets/<int:ticket_id>/fast-lane")
@@ -629,7 +630,7 @@ def roster():
         chief_now=dispatch.on_duty(Duty.CHIEF, now()),
     )
     # A refused shift comes back with the person, duty and times chosen (422).
-    return page, 422 if request.method == "POST" else 200
+    return page, form_page_status()
 
 
 def _month_param() -> tuple[str, int, int]:
@@ -719,7 +720,7 @@ def incidents():
     ).all()
     page = render_template("servicedesk/incidents.html", incidents=open_ones, sites=sites)
     # A refused declaration comes back with the service, summary and sites chosen (422).
-    return page, 422 if request.method == "POST" else 200
+    return page, form_page_status()
 
 
 @bp.post("/incidents/<int:incident_id>/resolve")
