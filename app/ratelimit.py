@@ -64,6 +64,13 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(RateLimitExceeded, too_many_attempts)
 
 
+@limiter.request_filter
+def _not_a_post() -> bool:
+    """Every limit guards a POST (limit_guessing), so other requests skip the search for
+    their limits, which cost a small request about a fifth of its time."""
+    return request.method != "POST"
+
+
 def too_many_attempts(error: RateLimitExceeded):
     message = _("Too many attempts. Please wait a minute and try again.")
     if is_api_request():

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import wraps
+from functools import cache, wraps
 from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request
 from flask_login import current_user
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from sqlalchemy import Table
 
 from app.bearer import bearer_token, stamp_token_use
 from app.database import db
@@ -107,9 +108,25 @@ def committed(action: Callable[[], Any]) -> Any:
 
 
 def serialise(model: type[BaseModel], value: Any, many: bool) -> Any:
-    if many:
-        return [model.model_validate(item).model_dump(mode="json") for item in value]
+    if many:  # one validation of the whole list: a 50-row page is one call, not 50
+        adapter = _list_adapter(model)
+        return adapter.dump_python(adapter.validate_python(value), mode="json")
     return model.model_validate(value).model_dump(mode="json")
+
+
+@cache
+def _list_adapter(model: type[BaseModel]) -> TypeAdapter:
+    return TypeAdapter(list[model])
+
+
+def shown_columns(response: type[BaseModel], table: Table, prefix: str = "") -> list[Any]:
+    """The columns of `table` that `response` shows, in its field order, labelled
+    `prefix + field`: what a read-only endpoint selects as plain rows.
+
+    Loading ORM objects was most of a read request's time (a 50-row list built about 160
+    objects to show a dozen columns of each); the response model already names what is
+    shown, so the statement selects exactly that."""
+    return [table.c[name].label(prefix + name) for name in response.model_fields if name in table.c]
 
 
 def operation(

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import abort
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from app.toolkit import (
     Customer,
@@ -20,10 +20,12 @@ from app.toolkit import (
     has_permission,
     operation,
     scope_to_customer,
+    today,
 )
 from plugins.contracts import quotes as quote_rules
 from plugins.contracts import services, shop
-from plugins.contracts.models import Contract, ContractTierPeriod, Quote
+from plugins.contracts.models import Contract, Quote
+from plugins.contracts.reads import contract_page
 from plugins.contracts.schemas import (
     AcceptanceOut,
     ApprovalIn,
@@ -46,19 +48,29 @@ bp = api_blueprint("contracts_api")
 
 
 def contract_out(contract: Contract, show_prices: bool | None = None) -> dict[str, Any]:
-    """A contract as the API shows it; the agreed discount only to roles that see prices
-    (the service desk sees the CLA, not what it costs: SPEC 6). A list asks once for all
-    its rows (`show_prices`)."""
-    tier = services.current_tier(contract)
+    return shown_contract(contract, contract.site.name, contract.periods, show_prices)
+
+
+def shown_contract(
+    contract: Any,
+    site_name: str,
+    periods: list[services.TierPeriodLike],
+    show_prices: bool | None = None,
+    day: date | None = None,
+) -> dict[str, Any]:
+    """A contract (an object or a row of the shown columns) as the API shows it on `day`
+    (today); the agreed discount only to roles that see prices (the service desk sees
+    the CLA, not what it costs: SPEC 6). A list asks once for all its rows."""
+    current = services.period_covering(periods, services.tier_day(contract.start_date, day))
     if show_prices is None:
         show_prices = has_permission(current_user, "core.prices.read")
     return {
         "id": contract.id,
         "customer_id": contract.customer_id,
         "site_id": contract.site_id,
-        "site_name": contract.site.name,
+        "site_name": site_name,
         "state": contract.state,
-        "tier_code": tier.code if tier else None,
+        "tier_code": current.tier_code if current else None,
         "start_date": contract.start_date,
         "end_date": contract.end_date,
         "notice_received_on": contract.notice_received_on,
@@ -74,7 +86,7 @@ def contract_out(contract: Contract, show_prices: bool | None = None) -> dict[st
                 "change": line.change,
                 "signed_at": line.signed_at,
             }
-            for line in services.contract_history(contract)
+            for line in services.history_lines(periods, contract.end_date)
         ],
     }
 
@@ -143,26 +155,20 @@ def _load_quote(quote_id: int) -> dict[str, Any]:
     many=True,
 )
 def list_contracts(query: ContractQuery):
-    statement = scope_to_customer(
-        select(Contract)
-        .options(
-            # Each contract shows its tier and history: periods with their tiers, and
-            # its site, in one statement each whatever the page size.
-            selectinload(Contract.periods).joinedload(ContractTierPeriod.tier),
-            selectinload(Contract.site),
+    filters = {
+        name: value
+        for name, value in (
+            ("site_id", query.site_id),
+            ("customer_id", query.customer_id),
+            ("state", query.state),
         )
-        .order_by(Contract.id),
-        Contract.customer_id,
-    )
-    if query.site_id is not None:
-        statement = statement.where(Contract.site_id == query.site_id)
-    if query.customer_id is not None:
-        statement = statement.where(Contract.customer_id == query.customer_id)
-    if query.state is not None:
-        statement = statement.where(Contract.state == query.state)
-    rows = db.session.scalars(statement.limit(query.limit).offset(query.offset)).all()
-    show_prices = has_permission(current_user, "core.prices.read")
-    return [contract_out(contract, show_prices) for contract in rows]
+        if value is not None
+    }
+    show_prices, day = has_permission(current_user, "core.prices.read"), today()
+    return [
+        shown_contract(row, site_name, periods, show_prices, day)
+        for row, site_name, periods in contract_page(filters, query.limit, query.offset)
+    ]
 
 
 @operation(

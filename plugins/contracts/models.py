@@ -130,6 +130,10 @@ class ContractTierPeriod(IdMixin, TimestampMixin, db.Model):
     contract: Mapped[Contract] = relationship(back_populates="periods")
     tier: Mapped[Tier] = relationship()
 
+    @property
+    def tier_code(self) -> str:
+        return self.tier.code
+
 
 class Quote(IdMixin, TimestampMixin, db.Model):
     """An offer of CLAs for several sites of one customer (branch package, portfolio)."""

@@ -7,8 +7,10 @@ or after today, so a day that may already be billed is never given another tier.
 from __future__ import annotations
 
 from calendar import monthrange
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Protocol, TypeVar
 
 from flask_babel import format_date
 from flask_babel import gettext as _
@@ -59,6 +61,20 @@ def first_of_month_from(day: date) -> date:
     return day if day.day == 1 else first_day_of_next_month(day)
 
 
+class TierPeriodLike(Protocol):
+    """A tier period as the pure rules read it: a ContractTierPeriod, or a plain row of
+    one (the API's lists read rows, not objects)."""
+
+    first_day: date
+    last_day: date | None
+    tier_code: str
+    change: TierChange
+    signed_at: datetime | None
+
+
+Period = TypeVar("Period", bound=TierPeriodLike)
+
+
 # --- lookups --------------------------------------------------------------------------
 
 
@@ -77,16 +93,26 @@ def contract_in_force(site: Site) -> Contract | None:
 
 def period_on(contract: Contract, day: date) -> ContractTierPeriod | None:
     """The (possibly planned) tier period of a contract covering `day`."""
-    for period in contract.periods:
+    return period_covering(contract.periods, day)
+
+
+def period_covering(periods: Iterable[Period], day: date) -> Period | None:
+    """The period of `periods` (a contract's, as objects or rows) that covers `day`."""
+    for period in periods:
         if period.first_day <= day and (period.last_day is None or period.last_day >= day):
             return period
     return None
 
 
+def tier_day(start_date: date, day: date | None = None) -> date:
+    """The day whose tier is a contract's current one: today (by default `day`), or its
+    first day while it has not started."""
+    return max(day or today(), start_date)
+
+
 def current_tier(contract: Contract, day: date | None = None) -> Tier | None:
     """The tier on `day` (today by default); before the start, the tier it starts with."""
-    day = day or today()
-    period = period_on(contract, max(day, contract.start_date))
+    period = period_on(contract, tier_day(contract.start_date, day))
     return period.tier if period is not None else None
 
 
@@ -522,12 +548,17 @@ class HistoryLine:
 
 def contract_history(contract: Contract) -> list[HistoryLine]:
     """The tier periods of a contract as finance reads them, clipped to the end date."""
+    return history_lines(contract.periods, contract.end_date)
+
+
+def history_lines(periods: Iterable[TierPeriodLike], end_date: date | None) -> list[HistoryLine]:
+    """Tier periods (objects or rows) as finance reads them, clipped to `end_date`."""
     lines = []
-    for period in contract.periods:
+    for period in periods:
         last = period.last_day
-        if contract.end_date is not None and (last is None or last > contract.end_date):
-            last = contract.end_date
+        if end_date is not None and (last is None or last > end_date):
+            last = end_date
         lines.append(
-            HistoryLine(period.first_day, last, period.tier.code, period.change, period.signed_at)
+            HistoryLine(period.first_day, last, period.tier_code, period.change, period.signed_at)
         )
     return lines

@@ -28,7 +28,7 @@ from app.toolkit import (
     today,
 )
 from plugins.invoicing import dunning_holds, jobs
-from plugins.invoicing.access import visible_invoice, visible_invoices
+from plugins.invoicing.access import visible_invoice
 from plugins.invoicing.account import summary
 from plugins.invoicing.bank_import import assign_credit, import_bank_file, return_credit
 from plugins.invoicing.camt import MAX_BYTES, CamtError
@@ -46,6 +46,7 @@ from plugins.invoicing.forms import (
 from plugins.invoicing.models import BankCredit, DunningHold, Invoice, InvoiceRun
 from plugins.invoicing.payments import record_payment
 from plugins.invoicing.preview import preview_period
+from plugins.invoicing.reads import InvoiceDetailOut, InvoiceOut, invoice_detail, invoice_page
 from plugins.invoicing.stripe_payments import (
     RETRY_AFTER_SECONDS,
     OnlinePaymentUnavailable,
@@ -107,53 +108,6 @@ class InvoiceQuery(BaseModel):
     kind: InvoiceKind | None = None
     limit: int = Field(default=50, ge=1, le=500)
     offset: Offset = 0
-
-
-class LineOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: int
-    position: int
-    kind: str
-    site_id: int | None
-    site_name: str | None
-    contract_id: int | None
-    description: str
-    service_start: date
-    service_end: date
-    quantity: Decimal
-    unit: str
-    unit_price: Decimal
-    amount: Decimal
-    vat_rate: Decimal
-    zero_rated_reason: str | None
-
-
-class InvoiceOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: int
-    kind: str
-    status: str
-    number: str | None
-    customer_id: int
-    site_id: int | None
-    period: str | None
-    issue_date: date | None
-    due_date: date | None
-    qr_reference: str | None
-    total_net: Decimal
-    total_vat: Decimal
-    total_gross: Decimal
-    rounding_difference: Decimal
-    payable: Decimal
-    amount_paid: Decimal
-    amount_credited: Decimal
-    open_amount: Decimal
-    credited_invoice_id: int | None
-    reason: str | None
-
-
-class InvoiceDetailOut(InvoiceOut):
-    lines: list[LineOut]
 
 
 class PreviewQuery(BaseModel):
@@ -394,17 +348,17 @@ def get_run(run_id: int):
     many=True,
 )
 def list_invoices(query: InvoiceQuery):
-    statement = visible_invoices()
-    if query.period:
-        statement = statement.where(Invoice.period == query.period)
-    if query.customer_id:
-        statement = statement.where(Invoice.customer_id == query.customer_id)
-    if query.status:
-        statement = statement.where(Invoice.status == query.status)
-    if query.kind:
-        statement = statement.where(Invoice.kind == query.kind)
-    statement = statement.order_by(Invoice.id.desc()).limit(query.limit).offset(query.offset)
-    return db.session.scalars(statement).all()
+    filters = {
+        name: value
+        for name, value in (
+            ("period", query.period),
+            ("customer_id", query.customer_id),
+            ("status", query.status),
+            ("kind", query.kind),
+        )
+        if value
+    }
+    return invoice_page(filters, query.limit, query.offset)
 
 
 @operation(
@@ -417,7 +371,7 @@ def list_invoices(query: InvoiceQuery):
     response=InvoiceDetailOut,
 )
 def get_invoice(invoice_id: int):
-    return visible_invoice(invoice_id, with_lines=True)
+    return invoice_detail(invoice_id)
 
 
 @operation(

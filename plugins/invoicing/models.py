@@ -101,6 +101,16 @@ class InvoiceRun(IdMixin, db.Model):
         return self.status in RUN_ACTIVE
 
 
+def open_amount(
+    kind: str, status: str, payable: Decimal, paid: Decimal, credited: Decimal
+) -> Decimal:
+    """What is still to be paid of an invoice: nothing of a credit note or a draft, never
+    less than nothing (an overpayment is the customer's credit, not a negative debt)."""
+    if kind == InvoiceKind.CREDIT_NOTE or status == InvoiceState.DRAFT:
+        return Decimal("0.00")
+    return max(payable - paid - credited, Decimal("0.00"))
+
+
 class Invoice(IdMixin, TimestampMixin, db.Model):
     __tablename__ = "invoicing_invoice"
     __audited__ = True
@@ -181,9 +191,9 @@ class Invoice(IdMixin, TimestampMixin, db.Model):
 
     @property
     def open_amount(self) -> Decimal:
-        if self.is_credit_note or self.is_draft:
-            return Decimal("0.00")
-        return max(self.payable - self.amount_paid - self.amount_credited, Decimal("0.00"))
+        return open_amount(
+            self.kind, self.status, self.payable, self.amount_paid, self.amount_credited
+        )
 
     @property
     def title(self) -> str:

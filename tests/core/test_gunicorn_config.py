@@ -63,6 +63,11 @@ def probe(**env) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def test_one_worker_per_usable_core_unless_told():
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    assert probe(WINET_ENV="production")["workers"] == cores
+
+
 def test_production_access_lines_are_json_with_the_request_id():
     seen = probe(WINET_ENV="production", WEB_CONCURRENCY="3", GUNICORN_TIMEOUT="45")
     assert (seen["workers"], seen["timeout"], seen["bind"]) == (3, 45, "127.0.0.1:8000")

@@ -3,10 +3,11 @@ and details load their related rows set-based, never one statement per row (no N
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import date
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, inspect, select
 
 from app.database import db as _db
 from plugins.invoicing.jobs import run_period
@@ -95,3 +96,57 @@ def test_pages_cost_the_same_statements_for_10_and_50_rows(app, factories, setup
             counts[10][path],
             counts[50][path],
         )
+
+
+@contextmanager
+def loaded_objects():
+    """The ORM objects loaded from query results while the block runs, by class name."""
+    loaded: list[str] = []
+
+    def count(target, context):
+        loaded.append(type(target).__name__)
+
+    event.listen(_db.Model, "load", count, propagate=True)
+    try:
+        yield loaded
+    finally:
+        event.remove(_db.Model, "load", count)
+
+
+def test_api_reads_build_no_orm_objects(api, billed):
+    """The token check, an invoice detail and the 50-row lists read plain rows: building
+    ORM objects was most of their time (about 160 for a page of contracts)."""
+    small, large = billed
+    paths = (
+        f"/api/v1/invoicing/invoices/{large}",
+        "/api/v1/invoicing/invoices?limit=50",
+        "/api/v1/contracts?limit=50",
+        "/api/v1/me",
+    )
+    for path in paths:
+        api.get(path)  # warm
+        with loaded_objects() as loaded:
+            response = api.get(path)
+        assert response.status_code == 200
+        assert loaded == [], (path, loaded)
+
+
+def test_the_token_user_is_the_sessions_own_object(app, factories, billed):
+    """The user built from the token's row is persistent in the request's session, so a
+    write through it is an ordinary UPDATE (not an INSERT of a second user)."""
+    from flask import g
+    from flask_login import current_user
+
+    user = factories.user("finance", name="Vorher")
+    token = factories.token(user)
+    _db.session.commit()
+    with app.test_request_context(
+        "/api/v1/me", method="POST", headers={"Authorization": f"Bearer {token}"}
+    ):
+        assert current_user.is_authenticated and current_user.id == user.id
+        assert inspect(current_user._get_current_object()).persistent
+        assert g.api_token_id is not None
+        current_user.name = "Nachher"
+        _db.session.commit()
+    _db.session.expire_all()
+    assert _db.session.get(type(user), user.id).name == "Nachher"

@@ -243,3 +243,39 @@ def test_invoicing_code_never_imports_the_contracts_plugin():
         or "from plugins import contracts" in path.read_text()
     ]
     assert offenders == []
+
+
+def test_api_reads_stay_scoped_whoever_asked_before(client, factories, two_customers):
+    """The reads' statements are built once per visibility: a customer's never serves
+    staff (who see drafts) nor another customer, whatever the order of requests."""
+    own, other, own_invoice, other_invoice, draft_id = two_customers
+    staff = {"Authorization": f"Bearer {factories.token(factories.user('finance'))}"}
+    mine = {"Authorization": f"Bearer {factories.token(factories.user('customer', customer=own))}"}
+    theirs = {
+        "Authorization": f"Bearer {factories.token(factories.user('customer', customer=other))}"
+    }
+    for _ in range(2):
+        for headers, visible in (
+            (staff, {own_invoice, other_invoice, draft_id}),
+            (mine, {own_invoice}),
+            (theirs, {other_invoice}),
+        ):
+            listed = client.get("/api/v1/invoicing/invoices", headers=headers).json
+            assert {item["id"] for item in listed} == visible
+            for invoice_id in (own_invoice, other_invoice, draft_id):
+                answer = client.get(f"/api/v1/invoicing/invoices/{invoice_id}", headers=headers)
+                assert answer.status_code == (200 if invoice_id in visible else 404)
+    drafts = client.get("/api/v1/invoicing/invoices?status=draft", headers=staff).json
+    assert [item["id"] for item in drafts] == [draft_id]
+    assert drafts[0]["open_amount"] == "0.00"
+    issued = client.get(
+        f"/api/v1/invoicing/invoices?status=issued&customer_id={own.id}&period=2026-12",
+        headers=staff,
+    ).json
+    assert [(item["id"], item["open_amount"]) for item in issued] == [
+        (own_invoice, issued[0]["payable"])
+    ]
+    assert (
+        client.get("/api/v1/invoicing/invoices?limit=1&offset=1", headers=staff).json[0]["id"]
+        == sorted({own_invoice, other_invoice, draft_id}, reverse=True)[1]
+    )
