@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from flask import g, request
+from flask import Flask, Request, g, request
+from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import instance_state
 
 from app.database import db
 from app.models import ApiToken, User
@@ -46,6 +48,17 @@ _TOKEN_AND_USER = (
 _USER_COLUMNS = tuple(column.key for column in User.__table__.columns)
 
 
+class CookieSessionsOutsideTheApi(SecureCookieSessionInterface):
+    """The signed-cookie session, except on the API, which takes tokens only: there the
+    session is Flask's null session, so a cookie is neither read (and its signature
+    checked) nor written, and no API answer ever sets one."""
+
+    def open_session(self, app: Flask, request: Request):
+        if request.path.startswith(API_PATH):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
+
+
 def user_of_token(req) -> User | None:
     """Flask-Login's request loader: the active user whose token the API request carries."""
     if not req.path.startswith(API_PATH):
@@ -70,8 +83,11 @@ def _user_in_session(values) -> User:
     known = session.identity_map.get(session.identity_key(User, (values["id"],)))
     if known is not None:  # already loaded in this session: the one instance there is
         return known
-    user = User(**{key: values[key] for key in _USER_COLUMNS})
-    make_transient_to_detached(user)  # as if loaded: no pending changes, an identity key
+    # Filled as the ORM's loading fills an object (its state's dict), not through the
+    # instrumented constructor, then made what loading makes it: clean, with its key.
+    user = User.__mapper__.class_manager.new_instance()
+    instance_state(user).dict.update((key, values[key]) for key in _USER_COLUMNS)
+    make_transient_to_detached(user)
     session.add(user)
     return user
 

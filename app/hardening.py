@@ -52,8 +52,11 @@ def secure_cookies_wanted(app: Flask) -> bool:
 
 
 def add_security_headers(response: Response) -> Response:
+    # A view may set its own (e.g. a stricter CSP); the others are added in one pass.
+    present = {name.lower() for name, _ in response.headers}  # (name, value) pairs
     for name, value in HEADERS.items():
-        response.headers.setdefault(name, value)
+        if name.lower() not in present:
+            response.headers.add(name, value)
     # Only over TLS (behind the proxy: as ProxyFix reports it); over plain http the
     # header is meaningless and would be refused by browsers anyway.
     if request.is_secure:

@@ -13,7 +13,7 @@ from flask_babel import format_date, format_datetime, gettext
 from flask_login import current_user
 from werkzeug.routing import IntegerConverter
 
-from app.bearer import is_api_path, user_of_token
+from app.bearer import CookieSessionsOutsideTheApi, is_api_path, user_of_token
 from app.database import MAX_ID, db
 from app.extensions import login_manager
 from app.models import User
@@ -181,6 +181,7 @@ def register(app: Flask) -> None:
         return user_of_session(session_id)
 
     login_manager.request_loader(user_of_token)
+    app.session_interface = CookieSessionsOutsideTheApi()
 
     app.before_request(_refuse_nul_characters)
     app.jinja_env.filters["chf"] = chf

@@ -225,7 +225,7 @@ def main() -> None:
         for path in endpoints.values():
             app.wait_ready(path, auth)
         bare.wait_ready(endpoints["invoice detail"], auth)
-        workers = env.get("WEB_CONCURRENCY") or f"{2 * (os.cpu_count() or 1)} (2 per core)"
+        workers = env.get("WEB_CONCURRENCY") or f"{len(os.sched_getaffinity(0))} (1 per core)"
         print(
             f"Load on gunicorn (deploy/gunicorn.conf.py, {workers} sync workers, production"
             f" settings, PostgreSQL), wrk on 127.0.0.1, {args.seconds} s per measurement;"

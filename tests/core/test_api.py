@@ -483,3 +483,19 @@ def test_the_api_ignores_the_session_cookie(app, factories):
     assert client.get("/customers").status_code == 200
     assert_error(client.get("/api/v1/customers"), 401)
     assert_error(client.post("/api/v1/customers", json=CUSTOMER), 401)
+
+
+def test_api_answers_never_touch_the_session_cookie(app, factories):
+    """The API takes tokens only: a browser's session cookie sent along is not read, the
+    answer sets no cookie, and the browser's web session goes on as before."""
+    from tests.factories import login
+
+    client = isolated_client(app)
+    login(client, factories.user("admin"))
+    token = factories.token(factories.user("finance"))
+    for path in ("/api/v1/me", "/api/v1/customers"):
+        answer = client.get(path, headers={"Authorization": f"Bearer {token}"})
+        assert answer.status_code == 200
+        assert "Set-Cookie" not in answer.headers, (path, answer.headers.get("Set-Cookie"))
+    assert "Set-Cookie" not in client.get("/api/v1/customers").headers  # the 401, too
+    assert client.get("/customers").status_code == 200  # still logged in on the web
