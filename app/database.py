@@ -63,6 +63,19 @@ class ExactDecimal(TypeDecorator):
             return Decimal(int(value)).scaleb(-self.scale).quantize(self._quantum)
         return Decimal(value).quantize(self._quantum)
 
+    def result_processor(self, dialect, coltype):
+        if dialect.name != "postgresql":
+            return super().result_processor(dialect, coltype)
+        # On PostgreSQL psycopg hands over a Decimal already: what process_result_value
+        # does, without the decorator's two calls per value (a 50-row invoice page reads
+        # 350 amounts).
+        quantum = self._quantum
+
+        def process(value):
+            return None if value is None else Decimal(value).quantize(quantum)
+
+        return process
+
     def __repr__(self) -> str:
         return f"ExactDecimal({self.precision}, {self.scale})"
 
@@ -100,6 +113,19 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+    def result_processor(self, dialect, coltype):
+        if dialect.name != "postgresql":  # SQLite's DateTime parses text first
+            return super().result_processor(dialect, coltype)
+
+        # psycopg hands over a datetime: process_result_value without the decorator's
+        # two calls per value.
+        def process(value):
+            if value is None:
+                return None
+            return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+        return process
 
     def __repr__(self) -> str:
         return "UTCDateTime()"
