@@ -9,7 +9,7 @@ directly.
 from __future__ import annotations
 
 from app.addresses import address_problem, postal_code_problem
-from app.api import api_blueprint, committed, operation, shown_columns
+from app.api import api_blueprint, committed, given, operation, shown_columns
 from app.audit import acting_as, current_actor, record_bulk_inserts
 from app.bulk import among, copy_rows, id_chunks, reserve_ids
 from app.charts import Chart, bar_chart, line_chart
@@ -248,6 +248,7 @@ __all__ = [
     "now",
     "one_off",
     "operation",
+    "given",
     "shown_columns",
     "parse_money",
     "parse_value",

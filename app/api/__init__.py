@@ -119,6 +119,12 @@ def _list_adapter(model: type[BaseModel]) -> TypeAdapter:
     return TypeAdapter(list[model])
 
 
+def given(query: BaseModel, *names: str) -> dict[str, Any]:
+    """The named parameters of a validated query that the caller gave (not None): the
+    filters of a list, by column name."""
+    return {name: value for name in names if (value := getattr(query, name)) is not None}
+
+
 def shown_columns(response: type[BaseModel], table: Table, prefix: str = "") -> list[Any]:
     """The columns of `table` that `response` shows, in its field order, labelled
     `prefix + field`: what a read-only endpoint selects as plain rows.

@@ -17,6 +17,7 @@ from app.toolkit import (
     committed,
     db,
     get_visible_or_404,
+    given,
     has_permission,
     operation,
     scope_to_customer,
@@ -155,15 +156,7 @@ def _load_quote(quote_id: int) -> dict[str, Any]:
     many=True,
 )
 def list_contracts(query: ContractQuery):
-    filters = {
-        name: value
-        for name, value in (
-            ("site_id", query.site_id),
-            ("customer_id", query.customer_id),
-            ("state", query.state),
-        )
-        if value is not None
-    }
+    filters = given(query, "site_id", "customer_id", "state")
     show_prices, day = has_permission(current_user, "core.prices.read"), today()
     return [
         shown_contract(row, site_name, periods, show_prices, day)

@@ -24,6 +24,7 @@ from app.toolkit import (
     current_actor,
     db,
     get_visible_or_404,
+    given,
     operation,
     today,
 )
@@ -46,7 +47,13 @@ from plugins.invoicing.forms import (
 from plugins.invoicing.models import BankCredit, DunningHold, Invoice, InvoiceRun
 from plugins.invoicing.payments import record_payment
 from plugins.invoicing.preview import preview_period
-from plugins.invoicing.reads import InvoiceDetailOut, InvoiceOut, invoice_detail, invoice_page
+from plugins.invoicing.reads import (
+    InvoiceDetailOut,
+    InvoiceOut,
+    LineFacts,
+    invoice_detail,
+    invoice_page,
+)
 from plugins.invoicing.stripe_payments import (
     RETRY_AFTER_SECONDS,
     OnlinePaymentUnavailable,
@@ -115,20 +122,8 @@ class PreviewQuery(BaseModel):
     period: str = Field(description="YYYY-MM", examples=["2026-12"])
 
 
-class PreviewLineOut(BaseModel):
-    kind: str
-    site_id: int | None
-    site_name: str | None
-    contract_id: int | None
+class PreviewLineOut(LineFacts):
     tier_code: str | None
-    description: str
-    service_start: date
-    service_end: date
-    quantity: Decimal
-    unit: str
-    unit_price: Decimal
-    amount: Decimal
-    vat_rate: Decimal
 
 
 class PreviewInvoiceOut(BaseModel):
@@ -348,16 +343,7 @@ def get_run(run_id: int):
     many=True,
 )
 def list_invoices(query: InvoiceQuery):
-    filters = {
-        name: value
-        for name, value in (
-            ("period", query.period),
-            ("customer_id", query.customer_id),
-            ("status", query.status),
-            ("kind", query.kind),
-        )
-        if value
-    }
+    filters = given(query, "period", "customer_id", "status", "kind")
     return invoice_page(filters, query.limit, query.offset)
 
 

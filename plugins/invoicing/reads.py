@@ -20,10 +20,10 @@ from plugins.invoicing.access import visible_invoices
 from plugins.invoicing.models import Invoice, InvoiceLine, open_amount
 
 
-class LineOut(BaseModel):
+class LineFacts(BaseModel):
+    """What a line shows, billed or previewed."""
+
     model_config = ConfigDict(from_attributes=True)
-    id: int
-    position: int
     kind: str
     site_id: int | None
     site_name: str | None
@@ -36,6 +36,11 @@ class LineOut(BaseModel):
     unit_price: Decimal
     amount: Decimal
     vat_rate: Decimal
+
+
+class LineOut(LineFacts):
+    id: int
+    position: int
     zero_rated_reason: str | None
 
 
