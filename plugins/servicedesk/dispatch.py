@@ -68,6 +68,8 @@ def add_shift(
         )
     if not fallback and (starts_at is None or ends_at is None or ends_at <= starts_at):
         raise RuleViolation(_("A shift needs a start before its end."), "ends_at")
+    if not fallback:
+        _refuse_double_booking(user, duty, starts_at, ends_at)
     shift = OnCallShift(
         user=user,
         duty=duty,
@@ -78,6 +80,37 @@ def add_shift(
     db.session.add(shift)
     db.session.flush()
     return shift
+
+
+def _refuse_double_booking(user: User, duty: Duty, starts_at: datetime, ends_at: datetime) -> None:
+    """A person stands a duty once at a time: a shift overlapping another of theirs in the
+    same duty is a typing error (the roster would list them twice and the dispatch pick
+    either). The person's row lock makes two such entries at the same moment wait for
+    each other, so the second sees the first."""
+    db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
+    clash = db.session.scalar(
+        select(OnCallShift)
+        .where(
+            OnCallShift.user_id == user.id,
+            OnCallShift.duty == duty,
+            OnCallShift.fallback.is_(False),
+            OnCallShift.starts_at < ends_at,
+            OnCallShift.ends_at > starts_at,
+        )
+        .order_by(OnCallShift.starts_at)
+        .limit(1)
+    )
+    if clash is not None:
+        raise RuleViolation(
+            _(
+                "%(name)s is already on duty as %(duty)s from %(start)s to %(end)s.",
+                name=user.name,
+                duty=duty.label,
+                start=f"{local(clash.starts_at):%d.%m.%Y %H:%M}",
+                end=f"{local(clash.ends_at):%d.%m.%Y %H:%M}",
+            ),
+            "starts_at",
+        )
 
 
 def local_text(instant: datetime | None) -> str:

@@ -90,3 +90,21 @@ def test_a_refused_outage_keeps_service_summary_and_sites(client, desk, db):
     assert 'value="SIP-Trunk Zürich"' in page and LONG.strip()[:200] in page
     assert f'<option value="{desk.site.id}" selected>' in page
     assert db.session.scalar(select(func.count()).select_from(MasterIncident)) == 0
+
+
+def test_a_double_booked_shift_is_refused_on_the_roster_page(client, desk, db):
+    login(client, desk.chief)
+    data = {
+        "user_id": str(desk.technician.id),
+        "duty": "technician",
+        "starts_at": "2026-12-05T18:00",
+        "ends_at": "2026-12-06T08:00",
+    }
+    assert client.post("/servicedesk/roster", data=data).status_code == 302
+    shifts = db.session.scalar(select(func.count()).select_from(OnCallShift))
+    again = {**data, "starts_at": "2026-12-06T06:00", "ends_at": "2026-12-06T12:00"}
+    refused = client.post("/servicedesk/roster", data=again)
+    assert refused.status_code == 422
+    assert "already on duty as technician from 05.12.2026 18:00 to 06.12.2026 08:00" in refused.text
+    assert 'value="2026-12-06T06:00"' in refused.text
+    assert db.session.scalar(select(func.count()).select_from(OnCallShift)) == shifts

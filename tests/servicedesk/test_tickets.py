@@ -161,3 +161,22 @@ def test_a_first_reaction_needs_a_dispatched_ticket(desk):
     with pytest.raises(RuleViolation):
         work.record_first_reaction(ticket, desk.technician)
     assert ticket.first_reaction_at is None
+
+
+def test_a_person_stands_a_duty_once_at_a_time(desk, factories, db):
+    night = factories.user("technician", name="Nina Nacht")
+    add_shift(night, "technician", zurich(2026, 11, 24, 19, 0), zurich(2026, 11, 25, 7, 0))
+    db.session.commit()
+    with pytest.raises(RuleViolation) as refused:
+        add_shift(night, "technician", zurich(2026, 11, 25, 6, 0), zurich(2026, 11, 25, 12, 0))
+    assert str(refused.value) == (
+        "Nina Nacht hat den Dienst «Techniker» schon vom 24.11.2026 19:00 bis 25.11.2026 07:00."
+    )
+    db.session.rollback()
+    # Back to back is no overlap; another duty or another person at the same time is.
+    add_shift(night, "technician", zurich(2026, 11, 25, 7, 0), zurich(2026, 11, 25, 12, 0))
+    add_shift(desk.technician, "technician", zurich(2026, 11, 24, 20), zurich(2026, 11, 25, 2))
+    chief = factories.user("chief", name="Chris Chef")
+    add_shift(chief, "technician", zurich(2026, 11, 24, 19), zurich(2026, 11, 25, 7))
+    add_shift(chief, "chief", zurich(2026, 11, 24, 19), zurich(2026, 11, 25, 7))
+    db.session.commit()
