@@ -45,7 +45,7 @@ _TOKEN_AND_USER = (
     .join(_users, _users.c.id == _tokens.c.user_id)
     .where(_tokens.c.token_hash == bindparam("token_hash"))
 )
-_USER_COLUMNS = tuple(column.key for column in User.__table__.columns)
+_USER_COLUMNS = tuple(column.key for column in _users.columns)
 
 
 class CookieSessionsOutsideTheApi(SecureCookieSessionInterface):

@@ -90,6 +90,11 @@ def Percent() -> ExactDecimal:  # noqa: N802
     return ExactDecimal(7, 4)
 
 
+def _in_utc(value: datetime) -> datetime:
+    """A datetime the database returned, as an aware UTC instant (SQLite's are naive)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 class UTCDateTime(TypeDecorator):
     """An aware instant stored in UTC; naive datetimes are refused instead of guessed."""
 
@@ -108,11 +113,7 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value, dialect):
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+        return None if value is None else _in_utc(value)
 
     def result_processor(self, dialect, coltype):
         if dialect.name != "postgresql":  # SQLite's DateTime parses text first
@@ -121,9 +122,7 @@ class UTCDateTime(TypeDecorator):
         # psycopg hands over a datetime: process_result_value without the decorator's
         # two calls per value.
         def process(value):
-            if value is None:
-                return None
-            return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+            return None if value is None else _in_utc(value)
 
         return process
 

@@ -9,7 +9,7 @@ directly.
 from __future__ import annotations
 
 from app.addresses import address_problem, postal_code_problem
-from app.api import api_blueprint, committed, given, operation, shown_columns
+from app.api import api_blueprint, committed, filtered_page, given, operation, shown_columns
 from app.audit import acting_as, current_actor, record_bulk_inserts
 from app.bulk import among, copy_rows, id_chunks, reserve_ids
 from app.charts import Chart, bar_chart, line_chart
@@ -249,6 +249,7 @@ __all__ = [
     "one_off",
     "operation",
     "given",
+    "filtered_page",
     "shown_columns",
     "parse_money",
     "parse_value",

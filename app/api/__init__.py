@@ -15,7 +15,7 @@ from typing import Any
 from flask import Blueprint, current_app, g, jsonify, request
 from flask_login import current_user
 from pydantic import BaseModel, TypeAdapter, ValidationError
-from sqlalchemy import Table
+from sqlalchemy import Table, bindparam
 
 from app.bearer import bearer_token, stamp_token_use
 from app.database import db
@@ -123,6 +123,15 @@ def given(query: BaseModel, *names: str) -> dict[str, Any]:
     """The named parameters of a validated query that the caller gave (not None): the
     filters of a list, by column name."""
     return {name: value for name in names if (value := getattr(query, name)) is not None}
+
+
+def filtered_page(statement: Any, table: Table, filtered_by: tuple[str, ...], *order_by: Any):
+    """`statement` narrowed to `column = :name` for each name of `filtered_by` (columns of
+    `table`), in `order_by`, with `:limit` and `:offset` as parameters: a list's
+    statement, built once per filter set and run with the request's values."""
+    for name in filtered_by:
+        statement = statement.where(table.c[name] == bindparam(name))
+    return statement.order_by(*order_by).limit(bindparam("limit")).offset(bindparam("offset"))
 
 
 def shown_columns(response: type[BaseModel], table: Table, prefix: str = "") -> list[Any]:

@@ -48,8 +48,8 @@ bp = api_blueprint("contracts_api")
 # --- presenters -----------------------------------------------------------------------
 
 
-def contract_out(contract: Contract, show_prices: bool | None = None) -> dict[str, Any]:
-    return shown_contract(contract, contract.site.name, contract.periods, show_prices)
+def contract_out(contract: Contract) -> dict[str, Any]:
+    return shown_contract(contract, contract.site.name, contract.periods)
 
 
 def shown_contract(

@@ -11,9 +11,17 @@ from collections import defaultdict
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Row, Select, bindparam, select
+from sqlalchemy import Row, Select, select
 
-from app.toolkit import Site, Tier, db, scope_to_customer, shown_columns, visible_customer_id
+from app.toolkit import (
+    Site,
+    Tier,
+    db,
+    filtered_page,
+    scope_to_customer,
+    shown_columns,
+    visible_customer_id,
+)
 from plugins.contracts.models import Contract, ContractTierPeriod
 from plugins.contracts.schemas import ContractOut, TierPeriodOut
 
@@ -32,10 +40,12 @@ def _page_statements(
     customer: scope_to_customer depends on nothing else) and filter set, with the
     request's values as parameters: building them cost more than running them."""
     contracts = Contract.__table__
-    page = scope_to_customer(select(contracts.c.id), contracts.c.customer_id)
-    for name in filtered_by:
-        page = page.where(contracts.c[name] == bindparam(name))
-    page = page.order_by(contracts.c.id).limit(bindparam("limit")).offset(bindparam("offset"))
+    page = filtered_page(
+        scope_to_customer(select(contracts.c.id), contracts.c.customer_id),
+        contracts,
+        filtered_by,
+        contracts.c.id,
+    )
     rows = (
         select(*_CONTRACT_COLUMNS, Site.name.label("site_name"))
         .join(Site, Site.id == contracts.c.site_id)

@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Select, bindparam, select
 
-from app.toolkit import RecordNotFound, db, shown_columns, visible_customer_id
+from app.toolkit import RecordNotFound, db, filtered_page, shown_columns, visible_customer_id
 from plugins.invoicing.access import visible_invoices
 from plugins.invoicing.models import Invoice, InvoiceLine, open_amount
 
@@ -96,11 +96,11 @@ def _shown(row: Any) -> dict[str, Any]:
 
 @lru_cache(maxsize=512)
 def _page_statement(customer_id: int | None, filtered_by: tuple[str, ...]) -> Select:
-    statement = visible_invoices(select(*_INVOICE_COLUMNS))
-    for name in filtered_by:
-        statement = statement.where(Invoice.__table__.c[name] == bindparam(name))
-    return (
-        statement.order_by(Invoice.id.desc()).limit(bindparam("limit")).offset(bindparam("offset"))
+    return filtered_page(
+        visible_invoices(select(*_INVOICE_COLUMNS)),
+        Invoice.__table__,
+        filtered_by,
+        Invoice.id.desc(),
     )
 
 

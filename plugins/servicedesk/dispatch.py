@@ -106,17 +106,21 @@ def _refuse_double_booking(user: User, duty: Duty, starts_at: datetime, ends_at:
                 "%(name)s is already on duty as %(duty)s from %(start)s to %(end)s.",
                 name=user.name,
                 duty=duty.label,
-                start=f"{local(clash.starts_at):%d.%m.%Y %H:%M}",
-                end=f"{local(clash.ends_at):%d.%m.%Y %H:%M}",
+                start=wall_clock(clash.starts_at),
+                end=wall_clock(clash.ends_at),
             ),
             "starts_at",
         )
 
 
+def wall_clock(instant: datetime) -> str:
+    """An instant as Zurich's clocks show it: 24.11.2026 19:00."""
+    return f"{local(instant):%d.%m.%Y %H:%M}"
+
+
 def local_text(instant: datetime | None) -> str:
     """An instant as notifications state it (mails carry the zone)."""
-    due = local(instant)
-    return f"{due:%d.%m.%Y %H:%M} (Europe/Zurich)" if due else _("best effort")
+    return f"{wall_clock(instant)} (Europe/Zurich)" if instant else _("best effort")
 
 
 def mail_due_text(ticket: Ticket) -> str:
