@@ -205,6 +205,12 @@ def enqueue_call(ref: str, *args, **kwargs) -> None:
 # --- the outbox's delivery step -------------------------------------------------------
 
 
+# Messages claimed together: each is still sent and marked on its own, and a group is
+# small enough that its last message leaves well within the claim's LEASE (10 minutes)
+# even when every send before it waits for the SMTP timeout (30 s).
+CLAIM_GROUP = 10
+
+
 @dataclass
 class DeliveryReport:
     sent: list[int] = field(default_factory=list)
@@ -219,31 +225,28 @@ def deliver_outbox(ids: list[int] | None = None, limit: int = 200) -> DeliveryRe
     """Deliver the given messages (after their commit), or every message due now.
 
     Works in a session of its own, so it can run right after another session's commit
-    and never mixes its commits with a caller's work: claim (commit), send, record the
-    outcome (commit), one message at a time.
+    and never mixes its commits with a caller's work: claim a group (commit), then send
+    each and record its outcome (commit), one message at a time.
     """
     report = DeliveryReport()
     with Session(db.engine, expire_on_commit=False) as session:
-        at = now()
-        for message_id in ids if ids is not None else outbox.due_ids(session, at, limit):
-            at = now()
-            claimed = outbox.claim(session, message_id, at)
+        wanted = ids if ids is not None else outbox.due_ids(session, now(), limit)
+        for start in range(0, len(wanted), CLAIM_GROUP):
+            claimed = outbox.claim(session, wanted[start : start + CLAIM_GROUP], now())
             session.commit()
-            if not claimed:
-                continue
-            message = outbox.load(session, message_id)
-            try:
-                outbox.deliver(message)
-            except Exception as error:
-                log.warning("outbox message %s failed: %s", message_id, error)
-                outbox.mark_failed(session, message, f"{type(error).__name__}: {error}", now())
+            for message in outbox.load(session, claimed) if claimed else ():
+                try:
+                    outbox.deliver(message)
+                except Exception as error:
+                    log.warning("outbox message %s failed: %s", message.id, error)
+                    outbox.mark_failed(session, message, f"{type(error).__name__}: {error}", now())
+                    session.commit()
+                    retry = outbox.retry_delay(message.attempts) is not None
+                    (report.retrying if retry else report.failed).append(message.id)
+                    continue
+                outbox.mark_sent(session, message.id, now())
                 session.commit()
-                retry = outbox.retry_delay(message.attempts) is not None
-                (report.retrying if retry else report.failed).append(message_id)
-                continue
-            outbox.mark_sent(session, message_id, now())
-            session.commit()
-            report.sent.append(message_id)
+                report.sent.append(message.id)
     return report
 
 

@@ -6,8 +6,8 @@ when a broker is configured, right after the commit in this process otherwise) a
 anything left over, by the periodic delivery task. The functions below that the delivery
 step uses take an explicit session and never commit: the job loop does.
 
-Exactly once: a worker claims a message with one conditional UPDATE (pending -> sending);
-of two workers only one matches the row, so only one sends. A failed send puts the message
+Exactly once: a worker claims a few messages with one conditional UPDATE (pending ->
+sending); of two workers only one matches each row, so only one sends it. A failed send puts the message
 back to pending with a growing delay, until the attempts are used up (failed, shown on the
 outbox page with its error, and resent from there by hand). A worker that dies between
 claim and send loses its claim after LEASE; the message is then sent by another worker:
@@ -18,6 +18,7 @@ receiving side recognise the copy.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -49,7 +50,7 @@ RETRY_DELAYS = (
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 
 
-__all__ = ["OutboxChannel", "queue", "queue_mail", "resend"]
+__all__ = ["OutboxChannel", "Outgoing", "queue", "queue_many", "queue_mail", "resend"]
 
 
 def channels() -> dict[str, str]:
@@ -57,6 +58,19 @@ def channels() -> dict[str, str]:
 
 
 # --- queuing (in the caller's transaction; flush only) ----------------------------------
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A message to queue: see `queue` for what each part means."""
+
+    recipients: str | tuple[str, ...]
+    subject: str
+    body: str
+    attachments: tuple[Attachment, ...] = ()
+    key: str | None = None
+    related: tuple[str, object] | None = None
+    language: str | None = None
 
 
 def queue(
@@ -76,21 +90,70 @@ def queue(
     one (also when another transaction queued it at the same moment). `related` names
     the record the message is about: (table name, id).
     """
-    if channel not in channels():
-        raise ValueError(f"unknown outbox channel {channel!r}")
-    to = check_recipients(recipients if isinstance(recipients, str) else tuple(recipients))
+    outgoing = Outgoing(
+        recipients if isinstance(recipients, str) else tuple(recipients),
+        subject,
+        body,
+        tuple(attachments),
+        key,
+        related,
+        language,
+    )
+    message = _message(channel, outgoing)
     if key is not None:
         existing = db.session.scalar(select(OutboxMessage).where(OutboxMessage.key == key))
         if existing is not None:
             return existing
+    try:
+        with db.session.begin_nested():
+            db.session.add(message)
+    except IntegrityError:
+        if key is None:
+            raise
+        return db.session.scalar(select(OutboxMessage).where(OutboxMessage.key == key))
+    db.session.info.setdefault(QUEUED, []).append(message.id)
+    return message
+
+
+def queue_many(channel: str, messages: Iterable[Outgoing]) -> list[OutboxMessage]:
+    """`queue` for many messages in one go (flushes): one statement finds the keys already
+    queued, one flush adds the rest. Unlike `queue`, a key that another transaction queues
+    at the same moment raises IntegrityError, and a bad recipient ValueError, before
+    anything is added: the caller rolls back and queues those messages one at a time."""
+    built = [_message(channel, outgoing) for outgoing in messages]
+    keys = [message.key for message in built if message.key is not None]
+    queued = (
+        {
+            message.key: message
+            for message in db.session.scalars(
+                select(OutboxMessage).where(OutboxMessage.key.in_(keys))
+            )
+        }
+        if keys
+        else {}
+    )
+    added = [message for message in built if message.key is None or message.key not in queued]
+    db.session.add_all(added)
+    db.session.flush()
+    db.session.info.setdefault(QUEUED, []).extend(message.id for message in added)
+    return [queued.get(message.key, message) for message in built]
+
+
+def _message(channel: str, outgoing: Outgoing) -> OutboxMessage:
+    """The outbox row of a message (not yet added); refuses an unknown channel or a bad
+    recipient (ValueError) before anything is written."""
+    if channel not in channels():
+        raise ValueError(f"unknown outbox channel {channel!r}")
+    to = check_recipients(outgoing.recipients)
     instant = now()
-    message = OutboxMessage(
+    related = outgoing.related
+    return OutboxMessage(
         channel=channel,
-        key=key,
+        key=outgoing.key,
         recipients=list(to),
-        subject=subject[:300],
-        body=body,
-        language=language,
+        subject=outgoing.subject[:300],
+        body=outgoing.body,
+        language=outgoing.language,
         message_id=new_message_id(),
         related_table=related[0] if related else None,
         related_id=str(related[1]) if related else None,
@@ -101,18 +164,9 @@ def queue(
         created_by=current_actor()[1][:120],
         attachments=[
             OutboxAttachment(filename=a.filename, mime_type=a.mime_type, content=a.content)
-            for a in attachments
+            for a in outgoing.attachments
         ],
     )
-    try:
-        with db.session.begin_nested():
-            db.session.add(message)
-    except IntegrityError:
-        if key is None:
-            raise
-        return db.session.scalar(select(OutboxMessage).where(OutboxMessage.key == key))
-    db.session.info.setdefault(QUEUED, []).append(message.id)
-    return message
 
 
 def queue_mail(
@@ -193,30 +247,38 @@ def _claimable(at: datetime):
     )
 
 
-def claim(session: Session, message_id: int, at: datetime) -> bool:
-    """Take one message for delivery; False when another worker has it or it is done."""
-    result = session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, _claimable(at))
-        .values(
-            state=OutboxState.SENDING,
-            claimed_until=at + LEASE,
-            attempts=OutboxMessage.attempts + 1,
+def claim(session: Session, message_ids: list[int], at: datetime) -> list[int]:
+    """Take messages for delivery in one statement: the ids of those this worker now holds
+    (not the ones another worker has, or that are done)."""
+    if not message_ids:
+        return []
+    return list(
+        session.scalars(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(message_ids), _claimable(at))
+            .values(
+                state=OutboxState.SENDING,
+                claimed_until=at + LEASE,
+                attempts=OutboxMessage.attempts + 1,
+            )
+            .returning(OutboxMessage.id)
+            .execution_options(synchronize_session=False)
         )
-        .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
 
 
-def load(session: Session, message_id: int) -> OutboxMessage:
-    """The message to deliver with its attachments, their content included (deferred on
+def load(session: Session, message_ids: list[int]) -> list[OutboxMessage]:
+    """The messages to deliver with their attachments, their content included (deferred on
     the model, so that lists and histories do not read it): two statements, not one more
-    per attachment."""
-    return session.scalar(
-        select(OutboxMessage)
-        .options(selectinload(OutboxMessage.attachments).undefer(OutboxAttachment.content))
-        .where(OutboxMessage.id == message_id)
-        .execution_options(populate_existing=True)
+    per message or attachment. In id order."""
+    return list(
+        session.scalars(
+            select(OutboxMessage)
+            .options(selectinload(OutboxMessage.attachments).undefer(OutboxAttachment.content))
+            .where(OutboxMessage.id.in_(message_ids))
+            .order_by(OutboxMessage.id)
+            .execution_options(populate_existing=True)
+        )
     )
 
 

@@ -83,7 +83,15 @@ from app.money import (
     round_chf,
     round_to_five_rappen,
 )
-from app.outbox import deliver_mail, messages_about, queue, queue_mail
+from app.outbox import (
+    MAIL,
+    Outgoing,
+    deliver_mail,
+    messages_about,
+    queue,
+    queue_mail,
+    queue_many,
+)
 from app.pdf import letterhead, qr_code_svg, render_pdf, render_pdf_html
 from app.plugins import (
     MenuEntry,
@@ -145,6 +153,8 @@ __all__ = [
     "ZURICH",
     "ApiError",
     "Attachment",
+    "MAIL",
+    "Outgoing",
     "BillableCharge",
     "BooleanKind",
     "Chart",
@@ -264,6 +274,7 @@ __all__ = [
     "public",
     "queue",
     "queue_mail",
+    "queue_many",
     "qr_code_svg",
     "link_locale",
     "render_pdf",

@@ -22,6 +22,7 @@ Services here flush; the entry points commit.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
@@ -230,34 +231,52 @@ def remaining_sources(customer_id: int) -> list[CreditSource]:
     return remaining
 
 
-def _lock_customer(customer_id: int) -> None:
+def _lock_customers(customer_ids: Iterable[int]) -> None:
     """Credit is used under the customer's row lock, so two invoices issued at once
-    (or an invoice and a refund) cannot both spend the same credit."""
-    db.session.scalar(select(Customer.id).where(Customer.id == customer_id).with_for_update())
+    (or an invoice and a refund) cannot both spend the same credit. Locked in id order,
+    so two batches never wait on each other in a circle."""
+    db.session.execute(
+        select(Customer.id)
+        .where(Customer.id.in_(sorted(set(customer_ids))))
+        .order_by(Customer.id)
+        .with_for_update()
+    ).all()
 
 
-def apply_credit_balance(invoice_id: int, *, actor: str = "system") -> Payment | None:
-    """Use the customer's credit balance on a just issued invoice (flushes): a payment of
-    method "credit" naming the documents the credit came from ("Guthaben aus …").
-
-    None when there is no credit or nothing to pay.
+def apply_credit_balances(invoices: Iterable[Invoice], *, actor: str = "system") -> list[Payment]:
+    """Use each customer's credit balance on its just issued invoices, in the order given
+    (flushes): a payment of method "credit" naming the documents the credit came from
+    ("Guthaben aus …"). The balances of all their customers are read at once; an invoice
+    with nothing to pay, or a customer without credit, gets no payment.
     """
-    invoice = locked_invoice(invoice_id)
-    if invoice.kind != InvoiceKind.INVOICE or invoice.status == InvoiceState.DRAFT:
-        return None
-    _lock_customer(invoice.customer_id)
-    amount = min(credit_balance(invoice.customer_id), invoice.open_amount)
-    if amount < Decimal("0.01"):
-        return None
-    sources = ", ".join(source.number for source in remaining_sources(invoice.customer_id))
-    return record_payment(
-        invoice.id,
-        amount,
-        today(),
-        method=PaymentMethod.CREDIT_BALANCE,
-        note=sources[:200],
-        actor=actor,
-    )
+    invoices = [
+        invoice
+        for invoice in invoices
+        if invoice.kind == InvoiceKind.INVOICE and invoice.status != InvoiceState.DRAFT
+    ]
+    if not invoices:
+        return []
+    customer_ids = sorted({invoice.customer_id for invoice in invoices})
+    _lock_customers(customer_ids)
+    balances = credit_balances(customer_ids)
+    payments = []
+    for invoice in invoices:
+        amount = min(balances[invoice.customer_id], invoice.open_amount)
+        if amount < Decimal("0.01"):
+            continue
+        sources = ", ".join(source.number for source in remaining_sources(invoice.customer_id))
+        payments.append(
+            record_payment(
+                invoice.id,
+                amount,
+                today(),
+                method=PaymentMethod.CREDIT_BALANCE,
+                note=sources[:200],
+                actor=actor,
+            )
+        )
+        balances[invoice.customer_id] -= amount
+    return payments
 
 
 def credit_applied(invoice: Invoice) -> list[Payment]:
@@ -280,7 +299,7 @@ def refund_credit(
         raise RuleViolation(_("A refund must be a positive amount."), "amount")
     if db.session.get(Customer, customer_id) is None:
         raise RuleViolation(_("No such customer."))
-    _lock_customer(customer_id)
+    _lock_customers([customer_id])
     available = credit_balance(customer_id)
     if amount > available:
         raise RuleViolation(
@@ -505,7 +524,7 @@ __all__ = [
     "AccountEntry",
     "AccountSummary",
     "InvoicePosition",
-    "apply_credit_balance",
+    "apply_credit_balances",
     "balance",
     "credit_applied",
     "credit_balance",

@@ -9,13 +9,16 @@ the QR-bill requires it) may fail once one is taken. Flush only; jobs.py commits
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from itertools import chain, islice
 
 from flask_babel import gettext as _
 from sqlalchemy import delete, select, update
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.toolkit import (
@@ -28,13 +31,12 @@ from app.toolkit import (
     render_pdf_html,
     today,
 )
-from plugins.invoicing.account import apply_credit_balance
+from plugins.invoicing.account import apply_credit_balances
 from plugins.invoicing.documents import creditor, debtor_of, invoice_html
 from plugins.invoicing.invoice_build import fill_bill_to
 from plugins.invoicing.models import BilledCharge, BilledMonth, Invoice
-from plugins.invoicing.numbering import CREDIT_NOTE_SERIES, INVOICE_SERIES, next_number
+from plugins.invoicing.numbering import CREDIT_NOTE_SERIES, INVOICE_SERIES, take_numbers
 from plugins.invoicing.payment_part import check_payment_part
-from plugins.invoicing.payments import locked_invoice
 from plugins.invoicing.qr_reference import qr_reference_for
 from plugins.invoicing.rendering import render_many
 from plugins.invoicing.sources import tariff_on
@@ -123,37 +125,113 @@ def series_and_due_date(invoice: Invoice, day: date) -> tuple[str, date | None]:
     return INVOICE_SERIES, day + timedelta(days=tariff_on("invoicing.payment_terms_days", day))
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """A draft its checks refused: it took no number and stays as it was."""
+
+    invoice_id: int
+    customer_id: int
+    name: str
+    error: RuleViolation
+
+
+@dataclass
+class IssuedBatch:
+    issued: list[Invoice] = field(default_factory=list)
+    refused: list[Refusal] = field(default_factory=list)
+
+
 def issue_invoice(invoice_id: int, *, actor: str = "system") -> Invoice:
     """Check the draft, assign the next number of the year and freeze it (flushes).
 
     The draft row is locked first, so two people issuing the same draft at once give it
     one number, and the second is told it is no longer a draft.
     """
-    invoice = locked_invoice(invoice_id)
-    if invoice.status != InvoiceState.DRAFT:
-        raise RuleViolation(_("Invoice %(number)s is already issued.", number=invoice.number))
+    batch = issue_drafts([invoice_id], actor=actor)
+    if batch.refused:
+        raise batch.refused[0].error
+    return batch.issued[0]
+
+
+def issue_drafts(invoice_ids: Sequence[int], *, actor: str = "system") -> IssuedBatch:
+    """Issue drafts in the current transaction, numbered in the order given (flushes).
+
+    What issuing one draft takes, done for all of them together: the drafts are locked
+    and read in one statement (their lines and customers in one more each), each series
+    takes its block of numbers in one step, and the credit balances of all their customers
+    are read at once. A draft its checks refuse takes no number and keeps its data; it is
+    reported in `refused`. The rows are locked in id order, so two batches never wait on
+    each other in a circle.
+    """
+    position = {invoice_id: at for at, invoice_id in enumerate(dict.fromkeys(invoice_ids))}
+    drafts = sorted(
+        db.session.scalars(
+            select(Invoice)
+            .where(Invoice.id.in_(position))
+            .order_by(Invoice.id)
+            .with_for_update(of=Invoice)
+            .options(selectinload(Invoice.lines), selectinload(Invoice.customer))
+            .execution_options(populate_existing=True)
+        ),
+        key=lambda invoice: position[invoice.id],
+    )
+    batch = IssuedBatch()
+    for missing in position.keys() - {invoice.id for invoice in drafts}:
+        batch.refused.append(
+            Refusal(missing, 0, "?", RuleViolation(_("Invoice %(id)s does not exist.", id=missing)))
+        )
     day = today()
-    fill_bill_to(invoice, invoice.customer)  # the address as it is on the day of issue
-    check_issuable(invoice)
-    series, due_date = series_and_due_date(invoice, day)
-    sequence, number = next_number(series, day.year)
-    # Every column of the issued state is set before the next flush: the table's check
-    # constraint ties the number to the status.
+    terms: dict[bool, tuple[str, date | None]] = {}  # by kind: the same for every draft
+    ready: list[tuple[Invoice, str, date | None]] = []
+    # No flush before every draft has its number: the table's check constraint ties the
+    # number to the status, and a refused draft's new address must never be written.
     with db.session.no_autoflush:
-        invoice.number = number
-        invoice.number_series = series
-        invoice.number_year = day.year
-        invoice.number_sequence = sequence
-        invoice.qr_reference = qr_reference_for(number)
-        invoice.issue_date = day
-        invoice.issued_at = now()
-        invoice.issued_by = actor
-        invoice.due_date = due_date
-        invoice.status = InvoiceState.ISSUED
+        for invoice in drafts:
+            refusal = _refusal(invoice)
+            if refusal is not None:
+                batch.refused.append(refusal)
+                db.session.expire(invoice)  # its address as it was: it stays a draft
+                continue
+            kind = invoice.is_credit_note
+            if kind not in terms:
+                terms[kind] = series_and_due_date(invoice, day)
+            ready.append((invoice, *terms[kind]))
+        numbers = {
+            series: iter(take_numbers(series, day.year, count))
+            for series, count in Counter(entry[1] for entry in ready).items()
+        }
+        issued_at = now()
+        for invoice, series, due_date in ready:
+            sequence, number = next(numbers[series])
+            invoice.number = number
+            invoice.number_series = series
+            invoice.number_year = day.year
+            invoice.number_sequence = sequence
+            invoice.qr_reference = qr_reference_for(number)
+            invoice.issue_date = day
+            invoice.issued_at = issued_at
+            invoice.issued_by = actor
+            invoice.due_date = due_date
+            invoice.status = InvoiceState.ISSUED
+            batch.issued.append(invoice)
     db.session.flush()
-    # The customer's credit balance pays what it can, shown on the document (account.py).
-    apply_credit_balance(invoice.id, actor=actor)
-    return invoice
+    # The customers' credit balances pay what they can, shown on the documents (account.py).
+    apply_credit_balances(batch.issued, actor=actor)
+    return batch
+
+
+def _refusal(invoice: Invoice) -> Refusal | None:
+    """Why the locked draft cannot be issued now, if it cannot; its address is taken from
+    the customer as it is on the day of issue before it is checked."""
+    if invoice.status != InvoiceState.DRAFT:
+        error = RuleViolation(_("Invoice %(number)s is already issued.", number=invoice.number))
+        return Refusal(invoice.id, invoice.customer_id, invoice.bill_to_name, error)
+    fill_bill_to(invoice, invoice.customer)
+    try:
+        check_issuable(invoice)
+    except RuleViolation as error:
+        return Refusal(invoice.id, invoice.customer_id, invoice.bill_to_name, error)
+    return None
 
 
 def store_pdf(invoice_id: int, pdf: bytes) -> Invoice | None:
@@ -180,6 +258,42 @@ def store_pdf(invoice_id: int, pdf: bytes) -> Invoice | None:
         set_committed_value(invoice, "pdf", pdf)
         set_committed_value(invoice, "pdf_rendered_at", rendered_at)
     return invoice
+
+
+def store_pdfs(rendered: Iterable[tuple[int, bytes]]) -> list[Invoice]:
+    """`store_pdf` for several documents at once (flushes): the issued ones among them
+    that have no PDF yet are locked and read in one statement and get theirs in one more.
+    Returns those, with their PDFs loaded, in id order."""
+    pdfs = dict(rendered)
+    if not pdfs:
+        return []
+    waiting = list(
+        db.session.scalars(
+            select(Invoice)
+            .where(
+                Invoice.id.in_(pdfs),
+                Invoice.pdf.is_(None),
+                Invoice.status != InvoiceState.DRAFT,
+            )
+            .order_by(Invoice.id)
+            .with_for_update()
+        )
+    )
+    if not waiting:
+        return []
+    rendered_at = now()
+    # By primary key, one executemany; the session's invoices are given the values below.
+    db.session.execute(
+        update(Invoice),
+        [
+            {"id": invoice.id, "pdf": pdfs[invoice.id], "pdf_rendered_at": rendered_at}
+            for invoice in waiting
+        ],
+    )
+    for invoice in waiting:
+        set_committed_value(invoice, "pdf", pdfs[invoice.id])
+        set_committed_value(invoice, "pdf_rendered_at", rendered_at)
+    return waiting
 
 
 def rendered_pdfs(invoice_ids: Iterable[int], processes: int = 1) -> Iterator[tuple[int, bytes]]:

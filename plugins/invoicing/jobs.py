@@ -12,6 +12,7 @@ import os
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from itertools import islice
 
 from flask import current_app
 from sqlalchemy import select
@@ -25,12 +26,14 @@ from plugins.invoicing.documents import invoice_html
 from plugins.invoicing.issuing import (
     credit_notes_first,
     draft_ids,
+    issue_drafts,
     issue_invoice,
     rendered_pages,
     rendered_pdfs,
     store_pdf,
+    store_pdfs,
 )
-from plugins.invoicing.mailing import mail_document
+from plugins.invoicing.mailing import mail_document, mail_documents
 from plugins.invoicing.models import Invoice, InvoiceRun
 from plugins.invoicing.planning import (
     InvoicePlan,
@@ -56,6 +59,10 @@ BATCH_INVOICES = 500
 # How often a run writes its counts so far (and its heartbeat) while it works.
 PROGRESS_SECONDS = 1.0
 ATTEMPTS = 3
+# Drafts numbered, and PDFs stored with their e-mails queued, per transaction when issuing
+# (INVOICING_ISSUE_BATCH): a batch reads and writes together what one draft would alone,
+# and stays short enough that the rendering pool is never left waiting for pages.
+ISSUE_BATCH = 25
 
 
 # --- the run ----------------------------------------------------------------------------
@@ -426,15 +433,49 @@ def _numbered(
     *,
     with_pages: bool,
 ) -> Iterator[tuple[int, str | None]]:
-    """Number each draft in a transaction of its own and yield it with its page (HTML)
-    when asked; a draft that cannot be issued is rolled back, recorded in `result` and
-    skipped."""
+    """Number the drafts a batch per transaction and yield each with its page (HTML)
+    when asked; a draft that cannot be issued takes no number, is recorded in `result`
+    and skipped. A batch that breaks is rolled back and done again one draft at a time."""
     last_saved = time.monotonic()
-    for invoice_id in credit_notes_first(invoice_ids):
+    for batch in _chunks(credit_notes_first(invoice_ids), _batch_size("INVOICING_ISSUE_BATCH")):
         if run_id is not None and time.monotonic() - last_saved >= PROGRESS_SECONDS:
             run_records.save(run_id, invoices_issued=len(result.issued_numbers))
             db.session.commit()
             last_saved = time.monotonic()
+        try:
+            issued = issue_drafts(batch, actor=actor)
+            done = [
+                (invoice.id, invoice.number, invoice_html(invoice) if with_pages else None)
+                for invoice in issued.issued
+            ]
+            db.session.commit()
+        except Exception as error:
+            db.session.rollback()
+            log.info("issuing a batch falls back to single drafts: %s", error)
+            yield from _numbered_one_by_one(batch, actor, result, with_pages=with_pages)
+            continue
+        for refusal in issued.refused:
+            result.failures.append(
+                RunFailure(
+                    refusal.customer_id,
+                    refusal.name,
+                    f"issuing draft {refusal.invoice_id}: {refusal.error}",
+                )
+            )
+        for invoice_id, number, page in done:
+            result.issued_numbers.append(number)
+            result.invoice_ids.append(invoice_id)
+            yield invoice_id, page
+    if run_id is not None:
+        run_records.save(run_id, invoices_issued=len(result.issued_numbers))
+        db.session.commit()
+
+
+def _numbered_one_by_one(
+    invoice_ids: Iterable[int], actor: str, result: RunResult, *, with_pages: bool
+) -> Iterator[tuple[int, str | None]]:
+    """Each draft in a transaction of its own: a failure skips one, not the others."""
+    for invoice_id in invoice_ids:
         try:
             invoice = issue_invoice(invoice_id, actor=actor)
             page = invoice_html(invoice) if with_pages else None
@@ -454,9 +495,16 @@ def _numbered(
         result.issued_numbers.append(number)
         result.invoice_ids.append(invoice_id)
         yield invoice_id, page
-    if run_id is not None:
-        run_records.save(run_id, invoices_issued=len(result.issued_numbers))
-        db.session.commit()
+
+
+def _chunks(items: Iterable, size: int) -> Iterator[list]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def _batch_size(key: str) -> int:
+    return max(int(current_app.config.get(key) or ISSUE_BATCH), 1)
 
 
 def render_and_mail(
@@ -488,14 +536,26 @@ def render_and_mail(
 def _store_and_mail(
     rendered: Iterable[tuple[int, bytes]], result: RunResult | None, run_id: int | None
 ) -> None:
-    """Store each rendered PDF and queue its e-mail, one transaction each."""
-    for invoice_id, pdf in rendered:
-        invoice = store_pdf(invoice_id, pdf)
-        if invoice is not None:
-            _queue_mail(invoice, result)
-        if run_id is not None:
-            run_records.save(run_id)  # the heartbeat: rendering goes on
-        db.session.commit()
+    """Store the rendered PDFs and queue their e-mails, a batch per transaction as the
+    renders come; a batch that breaks is rolled back and done again one PDF at a time."""
+    for batch in _chunks(rendered, _batch_size("INVOICING_ISSUE_BATCH")):
+        try:
+            stored = store_pdfs(batch)
+            if current_app.config.get("INVOICING_MAIL_ON_ISSUE", True):
+                mail_documents(stored)
+            if run_id is not None:
+                run_records.save(run_id)  # the heartbeat: rendering goes on
+            db.session.commit()
+        except Exception as error:
+            db.session.rollback()
+            log.info("storing a batch of PDFs falls back to single ones: %s", error)
+            for invoice_id, pdf in batch:
+                invoice = store_pdf(invoice_id, pdf)
+                if invoice is not None:
+                    _queue_mail(invoice, result)
+                if run_id is not None:
+                    run_records.save(run_id)
+                db.session.commit()
 
 
 RENDER_JOB = "plugins.invoicing.jobs:render_in_background"

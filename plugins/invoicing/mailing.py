@@ -5,13 +5,23 @@ Each is worded in the customer's language (`force_locale`), from the plugin's ca
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from app.toolkit import Attachment, company, format_chf, hooks, queue_mail
+from app.toolkit import (
+    MAIL,
+    Attachment,
+    Outgoing,
+    company,
+    format_chf,
+    hooks,
+    queue_mail,
+    queue_many,
+)
 from plugins.invoicing.billing import Month
 from plugins.invoicing.document_language import format_date, language_of
 from plugins.invoicing.dunning_rules import ReminderAmounts
@@ -115,10 +125,10 @@ def document_attachments(invoice: Invoice) -> tuple[Attachment, ...]:
     return _attachment(invoice) + _plugin_attachments(invoice)
 
 
-def mail_document(invoice: Invoice) -> None:
-    """Queue the issued invoice or credit note for its customer (sent after commit, once)."""
+def document_letter(invoice: Invoice) -> Outgoing:
+    """The e-mail of an issued invoice or credit note for its customer, with its PDF."""
     subject, body = document_mail(invoice)
-    queue_mail(
+    return Outgoing(
         invoice.bill_to_email,
         subject,
         body,
@@ -127,6 +137,26 @@ def mail_document(invoice: Invoice) -> None:
         related=("invoicing_invoice", invoice.id),
         language=language_of(invoice),
     )
+
+
+def mail_document(invoice: Invoice) -> None:
+    """Queue the issued invoice or credit note for its customer (sent after commit, once)."""
+    letter = document_letter(invoice)
+    queue_mail(
+        letter.recipients,
+        letter.subject,
+        letter.body,
+        letter.attachments,
+        key=letter.key,
+        related=letter.related,
+        language=letter.language,
+    )
+
+
+def mail_documents(invoices: Iterable[Invoice]) -> None:
+    """Queue several documents' e-mails at once (see `queue_many`: a bad address raises
+    before anything is queued)."""
+    queue_many(MAIL, [document_letter(invoice) for invoice in invoices])
 
 
 def mail_reminder(reminder: Reminder, amounts: ReminderAmounts) -> None:

@@ -56,11 +56,23 @@ def upcoming_number(series: str, year: int) -> str:
 
 def next_number(series: str, year: int) -> tuple[int, str]:
     """Take the next sequence number of the series and year: (sequence, formatted number)."""
+    return take_numbers(series, year, 1)[0]
+
+
+def take_numbers(series: str, year: int, count: int) -> list[tuple[int, str]]:
+    """Take the next `count` numbers of the series and year in one step, in order:
+    [(sequence, formatted number), ...]. The block is contiguous, as the counter row stays
+    locked until the transaction ends."""
+    if count < 1:
+        return []
     _ensure_row(series, year)
-    sequence = db.session.execute(
+    last = db.session.execute(
         update(NumberSequence)
         .where(NumberSequence.series == series, NumberSequence.year == year)
-        .values(last_number=NumberSequence.last_number + 1)
+        .values(last_number=NumberSequence.last_number + count)
         .returning(NumberSequence.last_number)
     ).scalar_one()
-    return sequence, format_number(series, year, sequence)
+    return [
+        (sequence, format_number(series, year, sequence))
+        for sequence in range(last - count + 1, last + 1)
+    ]

@@ -150,7 +150,7 @@ def test_a_worker_that_died_loses_its_claim_after_the_lease(app, db, channel):
         from sqlalchemy.orm import Session
 
         with Session(bind=connection) as session:
-            assert outbox.claim(session, message.id, T0)
+            assert outbox.claim(session, [message.id], T0) == [message.id]
             session.flush()
     assert deliver_outbox().sent == []  # the claim still holds
     app.config["FROZEN_NOW"] = T0 + outbox.LEASE + timedelta(seconds=1)

@@ -129,26 +129,28 @@ def test_issuing_many_renders_their_pdfs_over_worker_processes(db, setup):
 
 
 def test_the_pool_renders_the_first_invoices_while_the_next_drafts_get_their_numbers(
-    db, setup, monkeypatch
+    app, db, setup, monkeypatch
 ):
     from plugins.invoicing import jobs, rendering
 
     for _ in range(rendering.IN_FLIGHT * 2 + 3):
         setup.site_with_contract("pro", date(2026, 12, 1))
     ids = run_period("2026-12").invoice_ids
+    monkeypatch.setitem(app.config, "INVOICING_ISSUE_BATCH", 2)
     steps = []
-    numbered, stored = jobs.issue_invoice, jobs.store_pdf
+    numbered, stored = jobs.issue_drafts, jobs.store_pdfs
 
-    def numbering(invoice_id, **kwargs):
-        steps.append(("number", invoice_id))
-        return numbered(invoice_id, **kwargs)
+    def numbering(invoice_ids, **kwargs):
+        steps.extend(("number", invoice_id) for invoice_id in invoice_ids)
+        return numbered(invoice_ids, **kwargs)
 
-    def storing(invoice_id, pdf):
-        steps.append(("store", invoice_id))
-        return stored(invoice_id, pdf)
+    def storing(rendered):
+        rendered = list(rendered)
+        steps.extend(("store", invoice_id) for invoice_id, _ in rendered)
+        return stored(rendered)
 
-    monkeypatch.setattr(jobs, "issue_invoice", numbering)
-    monkeypatch.setattr(jobs, "store_pdf", storing)
+    monkeypatch.setattr(jobs, "issue_drafts", numbering)
+    monkeypatch.setattr(jobs, "store_pdfs", storing)
     result = issue_invoices(ids, processes=2)
 
     assert len(result.issued_numbers) == len(ids)
