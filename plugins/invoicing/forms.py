@@ -96,7 +96,8 @@ class IssuingForm(Strict):
 
 
 class IssueSelectionForm(Strict):
-    """The drafts finance ticked on the drafts page (none: every draft of the period)."""
+    """The drafts finance ticked on the drafts page (none: every draft it shows, of the
+    period or, unfiltered, of all)."""
 
     invoice_id: list[RecordId] = Field(
         default_factory=list, max_length=10_000, title=_l("Invoices")

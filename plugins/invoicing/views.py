@@ -58,7 +58,7 @@ from plugins.invoicing.forms import (
     PaymentForm,
     RunForm,
 )
-from plugins.invoicing.issuing import discard_draft
+from plugins.invoicing.issuing import discard_draft, draft_ids
 from plugins.invoicing.mail_previews import issue_mail_preview, reminder_mail_preview
 from plugins.invoicing.models import Invoice, InvoiceRun, Payment, Reminder
 from plugins.invoicing.paylinks import invoice_id_of
@@ -337,9 +337,12 @@ def issue_drafts():
     try:
         chosen = form_input(IssueSelectionForm)
         ids, period = chosen.invoice_id, chosen.period
-        if not period and ids:
-            period = visible_invoice(ids[0]).period
-        record = jobs.start_issuing(period or _default_period(), ids or None, actor=_actor())
+        # None ticked: every draft the page shows, of its period or, unfiltered, of all.
+        ids = ids or draft_ids(period)
+        if not ids:
+            raise RuleViolation(_("There are no drafts to issue."))
+        period = period or visible_invoice(ids[0]).period or _default_period()
+        record = jobs.start_issuing(period, ids, actor=_actor())
     except (ValueError, RuleViolation) as error:
         flash(str(error), "error")
         return redirect(url_for("invoicing.drafts"))

@@ -389,6 +389,26 @@ def test_me_answers_the_tokens_user(api, factories):
     assert response.get_json()["email"] == user.email
 
 
+def test_answers_list_their_fields_in_the_documented_order(api, bearer, factories):
+    # pydantic writes the body in the response model's field order (the order the OpenAPI
+    # schema shows), in one pass; Flask's encoder used to sort the keys alphabetically.
+    from app.schemas import SiteOut, UserOut
+
+    headers = bearer("admin")
+    me = api.get("/api/v1/me", headers=headers)
+    assert list(json.loads(me.data)) == list(UserOut.model_fields)
+    assert me.mimetype == "application/json"
+    customer = factories.customer(legal_name="Zürcher Bäckerei AG")
+    factories.site(customer)
+    sites = api.get(f"/api/v1/customers/{customer.id}/sites", headers=headers)
+    (site,) = json.loads(sites.data)
+    assert list(site) == list(SiteOut.model_fields)
+    assert (
+        json.loads(api.get(f"/api/v1/customers/{customer.id}", headers=headers).data)["legal_name"]
+        == "Zürcher Bäckerei AG"
+    )
+
+
 def test_api_token_is_stored_as_sha256_and_shown_once(app, db, factories):
     from tests.factories import login
 

@@ -81,6 +81,33 @@ def test_finance_records_a_payment_and_issues_a_credit_note_from_the_pages(
     assert client.get("/invoicing/payments").status_code == 200
 
 
+def test_issue_all_shown_issues_the_drafts_the_unfiltered_page_shows(
+    app, client, db, setup, factories
+):
+    # The drafts of next month, made ahead in December: the unfiltered page lists them,
+    # and "issue all shown" used to issue this month's drafts instead (none: an empty job).
+    from datetime import UTC, datetime
+
+    app.config["FROZEN_NOW"] = datetime(2026, 12, 20, 9, 0, tzinfo=UTC)
+    setup.site_with_contract("pro", date(2026, 12, 1), legal_name="Voraus AG")
+    issue_invoices(run_period("2026-12").invoice_ids, processes=1)
+    (january,) = run_period("2027-01").invoice_ids
+    login(client, factories.user("finance"))
+    assert "Voraus AG" in client.get("/invoicing/drafts").text
+
+    response = client.post("/invoicing/drafts/issue", data={"period": ""})
+
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Invoice, january).status == "issued"
+    job = db.session.query(InvoiceRun).filter_by(kind="issuing").one()
+    assert (job.period, job.selection) == ("2027-01", [january])
+    # Nothing left to issue: said so, and no empty job is queued.
+    client.post("/invoicing/drafts/issue", data={"period": ""})
+    assert "keine Entwürfe zum Ausstellen" in client.get("/invoicing/drafts").text
+    assert db.session.query(InvoiceRun).filter_by(kind="issuing").count() == 1
+
+
 def test_a_malformed_draft_selection_issues_nothing(client, db, factories, two_customers):
     # A non-numeric id used to be dropped silently, so the selection became "every draft".
     *_, draft_id = two_customers
