@@ -7,9 +7,9 @@ anything left over, by the periodic delivery task. The functions below that the 
 step uses take an explicit session and never commit: the job loop does.
 
 Exactly once: a worker claims a few messages with one conditional UPDATE (pending ->
-sending); of two workers only one matches each row, so only one sends it. A failed send puts the message
-back to pending with a growing delay, until the attempts are used up (failed, shown on the
-outbox page with its error, and resent from there by hand). A worker that dies between
+sending); of two workers only one matches each row, so only one sends it. A failed send
+puts the message back to pending with a growing delay, until the attempts are used up
+(failed, shown on the outbox page with its error, and resent from there by hand). A worker that dies between
 claim and send loses its claim after LEASE; the message is then sent by another worker:
 the one case in which a message could leave twice, and its fixed Message-ID lets the
 receiving side recognise the copy.

@@ -234,36 +234,11 @@ def _refusal(invoice: Invoice) -> Refusal | None:
     return None
 
 
-def store_pdf(invoice_id: int, pdf: bytes) -> Invoice | None:
-    """Keep the rendered PDF; only the first rendering of an issued document is stored.
-    Returns the invoice (flushes)."""
-    rendered_at = now()
-    stored = db.session.execute(
-        update(Invoice)
-        .where(
-            Invoice.id == invoice_id,
-            Invoice.pdf.is_(None),
-            Invoice.status != InvoiceState.DRAFT,
-        )
-        .values(pdf=pdf, pdf_rendered_at=rendered_at)
-        # Not "evaluate": it would read the deferred PDF column back to test `pdf IS NULL`.
-        .execution_options(synchronize_session=False)
-    )
-    invoice = db.session.get(Invoice, invoice_id)
-    if stored.rowcount == 1 and invoice is not None:
-        # The loaded invoice holds what was just written, so that attaching the PDF to its
-        # e-mail does not read the bytes back from the database (as long as the caller
-        # holds it: the session keeps unchanged objects only weakly). Its updated_at stays
-        # as read until the caller's commit expires it.
-        set_committed_value(invoice, "pdf", pdf)
-        set_committed_value(invoice, "pdf_rendered_at", rendered_at)
-    return invoice
-
-
 def store_pdfs(rendered: Iterable[tuple[int, bytes]]) -> list[Invoice]:
-    """`store_pdf` for several documents at once (flushes): the issued ones among them
-    that have no PDF yet are locked and read in one statement and get theirs in one more.
-    Returns those, with their PDFs loaded, in id order."""
+    """Keep the rendered PDFs (flushes); only the first rendering of an issued document is
+    stored. The issued ones among them that have no PDF yet are locked and read in one
+    statement and get theirs in one more. Returns those, with their PDFs loaded, in id
+    order."""
     pdfs = dict(rendered)
     if not pdfs:
         return []
@@ -282,7 +257,7 @@ def store_pdfs(rendered: Iterable[tuple[int, bytes]]) -> list[Invoice]:
     if not waiting:
         return []
     rendered_at = now()
-    # By primary key, one executemany; the session's invoices are given the values below.
+    # By primary key, one executemany.
     db.session.execute(
         update(Invoice),
         [
@@ -290,6 +265,9 @@ def store_pdfs(rendered: Iterable[tuple[int, bytes]]) -> list[Invoice]:
             for invoice in waiting
         ],
     )
+    # The loaded invoices hold what was just written, so that attaching a PDF to its
+    # e-mail does not read the bytes back from the database (as long as the caller holds
+    # them: the session keeps unchanged objects only weakly).
     for invoice in waiting:
         set_committed_value(invoice, "pdf", pdfs[invoice.id])
         set_committed_value(invoice, "pdf_rendered_at", rendered_at)

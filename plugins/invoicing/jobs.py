@@ -30,7 +30,6 @@ from plugins.invoicing.issuing import (
     issue_invoice,
     rendered_pages,
     rendered_pdfs,
-    store_pdf,
     store_pdfs,
 )
 from plugins.invoicing.mailing import mail_document, mail_documents
@@ -437,7 +436,7 @@ def _numbered(
     when asked; a draft that cannot be issued takes no number, is recorded in `result`
     and skipped. A batch that breaks is rolled back and done again one draft at a time."""
     last_saved = time.monotonic()
-    for batch in _chunks(credit_notes_first(invoice_ids), _batch_size("INVOICING_ISSUE_BATCH")):
+    for batch in _chunks(credit_notes_first(invoice_ids), _issue_batch_size()):
         if run_id is not None and time.monotonic() - last_saved >= PROGRESS_SECONDS:
             run_records.save(run_id, invoices_issued=len(result.issued_numbers))
             db.session.commit()
@@ -503,8 +502,8 @@ def _chunks(items: Iterable, size: int) -> Iterator[list]:
         yield chunk
 
 
-def _batch_size(key: str) -> int:
-    return max(int(current_app.config.get(key) or ISSUE_BATCH), 1)
+def _issue_batch_size() -> int:
+    return max(int(current_app.config.get("INVOICING_ISSUE_BATCH") or ISSUE_BATCH), 1)
 
 
 def render_and_mail(
@@ -538,7 +537,7 @@ def _store_and_mail(
 ) -> None:
     """Store the rendered PDFs and queue their e-mails, a batch per transaction as the
     renders come; a batch that breaks is rolled back and done again one PDF at a time."""
-    for batch in _chunks(rendered, _batch_size("INVOICING_ISSUE_BATCH")):
+    for batch in _chunks(rendered, _issue_batch_size()):
         try:
             stored = store_pdfs(batch)
             if current_app.config.get("INVOICING_MAIL_ON_ISSUE", True):
@@ -549,9 +548,8 @@ def _store_and_mail(
         except Exception as error:
             db.session.rollback()
             log.info("storing a batch of PDFs falls back to single ones: %s", error)
-            for invoice_id, pdf in batch:
-                invoice = store_pdf(invoice_id, pdf)
-                if invoice is not None:
+            for rendered_one in batch:
+                for invoice in store_pdfs([rendered_one]):
                     _queue_mail(invoice, result)
                 if run_id is not None:
                     run_records.save(run_id)
