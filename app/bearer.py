@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from flask import Flask, Request, g, request
+from flask import Flask, Request, current_app, g, request
 from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import make_transient_to_detached
@@ -17,9 +17,11 @@ from sqlalchemy.orm.attributes import instance_state
 from app.database import db
 from app.models import ApiToken, User
 from app.models.users import hash_token
+from app.recent_tokens import RecentTokens
 
 API_PATH = "/api/"
 STAMP_EVERY = 60  # seconds: how coarse a token's last-use stamp is
+RECENT_TOKENS = "winet.recent_tokens"  # app.extensions key
 
 
 def is_api_path() -> bool:
@@ -60,20 +62,36 @@ class CookieSessionsOutsideTheApi(SecureCookieSessionInterface):
 
 
 def user_of_token(req) -> User | None:
-    """Flask-Login's request loader: the active user whose token the API request carries."""
+    """Flask-Login's request loader: the active user whose token the API request carries
+    (a check made within the last second is taken from app/recent_tokens.py)."""
     if not req.path.startswith(API_PATH):
         return None
     token = bearer_token()
     if token is None:
         return None
-    row = (
-        db.session.connection().execute(_TOKEN_AND_USER, {"token_hash": hash_token(token)}).first()
-    )
-    if row is None or row.token_revoked_at is not None or not row.active:
+    token_hash = hash_token(token)
+    recent: RecentTokens = current_app.extensions[RECENT_TOKENS]
+    values = recent.get(token_hash)
+    if values is None:
+        row = db.session.connection().execute(_TOKEN_AND_USER, {"token_hash": token_hash}).first()
+        if row is None:
+            return None
+        values = row._mapping
+        recent.keep(token_hash, values)
+    if values["token_revoked_at"] is not None or not values["active"]:
         return None
-    g.api_token_id = row.token_id
-    g.api_token_last_used = row.token_last_used_at
-    return _user_in_session(row._mapping)
+    g.api_token_id = values["token_id"]
+    g.api_token_hash = token_hash
+    g.api_token_last_used = values["token_last_used_at"]
+    return _user_in_session(values)
+
+
+def init_app(app: Flask) -> None:
+    """Flask-Login's request loader, with this app's cache of recent token checks."""
+    from app.extensions import login_manager
+
+    app.extensions[RECENT_TOKENS] = RecentTokens(app.config["API_TOKEN_CACHE_SECONDS"])
+    login_manager.request_loader(user_of_token)
 
 
 def _user_in_session(values) -> User:
@@ -103,6 +121,8 @@ def stamp_token_use() -> None:
     last_used = g.get("api_token_last_used")
     if last_used is not None and last_used >= now - timedelta(seconds=STAMP_EVERY):
         return  # stamped within the minute (as read with the token): no statement at all
+    # The stamp read with a cached check is older: read afresh on the next request.
+    current_app.extensions[RECENT_TOKENS].forget(g.api_token_hash)
     with db.engine.begin() as connection:
         connection.execute(
             update(ApiToken)

@@ -94,6 +94,9 @@ def from_environment() -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {
             "pool_recycle": _int_or_raw(env.get("WINET_POOL_RECYCLE"), 1800),
         },
+        # How long a process takes an API token check as still true (app/recent_tokens.py):
+        # a token revoked by another process is refused there at most that long after.
+        "API_TOKEN_CACHE_SECONDS": _int_or_raw(env.get("WINET_API_TOKEN_CACHE_SECONDS"), 1),
         # None = every plugin found under plugins/; WINET_DISABLED_PLUGINS removes some.
         "PLUGINS": _list(env.get("WINET_PLUGINS")),
         "DISABLED_PLUGINS": _list(env.get("WINET_DISABLED_PLUGINS")) or [],
@@ -171,6 +174,12 @@ def config_problems(config: Mapping[str, Any]) -> list[str]:
     if not isinstance(recycle, int) or isinstance(recycle, bool) or recycle < 1:
         problems.append(
             f"WINET_POOL_RECYCLE is {recycle!r}; it must be a whole number of seconds (1 or more)"
+        )
+    cached = config.get("API_TOKEN_CACHE_SECONDS", 1)
+    if not isinstance(cached, int) or isinstance(cached, bool) or not 0 <= cached <= 60:
+        problems.append(
+            f"WINET_API_TOKEN_CACHE_SECONDS is {cached!r}; it must be a whole number of"
+            " seconds from 0 (no cache) to 60"
         )
     for network in config.get("METRICS_ALLOWED_NETWORKS") or ():
         try:

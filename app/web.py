@@ -13,7 +13,8 @@ from flask_babel import format_date, format_datetime, gettext
 from flask_login import current_user
 from werkzeug.routing import IntegerConverter
 
-from app.bearer import CookieSessionsOutsideTheApi, is_api_path, user_of_token
+from app import bearer
+from app.bearer import CookieSessionsOutsideTheApi, is_api_path
 from app.database import MAX_ID, db
 from app.extensions import login_manager
 from app.models import User
@@ -71,13 +72,19 @@ def has_nul(value) -> bool:
     return False
 
 
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
 def _refuse_nul_characters() -> None:
     # No text of ours may contain NUL; refusing it here keeps it out of every query.
-    texts = [value for values in request.args.listvalues() for value in values]
-    texts += [v for v in (request.view_args or {}).values() if isinstance(v, str)]
-    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        texts += [value for values in request.form.listvalues() for value in values]
-    if has_nul(texts):
+    # The query string and the path are looked at as they came, not parsed for every
+    # request: a NUL in a parameter is "%00" there (no other escape contains those three
+    # characters), in a path segment the byte itself (the server decodes the path).
+    environ = request.environ
+    query = environ.get("QUERY_STRING", "")
+    if "%00" in query or "\x00" in query or "\x00" in environ.get("PATH_INFO", ""):
+        abort(400, description="Text must not contain NUL characters.")
+    if request.mimetype in _FORM_TYPES and has_nul(list(request.form.listvalues())):
         abort(400, description="Text must not contain NUL characters.")
 
 
@@ -180,7 +187,7 @@ def register(app: Flask) -> None:
             return None  # the API takes tokens only (app/bearer.py), never the cookie
         return user_of_session(session_id)
 
-    login_manager.request_loader(user_of_token)
+    bearer.init_app(app)  # the request loader: API tokens
     app.session_interface = CookieSessionsOutsideTheApi()
 
     app.before_request(_refuse_nul_characters)

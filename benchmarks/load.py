@@ -198,6 +198,12 @@ def main() -> None:
             "PUBLIC_BASE_URL": "https://erp.example.ch",
             "MAIL_BACKEND": "smtp",
             "WINET_LOG_LEVEL": "WARNING",
+            # No worker recycling during the run: a worker restarts after 10,000-15,000
+            # requests (deploy/gunicorn.conf.py) and takes about 2 s to import the app,
+            # during which the other worker serves alone. The run makes about 40,000
+            # requests per worker, so restarts fell at random into some measurements
+            # (a p99 of 2 s, half the rate); what is measured here is the steady state.
+            "GUNICORN_MAX_REQUESTS": "0",
         }
         if args.workers:
             env["WEB_CONCURRENCY"] = str(args.workers)
@@ -228,7 +234,8 @@ def main() -> None:
         workers = env.get("WEB_CONCURRENCY") or f"{len(os.sched_getaffinity(0))} (1 per core)"
         print(
             f"Load on gunicorn (deploy/gunicorn.conf.py, {workers} sync workers, production"
-            f" settings, PostgreSQL), wrk on 127.0.0.1, {args.seconds} s per measurement;"
+            " settings but no worker recycling, PostgreSQL), wrk on 127.0.0.1,"
+            f" {args.seconds} s per measurement;"
             f" {args.sites} sites, {data['invoices']} invoices, the detail has"
             f" {data['lines']} lines; {os.cpu_count()} cores"
         )

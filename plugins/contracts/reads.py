@@ -7,11 +7,11 @@ dozen columns of each; that was most of its time.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Row, Select, select
+from sqlalchemy import Select, select
 
 from app.toolkit import (
     Site,
@@ -38,7 +38,8 @@ def _page_statements(
 ) -> tuple[Select, Select]:
     """The page's contracts and their periods, built once per visibility (staff, or one
     customer: scope_to_customer depends on nothing else) and filter set, with the
-    request's values as parameters: building them cost more than running them."""
+    request's values as parameters: building them cost more than running them.
+    (The column lists, and so the shapes their rows take, are the same for every key.)"""
     contracts = Contract.__table__
     page = filtered_page(
         scope_to_customer(select(contracts.c.id), contracts.c.customer_id),
@@ -62,18 +63,25 @@ def _page_statements(
     return rows, tier_periods
 
 
+# The rows as named tuples, read by attribute like the ORM objects the presenter also
+# takes: a Row's attribute lookup costs about 0.24 µs, a named tuple's 0.03, and a
+# 50-row page reads about 1,500 of them.
+_ContractRow = namedtuple("_ContractRow", [c.key for c in _CONTRACT_COLUMNS] + ["site_name"])
+_PeriodRow = namedtuple("_PeriodRow", ["contract_id"] + [c.key for c in _PERIOD_COLUMNS])
+
+
 def contract_page(
     filters: dict[str, Any], limit: int, offset: int
-) -> list[tuple[Row, str, list[Row]]]:
+) -> list[tuple[Any, str, list[Any]]]:
     """The page of contracts the current user may see, in id order, each as its row, its
     site's name and its tier periods (rows, in order); `filters`: column name -> the
     value it must have."""
     rows, tier_periods = _page_statements(visible_customer_id(), tuple(sorted(filters)))
     values = {**filters, "limit": limit, "offset": offset}
     connection = db.session.connection()
-    contracts = connection.execute(rows, values).all()
-    periods: dict[int, list[Row]] = defaultdict(list)
+    contracts = [_ContractRow._make(row) for row in connection.execute(rows, values)]
+    periods: dict[int, list[Any]] = defaultdict(list)
     if contracts:
-        for period in connection.execute(tier_periods, values):
+        for period in map(_PeriodRow._make, connection.execute(tier_periods, values)):
             periods[period.contract_id].append(period)
     return [(row, row.site_name, periods[row.id]) for row in contracts]

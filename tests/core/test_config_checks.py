@@ -73,6 +73,8 @@ def test_every_problem_is_listed_at_once():
         ({"METRICS_ALLOWED_NETWORKS": ["10.0.0.0/8", "office"]}, "METRICS_ALLOWED_NETWORKS"),
         ({"LOG_FORMAT": "xml"}, "WINET_LOG_FORMAT is 'xml'"),
         ({"SQLALCHEMY_ENGINE_OPTIONS": {"pool_recycle": "soon"}}, "WINET_POOL_RECYCLE is 'soon'"),
+        ({"API_TOKEN_CACHE_SECONDS": 61}, "WINET_API_TOKEN_CACHE_SECONDS is 61"),
+        ({"API_TOKEN_CACHE_SECONDS": "1.5"}, "WINET_API_TOKEN_CACHE_SECONDS is '1.5'"),
     ],
 )
 def test_malformed_settings_are_named_in_any_environment(change, named):

@@ -7,6 +7,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from flask import request
 from sqlalchemy import select
 
 from app.models import User
@@ -204,3 +205,32 @@ def test_two_hundred_fast_guesses_are_cut_off_and_the_account_locked(app, web, d
         assert wrong(client, user.email).status_code == 429
     db.session.expire_all()
     assert user.failed_logins == 5
+
+
+def test_only_the_limited_views_look_for_limits(migrated, monkeypatch, db, factories):
+    """The limiter's app-wide hook is gone (no default or application limits exist): a
+    request elsewhere never asks the limiter, the login view asks it once per request
+    (not twice), and a login is still refused."""
+    from flask_limiter import Limiter
+
+    from app import create_app
+    from tests.conftest import test_config
+
+    user = factories.user("finance")
+    db.session.commit()
+    checks: list[str] = []
+    original = Limiter._check_request_limit
+
+    def counted(self, *args, **kwargs):
+        checks.append(request.path)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Limiter, "_check_request_limit", counted)
+    application = create_app(test_config(migrated, LOGIN_RATE_LIMIT_PER_ACCOUNT="1 per minute"))
+    web = isolated_client(application)
+    assert web.get("/healthz").status_code == 200
+    assert checks == []
+    assert web.get("/login").status_code == 200  # the limited view's own check, once
+    assert wrong(web, user.email).status_code == 200
+    assert wrong(web, user.email).status_code == 429
+    assert checks == ["/login"] * 3

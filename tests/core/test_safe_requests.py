@@ -4,12 +4,15 @@ BEGIN/ROLLBACK, so psycopg keeps its prepared statements from one request to the
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from flask import jsonify
-from sqlalchemy import select, text, update
+from sqlalchemy import event, select, text, update
+from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from app.models import User
-from app.safe_requests import WriteInSafeRequest
+from app.safe_requests import RequestSession, WriteInSafeRequest
 
 
 @pytest.fixture
@@ -103,3 +106,34 @@ def test_a_safe_request_reads_outside_a_transaction_on_postgresql(routes, client
 
     # The connection goes back to the pool in its default mode: a POST is transactional.
     assert client.post("/_test/connection").get_json()["autocommit"] is False
+
+
+def test_a_request_in_its_own_app_context_ends_without_a_rollback(routes, app, db, factories):
+    """As under a WSGI server (no app context active when the request comes in), the app
+    context's teardown closes the session: no rollback first, the connection back in the
+    pool. (The test holds an app context of its own, so the request runs in a thread.)"""
+    user = factories.user("finance")
+    db.session.commit()
+    routes["user_id"] = user.id
+    db.session.close()  # the test's own connection back to the pool
+    rolled_back: list[int] = []
+
+    def count(session) -> None:
+        rolled_back.append(id(session))
+
+    def served(answers: list) -> None:
+        environ = EnvironBuilder(path="/_test/connection").get_environ()
+        body, status, _headers = run_wsgi_app(app, environ)
+        answers.append((status, b"".join(body)))
+
+    event.listen(RequestSession, "after_rollback", count)
+    try:
+        answers: list = []
+        thread = threading.Thread(target=served, args=(answers,))
+        thread.start()
+        thread.join(timeout=30)
+    finally:
+        event.remove(RequestSession, "after_rollback", count)
+    assert answers and answers[0][0] == "200 OK"
+    assert rolled_back == []  # one on the code that rolled back first
+    assert db.engine.pool.checkedout() == 0
