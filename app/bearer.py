@@ -18,6 +18,7 @@ from app.database import db
 from app.models import ApiToken, User
 from app.models.users import hash_token
 from app.recent_tokens import RecentTokens
+from app.safe_requests import SAFE_METHODS
 
 API_PATH = "/api/"
 STAMP_EVERY = 60  # seconds: how coarse a token's last-use stamp is
@@ -63,21 +64,25 @@ class CookieSessionsOutsideTheApi(SecureCookieSessionInterface):
 
 def user_of_token(req) -> User | None:
     """Flask-Login's request loader: the active user whose token the API request carries
-    (a check made within the last second is taken from app/recent_tokens.py)."""
+    (for a read, a check made within the last second is taken from app/recent_tokens.py)."""
     if not req.path.startswith(API_PATH):
         return None
     token = bearer_token()
     if token is None:
         return None
     token_hash = hash_token(token)
-    recent: RecentTokens = current_app.extensions[RECENT_TOKENS]
-    values = recent.get(token_hash)
+    # Reads may take a check from the last second; a write is always checked afresh.
+    recent: RecentTokens | None = (
+        current_app.extensions[RECENT_TOKENS] if req.method in SAFE_METHODS else None
+    )
+    values = recent.get(token_hash) if recent is not None else None
     if values is None:
         row = db.session.connection().execute(_TOKEN_AND_USER, {"token_hash": token_hash}).first()
         if row is None:
             return None
         values = row._mapping
-        recent.keep(token_hash, values)
+        if recent is not None:
+            recent.keep(token_hash, values)
     if values["token_revoked_at"] is not None or not values["active"]:
         return None
     g.api_token_id = values["token_id"]

@@ -94,8 +94,9 @@ def from_environment() -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {
             "pool_recycle": _int_or_raw(env.get("WINET_POOL_RECYCLE"), 1800),
         },
-        # How long a process takes an API token check as still true (app/recent_tokens.py):
-        # a token revoked by another process is refused there at most that long after.
+        # How long a process takes an API read's token check as still true
+        # (app/recent_tokens.py): a token revoked by another process can still read
+        # there at most that long after; writes always check.
         "API_TOKEN_CACHE_SECONDS": _int_or_raw(env.get("WINET_API_TOKEN_CACHE_SECONDS"), 1),
         # None = every plugin found under plugins/; WINET_DISABLED_PLUGINS removes some.
         "PLUGINS": _list(env.get("WINET_PLUGINS")),

@@ -3,14 +3,16 @@
 Every API request names its token, and looking it up (the token with its user, one
 statement) was a fifth of an invoice read's time in the process, plus a database round
 trip. An integration sends its requests with one token, many a second under load, so
-each process keeps the checks it made for API_TOKEN_CACHE_SECONDS (default 1; 0 turns
-the cache off): a token seen within that time is not looked up again.
+each process keeps the checks its reads (GET, HEAD) made for API_TOKEN_CACHE_SECONDS
+(default 1; 0 turns the cache off): a read with a token seen within that time does not
+look it up again. A write (POST, PUT, PATCH, DELETE) always checks its token afresh.
 
 What that costs, and where it does not: a token revoked, or a user deactivated or given
-another role, by *another* process (another gunicorn worker, another web machine) is
-refused there at most that long after the change. The process that made the change
-refuses at once: any commit that changed a user or a token (through the ORM, as every
-such change here does) empties the caches of its process. A token that was not found is
+another role, by *another* process (another gunicorn worker, another web machine) can
+still read there at most that long after the change. The process that made the change
+refuses at once: any commit that changed a user or a token through the session (a
+flushed object, or an UPDATE or DELETE statement on either; every such change here is
+one of these) empties the caches of its process. A token that was not found is
 not kept, so random tokens cannot fill the cache, and a new token works at once.
 """
 
@@ -23,7 +25,7 @@ from itertools import chain
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from app.models import ApiToken, User
 
@@ -82,6 +84,14 @@ def _note_changes(session: Session, flush_context) -> None:
     changed = chain(session.new, session.dirty, session.deleted)
     if any(isinstance(record, User | ApiToken) for record in changed):
         session.info[_CHANGED] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_statements(state: ORMExecuteState) -> None:
+    # An UPDATE or DELETE through the session (update(User)...) changes rows no flush sees.
+    if (state.is_update or state.is_delete) and state.bind_mapper is not None:
+        if state.bind_mapper.class_ in (User, ApiToken):
+            state.session.info[_CHANGED] = True
 
 
 @event.listens_for(Session, "after_commit")

@@ -1,7 +1,7 @@
-"""API token checks kept for a second per process (app/recent_tokens.py): a token used
-again within the second is not looked up again; a change this process commits (a revoked
-token, a deactivated user, another role) is refused at once; a change it did not see
-(another worker's) at most a second later."""
+"""API token checks kept for a second per process (app/recent_tokens.py): a read with a
+token used within the second does not look it up again; a change this process commits
+(a revoked token, a deactivated user, another role) is refused at once; a change it did
+not see (another worker's) at most a second later, and never by a write."""
 
 from __future__ import annotations
 
@@ -131,6 +131,16 @@ def test_a_user_changed_in_this_process_is_read_afresh_at_once(app, db, api, cal
         assert answer.get_json()["role"] == "service_desk"
 
 
+def test_a_revocation_by_statement_through_the_session_is_refused_at_once(
+    app, db, api, used, clock
+):
+    user, headers = used
+    assert api.get(ME, headers=headers).status_code == 200
+    db.session.execute(update(User).where(User.id == user.id).values(active=False))
+    db.session.commit()
+    assert api.get(ME, headers=headers).status_code == 401
+
+
 def test_a_revocation_this_process_did_not_see_takes_at_most_the_second(app, db, api, used, clock):
     user, headers = used
     assert api.get(ME, headers=headers).status_code == 200
@@ -143,6 +153,18 @@ def test_a_revocation_this_process_did_not_see_takes_at_most_the_second(app, db,
     assert api.get(ME, headers=headers).status_code == 200
     clock.now += 0.5
     assert api.get(ME, headers=headers).status_code == 401
+
+
+def test_a_write_always_checks_its_token_afresh(app, db, api, used, clock):
+    user, headers = used
+    assert api.get(ME, headers=headers).status_code == 200  # kept for the reads
+    with db.engine.begin() as connection:  # revoked by another worker
+        connection.execute(
+            update(ApiToken).where(ApiToken.user_id == user.id).values(revoked_at=datetime.now(UTC))
+        )
+    assert api.get(ME, headers=headers).status_code == 200  # a read within the second
+    written = api.post("/api/v1/customers", json={}, headers=headers)
+    assert written.status_code == 401  # not 422: the token was looked up again
 
 
 def test_an_unknown_token_is_not_kept(app, api, clock):
