@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 from flask import Response, request, url_for
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -46,6 +46,7 @@ from plugins.invoicing.forms import (
 )
 from plugins.invoicing.models import BankCredit, DunningHold, Invoice, InvoiceRun
 from plugins.invoicing.payments import record_payment
+from plugins.invoicing.planning import RunFailure
 from plugins.invoicing.preview import preview_period
 from plugins.invoicing.reads import (
     InvoiceDetailOut,
@@ -54,6 +55,7 @@ from plugins.invoicing.reads import (
     invoice_detail,
     invoice_page,
 )
+from plugins.invoicing.run_records import kept_failure
 from plugins.invoicing.stripe_payments import (
     RETRY_AFTER_SECONDS,
     OnlinePaymentUnavailable,
@@ -61,6 +63,7 @@ from plugins.invoicing.stripe_payments import (
 )
 from plugins.invoicing.vocabulary import (
     BankCreditState,
+    FailedStep,
     InvoiceKind,
     InvoiceState,
     RunKind,
@@ -73,7 +76,13 @@ bp = api_blueprint("invoicing_api", "/invoicing")
 class FailureOut(BaseModel):
     customer_id: int
     customer_name: str
-    reason: str
+    step: FailedStep = Field(description="what was being done for the customer")
+    subject: str = Field(
+        description="the document concerned: a draft ('#12'), an invoice number, a charge"
+        " ('source/reference'); empty while billing"
+    )
+    detail: str = Field(description="why it failed (a rule's message)")
+    reason: str = Field(description="step, subject and detail in one line")
 
 
 class RunStartedOut(BaseModel):
@@ -200,6 +209,17 @@ def _busy(busy: jobs.RunInProgress) -> ApiError:
     )
 
 
+def failure_out(failure: RunFailure) -> dict[str, Any]:
+    return {
+        "customer_id": failure.customer_id,
+        "customer_name": failure.customer_name,
+        "step": failure.step,
+        "subject": failure.subject,
+        "detail": failure.detail,
+        "reason": failure.reason,
+    }
+
+
 @operation(
     bp,
     "POST",
@@ -278,10 +298,7 @@ def get_preview(query: PreviewQuery):
             }
             for customer in preview.customers
         ],
-        "failures": [
-            {"customer_id": f.customer_id, "customer_name": f.customer_name, "reason": f.reason}
-            for f in preview.failures
-        ],
+        "failures": [failure_out(f) for f in preview.failures],
     }
 
 
@@ -318,14 +335,7 @@ def get_run(run_id: int):
         "invoices_created": run.invoices_created,
         "invoices_issued": run.invoices_issued,
         "conflicts": run.conflicts,
-        "failures": [
-            {
-                "customer_id": f["customer_id"],
-                "customer_name": f["customer"],
-                "reason": f["reason"],
-            }
-            for f in run.failures
-        ],
+        "failures": [failure_out(kept_failure(f)) for f in run.failures],
         "error": run.error,
         "invoice_ids": invoice_ids,
     }
@@ -386,7 +396,7 @@ def issue(invoice_id: int):
     visible_invoice(invoice_id)
     result = jobs.issue_invoices([invoice_id], actor=_actor())
     if not result.issued_numbers:
-        raise ApiError(422, "rule_violation", result.failures[0].reason)
+        raise ApiError(422, "rule_violation", result.failures[0].detail)
     return db.session.get(Invoice, invoice_id)
 
 

@@ -39,6 +39,7 @@ from plugins.invoicing.planning import (
     PeriodInputs,
     RunFailure,
     check_period,
+    failure_detail,
     first_billed_month,
     load_period,
     plan_customer,
@@ -46,7 +47,7 @@ from plugins.invoicing.planning import (
 )
 from plugins.invoicing.reminders import due_reminders, remind
 from plugins.invoicing.run_records import RunInProgress, RunResult
-from plugins.invoicing.vocabulary import RunKind, RunState
+from plugins.invoicing.vocabulary import FailedStep, RunKind, RunState
 from plugins.invoicing.writing import write_invoices
 
 log = logging.getLogger(__name__)
@@ -309,7 +310,7 @@ def _bill_customer_alone(
         except Exception as error:  # report and go on with the next customer
             db.session.rollback()
             result.failures.append(
-                RunFailure(customer_id, name, f"{type(error).__name__}: {error}")
+                RunFailure(customer_id, name, FailedStep.BILLING, failure_detail(error))
             )
             return
         result.invoice_ids += [i for i in ids if i is not None]
@@ -346,8 +347,9 @@ def _credit_by_note(credit, inputs: PeriodInputs, result: RunResult, actor: str)
             RunFailure(
                 charge.customer_id,
                 name,
-                f"credit note for {charge.source}/{charge.reference}: "
-                f"{type(error).__name__}: {error}",
+                FailedStep.CREDIT_NOTE,
+                failure_detail(error),
+                f"{charge.source}/{charge.reference}",
             )
         )
         return
@@ -458,7 +460,9 @@ def _numbered(
                 RunFailure(
                     refusal.customer_id,
                     refusal.name,
-                    f"issuing draft {refusal.invoice_id}: {refusal.error}",
+                    FailedStep.ISSUING,
+                    failure_detail(refusal.error),
+                    f"#{refusal.invoice_id}",
                 )
             )
         for invoice_id, number, page in done:
@@ -487,7 +491,9 @@ def _numbered_one_by_one(
                 RunFailure(
                     invoice.customer_id if invoice else 0,
                     invoice.bill_to_name if invoice else "?",
-                    f"issuing draft {invoice_id}: {error}",
+                    FailedStep.ISSUING,
+                    failure_detail(error),
+                    f"#{invoice_id}",
                 )
             )
             continue
@@ -584,7 +590,11 @@ def _queue_mail(invoice: Invoice, result: RunResult | None) -> None:
         if result is not None:
             result.failures.append(
                 RunFailure(
-                    invoice.customer_id, invoice.bill_to_name, f"mail {invoice.number}: {error}"
+                    invoice.customer_id,
+                    invoice.bill_to_name,
+                    FailedStep.MAIL,
+                    failure_detail(error),
+                    invoice.number or "",
                 )
             )
 

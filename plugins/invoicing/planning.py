@@ -45,7 +45,7 @@ from plugins.invoicing.models import BilledCharge, Invoice, InvoiceRun
 from plugins.invoicing.models import BilledMonth as BilledMonthRow
 from plugins.invoicing.sources import catalog_prices, vat_table
 from plugins.invoicing.vat import VatRatePeriod
-from plugins.invoicing.vocabulary import InvoiceKind, InvoiceState, LineKind
+from plugins.invoicing.vocabulary import FailedStep, InvoiceKind, InvoiceState, LineKind
 
 CHUNK = 500
 # Within a site: corrections of earlier months, then this month's subscription, then charges.
@@ -180,9 +180,40 @@ class ChargeCredit:
 
 @dataclass(frozen=True)
 class RunFailure:
+    """Why a run or an issuing job failed for one customer: the step, the document it
+    concerned (a draft's id, an invoice number, a charge; none while billing) and the
+    reason, each shown in its own place so that a page words the step in its reader's
+    language (the reason is the rule's own message)."""
+
     customer_id: int
     customer_name: str
-    reason: str
+    step: FailedStep
+    detail: str
+    subject: str = ""
+
+    @property
+    def reason(self) -> str:
+        """One line for logs, the CLI and the API, the step as its code: `issuing #12: …`."""
+        return self._line(self.step.value)
+
+    @property
+    def worded(self) -> str:
+        """The line for a page, the step in the current locale: `Entwurf ausstellen #12: …`.
+        Billing needs no step: the customer named beside it is what failed."""
+        return self._line(self.step.label)
+
+    def _line(self, step: str) -> str:
+        if self.step == FailedStep.BILLING:
+            return self.detail
+        return f"{step} {self.subject}".rstrip() + f": {self.detail}"
+
+
+def failure_detail(error: Exception) -> str:
+    """What a failure says: a rule's message as it is (already in words for finance),
+    anything else with its type, which is what support needs to find it."""
+    if isinstance(error, RuleViolation):
+        return str(error)
+    return f"{type(error).__name__}: {error}"
 
 
 @dataclass(frozen=True)
@@ -489,8 +520,10 @@ def plan_customers(inputs: PeriodInputs) -> tuple[list[InvoicePlan], list[RunFai
         try:
             invoices += plan_customer(inputs, entry)
         except Exception as error:  # one customer's bad data must not stop the run
-            name = customer.legal_name if customer else f"customer {customer_id}"
-            failures.append(RunFailure(customer_id, name, f"{type(error).__name__}: {error}"))
+            name = customer.legal_name if customer else f"#{customer_id}"
+            failures.append(
+                RunFailure(customer_id, name, FailedStep.BILLING, failure_detail(error))
+            )
     return invoices, failures
 
 

@@ -108,7 +108,7 @@ def customer_lines(customer_id: int, period: Month | str) -> list[PriceLine]:
     inputs.today = max(inputs.today, month.first_day)
     invoices, failures = plan_customers(inputs)
     if failures:
-        raise RuleViolation(failures[0].reason)
+        raise RuleViolation(failures[0].detail)
     plan = PeriodPlan(
         month, invoices, failures, inputs.bill_to, inputs.site_names, inputs.charge_credits
     )

@@ -16,7 +16,7 @@ from app.toolkit import db, now
 from plugins.invoicing.billing import Month
 from plugins.invoicing.models import InvoiceRun
 from plugins.invoicing.planning import RunFailure
-from plugins.invoicing.vocabulary import RUN_ACTIVE, RunKind, RunState
+from plugins.invoicing.vocabulary import RUN_ACTIVE, FailedStep, RunKind, RunState
 
 # A queued or running run whose heartbeat is older than this is taken for dead (its
 # worker was killed): it no longer blocks a new run of its period.
@@ -54,10 +54,33 @@ class RunInProgress(RuntimeError):
 
 
 def failure_records(failures: Iterable[RunFailure]) -> list[dict]:
+    """The failures as the run record keeps them. Records written before failures had
+    their step carry only `customer_id`, `customer` and `reason` (see `shown_failure`)."""
     return [
-        {"customer_id": f.customer_id, "customer": f.customer_name, "reason": f.reason}
+        {
+            "customer_id": f.customer_id,
+            "customer": f.customer_name,
+            "step": f.step.value,
+            "subject": f.subject,
+            "detail": f.detail,
+            "reason": f.reason,
+        }
         for f in failures
     ]
+
+
+def kept_failure(record: dict) -> RunFailure:
+    """A failure as the run record keeps it (an older record: its reason as the detail of
+    a billing step, which is shown without a step)."""
+    step = FailedStep.coerce(record.get("step")) or FailedStep.BILLING
+    detail = record.get("detail")
+    return RunFailure(
+        record.get("customer_id") or 0,
+        record.get("customer") or "",
+        step,
+        detail if detail is not None else record.get("reason", ""),
+        record.get("subject") or "",
+    )
 
 
 def new_run(

@@ -66,6 +66,7 @@ from plugins.invoicing.payments import record_payment
 from plugins.invoicing.planning import check_period
 from plugins.invoicing.preview import preview_period
 from plugins.invoicing.reminders import due_reminders
+from plugins.invoicing.run_records import kept_failure
 from plugins.invoicing.stripe_payments import (
     OnlinePaymentUnavailable,
     StripeNotConfigured,
@@ -241,6 +242,12 @@ def _default_period() -> str:
     return Month.of(today()).label
 
 
+@bp.app_template_filter("run_failures")
+def _run_failures(records) -> list:
+    """A run record's failures (JSON) as RunFailure, whose step a page words."""
+    return [kept_failure(record) for record in records or ()]
+
+
 @bp.get("/run")
 @requires("invoicing.run")
 def run_page():
@@ -368,7 +375,7 @@ def issue_one(invoice_id: int):
     if result.issued_numbers:
         flash(_("Invoice %(number)s issued.", number=result.issued_numbers[0]), "success")
     for failure in result.failures:
-        flash(failure.reason, "error")
+        flash(failure.worded, "error")
     return redirect(url_for("invoicing.detail", invoice_id=invoice_id))
 
 

@@ -34,6 +34,16 @@ class RunKind(Vocabulary):
     ISSUING = "issuing", _l("issuing")
 
 
+class FailedStep(Vocabulary):
+    """What a run or an issuing job was doing for a customer when it failed there: shown
+    in the reader's language next to the document concerned and the reason."""
+
+    BILLING = "billing", _l("Billing")
+    CREDIT_NOTE = "credit_note", _l("Credit note")
+    ISSUING = "issuing", _l("Issuing a draft")
+    MAIL = "mail", _l("Sending the e-mail")
+
+
 class LineKind(Vocabulary):
     """What an invoice line bills; the order here is the order within a site's section."""
 

@@ -54,7 +54,7 @@ def test_a_refused_draft_keeps_its_data_and_the_rest_of_its_batch_is_issued(db, 
 
     assert result.issued_numbers == ["2026-000001", "2026-000002"]
     (failure,) = result.failures
-    assert failure.reason.startswith(f"issuing draft {ids[1]}: ") and "XK" in failure.reason
+    assert (failure.step, failure.subject) == ("issuing", f"#{ids[1]}") and "XK" in failure.detail
     db.session.expire_all()
     refused = db.session.get(Invoice, ids[1])
     assert (refused.status, refused.number, refused.pdf) == ("draft", None, None)
@@ -104,7 +104,8 @@ def test_a_mail_that_cannot_be_queued_stops_only_its_own(db, setup, sent_mail):
 
     assert len(result.issued_numbers) == 3
     (failure,) = result.failures
-    assert failure.reason.startswith("mail 2026-000002: invalid recipients")
+    assert (failure.step, failure.subject) == ("mail", "2026-000002")
+    assert "invalid recipients" in failure.detail
     db.session.expire_all()
     assert all(db.session.get(Invoice, i).pdf for i in ids)  # every PDF is stored
     assert sorted(mail.subject for mail in sent_mail) == [

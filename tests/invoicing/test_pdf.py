@@ -180,9 +180,9 @@ def test_a_draft_whose_page_cannot_be_built_takes_no_number(db, setup, monkeypat
     monkeypatch.setattr(jobs, "invoice_html", page)
     result = issue_invoices([broken, fine], processes=1)
 
-    assert [failure.reason for failure in result.failures] == [
-        f"issuing draft {broken}: the template cannot be rendered"
-    ]
+    (failure,) = result.failures
+    assert (failure.step, failure.subject) == ("issuing", f"#{broken}")
+    assert failure.detail == "ValueError: the template cannot be rendered"
     assert db.session.get(Invoice, broken).status == "draft"
     assert db.session.get(Invoice, broken).number is None
     # The number the broken draft would have had went to the next one: no gap.
