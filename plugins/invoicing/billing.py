@@ -1,7 +1,9 @@
 """The billing of one month as a pure function: tier spans, catalog prices, charges -> lines.
 
 No database, no request, no clock: everything the rules need is passed in, so the
-worked examples of the specification can be tested with concrete amounts.
+worked examples of the specification can be tested with concrete amounts. What finance
+can mend in the data (a tier without a catalog price) is refused with a RuleViolation in
+words (gettext: the English text where no app is around).
 
 In the run for period P:
 - the subscription of P is billed in advance, for the tier spans known at run time;
@@ -21,10 +23,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
+from flask_babel import gettext as _
+
 from app.toolkit import (
     NO_DISCOUNT,
     AgreedDiscount,
     BillableCharge,
+    RuleViolation,
     TierSpan,
     apportion,
     pro_rata,
@@ -214,7 +219,7 @@ class BillingLine:
 def _versions(prices: Mapping[str, Sequence[CatalogPrice]], tier_code: str) -> list[CatalogPrice]:
     versions = sorted(prices.get(tier_code, ()), key=lambda version: version.valid_from)
     if not versions:
-        raise ValueError(f"tier {tier_code!r} is not in the catalog")
+        raise RuleViolation(_("Tier %(tier)s is not in the catalog.", tier=tier_code))
     return versions
 
 
@@ -235,8 +240,12 @@ def price_span(
     month = Month.of(span.first_day)
     versions = _versions(prices, span.tier_code)
     if versions[0].valid_from > span.first_day:
-        raise ValueError(
-            f"tier {span.tier_code!r} has no catalog price on {span.first_day.isoformat()}"
+        raise RuleViolation(
+            _(
+                "Tier %(tier)s has no catalog price on %(day)s.",
+                tier=span.tier_code,
+                day=span.first_day.strftime("%d.%m.%Y"),
+            )
         )
     segments = []
     for index, version in enumerate(versions):
@@ -409,11 +418,18 @@ def _lines_of_charge(charge: BillableCharge, vat_table: Sequence[VatRatePeriod])
     by_rate: dict[Decimal, list[tuple[dt.date, int]]] = {}
     for day, weight in sorted(charge.day_weights()):
         if weight < 0:
-            raise ValueError(f"charge {charge.reference}: a day's weight cannot be negative")
+            raise RuleViolation(
+                _(
+                    "Charge %(reference)s: a day's weight cannot be negative.",
+                    reference=charge.reference,
+                )
+            )
         by_rate.setdefault(rate_on(vat_table, day), []).append((day, weight))
     total = sum(weight for days in by_rate.values() for _, weight in days)
     if total <= 0:
-        raise ValueError(f"charge {charge.reference}: its service days carry no weight")
+        raise RuleViolation(
+            _("Charge %(reference)s: its service days carry no weight.", reference=charge.reference)
+        )
     lines = []
     amount_left, quantity_left = amount, charge.quantity
     groups = sorted(by_rate.items(), key=lambda item: item[1][0][0])

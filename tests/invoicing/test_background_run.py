@@ -295,15 +295,15 @@ def test_a_failing_customer_appears_in_the_runs_failures_with_its_reason(
     (run,) = db.session.scalars(select(InvoiceRun)).all()
     assert run.status == "finished" and run.invoices_created == 1
     assert [f["customer_id"] for f in run.failures] == [bad.id]
-    assert "no catalog price" in run.failures[0]["reason"]
+    assert "keinen Katalogpreis" in run.failures[0]["reason"]
     assert [i.customer_id for i in db.session.scalars(select(Invoice))] == [good.id]
     page = client.get(response.location)
-    assert "Gold AG" in page.text and "no catalog price" in page.text
+    assert "Gold AG" in page.text and "keinen Katalogpreis" in page.text
     status = client.get(f"/api/v1/invoicing/runs/{run.id}", headers=finance_headers(factories)).json
     assert status["invoices_created"] == 1
     (failure,) = status["failures"]
     assert failure["customer_id"] == bad.id and failure["customer_name"] == "Gold AG"
-    assert "no catalog price" in failure["reason"]
+    assert "keinen Katalogpreis" in failure["reason"] and failure["step"] == "billing"
 
 
 def test_the_run_keeps_its_counts_up_to_date_while_it_works(app, db, setup, monkeypatch):
