@@ -11,6 +11,7 @@ import pytest
 from plugins.invoicing.jobs import issue_invoices, run_period
 from plugins.invoicing.models import CheckoutSession, Invoice
 from plugins.invoicing.paylinks import pay_token
+from tests.core.isolated import isolated_client
 from tests.factories import login
 from tests.invoicing.conftest import RUN_DAY
 
@@ -94,11 +95,17 @@ def test_a_stripe_error_answer_is_unavailable_too(client, factories, invoice, ht
 
 
 @pytest.mark.parametrize("app_config", [NOT_CONFIGURED])
-def test_without_stripe_there_is_no_pay_button_but_the_qr_bill(client, factories, invoice):
+def test_without_stripe_there_is_no_pay_button_but_the_qr_bill(app, client, factories, invoice):
     login(client, factories.user("customer", customer=invoice.customer))
     page = client.get(f"/invoicing/invoices/{invoice.id}").text
     assert 'id="pay-now"' not in page
     assert "Bitte bezahlen Sie mit der QR-Rechnung im Rechnungs-PDF." in page
+    # Finance reads it about the customer, not as a request to pay.
+    finance = isolated_client(app)
+    login(finance, factories.user("finance"))
+    staff = finance.get(f"/invoicing/invoices/{invoice.id}").text
+    assert "Der Kunde bezahlt mit der QR-Rechnung im Rechnungs-PDF." in staff
+    assert "Bitte bezahlen Sie" not in staff
     public = client.get(f"/invoicing/pay/{pay_token(invoice.id)}").text
     assert 'id="pay-now"' not in public and 'id="invoice-pdf"' in public
     # A stale form posting anyway gets the message, never "STRIPE_SECRET_KEY is not set".
