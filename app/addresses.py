@@ -25,6 +25,8 @@ def is_country(code: str) -> bool:
 def country_problem(code: str) -> str | None:
     if is_country(code):
         return None
+    if not (code or "").strip():
+        return _("The country is missing.")
     return _("%(code)s is not an ISO 3166 country code (e.g. CH, LI, DE).", code=code)
 
 
@@ -34,6 +36,8 @@ def postal_code_problem(country: str, postal_code: str) -> str | None:
     if bounds is None:
         return None
     low, high = bounds
+    if not (postal_code or "").strip():
+        return _("The postal code is missing.")
     if not _FOUR_DIGITS.match(postal_code) or not low <= int(postal_code) <= high:
         return _(
             "%(code)s is not a postal code of %(country)s (four digits, %(low)s-%(high)s).",

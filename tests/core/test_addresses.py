@@ -52,6 +52,16 @@ def test_swiss_and_liechtenstein_postal_codes_are_four_digits_in_range(
     assert (address_problem(country, postal_code) is None) is fine
 
 
+def test_a_missing_postal_code_or_country_is_called_missing(app):
+    from flask_babel import force_locale
+
+    with app.test_request_context(), force_locale("de"):
+        # Not "' ist keine Postleitzahl von CH": an empty value named as if it were one.
+        assert postal_code_problem("CH", "") == "Die Postleitzahl fehlt."
+        assert address_problem("", "5400") == "Das Land fehlt."
+        assert postal_code_problem("CH", "540").startswith("540 ist keine Postleitzahl")
+
+
 @pytest.fixture
 def headers(factories):
     return {"Authorization": f"Bearer {factories.token(factories.user('admin'))}"}
