@@ -71,7 +71,13 @@ def tariff(key: str, on: date | None = None) -> Any:
         .limit(1)
     ).first()
     if row is None:
-        raise TariffError(f"no value of tariff {key!r} is valid on {day.isoformat()}")
+        raise TariffError(
+            _(
+                "No value of the tariff %(key)s is valid on %(day)s.",
+                key=key,
+                day=day.strftime("%d.%m.%Y"),
+            )
+        )
     return parse_value(declaration, row.value)
 
 

@@ -138,7 +138,7 @@ from app.tariff_kinds import (
     VolumeBandsKind,
     WholeNumberKind,
 )
-from app.tariffs import declared_keys, parse_value, tariff
+from app.tariffs import TariffError, declared_keys, parse_value, tariff
 from app.timeutil import ZURICH, clock_at, last_months, local, now, today, zurich_instant
 from app.validation import InvalidInput, form_input
 from app.vocabulary import Vocabulary
@@ -286,6 +286,7 @@ __all__ = [
     "scope_to_customer",
     "service_hours",
     "tariff",
+    "TariffError",
     "tier_codes",
     "tier_names",
     "tier_names_by_code",

@@ -22,6 +22,7 @@ from app.toolkit import (
     Customer,
     RuleViolation,
     Site,
+    TariffError,
     TierSpan,
     among,
     db,
@@ -211,7 +212,7 @@ class RunFailure:
 def failure_detail(error: Exception) -> str:
     """What a failure says: a rule's message as it is (already in words for finance),
     anything else with its type, which is what support needs to find it."""
-    if isinstance(error, RuleViolation):
+    if isinstance(error, RuleViolation | TariffError):  # data finance can mend, in words
         return str(error)
     return f"{type(error).__name__}: {error}"
 

@@ -15,7 +15,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from app.toolkit import apportion, percent_of, require_cents, round_to_five_rappen
+from flask_babel import gettext as _
+
+from app.toolkit import (
+    RuleViolation,
+    apportion,
+    percent_of,
+    require_cents,
+    round_to_five_rappen,
+)
 
 __all__ = [
     "SWISS_STANDARD_VAT_DEFAULTS",
@@ -109,7 +117,7 @@ def normalize_rate_table(table: Iterable[VatRatePeriod]) -> tuple[VatRatePeriod,
     if not periods:
         raise ValueError("the VAT rate table is empty")
     periods.sort(key=lambda period: period[0])
-    for (previous_from, _), (valid_from, _) in zip(periods, periods[1:], strict=False):
+    for (previous_from, _rate), (valid_from, _next) in zip(periods, periods[1:], strict=False):
         if previous_from == valid_from:
             raise ValueError(f"the VAT rate table has two rates valid from {valid_from}")
     return tuple(periods)
@@ -124,8 +132,13 @@ def rate_on(table: Iterable[VatRatePeriod], day: dt.date) -> Decimal:
     day = _require_day(day, "day")
     applicable = [rate for valid_from, rate in normalize_rate_table(table) if valid_from <= day]
     if not applicable:
-        raise ValueError(f"no VAT rate is defined for {day}")
+        raise _no_rate(day)
     return applicable[-1]
+
+
+def _no_rate(day: dt.date) -> RuleViolation:
+    """A day the VAT table does not reach: finance adds the rate on the VAT rates page."""
+    return RuleViolation(_("No VAT rate is defined for %(day)s.", day=day.strftime("%d.%m.%Y")))
 
 
 def split_by_rate(
@@ -149,7 +162,7 @@ def split_by_rate(
         raise ValueError(f"the service period ends ({end}) before it starts ({start})")
     periods = normalize_rate_table(table)
     if start < periods[0][0]:
-        raise ValueError(f"no VAT rate is defined for {start}")
+        raise _no_rate(start)
 
     # (rate, first day, last day) of each stretch of the service period under one rate.
     segments: list[tuple[Decimal, dt.date, dt.date]] = []

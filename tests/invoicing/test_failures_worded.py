@@ -4,6 +4,7 @@ the page), the document concerned and the reason; the API and the CLI keep one l
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 
@@ -36,6 +37,25 @@ def test_a_rules_message_stands_alone_anything_else_names_its_type():
 
     assert failure_detail(RuleViolation("Die Postleitzahl fehlt.")) == "Die Postleitzahl fehlt."
     assert failure_detail(KeyError("x")) == "KeyError: 'x'"
+
+
+def test_a_missing_tariff_value_or_vat_rate_is_said_in_words(app):
+    from datetime import date
+
+    from flask_babel import force_locale
+
+    from app.tariffs import TariffError, tariff
+    from plugins.invoicing.vat import rate_on
+
+    with app.test_request_context(), force_locale("de"):
+        with pytest.raises(TariffError) as missing:
+            tariff("invoicing.payment_terms_days", date(1990, 1, 1))
+        assert failure_detail(missing.value) == (
+            "Am 01.01.1990 gilt kein Wert des Tarifs invoicing.payment_terms_days."
+        )
+        with pytest.raises(ValueError) as no_rate:
+            rate_on([(date(2018, 1, 1), Decimal("7.7"))], date(2017, 12, 31))
+        assert failure_detail(no_rate.value) == "Für den 31.12.2017 ist kein MWST-Satz festgelegt."
 
 
 def test_a_kept_failure_reads_back_the_same_and_older_records_still_show():

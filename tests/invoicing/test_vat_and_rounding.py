@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from app.errors import RuleViolation
 from plugins.invoicing.vat import (
     SWISS_STANDARD_VAT_DEFAULTS,
     VatRateRow,
@@ -49,7 +50,7 @@ def test_rate_on_accepts_an_unsorted_table():
 
 
 def test_rate_on_refuses_a_day_before_the_first_rate():
-    with pytest.raises(ValueError, match="no VAT rate"):
+    with pytest.raises(RuleViolation, match="No VAT rate is defined for 31.12.2010"):
         rate_on(TABLE, day(2010, 12, 31))
 
 
