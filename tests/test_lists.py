@@ -159,6 +159,10 @@ def test_invoices_filter_overdue_and_name_the_site(web, db, factories):
     assert 'data-total="3"' in page and 'data-filter="overdue">überfällig</a>' in page
     assert 'data-filter="paid">Bezahlt</a>' in page  # the state's word, in German
     assert '<td class="site">Standort 001</td>' in page
+    empty = web.get("/invoicing/?status=overdue&q=keine-solche-rechnung").get_data(as_text=True)
+    # Said once, by the table, not also above it ("Nichts gefunden.").
+    assert 'data-total="0"' in empty and empty.count("Keine Rechnungen.") == 1
+    assert "Nichts gefunden" not in empty
 
 
 def test_tickets_are_found_by_number_and_sorted_by_due_time(web, db, factories):
