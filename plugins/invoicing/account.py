@@ -237,7 +237,7 @@ def _lock_customers(customer_ids: Iterable[int]) -> None:
     so two batches never wait on each other in a circle."""
     db.session.execute(
         select(Customer.id)
-        .where(Customer.id.in_(sorted(set(customer_ids))))
+        .where(Customer.id.in_(set(customer_ids)))
         .order_by(Customer.id)
         .with_for_update()
     ).all()
