@@ -99,7 +99,13 @@ def queue(
         related,
         language,
     )
+    return queue_outgoing(channel, outgoing)
+
+
+def queue_outgoing(channel: str, outgoing: Outgoing) -> OutboxMessage:
+    """`queue` for a message already put together (a document's letter, say)."""
     message = _message(channel, outgoing)
+    key = outgoing.key
     if key is not None:
         existing = db.session.scalar(select(OutboxMessage).where(OutboxMessage.key == key))
         if existing is not None:

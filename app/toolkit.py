@@ -91,6 +91,7 @@ from app.outbox import (
     queue,
     queue_mail,
     queue_many,
+    queue_outgoing,
 )
 from app.pdf import letterhead, qr_code_svg, render_pdf, render_pdf_html
 from app.plugins import (
@@ -275,6 +276,7 @@ __all__ = [
     "queue",
     "queue_mail",
     "queue_many",
+    "queue_outgoing",
     "qr_code_svg",
     "link_locale",
     "render_pdf",

@@ -21,6 +21,7 @@ from app.toolkit import (
     hooks,
     queue_mail,
     queue_many,
+    queue_outgoing,
 )
 from plugins.invoicing.billing import Month
 from plugins.invoicing.document_language import format_date, language_of
@@ -141,16 +142,7 @@ def document_letter(invoice: Invoice) -> Outgoing:
 
 def mail_document(invoice: Invoice) -> None:
     """Queue the issued invoice or credit note for its customer (sent after commit, once)."""
-    letter = document_letter(invoice)
-    queue_mail(
-        letter.recipients,
-        letter.subject,
-        letter.body,
-        letter.attachments,
-        key=letter.key,
-        related=letter.related,
-        language=letter.language,
-    )
+    queue_outgoing(MAIL, document_letter(invoice))
 
 
 def mail_documents(invoices: Iterable[Invoice]) -> None:
