@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated
 
 from flask import Response, request, url_for
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -46,7 +46,6 @@ from plugins.invoicing.forms import (
 )
 from plugins.invoicing.models import BankCredit, DunningHold, Invoice, InvoiceRun
 from plugins.invoicing.payments import record_payment
-from plugins.invoicing.planning import RunFailure
 from plugins.invoicing.preview import preview_period
 from plugins.invoicing.reads import (
     InvoiceDetailOut,
@@ -74,6 +73,9 @@ bp = api_blueprint("invoicing_api", "/invoicing")
 
 
 class FailureOut(BaseModel):
+    """A RunFailure as the API shows it."""
+
+    model_config = ConfigDict(from_attributes=True)
     customer_id: int
     customer_name: str
     step: FailedStep = Field(description="what was being done for the customer")
@@ -209,17 +211,6 @@ def _busy(busy: jobs.RunInProgress) -> ApiError:
     )
 
 
-def failure_out(failure: RunFailure) -> dict[str, Any]:
-    return {
-        "customer_id": failure.customer_id,
-        "customer_name": failure.customer_name,
-        "step": failure.step,
-        "subject": failure.subject,
-        "detail": failure.detail,
-        "reason": failure.reason,
-    }
-
-
 @operation(
     bp,
     "POST",
@@ -298,7 +289,7 @@ def get_preview(query: PreviewQuery):
             }
             for customer in preview.customers
         ],
-        "failures": [failure_out(f) for f in preview.failures],
+        "failures": preview.failures,
     }
 
 
@@ -335,7 +326,7 @@ def get_run(run_id: int):
         "invoices_created": run.invoices_created,
         "invoices_issued": run.invoices_issued,
         "conflicts": run.conflicts,
-        "failures": [failure_out(kept_failure(f)) for f in run.failures],
+        "failures": [kept_failure(f) for f in run.failures],
         "error": run.error,
         "invoice_ids": invoice_ids,
     }

@@ -110,3 +110,16 @@ def test_the_api_gives_the_step_as_a_code_with_the_document_and_the_reason(
         "detail": "Die Postleitzahl fehlt.",
         "reason": "issuing #12: Die Postleitzahl fehlt.",
     }
+
+
+def test_the_preview_api_gives_a_billing_failure_with_its_step(client, db, setup, factories):
+    from tests.invoicing.test_background_run import failing_customer
+
+    bad = failing_customer(db, setup)
+    token = factories.token(factories.user("finance"))
+    preview = client.get(
+        "/api/v1/invoicing/preview?period=2026-12", headers={"Authorization": f"Bearer {token}"}
+    ).json
+    (failure,) = preview["failures"]
+    assert (failure["customer_id"], failure["step"], failure["subject"]) == (bad.id, "billing", "")
+    assert "keinen Katalogpreis" in failure["detail"] and failure["reason"] == failure["detail"]
