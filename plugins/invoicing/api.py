@@ -83,6 +83,7 @@ class FailureOut(BaseModel):
         description="the document concerned: a draft ('#12'), an invoice number, a charge"
         " ('source/reference'); empty while billing"
     )
+    invoice_id: int | None = Field(description="the draft or invoice concerned, if any")
     detail: str = Field(description="why it failed (a rule's message)")
     reason: str = Field(description="step, subject and detail in one line")
 

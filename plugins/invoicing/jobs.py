@@ -463,6 +463,7 @@ def _numbered(
                     FailedStep.ISSUING,
                     failure_detail(refusal.error),
                     f"#{refusal.invoice_id}",
+                    refusal.invoice_id,
                 )
             )
         for invoice_id, number, page in done:
@@ -494,6 +495,7 @@ def _numbered_one_by_one(
                     FailedStep.ISSUING,
                     failure_detail(error),
                     f"#{invoice_id}",
+                    invoice_id,
                 )
             )
             continue
@@ -595,6 +597,7 @@ def _queue_mail(invoice: Invoice, result: RunResult | None) -> None:
                     FailedStep.MAIL,
                     failure_detail(error),
                     invoice.number or "",
+                    invoice.id,
                 )
             )
 

@@ -184,13 +184,15 @@ class RunFailure:
     """Why a run or an issuing job failed for one customer: the step, the document it
     concerned (a draft's id, an invoice number, a charge; none while billing) and the
     reason, each shown in its own place so that a page words the step in its reader's
-    language (the reason is the rule's own message)."""
+    language (the reason is the rule's own message). `invoice_id`: the draft or invoice
+    concerned, which the page links to (where finance mends what was refused)."""
 
     customer_id: int
     customer_name: str
     step: FailedStep
     detail: str
     subject: str = ""
+    invoice_id: int | None = None
 
     @property
     def reason(self) -> str:

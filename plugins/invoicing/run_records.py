@@ -62,6 +62,7 @@ def failure_records(failures: Iterable[RunFailure]) -> list[dict]:
             "customer": f.customer_name,
             "step": f.step.value,
             "subject": f.subject,
+            "invoice_id": f.invoice_id,
             "detail": f.detail,
             "reason": f.reason,
         }
@@ -80,6 +81,7 @@ def kept_failure(record: dict) -> RunFailure:
         step,
         detail if detail is not None else record.get("reason", ""),
         record.get("subject") or "",
+        record.get("invoice_id"),
     )
 
 

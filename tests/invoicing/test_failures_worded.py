@@ -14,8 +14,8 @@ from plugins.invoicing.run_records import failure_records, kept_failure
 from plugins.invoicing.vocabulary import FailedStep, RunKind, RunState
 from tests.factories import login
 
-ISSUING = RunFailure(7, "Gold AG", FailedStep.ISSUING, "Die Postleitzahl fehlt.", "#12")
-MAIL = RunFailure(7, "Gold AG", FailedStep.MAIL, "no '@' in the address", "2026-000031")
+ISSUING = RunFailure(7, "Gold AG", FailedStep.ISSUING, "Die Postleitzahl fehlt.", "#12", 12)
+MAIL = RunFailure(7, "Gold AG", FailedStep.MAIL, "no '@' in the address", "2026-000031", 31)
 BILLING = RunFailure(8, "Silber AG", FailedStep.BILLING, "TariffError: no catalog price")
 
 
@@ -93,6 +93,9 @@ def test_the_status_page_words_the_step_in_the_readers_language(client, factorie
     english = client.get(f"/invoicing/runs/{failed_run.id}?lang=en").text
     assert "Issuing a draft #12: Die Postleitzahl fehlt." in english
     assert "Entwurf ausstellen #12" in client.get("/invoicing/run").text  # recent runs
+    # Each failed document is a click away, where finance mends what was refused.
+    assert page.count('href="/invoicing/invoices/12">Dokument öffnen</a>') == 1
+    assert 'href="/invoicing/invoices/31">Dokument öffnen</a>' in page
 
 
 def test_the_api_gives_the_step_as_a_code_with_the_document_and_the_reason(
@@ -107,6 +110,7 @@ def test_the_api_gives_the_step_as_a_code_with_the_document_and_the_reason(
         "customer_name": "Gold AG",
         "step": "issuing",
         "subject": "#12",
+        "invoice_id": 12,
         "detail": "Die Postleitzahl fehlt.",
         "reason": "issuing #12: Die Postleitzahl fehlt.",
     }
