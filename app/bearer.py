@@ -18,7 +18,7 @@ from app.database import db
 from app.models import ApiToken, User
 from app.models.users import hash_token
 from app.recent_tokens import RecentTokens
-from app.safe_requests import SAFE_METHODS
+from app.safe_requests import in_safe_request
 
 API_PATH = "/api/"
 STAMP_EVERY = 60  # seconds: how coarse a token's last-use stamp is
@@ -73,7 +73,7 @@ def user_of_token(req) -> User | None:
     token_hash = hash_token(token)
     # Reads may take a check from the last second; a write is always checked afresh.
     recent: RecentTokens | None = (
-        current_app.extensions[RECENT_TOKENS] if req.method in SAFE_METHODS else None
+        current_app.extensions[RECENT_TOKENS] if in_safe_request() else None
     )
     values = recent.get(token_hash) if recent is not None else None
     if values is None:

@@ -111,7 +111,8 @@ def serialise(model: type[BaseModel], value: Any, many: bool) -> bytes:
     """The response body: `value` (a row, or a list of rows when `many`) validated as
     `model` and written as JSON by pydantic in one pass, in the model's field order.
     A list is validated in one call: a 50-row page is one call, not 50."""
-    return _adapter(model, many).dump_json(_adapter(model, many).validate_python(value))
+    adapter = _adapter(model, many)
+    return adapter.dump_json(adapter.validate_python(value))
 
 
 @cache

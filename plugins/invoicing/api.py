@@ -54,7 +54,7 @@ from plugins.invoicing.reads import (
     invoice_detail,
     invoice_page,
 )
-from plugins.invoicing.run_records import kept_failure
+from plugins.invoicing.run_records import kept_failures
 from plugins.invoicing.stripe_payments import (
     RETRY_AFTER_SECONDS,
     OnlinePaymentUnavailable,
@@ -327,7 +327,7 @@ def get_run(run_id: int):
         "invoices_created": run.invoices_created,
         "invoices_issued": run.invoices_issued,
         "conflicts": run.conflicts,
-        "failures": [kept_failure(f) for f in run.failures],
+        "failures": kept_failures(run.failures),
         "error": run.error,
         "invoice_ids": invoice_ids,
     }

@@ -70,6 +70,11 @@ def failure_records(failures: Iterable[RunFailure]) -> list[dict]:
     ]
 
 
+def kept_failures(records: Iterable[dict] | None) -> list[RunFailure]:
+    """A run record's failures as RunFailure (what its page and the API show)."""
+    return [kept_failure(record) for record in records or ()]
+
+
 def kept_failure(record: dict) -> RunFailure:
     """A failure as the run record keeps it (an older record: its reason as the detail of
     a billing step, which is shown without a step)."""

@@ -66,7 +66,7 @@ from plugins.invoicing.payments import record_payment
 from plugins.invoicing.planning import check_period
 from plugins.invoicing.preview import preview_period
 from plugins.invoicing.reminders import due_reminders
-from plugins.invoicing.run_records import kept_failure
+from plugins.invoicing.run_records import kept_failures
 from plugins.invoicing.stripe_payments import (
     OnlinePaymentUnavailable,
     StripeNotConfigured,
@@ -242,10 +242,8 @@ def _default_period() -> str:
     return Month.of(today()).label
 
 
-@bp.app_template_filter("run_failures")
-def _run_failures(records) -> list:
-    """A run record's failures (JSON) as RunFailure, whose step a page words."""
-    return [kept_failure(record) for record in records or ()]
+# A run record's failures (JSON) as RunFailure, whose step a page words.
+bp.add_app_template_filter(kept_failures, "run_failures")
 
 
 @bp.get("/run")
